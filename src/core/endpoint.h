@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * endpoint.h — what a family implements to become a pktlink endpoint.
+ *
+ * A family embeds struct pktlink_ep as the FIRST member of its own endpoint
+ * struct, fills a struct pl_ep_ops, and calls pl_ep_init() early in its open
+ * function. Core then provides the public API (src/core/endpoint.c), the
+ * dispatcher threads (src/core/dispatch.c), stats aggregation, the closed
+ * callback and error details.
+ *
+ * Private to the library: not installed.
+ */
+#ifndef PL_CORE_ENDPOINT_H
+#define PL_CORE_ENDPOINT_H
+
+#include <pktlink/pktlink.h>
+#include <stdarg.h>
+
+#define PL_ERRMSG_LEN 256
+#define PL_MAX_QUEUES 256
+
+#define PL_CACHELINE 64
+
+#ifndef PL_LIKELY
+#define PL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#endif
+
+#define pl_container_of(ptr, type, member) ((type *)((char *)(ptr) - __builtin_offsetof(type, member)))
+
+/*
+ * Counters written by exactly one thread (the queue's RX thread, or the TX
+ * thread) and read by any: single-writer, so a relaxed load+store is enough
+ * and keeps the hot path free of locked instructions; atomics keep readers
+ * tear-free and TSan quiet.
+ */
+static inline void pl_stat_add(uint64_t *ctr, uint64_t v)
+{
+	__atomic_store_n(ctr, __atomic_load_n(ctr, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t pl_stat_read(const uint64_t *ctr)
+{
+	return __atomic_load_n(ctr, __ATOMIC_RELAXED);
+}
+
+/* Per-RX-queue counters; written only by that queue's RX thread. */
+struct pl_rx_counters {
+	uint64_t packets, bytes;
+	uint64_t drop_filter, drop_invalid, drop_nobuf;
+	uint64_t syscalls;
+} __attribute__((aligned(PL_CACHELINE)));
+
+/* TX counters; written only by the TX thread. */
+struct pl_tx_counters {
+	uint64_t packets, bytes;
+	uint64_t drop_invalid, errors;
+	uint64_t syscalls;
+} __attribute__((aligned(PL_CACHELINE)));
+
+struct pl_dispatcher;
+
+struct pl_ep_ops {
+	const char *family;
+
+	/* Receive up to n frames from queue q without blocking. Return the
+	 * count, 0, or a negative errno. A family that detects its peer is gone
+	 * calls pl_ep_peer_gone() and returns that reason. Required. */
+	int (*rx_burst)(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n);
+	/* Give back views from rx_burst. Required. */
+	void (*rx_release)(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
+	/* Send up to n frames; the contract of pktlink_tx_burst(). Required. */
+	int (*tx_burst)(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
+	/* Optional (PKTLINK_CAP_TX_ALLOC). */
+	int (*tx_alloc)(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
+	void (*tx_free)(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
+	/* The pollable fd of queue q. Required. */
+	int (*queue_fd)(const struct pktlink_ep *ep, unsigned q);
+	/* Optional: block until queue q may have frames, stop_fd is readable,
+	 * or timeout_ms passes. Families with their own wake-up protocol
+	 * (shared-memory notification words) implement this; the default polls
+	 * queue_fd and stop_fd. Return >= 0, or a negative errno. */
+	int (*rx_wait)(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms);
+	/* Optional: apply a new link address (the core already stored it in
+	 * info.link_addr before calling). */
+	int (*set_link_addr)(struct pktlink_ep *ep, const uint8_t addr[6]);
+	/* Optional: add counters kept outside pktlink (kernel, peer) to st. */
+	int (*read_stats)(struct pktlink_ep *ep, struct pktlink_stats *st);
+	/* Free everything the family owns, then the endpoint memory itself.
+	 * Called once, with workers already joined; must handle a half-built
+	 * endpoint (whatever setup step it stopped at). Required. */
+	void (*destroy)(struct pktlink_ep *ep);
+};
+
+struct pktlink_ep {
+	const struct pl_ep_ops *ops;
+	struct pktlink_info info;
+	struct pl_rx_counters *rxc; /* [info.num_queues] */
+	struct pl_tx_counters txc;
+	int epoll_fd; /* over all queue fds when num_queues > 1, else -1 */
+	unsigned rx_next; /* round-robin cursor of pktlink_rx_burst() */
+	int dead; /* atomic: 0 while the peer is there, else the reason */
+	int attached; /* atomic: a dispatcher runs (or must still be joined) */
+	pktlink_closed_fn closed_fn;
+	void *closed_ctx;
+	struct pl_dispatcher *disp;
+	char errmsg[PL_ERRMSG_LEN];
+};
+
+/**
+ * pl_ep_init() - prepare the core part of a freshly zeroed endpoint.
+ * Sets ops, family, num_queues and allocates per-queue counters. After this
+ * succeeds, pktlink_close() (which calls ops->destroy) is the one way out.
+ * Return: 0 or -ENOMEM / -EINVAL.
+ */
+int pl_ep_init(struct pktlink_ep *ep, const struct pl_ep_ops *ops, unsigned num_queues);
+
+/**
+ * pl_ep_init_pollfd() - after the queue fds exist: build the epoll set that
+ * pktlink_fd() returns when there are several queues. No-op for one queue.
+ */
+int pl_ep_init_pollfd(struct pktlink_ep *ep);
+
+/** pl_ep_fini() - release what pl_ep_init*() took. For ops->destroy. Safe twice. */
+void pl_ep_fini(struct pktlink_ep *ep);
+
+/**
+ * pl_ep_error() - record a readable error detail on the endpoint and return
+ * err (a negative errno), so callers can write `return pl_ep_error(...)`.
+ */
+int pl_ep_error(struct pktlink_ep *ep, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/**
+ * pl_err() - write a readable error into an open function's caller buffer
+ * (buf may be NULL) and return err.
+ */
+int pl_err(char *buf, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/**
+ * pl_ep_peer_gone() - the peer went away: remember reason (negative errno),
+ * run the closed callback exactly once (from whichever thread got here
+ * first), and make later bursts fail with reason. Returns reason.
+ */
+int pl_ep_peer_gone(struct pktlink_ep *ep, int reason);
+
+static inline int pl_ep_dead(const struct pktlink_ep *ep)
+{
+	return __atomic_load_n(&ep->dead, __ATOMIC_ACQUIRE);
+}
+
+/* Dispatcher internals (dispatch.c), used by endpoint.c. */
+int pl_dispatch_start(struct pktlink_ep *ep, pktlink_deliver_fn fn, void *ctx,
+		      const struct pktlink_attach_opts *opts);
+void pl_dispatch_stop(struct pktlink_ep *ep);
+void pl_dispatch_join(struct pktlink_ep *ep);
+
+#endif /* PL_CORE_ENDPOINT_H */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build and run the whole test suite: unit and integration tests (root,
-# private network namespaces), then the same suite under ASan+UBSan.
+# private network namespaces), then the same suite under ASan+UBSan, then
+# the tests of concurrent code under TSan.
 # Usage: scripts/test.sh [ctest -R regex]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,19 +9,23 @@ bash scripts/deps.sh || exit 1
 jobs=$(nproc)
 filter=()
 [ $# -gt 0 ] && filter=(-R "$1")
-total_pass=0 total_fail=0
 run_suite() { # name, build dir, cmake args...
   local name=$1 dir=$2; shift 2
   echo "== $name: configure and build ($dir)"
   cmake -S . -B "$dir" -DPKTLINK_WERROR=ON "$@" >"$dir.log" 2>&1 || { cat "$dir.log"; return 1; }
   cmake --build "$dir" -j"$jobs" >>"$dir.log" 2>&1 || { tail -50 "$dir.log"; return 1; }
   echo "== $name: ctest"
-  (cd "$dir" && ctest --output-on-failure --timeout 300 "${filter[@]}")
+  local extra=()
+  [ "$name" = tsan ] && extra=(-L tsan)
+  (cd "$dir" && ctest --output-on-failure --timeout 300 "${extra[@]}" "${filter[@]}")
 }
 rc=0
 run_suite release build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo || rc=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan+ubsan build/asan -DCMAKE_BUILD_TYPE=Debug -DPKTLINK_SANITIZE=ON \
   -DPKTLINK_BUILD_BENCH=OFF || rc=1
+# TSan: the tests of concurrent code (label tsan).
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  run_suite tsan build/tsan -DCMAKE_BUILD_TYPE=Debug -DPKTLINK_TSAN=ON -DPKTLINK_BUILD_BENCH=OFF || rc=1
 if [ $rc -eq 0 ]; then echo "test suite: all passed"; else echo "test suite: FAILED"; fi
 exit $rc

@@ -3,10 +3,11 @@
  * dispatch.c — push mode: one worker thread per queue that receives bursts
  * and hands them to the attached callback.
  *
- * Stopping: a flag plus an eventfd that every worker polls next to its queue,
- * so a sleeping worker wakes at once; waits are also bounded (250 ms) so a
- * family wait that ignores the stop fd still ends. The eventfd is created per
- * attach and closed at join (the seed leaked it).
+ * Stopping: a flag plus an eventfd (the endpoint's wake_fd) that every worker
+ * polls next to its queue, so a sleeping worker wakes at once — on detach,
+ * and when another queue found the peer gone. Waits are also bounded
+ * (250 ms) so a family wait that ignores the fd still ends. The eventfd lives
+ * from the first attach until close (the seed leaked its stop eventfds).
  */
 #include "endpoint.h"
 
@@ -35,7 +36,7 @@ struct pl_dispatcher {
 	unsigned burst;
 	bool busy_poll;
 	int stop; /* atomic */
-	int stop_fd;
+	int stop_fd; /* the endpoint's wake_fd */
 	unsigned nworkers;
 	struct pl_worker workers[];
 };
@@ -104,8 +105,6 @@ static void *worker_main(void *arg)
 
 static void dispatcher_free(struct pl_dispatcher *d)
 {
-	if (d->stop_fd >= 0)
-		close(d->stop_fd);
 	free(d);
 }
 
@@ -134,13 +133,20 @@ int pl_dispatch_start(struct pktlink_ep *ep, pktlink_deliver_fn fn, void *ctx,
 	d->burst = burst;
 	d->busy_poll = opts && opts->busy_poll;
 	d->nworkers = nq;
-	d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->stop_fd < 0) {
-		int e = -errno;
-		d->stop_fd = -1;
-		dispatcher_free(d);
-		return pl_ep_error(ep, e, "attach: eventfd: %s", strerror(-e));
+	if (ep->wake_fd < 0) {
+		int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0) {
+			int e = -errno;
+			dispatcher_free(d);
+			return pl_ep_error(ep, e, "attach: eventfd: %s", strerror(-e));
+		}
+		__atomic_store_n(&ep->wake_fd, fd, __ATOMIC_RELEASE);
+	} else {
+		uint64_t stale; /* a wake-up left over from the last detach */
+		ssize_t r = read(ep->wake_fd, &stale, sizeof(stale));
+		(void)r;
 	}
+	d->stop_fd = ep->wake_fd;
 	ep->disp = d;
 	__atomic_store_n(&ep->attached, 1, __ATOMIC_RELEASE);
 	for (unsigned q = 0; q < nq; q++) {

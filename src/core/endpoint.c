@@ -16,6 +16,7 @@ int pl_ep_init(struct pktlink_ep *ep, const struct pl_ep_ops *ops, unsigned num_
 		return -EINVAL;
 	ep->ops = ops;
 	ep->epoll_fd = -1;
+	ep->wake_fd = -1;
 	ep->info.family = ops->family;
 	ep->info.num_queues = (uint16_t)num_queues;
 	ep->rxc = aligned_alloc(PL_CACHELINE, sizeof(*ep->rxc) * num_queues);
@@ -50,6 +51,9 @@ void pl_ep_fini(struct pktlink_ep *ep)
 	if (ep->epoll_fd >= 0)
 		close(ep->epoll_fd);
 	ep->epoll_fd = -1;
+	if (ep->wake_fd >= 0)
+		close(ep->wake_fd);
+	ep->wake_fd = -1;
 }
 
 int pl_err(char *buf, size_t len, int err, const char *fmt, ...)
@@ -84,6 +88,13 @@ int pl_ep_peer_gone(struct pktlink_ep *ep, int reason)
 		pktlink_closed_fn fn = __atomic_load_n(&ep->closed_fn, __ATOMIC_ACQUIRE);
 		if (fn)
 			fn(ep->closed_ctx, ep, reason);
+		/* Wake the other queues' workers so they exit now, not after a wait. */
+		int wfd = __atomic_load_n(&ep->wake_fd, __ATOMIC_ACQUIRE);
+		if (wfd >= 0) {
+			uint64_t one = 1;
+			ssize_t w = write(wfd, &one, sizeof(one));
+			(void)w;
+		}
 		return reason;
 	}
 	return expected;

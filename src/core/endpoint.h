@@ -98,6 +98,7 @@ struct pktlink_ep {
 	struct pl_rx_counters *rxc; /* [info.num_queues] */
 	struct pl_tx_counters txc;
 	int epoll_fd; /* over all queue fds when num_queues > 1, else -1 */
+	int wake_fd; /* eventfd that wakes the workers (stop, peer gone); from the first attach until close */
 	unsigned rx_next; /* round-robin cursor of pktlink_rx_burst() */
 	int dead; /* atomic: 0 while the peer is there, else the reason */
 	int attached; /* atomic: a dispatcher runs (or must still be joined) */

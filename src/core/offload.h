@@ -18,16 +18,48 @@
 
 /* ---- Internet checksum ---- */
 
-/** pl_csum_partial() - add buf to a 32-bit one's complement accumulator. */
+/*
+ * Representation: accumulators and 16-bit results are in "memory order" —
+ * the value you get by loading the 16-bit field from the frame with memcpy
+ * on this CPU. Store a result with memcpy (never htons): the one's
+ * complement sum is byte-order independent as long as loads and stores agree.
+ */
+
+/**
+ * pl_csum_partial() - add len bytes at buf (any alignment) to a 32-bit one's
+ * complement accumulator and return the new accumulator (not folded, not
+ * complemented). Chained calls must pass even lengths except for the last
+ * one (as with Linux's csum_partial), because an odd chunk would shift the
+ * byte lanes of the next. Pure; thread-safe; never fails.
+ */
 uint32_t pl_csum_partial(const void *buf, size_t len, uint32_t sum);
 
-/** pl_csum_fold() - fold an accumulator to 16 bits and complement it. */
+/**
+ * pl_csum_fold() - fold an accumulator to 16 bits and complement it: the
+ * value to store in a checksum field (memory order). Pure; never fails.
+ */
 uint16_t pl_csum_fold(uint32_t sum);
+
+/**
+ * pl_csum_pseudo4() - accumulator of the IPv4 pseudo-header (saddr and daddr
+ * are 4 bytes each, as in the IP header; proto e.g. 6; l4_len = TCP/UDP
+ * header + payload bytes). Pure; never fails.
+ */
+uint32_t pl_csum_pseudo4(const void *saddr, const void *daddr, uint8_t proto, uint32_t l4_len);
+
+/**
+ * pl_csum_pseudo6() - accumulator of the IPv6 pseudo-header (16-byte
+ * addresses; l4_len as a 32-bit upper-layer length). Pure; never fails.
+ */
+uint32_t pl_csum_pseudo6(const void *saddr, const void *daddr, uint8_t proto, uint32_t l4_len);
 
 /**
  * pl_csum_complete() - finish a partial checksum (virtio NEEDS_CSUM) in
  * place: sum from csum_start to the end (the field holds the pseudo-header
  * sum), store the folded result at csum_start + csum_offset.
+ * A result of 0 is stored as 0xffff (as Linux does: 0 means "no checksum"
+ * for UDP, and 0xffff is the same value in one's complement for TCP).
+ * Thread-safe on distinct frames.
  * Return: 0, or -EINVAL when the offsets do not fit in len.
  */
 int pl_csum_complete(uint8_t *frame, uint32_t len, uint32_t csum_start, uint32_t csum_offset);
@@ -56,6 +88,28 @@ int pl_vnet_to_pkt(const void *hdr, uint32_t frame_len, struct pktlink_pkt *pkt)
 int pl_pkt_to_vnet(const struct pktlink_pkt *pkt, uint32_t link_hdr_len, void *hdr,
 		   uint32_t hdr_len);
 
+/* ---- header parsing (shared by virtio-net and GSO) ---- */
+
+/** struct pl_l4_info - where the headers of an IP/TCP or IP/UDP frame are. */
+struct pl_l4_info {
+	uint32_t l3_off; /* IP header: after the link header (and one VLAN tag) */
+	uint32_t l4_off; /* TCP/UDP header (after IPv6 extension headers) */
+	uint32_t l4_len; /* TCP header incl. options, or 8 for UDP */
+	uint32_t end; /* l3_off + IP total length (link padding excluded) */
+	uint8_t ipv6;
+	uint8_t proto; /* 6 or 17 */
+};
+
+/**
+ * pl_parse_l4() - find the IP and TCP/UDP headers of an untrusted frame.
+ * link_len: 14 (Ethernet; one 802.1Q/802.1ad tag is skipped) or 0 (raw IP).
+ * IPv4 fragments, IPv6 jumbograms, IPv6 routing/fragment/AH/ESP headers are
+ * rejected (a routing header would change the pseudo-header address);
+ * hop-by-hop and destination options are walked (at most 8).
+ * Pure; thread-safe. Return: 0, or -EINVAL.
+ */
+int pl_parse_l4(const uint8_t *frame, uint32_t len, uint32_t link_len, struct pl_l4_info *info);
+
 /* ---- software GSO ---- */
 
 /**
@@ -72,6 +126,10 @@ struct pl_gso {
 	uint32_t mss; /* payload per segment */
 	uint32_t off; /* payload offset of the next segment */
 	uint32_t index; /* segment number */
+	uint32_t end; /* frame bytes that belong to the IP packet */
+	uint32_t count; /* segments in all */
+	uint32_t seq0; /* TCP sequence number of the super-packet (host order) */
+	uint16_t id0; /* IPv4 id of the super-packet (host order) */
 	uint8_t ipv6;
 	uint8_t udp;
 	uint8_t csum_partial_out; /* leave L4 checksums partial instead of full */
@@ -82,6 +140,12 @@ struct pl_gso {
  * link_len: 14 for Ethernet, 0 for IP-only links. partial_out: emit each
  * segment with a partial L4 checksum (for a next hop that completes it)
  * instead of a full one.
+ * The L4 checksum of every segment is computed from scratch, so the
+ * super-packet's own checksum field (partial or not) does not matter.
+ * A super-packet whose payload fits in one segment gives one segment.
+ * pkt->data must stay unchanged until the last pl_gso_next(); if another
+ * party changes it meanwhile the output is garbage but every access stays
+ * inside the validated lengths.
  * Return: 0, -EINVAL for a malformed packet or request.
  */
 int pl_gso_init(struct pl_gso *g, const struct pktlink_pkt *pkt, uint32_t link_len,
@@ -89,8 +153,13 @@ int pl_gso_init(struct pl_gso *g, const struct pktlink_pkt *pkt, uint32_t link_l
 
 /**
  * pl_gso_next() - write the next segment into out (cap bytes).
+ * Segment i: headers copied, IPv4 tot_len, id = id0 + i and header checksum
+ * (IPv6 payload_len), TCP seq = seq0 + i * mss with FIN/PSH only on the last
+ * and CWR only on the first segment, UDP length, and the L4 checksum (full,
+ * or the pseudo-header sum with csum_partial_out: then csum_start is
+ * link_len + l3_len and csum_offset 16 for TCP / 6 for UDP).
  * Return: its length, 0 when all segments were written, -ENOSPC when out is
- * too small, -EINVAL on a malformed packet.
+ * too small (the iterator does not advance: retry with a bigger buffer).
  */
 int pl_gso_next(struct pl_gso *g, uint8_t *out, uint32_t cap);
 

@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * endpoint.c — the "xdp" endpoint: the pktlink contract over one AF_XDP
+ * socket per queue.
+ *
+ * Per queue: one UMEM of its own (so per-queue RX threads share nothing)
+ * and one socket. The UMEM's RX half circulates through FILL/RX, its TX
+ * half through TX/COMPLETION (see xsk.h). Transmit always goes out through
+ * the first queue's socket (one TX thread per endpoint, as the contract
+ * says).
+ *
+ * Setup order (pktlink_xdp_open): validate → device (ifindex, MTU, MAC,
+ * queue count) → per queue: UMEM, socket (xsk.c's order, bind included) →
+ * XDP program (load, attach; or the caller's XSKMAP) → XSKMAP entry per
+ * queue. Teardown (destroy) runs backwards from wherever setup stopped.
+ *
+ * Hot path: no allocation, no syscall per packet. RX kicks the kernel only
+ * when the FILL ring asks for it (need_wakeup) and nothing was received; TX
+ * kicks after each submitted batch in copy mode (the kernel moves copy-mode
+ * TX only in sendto), or when the TX ring asks in zero-copy mode.
+ */
+#include "prog.h"
+#include "xsk.h"
+#include "core/endpoint.h"
+#include "core/fault.h"
+#include "core/registry.h"
+#include "core/spec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <net/if_arp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PL_XDP_ETH_HLEN 14
+
+struct pl_xdp_q {
+	struct pktlink_xdp_umem *umem;
+	struct pktlink_xdp_socket *sock;
+	uint32_t qid; /* device queue id */
+	bool in_map; /* we put the socket in the XSKMAP */
+	uint32_t rx_cap; /* payload bytes a received frame can hold */
+};
+
+struct pl_xdp_ep {
+	struct pktlink_ep ep; /* first: core casts */
+	struct pktlink_xdp_opts o;
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	unsigned nq;
+	struct pl_xdp_q *q;
+	struct pl_xdp_prog prog;
+	struct pktlink_xdp_status st;
+	uint32_t tx_off; /* data offset of a TX frame */
+	uint32_t tx_cap; /* largest frame we transmit */
+};
+
+static const struct pl_ep_ops pl_xdp_ops;
+
+static inline struct pl_xdp_ep *xep(struct pktlink_ep *ep)
+{
+	return (struct pl_xdp_ep *)ep;
+}
+
+/* ------------------------------------------------------------------------ */
+/* RX                                                                        */
+
+/* Post free RX frames of queue q to its FILL ring; kick the kernel if it
+ * stopped for want of frames. RX thread of q. */
+static void rx_refill(struct pl_xdp_ep *x, struct pl_xdp_q *xq, unsigned q)
+{
+	struct pktlink_xdp_socket *s = xq->sock;
+	if (xq->umem->rx_top)
+		pktlink_xdp_socket_refill(s);
+	(void)x;
+	(void)q;
+}
+
+static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_xdp_ep *x = xep(ep);
+	struct pl_xdp_q *xq = &x->q[q];
+	struct pktlink_xdp_socket *s = xq->sock;
+	struct pktlink_xdp_umem *u = xq->umem;
+	struct pl_rx_counters *c = &ep->rxc[q];
+	uint32_t idx;
+
+	if (u->rx_top)
+		pktlink_xdp_socket_refill(s);
+	uint32_t got = pktlink_xdp_cons_peek(&s->rx, n, &idx);
+	if (!got) {
+		/* The kernel wants a syscall to look at FILL again (it ran dry
+		 * earlier), or busy polling drives the queue from here. */
+		if (s->busy_poll || (s->need_wakeup && pktlink_xdp_ring_needs_wakeup(s->fq))) {
+			recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+			pl_stat_add(&c->syscalls, 1);
+		}
+		return 0;
+	}
+	unsigned k = 0;
+	uint64_t bytes = 0, bad = 0;
+	uint64_t base_priv = (uint64_t)q << 32;
+	for (uint32_t i = 0; i < got; i++) {
+		const struct xdp_desc *d = pktlink_xdp_ring_desc(&s->rx, idx + i);
+		uint64_t addr = d->addr;
+		uint32_t len = d->len;
+		uint32_t f = pl_xdp_frame_idx(u, addr);
+		uint64_t off = pl_xdp_addr_off(addr);
+		/* Read once, check against our records: only frames we posted
+		 * to FILL may come back, and only inside their chunk. */
+		if (PL_XDP_UNLIKELY(f >= u->rx_frames || u->state[f] != PKTLINK_XDP_FRAME_FILL ||
+				    off + len > pl_xdp_frame_base(u, f) + u->frame_size ||
+				    (d->options & XDP_PKT_CONTD))) {
+			bad++;
+			if (f < u->rx_frames && u->state[f] == PKTLINK_XDP_FRAME_FILL) {
+				u->state[f] = PKTLINK_XDP_FRAME_FREE;
+				u->rx_free[u->rx_top++] = f;
+			} else {
+				pl_xdp_count_error(u);
+			}
+			continue;
+		}
+		u->state[f] = PKTLINK_XDP_FRAME_APP_RX;
+		struct pktlink_pkt *p = &pkts[k++];
+		p->data = u->area + off;
+		p->len = len;
+		p->flags = 0;
+		p->queue = (uint16_t)q;
+		p->csum_start = p->csum_offset = p->gso_size = 0;
+		p->gso_type = 0;
+		p->reserved = 0;
+		p->priv = base_priv | f;
+		bytes += len;
+	}
+	pktlink_xdp_cons_release(&s->rx, got);
+	pl_stat_add(&c->packets, k);
+	pl_stat_add(&c->bytes, bytes);
+	if (bad)
+		pl_stat_add(&c->drop_invalid, bad);
+	return (int)k;
+}
+
+static void xdp_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_xdp_ep *x = xep(ep);
+	unsigned last = ~0u;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned q = (unsigned)(pkts[i].priv >> 32);
+		uint32_t f = (uint32_t)pkts[i].priv;
+		if (PL_XDP_UNLIKELY(q >= x->nq)) {
+			continue;
+		}
+		struct pktlink_xdp_umem *u = x->q[q].umem;
+		/* A view released twice, or a priv that is not ours: refuse
+		 * (counted) instead of posting the frame to FILL twice. */
+		if (PL_XDP_UNLIKELY(f >= u->rx_frames || u->state[f] != PKTLINK_XDP_FRAME_APP_RX)) {
+			pl_xdp_count_error(u);
+			continue;
+		}
+		u->state[f] = PKTLINK_XDP_FRAME_FREE;
+		u->rx_free[u->rx_top++] = f;
+		if (q != last && last != ~0u)
+			rx_refill(x, &x->q[last], last);
+		last = q;
+	}
+	/* Back into FILL now: an application that sleeps in poll() after
+	 * releasing must find the kernel able to receive. */
+	if (last != ~0u)
+		rx_refill(x, &x->q[last], last);
+}
+
+/* ------------------------------------------------------------------------ */
+/* TX                                                                        */
+
+static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_xdp_ep *x = xep(ep);
+	struct pl_xdp_q *xq = &x->q[0];
+	struct pktlink_xdp_socket *s = xq->sock;
+	struct pktlink_xdp_umem *u = xq->umem;
+	struct pl_tx_counters *c = &ep->txc;
+	uint32_t idx;
+
+	if (!s->tx.map)
+		return pl_ep_error(ep, -EOPNOTSUPP, "this xdp endpoint has no TX ring");
+	pktlink_xdp_socket_reap(s);
+	uint32_t m = pktlink_xdp_prod_nb_free(&s->tx, n);
+	if (m > n)
+		m = n;
+	if (!m || !pktlink_xdp_prod_reserve(&s->tx, m, &idx)) {
+		/* Ring full: frames are waiting for a kick (copy mode). */
+		pktlink_xdp_socket_kick(s);
+		pl_stat_add(&c->syscalls, 1);
+		return 0;
+	}
+	uint32_t used = 0;
+	unsigned taken = 0;
+	uint64_t bytes = 0, invalid = 0;
+	for (; taken < m; taken++) {
+		struct pktlink_pkt *p = &pkts[taken];
+		uint64_t addr;
+		uint32_t len = p->len;
+		if (p->flags & PKTLINK_PKT_TXBUF) {
+			uint32_t f = (uint32_t)p->priv;
+			/* The buffer must be one we handed out, still held, and the
+			 * data must lie inside its frame. */
+			uintptr_t fb = (uintptr_t)(u->area + pl_xdp_frame_base(u, f < u->frames ? f : 0));
+			uintptr_t d = (uintptr_t)p->data;
+			if (PL_XDP_UNLIKELY((p->priv >> 32) != 0 || f < u->rx_frames ||
+					    f >= u->frames ||
+					    u->state[f] != PKTLINK_XDP_FRAME_APP_TX || d < fb ||
+					    (uint64_t)(d - fb) + len > u->frame_size || !len ||
+					    len > x->tx_cap)) {
+				invalid++;
+				if (f < u->frames && f >= u->rx_frames &&
+				    u->state[f] == PKTLINK_XDP_FRAME_APP_TX && (p->priv >> 32) == 0) {
+					u->state[f] = PKTLINK_XDP_FRAME_FREE;
+					u->tx_free[u->tx_top++] = f;
+				} else {
+					pl_xdp_count_error(u);
+				}
+				continue;
+			}
+			u->state[f] = PKTLINK_XDP_FRAME_TX;
+			addr = pl_xdp_frame_base(u, f) + (d - fb);
+		} else {
+			if (PL_XDP_UNLIKELY(!len || len > x->tx_cap || !p->data)) {
+				invalid++;
+				continue;
+			}
+			if (!u->tx_top) {
+				pktlink_xdp_socket_reap(s);
+				if (!u->tx_top)
+					break;
+			}
+			uint32_t f = u->tx_free[--u->tx_top];
+			u->state[f] = PKTLINK_XDP_FRAME_TX;
+			addr = pl_xdp_frame_base(u, f) + x->tx_off;
+			memcpy(u->area + addr, p->data, len);
+		}
+		struct xdp_desc *dsc = pktlink_xdp_ring_desc(&s->tx, idx + used);
+		dsc->addr = addr;
+		dsc->len = len;
+		dsc->options = 0;
+		used++;
+		bytes += len;
+	}
+	if (used < m)
+		pktlink_xdp_prod_cancel(&s->tx, m - used);
+	if (used) {
+		pktlink_xdp_prod_submit(&s->tx, used);
+		if (!s->zc || !s->need_wakeup || pktlink_xdp_ring_needs_wakeup(&s->tx)) {
+			int r = pktlink_xdp_socket_kick(s);
+			pl_stat_add(&c->syscalls, 1);
+			if (r < 0) {
+				pl_stat_add(&c->errors, 1);
+				pl_ep_error(ep, r, "TX kick on queue %u of %s: %s", xq->qid, x->ifname,
+					    strerror(-r));
+			}
+		}
+	}
+	pl_stat_add(&c->packets, used);
+	pl_stat_add(&c->bytes, bytes);
+	if (invalid)
+		pl_stat_add(&c->drop_invalid, invalid);
+	return (int)taken;
+}
+
+static int xdp_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_xdp_ep *x = xep(ep);
+	struct pl_xdp_q *xq = &x->q[0];
+	struct pktlink_xdp_umem *u = xq->umem;
+	if (u->tx_top < n)
+		pktlink_xdp_socket_reap(xq->sock);
+	unsigned k = 0;
+	while (k < n && u->tx_top) {
+		uint32_t f = u->tx_free[--u->tx_top];
+		u->state[f] = PKTLINK_XDP_FRAME_APP_TX;
+		struct pktlink_pkt *p = &pkts[k++];
+		memset(p, 0, sizeof(*p));
+		p->data = u->area + pl_xdp_frame_base(u, f) + x->tx_off;
+		p->len = x->tx_cap;
+		p->flags = PKTLINK_PKT_TXBUF;
+		p->priv = f;
+	}
+	return (int)k;
+}
+
+static void xdp_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_xdp_ep *x = xep(ep);
+	struct pktlink_xdp_umem *u = x->q[0].umem;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t f = (uint32_t)pkts[i].priv;
+		if ((pkts[i].priv >> 32) || f < u->rx_frames || f >= u->frames ||
+		    u->state[f] != PKTLINK_XDP_FRAME_APP_TX) {
+			pl_xdp_count_error(u);
+			continue;
+		}
+		u->state[f] = PKTLINK_XDP_FRAME_FREE;
+		u->tx_free[u->tx_top++] = f;
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Properties, stats, teardown                                               */
+
+static int xdp_queue_fd(const struct pktlink_ep *ep, unsigned q)
+{
+	const struct pl_xdp_ep *x = (const struct pl_xdp_ep *)ep;
+	if (q >= x->nq || !x->q[q].sock)
+		return -EINVAL;
+	return x->q[q].sock->fd;
+}
+
+int pktlink_xdp_get_sock_stats(const struct pktlink_ep *ep, struct pktlink_xdp_sock_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!ep || ep->ops != &pl_xdp_ops)
+		return -EINVAL;
+	const struct pl_xdp_ep *x = (const struct pl_xdp_ep *)ep;
+	int ret = 0;
+	for (unsigned q = 0; q < x->nq; q++) {
+		struct pktlink_xdp_sock_stats s;
+		if (!x->q[q].sock)
+			continue;
+		int r = pktlink_xdp_socket_stats(x->q[q].sock, &s);
+		if (r) {
+			ret = r;
+			continue;
+		}
+		st->rx_dropped += s.rx_dropped;
+		st->rx_invalid_descs += s.rx_invalid_descs;
+		st->tx_invalid_descs += s.tx_invalid_descs;
+		st->rx_ring_full += s.rx_ring_full;
+		st->rx_fill_ring_empty_descs += s.rx_fill_ring_empty_descs;
+		st->tx_ring_empty_descs += s.tx_ring_empty_descs;
+	}
+	return ret;
+}
+
+static int xdp_read_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
+{
+	struct pktlink_xdp_sock_stats ks;
+	int r = pktlink_xdp_get_sock_stats(ep, &ks);
+	/* rx_fill_ring_empty_descs counts attempts, not lost frames; the loss
+	 * itself shows in rx_dropped. rx_ring_full frames are lost too. */
+	st->rx_drop_kernel += ks.rx_dropped + ks.rx_ring_full;
+	st->rx_drop_invalid += ks.rx_invalid_descs;
+	st->tx_errors += ks.tx_invalid_descs;
+	if (r)
+		return pl_ep_error(ep, r, "XDP_STATISTICS on %s: %s", xep(ep)->ifname, strerror(-r));
+	return 0;
+}
+
+static void xdp_destroy(struct pktlink_ep *ep)
+{
+	struct pl_xdp_ep *x = xep(ep);
+	/* Backwards: map entries, program, sockets, UMEMs. */
+	for (unsigned q = 0; x->q && q < x->nq; q++)
+		if (x->q[q].in_map)
+			pl_xdp_prog_map_clear(&x->prog, x->q[q].qid);
+	pl_xdp_prog_teardown(&x->prog);
+	for (unsigned q = 0; x->q && q < x->nq; q++) {
+		struct pl_xdp_q *xq = &x->q[q];
+		if (xq->umem && x->o.debug) {
+			uint32_t held = pktlink_xdp_umem_census(xq->umem, NULL);
+			uint64_t errs = pktlink_xdp_umem_errors(xq->umem);
+			if (held || errs)
+				fprintf(stderr,
+					"pktlink xdp %s queue %u: %u frames still held by the "
+					"application at close (leak), %llu refused frame operations "
+					"(double release/post)\n",
+					x->ifname, xq->qid, held, (unsigned long long)errs);
+		}
+		pktlink_xdp_socket_destroy(xq->sock);
+		xq->sock = NULL;
+		pktlink_xdp_umem_destroy(xq->umem);
+		xq->umem = NULL;
+	}
+	free(x->q);
+	pl_ep_fini(ep);
+	free(x);
+}
+
+static const struct pl_ep_ops pl_xdp_ops = {
+	.family = "xdp",
+	.rx_burst = xdp_rx_burst,
+	.rx_release = xdp_rx_release,
+	.tx_burst = xdp_tx_burst,
+	.tx_alloc = xdp_tx_alloc,
+	.tx_free = xdp_tx_free,
+	.queue_fd = xdp_queue_fd,
+	.read_stats = xdp_read_stats,
+	.destroy = xdp_destroy,
+};
+
+int pktlink_xdp_get_status(const struct pktlink_ep *ep, struct pktlink_xdp_status *st)
+{
+	if (!ep || ep->ops != &pl_xdp_ops)
+		return -EINVAL;
+	*st = ((const struct pl_xdp_ep *)ep)->st;
+	return 0;
+}
+
+struct pktlink_xdp_socket *pktlink_xdp_get_socket(const struct pktlink_ep *ep, unsigned q)
+{
+	if (!ep || ep->ops != &pl_xdp_ops)
+		return NULL;
+	const struct pl_xdp_ep *x = (const struct pl_xdp_ep *)ep;
+	return q < x->nq ? x->q[q].sock : NULL;
+}
+
+struct pktlink_xdp_umem *pktlink_xdp_get_umem(const struct pktlink_ep *ep, unsigned q)
+{
+	if (!ep || ep->ops != &pl_xdp_ops)
+		return NULL;
+	const struct pl_xdp_ep *x = (const struct pl_xdp_ep *)ep;
+	return q < x->nq ? x->q[q].umem : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opening                                                                   */
+
+/* RX queues of a device: /sys/class/net/IF/queues/rx-N entries. */
+static unsigned device_rx_queues(const char *ifname)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	DIR *d = opendir(path);
+	if (!d)
+		return 1;
+	unsigned n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "rx-", 3))
+			n++;
+	closedir(d);
+	return n ? n : 1;
+}
+
+static int device_info(struct pl_xdp_ep *x, uint32_t *mtu, char *err, size_t errlen)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return pl_err(err, errlen, -errno, "socket for device queries: %s", strerror(errno));
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", x->ifname);
+	int r = 0;
+	if (ioctl(s, SIOCGIFMTU, &ifr) < 0) {
+		r = pl_err(err, errlen, -errno, "reading the MTU of %s: %s", x->ifname,
+			   strerror(errno));
+		goto out;
+	}
+	*mtu = (uint32_t)ifr.ifr_mtu;
+	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0 && ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER) {
+		memcpy(x->ep.info.link_addr, ifr.ifr_hwaddr.sa_data, 6);
+		x->ep.info.has_link_addr = 1;
+	}
+out:
+	close(s);
+	return r;
+}
+
+int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **epp, char *err,
+		     size_t errlen)
+{
+	struct pktlink_xdp_opts o = { 0 };
+	if (!epp)
+		return pl_err(err, errlen, -EINVAL, "pktlink_xdp_open: epp is NULL");
+	*epp = NULL;
+	if (!opts || opts->sz < sizeof(size_t) || opts->sz > sizeof(o))
+		return pl_err(err, errlen, -EINVAL,
+			      "pktlink_xdp_opts.sz must be sizeof(struct pktlink_xdp_opts)");
+	memcpy(&o, opts, opts->sz);
+	if (!o.ifname || !o.ifname[0])
+		return pl_err(err, errlen, -EINVAL, "xdp: a device name is required (xdp:IFNAME)");
+	if (strlen(o.ifname) >= IF_NAMESIZE)
+		return pl_err(err, errlen, -EINVAL, "xdp: device name '%s' is too long", o.ifname);
+	unsigned ifindex = if_nametoindex(o.ifname);
+	if (!ifindex)
+		return pl_err(err, errlen, -ENODEV, "xdp: no device %s", o.ifname);
+	unsigned devq = device_rx_queues(o.ifname);
+	unsigned nq = o.all_queues ? devq : o.num_queues ? o.num_queues : 1;
+	if (o.all_queues)
+		o.queue = 0;
+	if (o.queue >= devq || o.queue + nq > devq)
+		return pl_err(err, errlen, -EINVAL,
+			      "xdp: queue=%u%s is out of range: %s has %u RX queue%s (0..%u); "
+			      "traffic on other queues never reaches this socket — use queues=all",
+			      o.queue, nq > 1 ? " and following" : "", o.ifname, devq,
+			      devq == 1 ? "" : "s", devq - 1);
+	if (nq > PL_MAX_QUEUES)
+		return pl_err(err, errlen, -EINVAL, "xdp: %u queues: at most %d", nq, PL_MAX_QUEUES);
+	if (!o.frame_size)
+		o.frame_size = 2048;
+	if (!o.frames)
+		o.frames = 4096;
+	if (o.mode > PKTLINK_XDP_MODE_SKB || o.zerocopy > PKTLINK_XDP_ZC_OFF)
+		return pl_err(err, errlen, -EINVAL, "xdp: bad mode or zerocopy value");
+	if (o.mode == PKTLINK_XDP_MODE_SKB && o.zerocopy == PKTLINK_XDP_ZC_REQUIRE)
+		return pl_err(err, errlen, -EINVAL,
+			      "xdp: zerocopy=require cannot work with mode=skb (generic XDP "
+			      "always copies); use mode=drv or mode=auto");
+
+	struct pl_xdp_ep *x = calloc(1, sizeof(*x));
+	if (!x)
+		return pl_err(err, errlen, -ENOMEM, "xdp: out of memory");
+	int r = pl_ep_init(&x->ep, &pl_xdp_ops, nq);
+	if (r) {
+		free(x);
+		return pl_err(err, errlen, r, "xdp: endpoint init: %s", strerror(-r));
+	}
+	pl_xdp_prog_init(&x->prog);
+	x->o = o;
+	x->o.ifname = NULL;
+	x->o.xskmap_pin = NULL;
+	snprintf(x->ifname, sizeof(x->ifname), "%s", o.ifname);
+	x->ifindex = (int)ifindex;
+	x->nq = nq;
+	struct pktlink_info *info = &x->ep.info;
+	info->max_header_len = PL_XDP_ETH_HLEN;
+	info->caps = PKTLINK_CAP_TX_ALLOC | PKTLINK_CAP_ETHERNET | PKTLINK_CAP_RESOLUTION_REQUIRED;
+	info->arp_hwtype = ARPHRD_ETHER;
+	info->gso_kind = PKTLINK_GSO_KIND_NONE;
+
+	uint32_t mtu = 0;
+	if ((r = device_info(x, &mtu, err, errlen)))
+		goto fail;
+	/* What a received frame can hold: the kernel keeps 256 bytes of
+	 * XDP headroom plus ours in front of the data. */
+	uint32_t cap = o.frame_size > XDP_PACKET_HEADROOM + o.headroom ?
+			       o.frame_size - XDP_PACKET_HEADROOM - o.headroom :
+			       0;
+	uint32_t usable = cap > PL_XDP_ETH_HLEN ? cap - PL_XDP_ETH_HLEN : 0;
+	if (mtu > usable) {
+		r = pl_err(err, errlen, -EINVAL,
+			   "xdp: %s has MTU %u, but a %u-byte frame with headroom %u holds at most "
+			   "MTU %u (frame_size - 256 - headroom - 14): lower the MTU (ip link set "
+			   "dev %s mtu %u), raise frame_size, or lower headroom",
+			   x->ifname, mtu, o.frame_size, o.headroom, usable, x->ifname, usable);
+		goto fail;
+	}
+	info->mtu = mtu;
+	x->tx_off = o.headroom;
+	x->tx_cap = mtu + PL_XDP_ETH_HLEN;
+	if (x->tx_cap > o.frame_size - x->tx_off)
+		x->tx_cap = o.frame_size - x->tx_off;
+
+	x->q = calloc(nq, sizeof(*x->q));
+	if (!x->q) {
+		r = pl_err(err, errlen, -ENOMEM, "xdp: out of memory");
+		goto fail;
+	}
+	bool skb = o.mode == PKTLINK_XDP_MODE_SKB;
+	bool all_zc = true;
+	for (unsigned q = 0; q < nq; q++) {
+		struct pl_xdp_q *xq = &x->q[q];
+		xq->qid = o.queue + q;
+		xq->rx_cap = cap;
+		struct pktlink_xdp_umem_opts uo = {
+			.sz = sizeof(uo),
+			.frames = o.frames,
+			.frame_size = o.frame_size,
+			.headroom = o.headroom,
+			.flags = (o.unaligned ? PKTLINK_XDP_UMEM_UNALIGNED : 0) |
+				 (o.hugepages ? PKTLINK_XDP_UMEM_HUGEPAGES : 0) |
+				 (o.debug ? PKTLINK_XDP_UMEM_DEBUG : 0),
+		};
+		if ((r = pktlink_xdp_umem_create(&uo, &xq->umem, err, errlen)))
+			goto fail;
+		uint32_t half = o.frames / 2;
+		uint32_t ring = 1;
+		while (ring < half)
+			ring <<= 1;
+		struct pktlink_xdp_socket_opts so = {
+			.sz = sizeof(so),
+			.ifname = x->ifname,
+			.queue = xq->qid,
+			.rx_size = ring,
+			.tx_size = ring,
+			.no_tx = q != 0, /* TX goes out through queue 0 */
+			/* Generic XDP always copies; say so, or the kernel may
+			 * try zero-copy on a driver that has it. */
+			.zerocopy = skb ? PKTLINK_XDP_ZC_OFF : o.zerocopy,
+			.no_need_wakeup = o.no_need_wakeup,
+			.busy_poll_usec = o.busy_poll_usec,
+			.busy_poll_budget = o.busy_poll_budget,
+		};
+		if ((r = pktlink_xdp_socket_create(xq->umem, &so, &xq->sock, err, errlen)))
+			goto fail;
+		all_zc = all_zc && xq->sock->zc;
+	}
+	if ((r = pl_ep_init_pollfd(&x->ep))) {
+		pl_err(err, errlen, r, "xdp: %s", x->ep.errmsg);
+		goto fail;
+	}
+
+	/* The program: the caller's XSKMAP, or ours. */
+	if (o.has_xskmap_fd || o.xskmap_pin) {
+		if ((r = pl_xdp_prog_use_map(&x->prog, o.has_xskmap_fd ? o.xskmap_fd : -1,
+					     o.xskmap_pin, err, errlen)))
+			goto fail;
+		x->st.mode = skb ? PKTLINK_XDP_MODE_SKB : PKTLINK_XDP_MODE_DRV;
+	} else {
+		if ((r = pl_xdp_prog_attach(&x->prog, x->ifindex, x->ifname, o.mode, false, err,
+					    errlen)))
+			goto fail;
+		x->st.own_program = true;
+		x->st.dispatcher = x->prog.dispatcher;
+		x->st.mode = x->prog.attach_mode == 2 /* XDP_MODE_SKB */ ? PKTLINK_XDP_MODE_SKB :
+									   PKTLINK_XDP_MODE_DRV;
+	}
+	for (unsigned q = 0; q < nq; q++) {
+		if ((r = pl_xdp_prog_map_set(&x->prog, x->q[q].qid, x->q[q].sock->fd, err, errlen)))
+			goto fail;
+		x->q[q].in_map = true;
+	}
+
+	x->st.zerocopy = all_zc;
+	x->st.first_queue = o.queue;
+	x->st.num_queues = nq;
+	x->st.device_queues = devq;
+	x->st.usable_mtu = usable;
+	x->st.frame_size = o.frame_size;
+	x->st.frames_per_queue = o.frames;
+	x->st.ifindex = x->ifindex;
+	*epp = &x->ep;
+	return 0;
+fail:
+	xdp_destroy(&x->ep);
+	return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Spec strings                                                              */
+
+const char pl_xdp_spec_help[] =
+	"xdp:IFNAME?keys — AF_XDP socket(s) on a device queue\n"
+	"  queue=N            first queue (default 0)\n"
+	"  queues=N|all       number of queues from queue= on, or every RX queue (default 1)\n"
+	"  mode=auto|drv|skb  XDP attach mode (auto: driver, else generic)\n"
+	"  zerocopy=auto|require|off\n"
+	"  frames=N           UMEM frames per queue, half RX half TX (default 4096)\n"
+	"  frame_size=2048|4096  chunk size (any 2048..65536 with unaligned=1; default 2048)\n"
+	"  unaligned=0|1      unaligned chunk mode\n"
+	"  headroom=N         bytes reserved before received data (default 0)\n"
+	"  need_wakeup=0|1    XDP_USE_NEED_WAKEUP (default 1)\n"
+	"  busy_poll=USEC     SO_PREFER_BUSY_POLL + SO_BUSY_POLL (default off)\n"
+	"  busy_budget=N      SO_BUSY_POLL_BUDGET (default 64)\n"
+	"  hugepages=0|1      back the UMEM with 2 MiB pages when available\n"
+	"  xskmap=PATH|FD     use the XSKMAP of a program you attached instead of pktlink's\n"
+	"  debug=0|1          report frame leaks and double releases at close\n";
+
+int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
+{
+	static const char *const modes[] = { "auto", "drv", "skb", NULL };
+	static const char *const zcs[] = { "auto", "require", "off", NULL };
+	struct pktlink_xdp_opts o = { .sz = sizeof(o) };
+	unsigned mode = 0, zc = 0;
+	bool need_wakeup = true;
+	const char *queues = NULL, *xskmap = NULL;
+	int r;
+	o.ifname = s->target;
+	if ((r = pl_spec_u32(s, "queue", 0, 65535, &o.queue)) < 0 ||
+	    (r = pl_spec_str(s, "queues", &queues)) < 0 ||
+	    (r = pl_spec_enum(s, "mode", modes, &mode)) < 0 ||
+	    (r = pl_spec_enum(s, "zerocopy", zcs, &zc)) < 0 ||
+	    (r = pl_spec_u32(s, "frames", 2, 1u << 20, &o.frames)) < 0 ||
+	    (r = pl_spec_u32(s, "frame_size", 2048, 65536, &o.frame_size)) < 0 ||
+	    (r = pl_spec_bool(s, "unaligned", &o.unaligned)) < 0 ||
+	    (r = pl_spec_u32(s, "headroom", 0, 60000, &o.headroom)) < 0 ||
+	    (r = pl_spec_bool(s, "need_wakeup", &need_wakeup)) < 0 ||
+	    (r = pl_spec_u32(s, "busy_poll", 0, 1000000, &o.busy_poll_usec)) < 0 ||
+	    (r = pl_spec_u32(s, "busy_budget", 1, 65535, &o.busy_poll_budget)) < 0 ||
+	    (r = pl_spec_bool(s, "hugepages", &o.hugepages)) < 0 ||
+	    (r = pl_spec_str(s, "xskmap", &xskmap)) < 0 ||
+	    (r = pl_spec_bool(s, "debug", &o.debug)) < 0)
+		return r;
+	if ((r = pl_spec_finish(s, "queue, queues, mode, zerocopy, frames, frame_size, unaligned, "
+				   "headroom, need_wakeup, busy_poll, busy_budget, hugepages, "
+				   "xskmap, debug")))
+		return r;
+	o.mode = (enum pktlink_xdp_mode)mode;
+	o.zerocopy = (enum pktlink_xdp_zc)zc;
+	o.no_need_wakeup = !need_wakeup;
+	if (queues) {
+		char *end;
+		if (!strcmp(queues, "all")) {
+			o.all_queues = true;
+		} else {
+			unsigned long v = strtoul(queues, &end, 10);
+			if (!*queues || *end || v < 1 || v > PL_MAX_QUEUES)
+				return pl_err(s->err, s->errlen, -EINVAL,
+					      "xdp: queues=%s: expected all or a number 1..%d", queues,
+					      PL_MAX_QUEUES);
+			o.num_queues = (uint32_t)v;
+		}
+	}
+	if (xskmap) {
+		char *end;
+		long fd = strtol(xskmap, &end, 10);
+		if (*xskmap && !*end) {
+			if (fd < 0 || fd > 1 << 24)
+				return pl_err(s->err, s->errlen, -EINVAL,
+					      "xdp: xskmap=%s: not a file descriptor", xskmap);
+			o.has_xskmap_fd = true;
+			o.xskmap_fd = (int)fd;
+		} else {
+			o.xskmap_pin = xskmap;
+		}
+	}
+	return pktlink_xdp_open(&o, epp, s->err, s->errlen);
+}

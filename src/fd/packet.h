@@ -9,6 +9,16 @@
  * each piece owns what it creates and undoes it in its destroy function.
  *
  * Private to the library.
+ *
+ * Interface notes (packet_* owner): all original signatures are unchanged.
+ * Additions: PL_PACKET_RING_* defaults (ring defaults are now 32 blocks of
+ * 256 KiB and a 1 ms block timeout, see packet_rx_ring.c for why),
+ * pl_packet_fanout_prog(), pl_packet_rx_ring_fd(), pl_packet_tx_ring_reclaim().
+ * pl_packet_flow_hash() returns the RAW hash: callers take % n.
+ *
+ * Threading: each ring is single-consumer — burst/release of one RX ring
+ * from one thread at a time, the TX ring's functions from one thread.
+ * Setup functions touch only what they are given.
  */
 #ifndef PL_FD_PACKET_H
 #define PL_FD_PACKET_H
@@ -58,12 +68,28 @@ int pl_packet_fanout_join(const int *fds, unsigned n, uint16_t *group_id, char *
  */
 uint32_t pl_packet_flow_hash(const uint8_t *frame, uint32_t len);
 
+/**
+ * pl_packet_fanout_prog() - the classic BPF program of the fanout group
+ * (exposed so tests can run it against pl_packet_flow_hash()). Writes up to
+ * cap instructions into prog (NULL: just count).
+ * Return: the program's length (0 on an internal error). Thread-safe.
+ */
+struct sock_filter;
+unsigned pl_packet_fanout_prog(struct sock_filter *prog, unsigned cap);
+
+/* Ring defaults (see packet_rx_ring.c for the reasoning). */
+#define PL_PACKET_RING_BLOCK_SIZE (256u << 10)
+#define PL_PACKET_RING_BLOCKS 32u
+#define PL_PACKET_RING_TIMEOUT_MS 1u
+
 /* Geometry of a TPACKET_V3 RX ring. Zero fields get defaults. */
 struct pl_packet_ring_cfg {
-	uint32_t block_size; /* bytes per block, power of two multiple of the page size; 0 = 1 MiB */
-	uint32_t block_count; /* 0 = 8 */
-	uint32_t frame_size; /* max frame slot incl. headers; 0 = 2048 (65536+ with vnet/GRO) */
-	uint32_t block_timeout_ms; /* retire a partly filled block after this; 0 = 2 ms */
+	uint32_t block_size; /* bytes per block, power of two multiple of the page size; 0 = 256 KiB.
+			      * A frame can use up to a whole block (V3 packs frames), so this
+			      * must exceed the largest frame (64 KiB + headers with GRO). */
+	uint32_t block_count; /* 0 = 32 */
+	uint32_t frame_size; /* kernel bookkeeping only in V3 (frames per block); 0 = 2048 */
+	uint32_t block_timeout_ms; /* retire a partly filled block after this; 0 = 1 ms */
 	bool vnet_hdr; /* the socket has PACKET_VNET_HDR */
 };
 
@@ -91,6 +117,9 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 void pl_packet_rx_ring_release(struct pl_packet_rx_ring *r, const struct pktlink_pkt *pkts,
 			       unsigned n);
 
+/** pl_packet_rx_ring_fd() - the socket the ring belongs to (for POLLIN), -1 for NULL. */
+int pl_packet_rx_ring_fd(const struct pl_packet_rx_ring *r);
+
 /** pl_packet_rx_ring_destroy() - unmap; the fd stays open. NULL is fine. */
 void pl_packet_rx_ring_destroy(struct pl_packet_rx_ring *r);
 
@@ -112,6 +141,13 @@ int pl_packet_tx_ring_create(int ifindex, uint32_t frame_count, uint32_t frame_s
  */
 int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt *pkts,
 			   unsigned n, struct pl_tx_counters *c);
+
+/**
+ * pl_packet_tx_ring_reclaim() - take back the slots the kernel has finished
+ * with (without sending anything) and handle refused frames.
+ * Return: the number of free slots, or -EINVAL for NULL. TX thread only.
+ */
+int pl_packet_tx_ring_reclaim(struct pl_packet_tx_ring *r, struct pl_tx_counters *c);
 
 /** pl_packet_tx_ring_fd() - the TX socket (for POLLOUT). */
 int pl_packet_tx_ring_fd(const struct pl_packet_tx_ring *r);

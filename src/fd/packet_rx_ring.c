@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * packet_rx_ring.c — the TPACKET_V3 RX ring. See packet.h.
+ *
+ * The ring is block_count blocks of block_size bytes. The kernel fills one
+ * block at a time with variable-size frames and hands it to user space by
+ * setting its status to TP_STATUS_USER, either when the next frame does not
+ * fit or when the block retire timer fires (tp_retire_blk_tov).
+ *
+ * Block retire timeout: 1 ms by default (PL_PACKET_RING_TIMEOUT_MS). The
+ * kernel's own choice for veth/tap is 8 ms, which becomes the latency floor
+ * of every frame at low rates (a lone ping or TCP ACK waits for the timer).
+ * 1 ms is the smallest value the millisecond-granular API accepts; at high
+ * rates blocks fill long before the timer fires, so the timeout costs
+ * nothing there, and when idle the timer only runs in the kernel (user
+ * space is woken only when a block with frames retires). The price is
+ * blocks retired part-full at moderate rates, which is why the default
+ * geometry is many (32) mid-size (256 KiB) blocks rather than a few huge
+ * ones: a slow consumer holding views pins whole blocks.
+ *
+ * Consumption: blocks are walked strictly in order (the kernel fills them
+ * in order and freezes when the next one is still ours). Each view records
+ * its block in pkt.priv (block index + 1); a per-block count of outstanding
+ * views decides when the block goes back (release store of
+ * TP_STATUS_KERNEL): only once every frame of it has been walked and every
+ * view taken from it released. A block walked but still held is "pending";
+ * when the walk comes round to it again the burst stops there, so old data
+ * is never handed out twice.
+ *
+ * The ring is written by the kernel, but every offset read from it is
+ * still checked in 64-bit arithmetic against the block (DESIGN.md: treat
+ * shared memory as untrusted); a bad frame is counted in drop_invalid and
+ * the rest of its block skipped.
+ *
+ * Setup steps (pl_fault() before each): PACKET_VERSION, PACKET_RESERVE,
+ * PACKET_RX_RING, mmap. Failure undoes them in reverse: munmap, free the
+ * kernel ring (PACKET_RX_RING with zero blocks), restore reserve and
+ * version — the caller's fd is left as it was handed in.
+ */
+#include "fd/packet.h"
+
+#include "core/fault.h"
+#include "core/offload.h"
+
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define VLAN_HEADROOM 4 /* PACKET_RESERVE: room to put back a stripped 802.1Q tag */
+#define MAX_BLOCK_SIZE (64u << 20)
+#define MAX_BLOCKS 4096u
+
+#ifndef TP_STATUS_VLAN_TPID_VALID
+#define TP_STATUS_VLAN_TPID_VALID (1 << 6)
+#endif
+#ifndef TP_STATUS_CSUM_VALID
+#define TP_STATUS_CSUM_VALID (1 << 7)
+#endif
+
+struct pl_packet_rx_ring {
+	int fd;
+	uint8_t *map;
+	size_t map_len;
+	uint32_t block_size;
+	uint32_t nblocks;
+	uint32_t min_mac; /* smallest tp_mac that leaves room for the tag (and vnet header) */
+	bool vnet;
+	/* walk state (RX thread only) */
+	uint32_t head; /* block being walked or next to look at */
+	bool in_block;
+	uint32_t left; /* frames of the head block not yet walked */
+	uint32_t off; /* offset of the next frame in the head block */
+	uint32_t *refs; /* [nblocks] views outstanding */
+	uint8_t *pending; /* [nblocks] walked, waiting for its views */
+};
+
+static inline struct tpacket_block_desc *block(const struct pl_packet_rx_ring *r, uint32_t b)
+{
+	return (struct tpacket_block_desc *)(r->map + (size_t)b * r->block_size);
+}
+
+static inline void give_back(struct pl_packet_rx_ring *r, uint32_t b)
+{
+	/* Release: our reads of the block's frames (and the tag we wrote
+	 * into it) happen before the kernel may overwrite it. */
+	__atomic_store_n(&block(r, b)->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
+
+/* The head block has been walked to its end: return it or park it. */
+static void finish_block(struct pl_packet_rx_ring *r)
+{
+	uint32_t b = r->head;
+	r->in_block = false;
+	r->left = 0;
+	if (r->refs[b] == 0)
+		give_back(r, b);
+	else
+		r->pending[b] = 1;
+	r->head = b + 1 == r->nblocks ? 0 : b + 1;
+}
+
+static uint32_t pow2_ok(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static void undo(int fd, int old_version, int stage)
+{
+	/* stage: how many of VERSION, RESERVE, RX_RING were applied. */
+	if (stage >= 3) {
+		struct tpacket_req3 z;
+		memset(&z, 0, sizeof(z));
+		(void)setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &z, sizeof(z));
+	}
+	if (stage >= 2) {
+		int zero = 0;
+		(void)setsockopt(fd, SOL_PACKET, PACKET_RESERVE, &zero, sizeof(zero));
+	}
+	if (stage >= 1)
+		(void)setsockopt(fd, SOL_PACKET, PACKET_VERSION, &old_version, sizeof(old_version));
+}
+
+int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
+			     struct pl_packet_rx_ring **out, char *err, size_t errlen)
+{
+	struct pl_packet_ring_cfg c;
+	long page = sysconf(_SC_PAGESIZE);
+	int stage = 0, r, old_version = TPACKET_V1;
+
+	if (!out)
+		return pl_err(err, errlen, -EINVAL, "pl_packet_rx_ring_create: out is NULL");
+	*out = NULL;
+	if (fd < 0)
+		return pl_err(err, errlen, -EBADF, "TPACKET_V3 ring: fd %d is not a socket", fd);
+	memset(&c, 0, sizeof(c));
+	if (cfg)
+		c = *cfg;
+	if (!c.block_size)
+		c.block_size = PL_PACKET_RING_BLOCK_SIZE;
+	if (!c.block_count)
+		c.block_count = PL_PACKET_RING_BLOCKS;
+	if (!c.frame_size)
+		c.frame_size = c.vnet_hdr ? 65536 + 256 : 2048;
+	if (!c.block_timeout_ms)
+		c.block_timeout_ms = PL_PACKET_RING_TIMEOUT_MS;
+	if (page <= 0)
+		page = 4096;
+	if (!pow2_ok(c.block_size) || c.block_size % (uint32_t)page || c.block_size > MAX_BLOCK_SIZE)
+		return pl_err(err, errlen, -EINVAL,
+			      "TPACKET_V3 ring: block size %u must be a power of two, a multiple of "
+			      "the page size (%ld) and at most %u",
+			      c.block_size, page, MAX_BLOCK_SIZE);
+	if (c.block_count < 2 || c.block_count > MAX_BLOCKS)
+		return pl_err(err, errlen, -EINVAL, "TPACKET_V3 ring: %u blocks; use 2 to %u",
+			      c.block_count, MAX_BLOCKS);
+	/* V3 frames are packed and may use up to a whole block; frame_size only
+	 * enters the kernel's bookkeeping (frames per block). Round it to the
+	 * kernel's 16-byte alignment and keep it within a block. */
+	c.frame_size = (c.frame_size + TPACKET_ALIGNMENT - 1) & ~(uint32_t)(TPACKET_ALIGNMENT - 1);
+	if (c.frame_size > c.block_size)
+		c.frame_size = c.block_size;
+	if (c.frame_size < 256)
+		c.frame_size = 256;
+	if (c.block_timeout_ms > 60000)
+		return pl_err(err, errlen, -EINVAL,
+			      "TPACKET_V3 ring: block timeout %u ms is too long (max 60000)",
+			      c.block_timeout_ms);
+
+	/* Our bookkeeping first: nothing to undo if it fails. */
+	struct pl_packet_rx_ring *ring = calloc(1, sizeof(*ring));
+	uint32_t *refs = calloc(c.block_count, sizeof(*refs));
+	uint8_t *pending = calloc(c.block_count, 1);
+	if (!ring || !refs || !pending) {
+		free(ring);
+		free(refs);
+		free(pending);
+		return pl_err(err, errlen, -ENOMEM, "TPACKET_V3 ring: out of memory");
+	}
+	ring->fd = fd;
+	ring->refs = refs;
+	ring->pending = pending;
+	ring->block_size = c.block_size;
+	ring->nblocks = c.block_count;
+	ring->vnet = c.vnet_hdr;
+	/* The kernel puts the frame at tp_mac >= TPACKET3_HDRLEN + reserve
+	 * (+ the vnet header before it). Demanding that much keeps the tag we
+	 * insert, and the vnet header we read, clear of the frame header. */
+	ring->min_mac = (uint32_t)(TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) +
+				   sizeof(struct sockaddr_ll)) +
+			(c.vnet_hdr ? PL_VNET_HDR_LEN : VLAN_HEADROOM);
+
+	socklen_t ol = sizeof(old_version);
+	if (getsockopt(fd, SOL_PACKET, PACKET_VERSION, &old_version, &ol) != 0)
+		old_version = TPACKET_V1;
+
+	int v = TPACKET_V3;
+	if (pl_fault()) {
+		r = pl_err(err, errlen, -EFAULT, "PACKET_VERSION TPACKET_V3: injected failure");
+		goto fail;
+	}
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) != 0) {
+		r = -errno;
+		pl_err(err, errlen, r, "PACKET_VERSION TPACKET_V3: %s%s", strerror(-r),
+		       r == -EBUSY ? " — the socket already has a ring" : "");
+		goto fail;
+	}
+	stage = 1;
+
+	int reserve = VLAN_HEADROOM;
+	if (pl_fault()) {
+		r = pl_err(err, errlen, -EFAULT, "PACKET_RESERVE: injected failure");
+		goto fail;
+	}
+	if (setsockopt(fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof(reserve)) != 0) {
+		r = -errno;
+		pl_err(err, errlen, r, "PACKET_RESERVE %d: %s", reserve, strerror(-r));
+		goto fail;
+	}
+	stage = 2;
+
+	struct tpacket_req3 req;
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = c.block_size;
+	req.tp_block_nr = c.block_count;
+	req.tp_frame_size = c.frame_size;
+	req.tp_frame_nr = (c.block_size / c.frame_size) * c.block_count;
+	req.tp_retire_blk_tov = c.block_timeout_ms;
+	if (pl_fault()) {
+		r = pl_err(err, errlen, -EFAULT, "PACKET_RX_RING: injected failure");
+		goto fail;
+	}
+	/* Setting the ring also purges whatever was queued on the socket
+	 * between bind() and now (packet_set_ring does skb_queue_purge), so
+	 * no stale skb keeps poll() readable. */
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) != 0) {
+		r = -errno;
+		pl_err(err, errlen, r, "PACKET_RX_RING (%u blocks of %u bytes, %u ms): %s%s",
+		       c.block_count, c.block_size, c.block_timeout_ms, strerror(-r),
+		       r == -ENOMEM ? " — use fewer or smaller blocks"
+		       : r == -EBUSY ? " — the socket already has a ring or is in a fanout group"
+				     : "");
+		goto fail;
+	}
+	stage = 3;
+
+	ring->map_len = (size_t)c.block_size * c.block_count;
+	if (pl_fault()) {
+		r = pl_err(err, errlen, -EFAULT, "mmap of the RX ring: injected failure");
+		goto fail;
+	}
+	void *m = mmap(NULL, ring->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		r = -errno;
+		pl_err(err, errlen, r, "mmap of the RX ring (%zu bytes): %s", ring->map_len,
+		       strerror(-r));
+		goto fail;
+	}
+	ring->map = m;
+	*out = ring;
+	return 0;
+fail:
+	undo(fd, old_version, stage);
+	free(ring->refs);
+	free(ring->pending);
+	free(ring);
+	return r;
+}
+
+/* Counters come from the kernel only when a frame says drops happened
+ * (TP_STATUS_LOSING), so the common path makes no extra syscall. */
+static void collect_drops(struct pl_packet_rx_ring *r, struct pl_rx_counters *c)
+{
+	uint64_t d = pl_packet_kernel_drops(r->fd);
+	if (c) {
+		pl_stat_add(&c->syscalls, 1);
+		if (d)
+			pl_stat_add(&c->drop_nobuf, d);
+	}
+}
+
+int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkts, unsigned n,
+			    uint16_t queue, struct pl_rx_counters *c)
+{
+	unsigned got = 0;
+	uint64_t bytes = 0, bad = 0, trunc = 0;
+	bool losing = false;
+	/* Bounded: each iteration walks one frame or finishes one block. */
+	unsigned budget = n + r->nblocks * 2 + 2;
+
+	if (!r || (!pkts && n))
+		return -EINVAL;
+	while (got < n && budget--) {
+		uint32_t b = r->head;
+		uint8_t *blk = (uint8_t *)block(r, b);
+		if (!r->in_block) {
+			if (r->pending[b])
+				break; /* the caller still holds views from the last lap */
+			struct tpacket_block_desc *bd = block(r, b);
+			uint32_t st = __atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
+			if (!(st & TP_STATUS_USER))
+				break;
+			uint32_t num = bd->hdr.bh1.num_pkts;
+			uint32_t first = bd->hdr.bh1.offset_to_first_pkt;
+			r->in_block = true;
+			r->left = num;
+			r->off = first;
+			if (num == 0) {
+				finish_block(r);
+				continue;
+			}
+			if (first < sizeof(struct tpacket_block_desc) ||
+			    (uint64_t)first + sizeof(struct tpacket3_hdr) > r->block_size) {
+				bad++;
+				finish_block(r);
+				continue;
+			}
+		}
+
+		/* One frame at r->off (checked to hold a tpacket3_hdr). */
+		const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)(blk + r->off);
+		uint32_t next = h->tp_next_offset;
+		uint32_t mac = h->tp_mac;
+		uint32_t snap = h->tp_snaplen;
+		uint32_t wire = h->tp_len;
+		uint32_t status = h->tp_status;
+		uint16_t tci = (uint16_t)h->hv1.tp_vlan_tci;
+		uint16_t tpid = (uint16_t)h->hv1.tp_vlan_tpid;
+		uint64_t frame_off = (uint64_t)r->off + mac;
+		bool ok = mac >= r->min_mac && snap >= 14 && frame_off + snap <= r->block_size;
+
+		/* Advance before deciding about this frame, so a bad frame
+		 * still moves the walk on. */
+		r->left--;
+		if (r->left) {
+			uint64_t no = (uint64_t)r->off + next;
+			if (next == 0 || no + sizeof(struct tpacket3_hdr) > r->block_size) {
+				bad += r->left; /* the rest of the block is unreachable */
+				r->left = 0;
+			} else {
+				r->off = (uint32_t)no;
+			}
+		}
+		if (status & TP_STATUS_LOSING)
+			losing = true;
+
+		if (!ok) {
+			bad++;
+		} else if (snap < wire) {
+			trunc++; /* larger than a block: never hand out a cut frame */
+		} else {
+			struct pktlink_pkt *p = &pkts[got];
+			uint8_t *data = blk + frame_off;
+			uint32_t len = snap;
+			memset(p, 0, sizeof(*p));
+			if (r->vnet) {
+				/* Parse before the tag goes in: it may overwrite
+				 * the header's last bytes. */
+				if (pl_vnet_to_pkt(data - PL_VNET_HDR_LEN, len, p) < 0) {
+					bad++;
+					goto next;
+				}
+			} else if (status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY)) {
+				/* CSUMNOTREADY: a local sender left the checksum
+				 * to "hardware"; the data is intact, so for a
+				 * receiving stack it is as good as verified. */
+				p->flags |= PKTLINK_PKT_CSUM_VALID;
+			}
+			if (status & TP_STATUS_VLAN_VALID) {
+				if (!(status & TP_STATUS_VLAN_TPID_VALID) || !tpid)
+					tpid = 0x8100;
+				data = pl_packet_vlan_insert(data, &len, tpid, tci);
+				if (p->flags & PKTLINK_PKT_CSUM_PARTIAL) {
+					if (p->csum_start > UINT16_MAX - 4) {
+						bad++;
+						goto next;
+					}
+					p->csum_start = (uint16_t)(p->csum_start + 4);
+				}
+			}
+			p->data = data;
+			p->len = len;
+			p->queue = queue;
+			p->priv = (uint64_t)b + 1;
+			r->refs[b]++;
+			bytes += len;
+			got++;
+		}
+next:
+		if (!r->left)
+			finish_block(r);
+	}
+	if (c) {
+		if (got) {
+			pl_stat_add(&c->packets, got);
+			pl_stat_add(&c->bytes, bytes);
+		}
+		if (bad)
+			pl_stat_add(&c->drop_invalid, bad);
+		if (trunc)
+			pl_stat_add(&c->drop_nobuf, trunc);
+	}
+	if (losing)
+		collect_drops(r, c);
+	return (int)got;
+}
+
+void pl_packet_rx_ring_release(struct pl_packet_rx_ring *r, const struct pktlink_pkt *pkts,
+			       unsigned n)
+{
+	if (!r || !pkts)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t b = pkts[i].priv - 1;
+		/* Defensive: a foreign or doubly released view is ignored
+		 * rather than corrupting the count. */
+		if (pkts[i].priv == 0 || b >= r->nblocks || r->refs[b] == 0)
+			continue;
+		if (--r->refs[b] == 0 && r->pending[b]) {
+			r->pending[b] = 0;
+			give_back(r, (uint32_t)b);
+		}
+	}
+}
+
+int pl_packet_rx_ring_fd(const struct pl_packet_rx_ring *r)
+{
+	return r ? r->fd : -1;
+}
+
+void pl_packet_rx_ring_destroy(struct pl_packet_rx_ring *r)
+{
+	if (!r)
+		return;
+	if (r->map)
+		munmap(r->map, r->map_len);
+	free(r->refs);
+	free(r->pending);
+	free(r);
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fd_internal.h — the fd endpoint's private structures, shared by
+ * fd_endpoint.c (setup, receive, transmit, teardown) and fd_spec.c (the
+ * "fd:", "tap:", "tun:" and "packet:" spec openers).
+ *
+ * Private to the library; only src/fd includes it.
+ */
+#ifndef PL_FD_INTERNAL_H
+#define PL_FD_INTERNAL_H
+
+#include "core/endpoint.h"
+#include "fd/packet.h"
+#include "fd/tun.h"
+#include <pktlink/fd.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/* Frames per recvmmsg()/sendmmsg() call: the seed uses 8 for receive; 64 keeps
+ * the per-call cost low while the per-queue arrays stay a few KiB. */
+#define FD_RX_BATCH 64
+#define FD_TX_BATCH 64
+/* Bytes before each receive frame: room for the virtio-net header (<= 12)
+ * and for re-inserting a stripped 4-byte VLAN tag in place. */
+#define FD_HEADROOM 64
+/* Default receive buffers per queue. */
+#define FD_DEFAULT_FRAMES 256
+/* The largest super-packet (GSO/GRO) a descriptor can hand us. */
+#define FD_SUPER_MAX 65536u
+/* Room for one struct tpacket_auxdata control message. */
+#define FD_CMSG_LEN 64
+
+/* What a descriptor is; decides the receive and transmit system calls. */
+enum fd_kind {
+	FD_KIND_CHR = 0, /* TAP/TUN character device: readv/writev */
+	FD_KIND_PACKET, /* AF_PACKET socket */
+	FD_KIND_DGRAM, /* SOCK_DGRAM (no EOF: a zero-length datagram is a frame) */
+	FD_KIND_SEQPACKET, /* SOCK_SEQPACKET (a zero-length read is EOF) */
+	FD_KIND_EVENT, /* the inject queue's eventfd */
+};
+
+/* Where the descriptors came from; decides what destroy closes. */
+enum fd_origin {
+	FD_ORIGIN_HANDED = 0, /* pktlink_fd_open(): the caller's, never closed */
+	FD_ORIGIN_TUN, /* tap:/tun: opened by name: owned */
+	FD_ORIGIN_PACKET, /* packet: sockets we created: owned */
+};
+
+/*
+ * A single-producer single-consumer ring of buffer indices (the inject
+ * queue). head is written by the consumer, tail by the producer, each on its
+ * own cache line; release stores publish the slot contents.
+ */
+struct fd_spsc {
+	uint32_t *slot;
+	uint32_t mask;
+	uint32_t head __attribute__((aligned(PL_CACHELINE)));
+	uint32_t tail __attribute__((aligned(PL_CACHELINE)));
+};
+
+/* One RX queue = one descriptor (or the inject queue). Touched only by the
+ * queue's RX thread, except the inject rings (see fd_spsc). */
+struct fd_queue {
+	int fd; /* the descriptor read (and written, for TX fd i == queue i) */
+	uint8_t kind; /* enum fd_kind */
+	int pending_gone; /* peer-gone reason seen after frames were returned: report next call */
+	uint8_t strikes; /* hang-up/error wake-ups in a row without data */
+	/* the receive buffer pool: nbufs slots of slot_size bytes */
+	uint8_t *mem;
+	size_t mem_len;
+	uint32_t nbufs;
+	uint32_t *freel; /* stack of free slot indices */
+	uint32_t nfree;
+	uint8_t *out; /* out[i] = 1 while slot i is handed out (catches double release) */
+	/* recvmmsg / recvmsg state */
+	struct mmsghdr *msgs; /* [FD_RX_BATCH] */
+	struct iovec *iov; /* [FD_RX_BATCH] */
+	uint8_t *cmsg; /* [FD_RX_BATCH][FD_CMSG_LEN] */
+	uint32_t *bidx; /* [FD_RX_BATCH] slot of each message */
+	/* mmap mode */
+	struct pl_packet_rx_ring *ring;
+	/* inject queue */
+	struct fd_spsc ready; /* producer: pktlink_fd_inject(); consumer: rx_burst */
+	struct fd_spsc freeq; /* producer: rx_release; consumer: pktlink_fd_inject() */
+};
+
+/* One transmit "out-frame": what one message on the wire is made of. */
+struct fd_out {
+	struct iovec iov[2]; /* [virtio-net header], frame */
+	uint16_t fdi; /* which descriptor */
+	uint16_t niov;
+	uint32_t src; /* index of the caller's frame it came from */
+};
+
+/* The fd endpoint. struct pktlink_ep must stay first (core casts). */
+struct fd_ep {
+	struct pktlink_ep ep;
+	struct pktlink_fd_opts o; /* normalised options (o.fds points to fds below) */
+	uint8_t origin; /* enum fd_origin */
+	uint8_t rx_mode, tx_mode; /* enum pktlink_fd_rx_mode / tx_mode, resolved */
+	bool eth;
+	bool promisc;
+	bool rx_csum, tx_csum; /* as advertised */
+	uint32_t link_len; /* 14 or 0 */
+	uint32_t vnet_len; /* 0, 10 or 12 */
+	uint32_t frame_max; /* largest frame (no vnet header) a receive buffer holds */
+	uint32_t slot_size; /* bytes per receive buffer */
+	uint32_t tx_frame_max; /* largest plain (non-GSO) frame accepted on transmit */
+	int ifindex; /* packet: endpoints (0 otherwise) */
+	uint32_t dev_mtu; /* the device's MTU (packet:), 0 when unknown */
+	uint64_t mac; /* atomic: our link address as a 48-bit word (RX filter) */
+	unsigned nfds;
+	int fds[PL_MAX_QUEUES]; /* the descriptors written (and read, unless injectable) */
+	uint8_t fd_kind[PL_MAX_QUEUES];
+	unsigned nfds_open; /* owned descriptors opened so far (teardown) */
+	unsigned nq;
+	struct fd_queue *q; /* [nq] */
+	unsigned nq_ready; /* queues whose buffers exist (teardown) */
+	int inject_fd; /* eventfd of the inject queue, or -1 */
+	struct pl_packet_tx_ring *txr;
+	/* TX state (the single TX thread) */
+	uint8_t *scratch; /* FD_TX_BATCH * scratch_slot bytes for built segments */
+	size_t scratch_len;
+	uint32_t scratch_slot;
+	struct fd_out outs[FD_TX_BATCH];
+	uint8_t vhdr[FD_TX_BATCH][16];
+	struct mmsghdr tmsg[FD_TX_BATCH];
+	struct pktlink_pkt tpk[FD_TX_BATCH];
+	uint64_t kdrops; /* atomic: kernel drops summed over read_stats calls */
+	uint64_t inject_nobuf; /* atomic: pktlink_fd_inject() found the queue full */
+};
+
+/* What an opener asks pl_fd_ep_open() to build. */
+struct fd_setup {
+	struct pktlink_fd_opts o; /* fds/num_fds: for FD_ORIGIN_HANDED */
+	enum fd_origin origin;
+	bool mtu_given; /* o.mtu came from the user (else read from the device) */
+	/* tap:/tun: */
+	const char *ifname;
+	struct pl_tun_cfg tun;
+	/* packet: */
+	unsigned packet_fds;
+	struct pl_packet_sock_cfg pcfg;
+	struct pl_packet_ring_cfg ring;
+	uint32_t tx_frames; /* TX ring frames, 0 = 256 */
+};
+
+/**
+ * pl_fd_ep_open() - the one implementation behind pktlink_fd_open() and every
+ * spec opener: validate, then run the setup steps (each preceded by
+ * pl_fault()); on failure undo exactly what was done and leave the reason in
+ * err. Thread safety: none needed (touches only what it creates).
+ * Return: 0 with *epp set, or a negative errno.
+ */
+int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t errlen);
+
+#endif /* PL_FD_INTERNAL_H */

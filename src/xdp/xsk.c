@@ -440,26 +440,37 @@ int pktlink_xdp_socket_kick(struct pktlink_xdp_socket *s)
 {
 	if (!s->tx.map)
 		return 0;
-	if (s->zc && s->need_wakeup && !pktlink_xdp_ring_needs_wakeup(&s->tx))
-		return 0;
-	/* Copy mode sends at most a budget (32) of descriptors per call and
-	 * says EAGAIN when more are left: repeat, bounded by the ring size. */
-	uint32_t rounds = s->tx.size / 16 + 2;
-	for (uint32_t i = 0; i < rounds; i++) {
+	if (s->zc) {
+		/* Zero-copy: the driver drains the ring by itself once woken. */
+		if (s->need_wakeup && !pktlink_xdp_ring_needs_wakeup(&s->tx))
+			return 0;
 		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
 			return 0;
 		int e = errno;
-		if (e == EAGAIN) {
-			/* The kernel consumed everything? then the EAGAIN was a
-			 * transient (no room / no skb): come back later. */
-			if (__atomic_load_n(s->tx.consumer, __ATOMIC_ACQUIRE) == s->tx.cached_prod)
-				return 0;
-			pktlink_xdp_socket_reap(s);
-			continue;
-		}
-		if (e == EBUSY || e == ENOBUFS || e == ENETDOWN || e == EINTR)
+		return e == EAGAIN || e == EBUSY || e == ENOBUFS || e == ENETDOWN || e == EINTR ? 0
+											       : -e;
+	}
+	/* Copy mode moves TX only inside sendto, and one call stops early: after
+	 * a budget of 32 descriptors (EAGAIN), and at every invalid descriptor
+	 * (returning 0). Repeat while the kernel makes progress, bounded by the
+	 * ring size, so nothing is left behind when the caller goes quiet. */
+	uint32_t target = *s->tx.producer;
+	for (uint32_t i = 0; i < s->tx.size + 2; i++) {
+		uint32_t before = __atomic_load_n(s->tx.consumer, __ATOMIC_ACQUIRE);
+		if (before == target)
 			return 0;
-		return -e;
+		int e = 0;
+		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0)
+			e = errno;
+		if (e && e != EAGAIN) {
+			if (e == EBUSY || e == ENOBUFS || e == ENETDOWN || e == EINTR)
+				return 0; /* the next burst or kick retries */
+			return -e;
+		}
+		if (__atomic_load_n(s->tx.consumer, __ATOMIC_ACQUIRE) == before)
+			return 0; /* no progress (completion ring full?): retry later */
+		if (e == EAGAIN)
+			pktlink_xdp_socket_reap(s);
 	}
 	return 0;
 }

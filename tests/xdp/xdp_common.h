@@ -175,3 +175,35 @@ static inline struct pktlink_ep *xt_open(const char *spec)
 }
 
 #endif
+
+/* ---- loading BPF objects the caller's way (libbpf, no libxdp) ---------- */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+/* Open and load an embedded BPF object; fail the case otherwise. */
+static inline struct bpf_object *xt_bpf_load(const unsigned char *buf, size_t len)
+{
+	struct bpf_object *obj = bpf_object__open_mem(buf, len, NULL);
+	PLT_CHECK(obj, "bpf_object__open_mem: %s", strerror(errno));
+	PLT_CHECK(bpf_object__load(obj) == 0, "bpf_object__load: %s", strerror(errno));
+	return obj;
+}
+
+/* Attach the object's first program to ifname with XDP flags; return its fd. */
+static inline int xt_bpf_attach(struct bpf_object *obj, const char *ifname, uint32_t flags)
+{
+	struct bpf_program *p = bpf_object__next_program(obj, NULL);
+	PLT_CHECK(p, "no program");
+	int fd = bpf_program__fd(p);
+	int r = bpf_xdp_attach(plt_ifindex(ifname), fd, flags, NULL);
+	PLT_CHECK(r == 0, "bpf_xdp_attach: %s", strerror(-r));
+	return fd;
+}
+
+static inline int xt_bpf_map(struct bpf_object *obj, const char *name)
+{
+	int fd = bpf_object__find_map_fd_by_name(obj, name);
+	PLT_CHECK(fd >= 0, "no map %s", name);
+	return fd;
+}

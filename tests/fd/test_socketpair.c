@@ -128,6 +128,7 @@ static int push_mode(int type, enum pktlink_fd_rx_mode rx)
 		init_dir(&d, tx, NULL, dst, src, p.salt);
 		uint64_t end = plt_now_ns() + 30000000000ull;
 		while (__atomic_load_n(&p.rcvd, __ATOMIC_ACQUIRE) < COUNT && plt_now_ns() < end) {
+			d.rcvd = __atomic_load_n(&p.rcvd, __ATOMIC_ACQUIRE);
 			t_send_some(&d);
 			PLT_CHECK(d.err == 0, "tx: %d", d.err);
 			if (d.sent == COUNT)

@@ -303,6 +303,10 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 			uint32_t st = __atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
 			if (!(st & TP_STATUS_USER))
 				break;
+			/* V3 reports kernel drops on the block, not the frame
+			 * (prb_close_block sets TP_STATUS_LOSING there). */
+			if (st & TP_STATUS_LOSING)
+				losing = true;
 			uint32_t num = bd->hdr.bh1.num_pkts;
 			uint32_t first = bd->hdr.bh1.offset_to_first_pkt;
 			r->in_block = true;

@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_packet_ring: the AF_PACKET building blocks on a veth pair — the
+ * TPACKET_V3 RX ring (content, order, block recycling, block timeout, kernel
+ * drops), the TPACKET_V2 TX ring (byte-exact delivery, full ring, refused
+ * frames), PACKET_IGNORE_OUTGOING, virtio-net headers, and failure injection
+ * at every setup step.
+ */
+#include "harness.h"
+
+#include "core/fault.h"
+#include "fd/packet.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define A "plra"
+#define B "plrb"
+#define SPORT 40000
+#define DPORT 5555
+
+static uint8_t mac_a[6], mac_b[6];
+
+static void setup_veth(void)
+{
+	plt_veth(A, B, 1500, NULL, NULL);
+	plt_mac(A, mac_a);
+	plt_mac(B, mac_b);
+}
+
+/* A packet socket on ifname that sends only (protocol 0: receives nothing). */
+static int raw_tx(const char *ifname)
+{
+	int fd = -1;
+	struct pl_packet_sock_cfg c = { .rx = false };
+	char err[256];
+	int r = pl_packet_socket_open(plt_ifindex(ifname), &c, &fd, err, sizeof(err));
+	PLT_CHECK(r == 0, "raw socket on %s: %s", ifname, err);
+	return fd;
+}
+
+/* A receiving packet socket without a ring. */
+static int raw_rx(const char *ifname)
+{
+	int fd = -1;
+	struct pl_packet_sock_cfg c = { .rx = true, .ignore_outgoing = true };
+	char err[256];
+	int r = pl_packet_socket_open(plt_ifindex(ifname), &c, &fd, err, sizeof(err));
+	PLT_CHECK(r == 0, "raw socket on %s: %s", ifname, err);
+	return fd;
+}
+
+/* Frame number seq: UDP B -> A with seq in the first payload bytes; length
+ * varies with seq so truncation or mix-ups show. */
+static uint32_t make_frame(uint8_t *buf, uint32_t seq, const uint8_t *dst, const uint8_t *src)
+{
+	uint8_t payload[1400];
+	uint32_t plen = 18 + (seq * 37) % 1000;
+	for (uint32_t i = 0; i < plen; i++)
+		payload[i] = (uint8_t)(seq * 13 + i);
+	memcpy(payload, &seq, 4);
+	return plt_build_udp(buf, dst, src, PLT_IP(198, 18, 0, 2), PLT_IP(198, 18, 0, 1), SPORT,
+			     DPORT, payload, plen);
+}
+
+static bool is_ours(const uint8_t *f, uint32_t len)
+{
+	return len >= 42 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == 17 &&
+	       ((f[36] << 8) | f[37]) == DPORT;
+}
+
+static void send_frame(int fd, const uint8_t *f, uint32_t len)
+{
+	/* Bounded retry on a full socket buffer. */
+	for (int t = 0; t < 1000; t++) {
+		if (send(fd, f, len, 0) == (ssize_t)len)
+			return;
+		PLT_CHECK(errno == EAGAIN || errno == ENOBUFS, "send: %s", strerror(errno));
+		usleep(1000);
+	}
+	PLT_CHECK(0, "send: gave up");
+}
+
+static struct pl_packet_rx_ring *open_ring(const char *ifname, uint32_t bs, uint32_t nb,
+					  uint32_t tmo, bool vnet, int *fd_out)
+{
+	struct pl_packet_sock_cfg sc = { .rx = true, .ignore_outgoing = true, .vnet_hdr = vnet };
+	struct pl_packet_ring_cfg rc = { .block_size = bs, .block_count = nb,
+					 .block_timeout_ms = tmo, .vnet_hdr = vnet };
+	struct pl_packet_rx_ring *r = NULL;
+	char err[256];
+	int fd = -1;
+	PLT_CHECK(pl_packet_socket_open(plt_ifindex(ifname), &sc, &fd, err, sizeof(err)) == 0,
+		  "%s", err);
+	PLT_CHECK(pl_packet_rx_ring_create(fd, &rc, &r, err, sizeof(err)) == 0, "%s", err);
+	PLT_CHECK(pl_packet_rx_ring_fd(r) == fd, "ring fd");
+	*fd_out = fd;
+	return r;
+}
+
+/*
+ * Receive our frames (others are released at once) until want arrived or
+ * the deadline passes; keeps the views (caller releases). Returns the count.
+ */
+static unsigned collect(struct pl_packet_rx_ring *r, int fd, struct pktlink_pkt *out,
+			unsigned want, struct pl_rx_counters *c, int max_ms)
+{
+	unsigned got = 0;
+	uint64_t end = plt_now_ns() + (uint64_t)max_ms * 1000000;
+	while (got < want && plt_now_ns() < end) {
+		struct pktlink_pkt p[64];
+		int n = pl_packet_rx_ring_burst(r, p, 64, 3, c);
+		PLT_CHECK(n >= 0, "burst: %d", n);
+		if (n == 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			(void)poll(&pfd, 1, 20);
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			if (is_ours(p[i].data, p[i].len) && got < want)
+				out[got++] = p[i];
+			else
+				pl_packet_rx_ring_release(r, &p[i], 1);
+		}
+	}
+	return got;
+}
+
+static void check_frame(const struct pktlink_pkt *p, uint32_t seq)
+{
+	uint8_t exp[1600];
+	uint32_t len = make_frame(exp, seq, mac_a, mac_b);
+	PLT_CHECK(p->len == len, "frame %u: length %u, expected %u", seq, p->len, len);
+	PLT_CHECK(memcmp(p->data, exp, len) == 0, "frame %u: content differs", seq);
+	PLT_CHECK(p->queue == 3, "queue %u", p->queue);
+}
+
+/* More frames than the ring holds, in rounds, releasing in between. */
+static int rx_ring_content_order_recycle(void)
+{
+	setup_veth();
+	int rfd, tx = raw_tx(B);
+	/* 4 blocks of one page: a few dozen frames in all. */
+	struct pl_packet_rx_ring *r = open_ring(A, 4096, 4, 1, false, &rfd);
+	struct pl_rx_counters c;
+	memset(&c, 0, sizeof(c));
+	enum { ROUNDS = 12, PER = 10 };
+	uint32_t seq = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		uint8_t f[1600];
+		for (int i = 0; i < PER; i++) {
+			uint32_t len = make_frame(f, seq + (uint32_t)i, mac_a, mac_b);
+			send_frame(tx, f, len);
+		}
+		struct pktlink_pkt got[PER];
+		unsigned n = collect(r, rfd, got, PER, &c, 5000);
+		PLT_CHECK(n == PER, "round %d: %u of %d frames", round, n, PER);
+		for (int i = 0; i < PER; i++)
+			check_frame(&got[i], seq + (uint32_t)i);
+		/* Release in reverse: blocks go back only when all views are in. */
+		for (int i = PER - 1; i >= 0; i--)
+			pl_packet_rx_ring_release(r, &got[i], 1);
+		seq += PER;
+	}
+	PLT_CHECK(c.packets >= ROUNDS * PER, "counted %llu packets", (unsigned long long)c.packets);
+	PLT_CHECK(c.drop_invalid == 0, "drop_invalid %llu", (unsigned long long)c.drop_invalid);
+	/* Double or foreign releases are ignored. */
+	struct pktlink_pkt bogus = { .priv = 9999 };
+	pl_packet_rx_ring_release(r, &bogus, 1);
+	pl_packet_rx_ring_destroy(r);
+	close(rfd);
+	close(tx);
+	return 0;
+}
+
+/* A single frame on an idle link arrives (the block timeout retires it). */
+static int rx_ring_block_timeout_single_frame(void)
+{
+	setup_veth();
+	int rfd, tx = raw_tx(B);
+	struct pl_packet_rx_ring *r = open_ring(A, 0, 0, 0, false, &rfd); /* defaults: 1 ms */
+	uint8_t f[1600];
+	uint32_t len = make_frame(f, 77, mac_a, mac_b);
+	send_frame(tx, f, len);
+	struct pktlink_pkt p;
+	unsigned n = collect(r, rfd, &p, 1, NULL, 5000);
+	PLT_CHECK(n == 1, "the lone frame did not arrive");
+	check_frame(&p, 77);
+	pl_packet_rx_ring_release(r, &p, 1);
+	pl_packet_rx_ring_destroy(r);
+	close(rfd);
+	close(tx);
+	return 0;
+}
+
+/* Holding every view: the ring fills, the kernel drops (counted), and after
+ * the release everything flows again. */
+static int rx_ring_full_drops_counted_and_recovers(void)
+{
+	setup_veth();
+	int rfd, tx = raw_tx(B);
+	struct pl_packet_rx_ring *r = open_ring(A, 4096, 2, 1, false, &rfd);
+	struct pl_rx_counters c;
+	memset(&c, 0, sizeof(c));
+	uint8_t f[1600];
+	for (uint32_t i = 0; i < 200; i++) {
+		uint32_t len = make_frame(f, i, mac_a, mac_b);
+		send_frame(tx, f, len);
+	}
+	static struct pktlink_pkt held[400];
+	unsigned n = collect(r, rfd, held, 400, &c, 300);
+	PLT_CHECK(n > 0 && n < 200, "held %u of 200", n);
+	for (unsigned i = 0; i < n; i++)
+		check_frame(&held[i], i); /* the first ones, in order */
+	/* The walk must stop at blocks we still hold. */
+	struct pktlink_pkt more[8];
+	PLT_CHECK(pl_packet_rx_ring_burst(r, more, 8, 0, &c) == 0, "burst past held blocks");
+	pl_packet_rx_ring_release(r, held, n);
+	/* New frames arrive; the first one carries TP_STATUS_LOSING and the
+	 * drops get counted. */
+	for (uint32_t i = 0; i < 5; i++) {
+		uint32_t len = make_frame(f, 1000 + i, mac_a, mac_b);
+		send_frame(tx, f, len);
+	}
+	n = collect(r, rfd, held, 5, &c, 5000);
+	PLT_CHECK(n == 5, "after release: %u of 5", n);
+	for (unsigned i = 0; i < n; i++)
+		check_frame(&held[i], 1000 + i);
+	pl_packet_rx_ring_release(r, held, n);
+	PLT_CHECK(c.drop_nobuf > 0, "kernel drops not counted");
+	pl_packet_rx_ring_destroy(r);
+	close(rfd);
+	close(tx);
+	return 0;
+}
+
+/* Frames another packet socket sends on the same device are not seen. */
+static int rx_ring_ignore_outgoing(void)
+{
+	setup_veth();
+	int rfd, txa = raw_tx(A), txb = raw_tx(B);
+	struct pl_packet_rx_ring *r = open_ring(A, 0, 0, 0, false, &rfd);
+	/* A control socket without IGNORE_OUTGOING does see them. */
+	int ctl = -1;
+	struct pl_packet_sock_cfg cc = { .rx = true };
+	char err[256];
+	PLT_CHECK(pl_packet_socket_open(plt_ifindex(A), &cc, &ctl, err, sizeof(err)) == 0, "%s",
+		  err);
+	uint8_t f[1600];
+	uint32_t len = make_frame(f, 1, mac_b, mac_a); /* out of A */
+	send_frame(txa, f, len);
+	len = make_frame(f, 2, mac_a, mac_b); /* into A */
+	send_frame(txb, f, len);
+	struct pktlink_pkt p[4];
+	unsigned n = collect(r, rfd, p, 1, NULL, 5000);
+	PLT_CHECK(n == 1, "incoming frame missing");
+	check_frame(&p[0], 2);
+	pl_packet_rx_ring_release(r, p, n);
+	n = collect(r, rfd, p, 1, NULL, 200);
+	PLT_CHECK(n == 0, "an outgoing frame was delivered");
+	/* The control socket saw the outgoing frame (the test is meaningful). */
+	bool seen = false;
+	for (int t = 0; t < 100 && !seen; t++) {
+		uint8_t buf[2048];
+		ssize_t l = recv(ctl, buf, sizeof(buf), MSG_DONTWAIT);
+		if (l < 0) {
+			usleep(10000);
+			continue;
+		}
+		if (is_ours(buf, (uint32_t)l) && memcmp(buf, mac_b, 6) == 0)
+			seen = true;
+	}
+	PLT_CHECK(seen, "control socket did not see the outgoing frame");
+	pl_packet_rx_ring_destroy(r);
+	close(rfd);
+	close(ctl);
+	close(txa);
+	close(txb);
+	return 0;
+}
+
+/* Receive on a plain socket until want of our frames arrived. */
+static unsigned recv_frames(int fd, uint8_t (*bufs)[1600], uint32_t *lens, unsigned want,
+			    int max_ms)
+{
+	unsigned got = 0;
+	uint64_t end = plt_now_ns() + (uint64_t)max_ms * 1000000;
+	while (got < want && plt_now_ns() < end) {
+		ssize_t l = recv(fd, bufs[got], 1600, MSG_DONTWAIT);
+		if (l < 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			(void)poll(&pfd, 1, 20);
+			continue;
+		}
+		if (is_ours(bufs[got], (uint32_t)l))
+			lens[got++] = (uint32_t)l;
+	}
+	return got;
+}
+
+static struct pl_packet_tx_ring *open_tx(const char *ifname, uint32_t frames, bool vnet)
+{
+	struct pl_packet_tx_ring *t = NULL;
+	char err[256];
+	PLT_CHECK(pl_packet_tx_ring_create(plt_ifindex(ifname), frames, 2048, vnet, false, &t, err,
+					   sizeof(err)) == 0,
+		  "%s", err);
+	PLT_CHECK(pl_packet_tx_ring_fd(t) >= 0, "tx fd");
+	return t;
+}
+
+/* Send everything in bursts, retrying while the ring is full (bounded). */
+static void tx_all(struct pl_packet_tx_ring *t, struct pktlink_pkt *p, unsigned n,
+		   struct pl_tx_counters *c)
+{
+	unsigned done = 0;
+	uint64_t end = plt_now_ns() + 5000000000ull;
+	while (done < n && plt_now_ns() < end) {
+		unsigned k = n - done < 32 ? n - done : 32;
+		int r = pl_packet_tx_ring_send(t, p + done, k, c);
+		PLT_CHECK(r >= 0, "tx send: %d", r);
+		done += (unsigned)r;
+		if (r == 0) {
+			struct pollfd pfd = { .fd = pl_packet_tx_ring_fd(t), .events = POLLOUT };
+			(void)poll(&pfd, 1, 10);
+		}
+	}
+	PLT_CHECK(done == n, "sent %u of %u", done, n);
+}
+
+/* Frames from the TX ring arrive byte-exact and in order (B receives). */
+static int tx_ring_byte_exact(void)
+{
+	setup_veth();
+	int rx = raw_rx(B);
+	struct pl_packet_tx_ring *t = open_tx(A, 64, false);
+	struct pl_tx_counters c;
+	memset(&c, 0, sizeof(c));
+	enum { N = 300 };
+	static uint8_t frames[N][1600];
+	static struct pktlink_pkt p[N];
+	for (uint32_t i = 0; i < N; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].data = frames[i];
+		p[i].len = make_frame(frames[i], i, mac_b, mac_a);
+	}
+	static uint8_t got[N][1600];
+	static uint32_t lens[N];
+	unsigned rcvd = 0;
+	/* In rounds, so the receiver's socket buffer never overflows. */
+	for (unsigned base = 0; base < N; base += 50) {
+		tx_all(t, p + base, 50, &c);
+		unsigned k = recv_frames(rx, got + base, lens + base, 50, 5000);
+		PLT_CHECK(k == 50, "round at %u: received %u of 50", base, k);
+		rcvd += k;
+	}
+	for (unsigned i = 0; i < rcvd; i++) {
+		PLT_CHECK(lens[i] == p[i].len, "frame %u: length %u vs %u", i, lens[i], p[i].len);
+		PLT_CHECK(memcmp(got[i], frames[i], lens[i]) == 0, "frame %u differs", i);
+	}
+	PLT_CHECK(c.packets == N && c.errors == 0 && c.drop_invalid == 0, "counters %llu/%llu/%llu",
+		  (unsigned long long)c.packets, (unsigned long long)c.errors,
+		  (unsigned long long)c.drop_invalid);
+	/* Everything is reclaimed eventually. */
+	int free_slots = 0;
+	for (int k = 0; k < 500 && free_slots < 64; k++) {
+		free_slots = pl_packet_tx_ring_reclaim(t, &c);
+		if (free_slots < 64)
+			usleep(2000);
+	}
+	PLT_CHECK(free_slots == 64, "%d of 64 slots free", free_slots);
+	pl_packet_tx_ring_destroy(t);
+	close(rx);
+	return 0;
+}
+
+/* A full TX ring returns 0, then recovers: a slow qdisc holds the frames
+ * (SENDING) until it is removed. */
+static int tx_ring_full_returns_zero_then_recovers(void)
+{
+	setup_veth();
+	if (plt_sh("tc qdisc add dev %s root tbf rate 8kbit burst 1600 limit 1000000 2>/dev/null",
+		   A) != 0)
+		return PLT_SKIP;
+	int rx = raw_rx(B);
+	struct pl_packet_tx_ring *t = open_tx(A, 16, false);
+	struct pl_tx_counters c;
+	memset(&c, 0, sizeof(c));
+	static uint8_t frames[64][1600];
+	struct pktlink_pkt p[64];
+	for (uint32_t i = 0; i < 64; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].data = frames[i];
+		p[i].len = make_frame(frames[i], i, mac_b, mac_a);
+	}
+	/* Large frames: the bucket lets one or two through, the rest wait in
+	 * the qdisc, so their slots stay SENDING. */
+	for (uint32_t i = 0; i < 64; i++)
+		p[i].len = 1400;
+	unsigned done = 0;
+	bool zero = false;
+	for (int k = 0; k < 50 && !zero; k++) {
+		int r = pl_packet_tx_ring_send(t, p + done, 64 - done, &c);
+		PLT_CHECK(r >= 0, "send: %d", r);
+		zero = r == 0;
+		done += (unsigned)r;
+	}
+	PLT_CHECK(zero && done < 64, "never full (took %u)", done);
+	plt_sh_ok("tc qdisc del dev %s root", A);
+	tx_all(t, p + done, 64 - done, &c);
+	static uint8_t got[64][1600];
+	static uint32_t lens[64];
+	unsigned k = recv_frames(rx, got, lens, 64, 2000);
+	/* Frames still in the qdisc when it was removed are dropped with it;
+	 * what matters is that the ring recovered: every frame queued after
+	 * the full state arrived, in order. */
+	PLT_CHECK(k >= 64 - done, "received %u, expected at least %u", k, 64 - done);
+	for (unsigned i = 0; i < 64 - done; i++) {
+		uint32_t s;
+		memcpy(&s, got[k - (64 - done) + i] + 42, 4);
+		PLT_CHECK(s == done + i, "frame %u is seq %u", done + i, s);
+	}
+	pl_packet_tx_ring_destroy(t);
+	close(rx);
+	return 0;
+}
+
+/* A frame the kernel refuses (longer than the MTU) is counted as a TX error
+ * and does not block the frames behind it. */
+static int tx_ring_wrong_format_skipped(void)
+{
+	setup_veth();
+	int rx = raw_rx(B);
+	struct pl_packet_tx_ring *t = open_tx(A, 16, false);
+	struct pl_tx_counters c;
+	memset(&c, 0, sizeof(c));
+	static uint8_t frames[6][1600];
+	struct pktlink_pkt p[6];
+	for (uint32_t i = 0; i < 6; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].data = frames[i];
+		p[i].len = make_frame(frames[i], i, mac_b, mac_a);
+	}
+	p[2].len = 1600; /* MTU 1500: the kernel says WRONG_FORMAT */
+	p[4].len = 1590;
+	tx_all(t, p, 6, &c);
+	/* A later burst still works. */
+	static uint8_t extra[1600];
+	struct pktlink_pkt e = { .data = extra, .len = make_frame(extra, 6, mac_b, mac_a) };
+	tx_all(t, &e, 1, &c);
+	static uint8_t got[8][1600];
+	static uint32_t lens[8];
+	unsigned k = recv_frames(rx, got, lens, 5, 5000);
+	PLT_CHECK(k == 5, "received %u of 5", k);
+	static const uint32_t want[5] = { 0, 1, 3, 5, 6 };
+	for (unsigned i = 0; i < k; i++) {
+		uint32_t s;
+		memcpy(&s, got[i] + 42, 4);
+		PLT_CHECK(s == want[i], "frame %u is seq %u, expected %u", i, s, want[i]);
+	}
+	for (int i = 0; i < 200 && c.errors < 2; i++) {
+		pl_packet_tx_ring_reclaim(t, &c);
+		usleep(1000);
+	}
+	PLT_CHECK(c.errors == 2, "tx errors %llu, expected 2", (unsigned long long)c.errors);
+	/* Too short / too large for a slot: taken and counted as invalid. */
+	struct pktlink_pkt bad[2] = { { .data = extra, .len = 10 }, { .data = extra, .len = 5000 } };
+	PLT_CHECK(pl_packet_tx_ring_send(t, bad, 2, &c) == 2, "invalid frames not taken");
+	PLT_CHECK(c.drop_invalid == 2, "drop_invalid %llu", (unsigned long long)c.drop_invalid);
+	pl_packet_tx_ring_destroy(t);
+	close(rx);
+	return 0;
+}
+
+/* With virtio-net headers on both sides, plain frames pass unchanged. */
+static int vnet_hdr_rings(void)
+{
+	setup_veth();
+	int rfd;
+	struct pl_packet_rx_ring *r = open_ring(B, 0, 0, 0, true, &rfd);
+	struct pl_packet_tx_ring *t = open_tx(A, 32, true);
+	struct pl_tx_counters c;
+	memset(&c, 0, sizeof(c));
+	static uint8_t frames[20][1600];
+	struct pktlink_pkt p[20];
+	for (uint32_t i = 0; i < 20; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].data = frames[i];
+		p[i].len = make_frame(frames[i], i, mac_b, mac_a);
+	}
+	tx_all(t, p, 20, &c);
+	struct pktlink_pkt g[20];
+	unsigned n = collect(r, rfd, g, 20, NULL, 5000);
+	PLT_CHECK(n == 20, "received %u of 20", n);
+	for (unsigned i = 0; i < n; i++) {
+		PLT_CHECK(g[i].len == p[i].len && memcmp(g[i].data, frames[i], g[i].len) == 0,
+			  "frame %u differs", i);
+		PLT_CHECK(g[i].gso_type == 0, "gso_type %u", g[i].gso_type);
+	}
+	pl_packet_rx_ring_release(r, g, n);
+	pl_packet_rx_ring_destroy(r);
+	pl_packet_tx_ring_destroy(t);
+	close(rfd);
+	return 0;
+}
+
+static int count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0, ch;
+	if (!f)
+		return -1;
+	while ((ch = fgetc(f)) != EOF)
+		n += ch == '\n';
+	fclose(f);
+	return n;
+}
+
+/* A failure at each setup step leaves no fd and no mapping behind. */
+static int fault_every_setup_step(void)
+{
+	setup_veth();
+	int idx = plt_ifindex(A);
+	char err[256];
+	int fds0 = plt_fd_count(), maps0 = count_maps();
+	unsigned steps = 0;
+	for (unsigned n = 1; n < 64; n++) {
+		pl_fault_arm(n);
+		struct pl_packet_sock_cfg sc = { .rx = true, .ignore_outgoing = true,
+						 .promisc = true, .qdisc_bypass = true,
+						 .auxdata = true, .vnet_hdr = true };
+		struct pl_packet_ring_cfg rc = { .vnet_hdr = true };
+		struct pl_packet_rx_ring *r = NULL;
+		struct pl_packet_tx_ring *t = NULL;
+		int fd = -1, e;
+		e = pl_packet_socket_open(idx, &sc, &fd, err, sizeof(err));
+		if (e == 0)
+			e = pl_packet_rx_ring_create(fd, &rc, &r, err, sizeof(err));
+		if (e == 0)
+			e = pl_packet_tx_ring_create(idx, 64, 2048, true, true, &t, err, sizeof(err));
+		bool fired = pl_fault_fired();
+		pl_fault_arm(0);
+		if (fired) {
+			PLT_CHECK(e < 0, "step %u: injected failure not reported", n);
+			PLT_CHECK(strstr(err, "injected") != NULL, "step %u: error text '%s'", n,
+				  err);
+		} else {
+			PLT_CHECK(e == 0, "step %u: %s", n, err);
+		}
+		pl_packet_tx_ring_destroy(t);
+		pl_packet_rx_ring_destroy(r);
+		if (fd >= 0)
+			close(fd);
+		PLT_CHECK(plt_fd_count() == fds0, "step %u: %d fds open, %d before", n,
+			  plt_fd_count(), fds0);
+		PLT_CHECK(count_maps() == maps0, "step %u: %d mappings, %d before", n, count_maps(),
+			  maps0);
+		if (!fired)
+			break;
+		steps++;
+	}
+	PLT_CHECK(steps >= 10, "only %u setup steps", steps);
+	/* A failed ring setup leaves the socket usable for a retry. */
+	int fd = -1;
+	struct pl_packet_sock_cfg sc = { .rx = true };
+	PLT_CHECK(pl_packet_socket_open(idx, &sc, &fd, err, sizeof(err)) == 0, "%s", err);
+	struct pl_packet_rx_ring *r = NULL;
+	pl_fault_arm(3); /* PACKET_RX_RING */
+	PLT_CHECK(pl_packet_rx_ring_create(fd, NULL, &r, err, sizeof(err)) < 0, "fault 3");
+	pl_fault_arm(4); /* mmap: the kernel ring exists and must be freed */
+	PLT_CHECK(pl_packet_rx_ring_create(fd, NULL, &r, err, sizeof(err)) < 0, "fault 4");
+	pl_fault_arm(0);
+	PLT_CHECK(pl_packet_rx_ring_create(fd, NULL, &r, err, sizeof(err)) == 0, "retry: %s", err);
+	pl_packet_rx_ring_destroy(r);
+	close(fd);
+	return 0;
+}
+
+/* Bad arguments give errors that name the cause. */
+static int bad_arguments(void)
+{
+	char err[256];
+	int fd = 123;
+	PLT_CHECK(pl_packet_socket_open(0, NULL, &fd, err, sizeof(err)) == -EINVAL && fd == -1,
+		  "ifindex 0");
+	PLT_CHECK(strstr(err, "ifindex") != NULL, "%s", err);
+	struct pl_packet_rx_ring *r;
+	struct pl_packet_ring_cfg rc = { .block_size = 5000 };
+	PLT_CHECK(pl_packet_rx_ring_create(3, &rc, &r, err, sizeof(err)) == -EINVAL, "block size");
+	PLT_CHECK(strstr(err, "block size") != NULL, "%s", err);
+	struct pl_packet_tx_ring *t;
+	PLT_CHECK(pl_packet_tx_ring_create(1, 16, 32, false, false, &t, err, sizeof(err)) ==
+			  -EINVAL,
+		  "tiny frames");
+	pl_packet_rx_ring_destroy(NULL);
+	pl_packet_tx_ring_destroy(NULL);
+	PLT_CHECK(pl_packet_kernel_drops(-1) == 0, "drops of -1");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct plt_case cases[] = {
+		{ "rx_ring_content_order_recycle", rx_ring_content_order_recycle, PLT_NETNS, 30 },
+		{ "rx_ring_block_timeout_single_frame", rx_ring_block_timeout_single_frame,
+		  PLT_NETNS, 30 },
+		{ "rx_ring_full_drops_counted_and_recovers",
+		  rx_ring_full_drops_counted_and_recovers, PLT_NETNS, 30 },
+		{ "rx_ring_ignore_outgoing", rx_ring_ignore_outgoing, PLT_NETNS, 30 },
+		{ "tx_ring_byte_exact", tx_ring_byte_exact, PLT_NETNS, 30 },
+		{ "tx_ring_full_returns_zero_then_recovers", tx_ring_full_returns_zero_then_recovers,
+		  PLT_NETNS, 30 },
+		{ "tx_ring_wrong_format_skipped", tx_ring_wrong_format_skipped, PLT_NETNS, 30 },
+		{ "vnet_hdr_rings", vnet_hdr_rings, PLT_NETNS, 30 },
+		{ "fault_every_setup_step", fault_every_setup_step, PLT_NETNS, 30 },
+		{ "bad_arguments", bad_arguments, PLT_UNIT, 10 },
+	};
+	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}

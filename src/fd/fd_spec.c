@@ -200,7 +200,8 @@ static int tuntap_open_spec(struct pl_spec *s, struct pktlink_ep **epp, bool tap
 		st.tun.want_offloads |= PL_TUN_OFF_TSO4 | PL_TUN_OFF_TSO6 | PL_TUN_OFF_USO;
 		st.o.rx_csum_offload = true; /* super-packets come with partial checksums */
 	}
-	st.o.vnet_hdr_len = st.tun.vnet_hdr_len;
+	if (st.o.vnet_hdr)
+		st.o.vnet_hdr_len = st.tun.vnet_hdr_len;
 	return pl_fd_ep_open(&st, epp, s->err, s->errlen);
 }
 

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pipe.h — the shared-memory pipe: a single-producer single-consumer ring of
+ * variable-size records, wire-compatible with gVisor's sharedmem/pipe.
+ *
+ * Wire format (see ../shared/reference/sharedmem-wire.md):
+ *   - The region holds only records; usable length = size rounded down to 8.
+ *   - Each side keeps a private 64-bit index (revolution << 32 | offset),
+ *     both starting at revolution 0xFFFFFFFE, offset 0.
+ *   - A record is an 8-byte native-endian header (bit 63 = free, bits 0-31 =
+ *     payload size) followed by the payload, padded to a multiple of 8.
+ *   - A wrap slot is a published slot whose size reaches offset 0 of the next
+ *     revolution; a slot never ends exactly at the end of the region, so an
+ *     8-byte stop marker always fits after the last slot.
+ *   - The producer publishes a batch by writing the FIRST header last with a
+ *     release store; the consumer returns space as one coalesced free slot.
+ *
+ * The peer on the other side is untrusted. The consumer reads each header
+ * once, checks it in 64-bit arithmetic, and reports PL_PIPE_CORRUPT instead of
+ * following a slot that leaves the region or overruns unflushed space; the
+ * producer accepts freed space only when it stays inside the region and
+ * inside one revolution of its own tail. Neither side ever touches memory
+ * outside [buf, buf + len), whatever the peer writes.
+ *
+ * Thread safety: a struct pl_pipe_tx is used by one thread (the producer), a
+ * struct pl_pipe_rx by one thread (the consumer); the two may live in
+ * different processes. No allocation, no system calls: everything is
+ * static inline for the hot path.
+ */
+#ifndef PL_SHM_PIPE_H
+#define PL_SHM_PIPE_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define PL_PIPE_JUMP (1ull << 32)
+#define PL_PIPE_OFFSET_MASK 0xffffffffull
+#define PL_PIPE_REV_MASK (~PL_PIPE_OFFSET_MASK)
+#define PL_PIPE_HDR 8ull
+#define PL_PIPE_FREE (1ull << 63)
+#define PL_PIPE_SIZE_MASK 0xffffffffull
+#define PL_PIPE_START (0xfffffffeull << 32)
+/* Smallest usable region: one 8-byte record plus a wrap header and a stop
+ * marker. The largest keeps every offset below 2^31 so that offsets and
+ * wrap sizes never collide with the revolution bits. */
+#define PL_PIPE_MIN_LEN 32ull
+#define PL_PIPE_MAX_LEN (1ull << 31)
+
+/* Return values of pl_pipe_rx_pull(). */
+enum { PL_PIPE_EMPTY = 0, PL_PIPE_RECORD = 1, PL_PIPE_CORRUPT = -EPROTO };
+
+/** pl_pipe_slot_size() - index units taken by a record of @payload bytes. */
+static inline uint64_t pl_pipe_slot_size(uint64_t payload)
+{
+	return (PL_PIPE_HDR + payload + PL_PIPE_HDR - 1) & ~(PL_PIPE_HDR - 1);
+}
+
+/** pl_pipe_usable_len() - the part of a region of @size bytes the pipe uses. */
+static inline uint64_t pl_pipe_usable_len(uint64_t size)
+{
+	return size & ~(PL_PIPE_HDR - 1);
+}
+
+/** pl_pipe_capacity() - how many records of @record_size bytes fit in a
+ * region of @size bytes when none has been consumed (the seed's Capacity). */
+static inline uint64_t pl_pipe_capacity(uint64_t size, uint64_t record_size)
+{
+	uint64_t len = pl_pipe_usable_len(size);
+	if (len < PL_PIPE_HDR)
+		return 0;
+	return (len - PL_PIPE_HDR) / pl_pipe_slot_size(record_size);
+}
+
+/* Header access. Headers are the only words both sides write, so they are
+ * always accessed atomically; payload bytes are ordered by the header
+ * release/acquire pairs and copied with memcpy. */
+static inline uint64_t *pl_pipe_hdr(uint8_t *buf, uint64_t idx)
+{
+	return (uint64_t *)(void *)(buf + (idx & PL_PIPE_OFFSET_MASK));
+}
+
+/**
+ * pl_pipe_init_region() - write the initial free header at offset 0 of a
+ * fresh region (done once by whoever creates the region, before handing it
+ * over: a zero-filled region would otherwise look like a published empty
+ * record). Return: 0, or -EINVAL if the region is too small or too large.
+ */
+static inline int pl_pipe_init_region(void *buf, uint64_t size)
+{
+	uint64_t len = pl_pipe_usable_len(size);
+	if (len < PL_PIPE_MIN_LEN || len > PL_PIPE_MAX_LEN)
+		return -EINVAL;
+	__atomic_store_n((uint64_t *)buf, PL_PIPE_FREE, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Producer                                                                  */
+
+struct pl_pipe_tx {
+	uint8_t *buf;
+	uint64_t len; /* usable length, multiple of 8 */
+	uint64_t max_payload; /* len - 16: the payload and a wrap header */
+	uint64_t head; /* first index not known to be free (exclusive limit) */
+	uint64_t tail; /* first slot of the unflushed batch */
+	uint64_t next; /* where the next push goes */
+	uint64_t tail_header; /* header of the batch's first slot, written at flush */
+};
+
+/**
+ * pl_pipe_tx_init() - attach a producer to a region of @size bytes at @buf
+ * and mark offset 0 free. The consumer must not have started yet (it only
+ * ever sees the free marker, which is also what the creator wrote).
+ * Return: 0, or -EINVAL for a region outside [32 bytes, 2 GiB].
+ */
+static inline int pl_pipe_tx_init(struct pl_pipe_tx *t, void *buf, uint64_t size)
+{
+	uint64_t len = pl_pipe_usable_len(size);
+	if (len < PL_PIPE_MIN_LEN || len > PL_PIPE_MAX_LEN)
+		return -EINVAL;
+	t->buf = buf;
+	t->len = len;
+	t->max_payload = len - 2 * PL_PIPE_HDR;
+	t->tail = PL_PIPE_START;
+	t->next = t->tail;
+	t->head = t->tail + PL_PIPE_JUMP;
+	t->tail_header = 0;
+	__atomic_store_n(pl_pipe_hdr(t->buf, t->tail), PL_PIPE_FREE, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/** pl_pipe_tx_capacity() - records of @record_size bytes an empty pipe holds. */
+static inline uint64_t pl_pipe_tx_capacity(const struct pl_pipe_tx *t, uint64_t record_size)
+{
+	return (t->len - PL_PIPE_HDR) / pl_pipe_slot_size(record_size);
+}
+
+/*
+ * Advance head over slots the consumer freed until it reaches new_next.
+ * The consumer is untrusted: a free slot is accepted only if it ends inside
+ * the region and within one revolution of our tail, so head never points
+ * outside the region and the loop ends after at most len/8 steps (each step
+ * advances head by at least 8 and head may not pass tail + 2^32).
+ */
+static inline bool pl_pipe_tx_reclaim(struct pl_pipe_tx *t, uint64_t new_next)
+{
+	while ((int64_t)(new_next - t->head) > 0) {
+		uint64_t h = __atomic_load_n(pl_pipe_hdr(t->buf, t->head), __ATOMIC_ACQUIRE);
+		if (!(h & PL_PIPE_FREE))
+			return false;
+		uint64_t nh = t->head + pl_pipe_slot_size(h & PL_PIPE_SIZE_MASK);
+		if ((int64_t)(nh - t->tail) > (int64_t)PL_PIPE_JUMP ||
+		    (nh & PL_PIPE_OFFSET_MASK) >= t->len)
+			return false;
+		t->head = nh;
+	}
+	return true;
+}
+
+static inline void pl_pipe_tx_flush(struct pl_pipe_tx *t);
+
+/**
+ * pl_pipe_tx_push() - reserve @size payload bytes; returns where to write
+ * them, or NULL when the record can never fit (size > len - 16) or there is
+ * no room now. The space stays invisible to the consumer until
+ * pl_pipe_tx_flush(); pl_pipe_tx_abort() forgets it. When a record does not
+ * fit before the end of the region, a wrap slot is pushed first (and
+ * flushed at once when it would be the first slot of the batch, as the
+ * seed does, so that the consumer can free it early).
+ */
+static inline void *pl_pipe_tx_push(struct pl_pipe_tx *t, uint64_t size)
+{
+	if (size > t->max_payload)
+		return NULL;
+	uint64_t total = pl_pipe_slot_size(size);
+	uint64_t new_next = t->next + total;
+	uint64_t wrap_at = (t->next & PL_PIPE_REV_MASK) | t->len;
+	if ((int64_t)(new_next - wrap_at) >= 0) {
+		new_next = (t->next & PL_PIPE_REV_MASK) + PL_PIPE_JUMP;
+		uint64_t wrap_payload = new_next - t->next - PL_PIPE_HDR;
+		if (!pl_pipe_tx_reclaim(t, new_next))
+			return NULL;
+		uint64_t old_next = t->next;
+		t->next = new_next;
+		if (old_next != t->tail) {
+			__atomic_store_n(pl_pipe_hdr(t->buf, old_next), wrap_payload,
+					 __ATOMIC_RELAXED);
+		} else {
+			t->tail_header = wrap_payload;
+			pl_pipe_tx_flush(t);
+		}
+		new_next += total;
+	}
+	if (!pl_pipe_tx_reclaim(t, new_next))
+		return NULL;
+	if (t->next != t->tail)
+		__atomic_store_n(pl_pipe_hdr(t->buf, t->next), size, __ATOMIC_RELAXED);
+	else
+		t->tail_header = size;
+	void *p = t->buf + ((t->next + PL_PIPE_HDR) & PL_PIPE_OFFSET_MASK);
+	t->next = new_next;
+	return p;
+}
+
+/** pl_pipe_tx_abort() - forget every push since the last flush. */
+static inline void pl_pipe_tx_abort(struct pl_pipe_tx *t)
+{
+	t->next = t->tail;
+}
+
+/**
+ * pl_pipe_tx_flush() - publish every push since the last flush: write the
+ * stop marker after the last slot, then the first header with one release
+ * store (which orders all payloads and later headers before it).
+ */
+static inline void pl_pipe_tx_flush(struct pl_pipe_tx *t)
+{
+	if (t->next == t->tail)
+		return;
+	if (t->next != t->head)
+		__atomic_store_n(pl_pipe_hdr(t->buf, t->next), PL_PIPE_FREE, __ATOMIC_RELAXED);
+	__atomic_store_n(pl_pipe_hdr(t->buf, t->tail), t->tail_header, __ATOMIC_RELEASE);
+	t->tail = t->next;
+}
+
+/** pl_pipe_tx_pending() - whether pushes wait for a flush. */
+static inline bool pl_pipe_tx_pending(const struct pl_pipe_tx *t)
+{
+	return t->next != t->tail;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Consumer                                                                  */
+
+struct pl_pipe_rx {
+	uint8_t *buf;
+	uint64_t len;
+	uint64_t head; /* next slot to read */
+	uint64_t tail; /* first slot not yet returned to the producer */
+};
+
+/**
+ * pl_pipe_rx_init() - attach a consumer to a region of @size bytes. Writes
+ * nothing. Return: 0, or -EINVAL for a region outside [32 bytes, 2 GiB].
+ */
+static inline int pl_pipe_rx_init(struct pl_pipe_rx *r, void *buf, uint64_t size)
+{
+	uint64_t len = pl_pipe_usable_len(size);
+	if (len < PL_PIPE_MIN_LEN || len > PL_PIPE_MAX_LEN)
+		return -EINVAL;
+	r->buf = buf;
+	r->len = len;
+	r->tail = PL_PIPE_START;
+	r->head = r->tail;
+	return 0;
+}
+
+/**
+ * pl_pipe_rx_pull() - take the next published record.
+ * Return: PL_PIPE_RECORD with *@data / *@size set (valid until the next
+ * flush or abort; the bytes live in shared memory and may change under a
+ * hostile producer, so read each field once), PL_PIPE_EMPTY, or
+ * PL_PIPE_CORRUPT when a header breaks the format (the caller should drop
+ * the peer; the pipe state is unchanged).
+ */
+static inline int pl_pipe_rx_pull(struct pl_pipe_rx *r, const uint8_t **data, uint32_t *size)
+{
+	/* A legitimate producer writes at most one wrap slot per pull. */
+	for (int wraps = 0; wraps < 2; wraps++) {
+		if (r->head == r->tail + PL_PIPE_JUMP)
+			return PL_PIPE_EMPTY; /* the whole pipe is pulled */
+		uint64_t h = __atomic_load_n(pl_pipe_hdr(r->buf, r->head), __ATOMIC_ACQUIRE);
+		if (h & PL_PIPE_FREE)
+			return PL_PIPE_EMPTY;
+		uint64_t psize = h & PL_PIPE_SIZE_MASK;
+		uint64_t nh = r->head + pl_pipe_slot_size(psize);
+		if ((int64_t)(nh - r->tail) > (int64_t)PL_PIPE_JUMP)
+			return PL_PIPE_CORRUPT; /* would overrun space not yet freed */
+		uint64_t wrap_at = (r->head & PL_PIPE_REV_MASK) | r->len;
+		if ((int64_t)(nh - wrap_at) >= 0) {
+			/* A wrap slot must land exactly on the next revolution,
+			 * and is never the first slot of a revolution. */
+			if (nh != (r->head & PL_PIPE_REV_MASK) + PL_PIPE_JUMP ||
+			    (r->head & PL_PIPE_OFFSET_MASK) == 0)
+				return PL_PIPE_CORRUPT;
+			if (r->tail == r->head) {
+				/* First in the batch: free it at once so the
+				 * producer can reuse the space. */
+				__atomic_store_n(pl_pipe_hdr(r->buf, r->head),
+						 PL_PIPE_FREE | (nh - r->head - PL_PIPE_HDR),
+						 __ATOMIC_RELEASE);
+				r->tail = nh;
+			}
+			r->head = nh;
+			continue;
+		}
+		*data = r->buf + ((r->head + PL_PIPE_HDR) & PL_PIPE_OFFSET_MASK);
+		*size = (uint32_t)psize;
+		r->head = nh;
+		return PL_PIPE_RECORD;
+	}
+	return PL_PIPE_CORRUPT;
+}
+
+/**
+ * pl_pipe_rx_unpull() - give back the record of @size bytes that the last
+ * pl_pipe_rx_pull() returned, so the next pull returns it again. Only valid
+ * right after that pull (no flush or abort in between).
+ */
+static inline void pl_pipe_rx_unpull(struct pl_pipe_rx *r, uint32_t size)
+{
+	r->head -= pl_pipe_slot_size(size);
+}
+
+/**
+ * pl_pipe_rx_flush() - return every record pulled since the last flush to
+ * the producer as one free slot (one release store at the old tail).
+ */
+static inline void pl_pipe_rx_flush(struct pl_pipe_rx *r)
+{
+	if (r->head == r->tail)
+		return;
+	__atomic_store_n(pl_pipe_hdr(r->buf, r->tail),
+			 PL_PIPE_FREE | (r->head - r->tail - PL_PIPE_HDR), __ATOMIC_RELEASE);
+	r->tail = r->head;
+}
+
+/** pl_pipe_rx_abort() - un-pull every record since the last flush. */
+static inline void pl_pipe_rx_abort(struct pl_pipe_rx *r)
+{
+	r->head = r->tail;
+}
+
+/** pl_pipe_rx_pending() - bytes pulled and not yet flushed. */
+static inline uint64_t pl_pipe_rx_pending(const struct pl_pipe_rx *r)
+{
+	return r->head - r->tail;
+}
+
+/**
+ * pl_pipe_rx_peek() - whether a published record (or wrap slot) waits, for
+ * the notification re-check. One acquire load; no state change.
+ */
+static inline bool pl_pipe_rx_peek(const struct pl_pipe_rx *r)
+{
+	if (r->head == r->tail + PL_PIPE_JUMP)
+		return false;
+	uint64_t h = __atomic_load_n(pl_pipe_hdr(r->buf, r->head), __ATOMIC_ACQUIRE);
+	return !(h & PL_PIPE_FREE);
+}
+
+#endif /* PL_SHM_PIPE_H */

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_pipe: the shared-memory pipe (src/shm/pipe.h) — the record cases of
+ * the reference's tests, the hostile-peer checks, and a million random
+ * records through a small pipe with the producer and the consumer in two
+ * processes.
+ */
+#include "harness.h"
+#include "shm/pipe.h"
+
+#include <signal.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct pp {
+	uint8_t mem[4096] __attribute__((aligned(64)));
+	struct pl_pipe_tx tx;
+	struct pl_pipe_rx rx;
+};
+
+static void pp_init(struct pp *p, uint64_t size)
+{
+	memset(p->mem, 0xa5, sizeof(p->mem));
+	PLT_CHECK(size <= sizeof(p->mem), "size");
+	PLT_OK(pl_pipe_init_region(p->mem, size));
+	PLT_OK(pl_pipe_tx_init(&p->tx, p->mem, size));
+	PLT_OK(pl_pipe_rx_init(&p->rx, p->mem, size));
+}
+
+static bool push_rec(struct pl_pipe_tx *tx, uint32_t size, uint8_t fill)
+{
+	uint8_t *b = pl_pipe_tx_push(tx, size);
+	if (!b)
+		return false;
+	memset(b, fill, size);
+	return true;
+}
+
+/* Pull one record and check its size and fill. */
+static void pull_rec(struct pl_pipe_rx *rx, uint32_t size, uint8_t fill)
+{
+	const uint8_t *d;
+	uint32_t n;
+	int r = pl_pipe_rx_pull(rx, &d, &n);
+	PLT_CHECK(r == PL_PIPE_RECORD, "pull returned %d, wanted a record of %u", r, size);
+	PLT_CHECK(n == size, "size %u, wanted %u", n, size);
+	for (uint32_t i = 0; i < n; i++)
+		PLT_CHECK(d[i] == fill, "byte %u = %#x, wanted %#x", i, d[i], fill);
+}
+
+static void pull_none(struct pl_pipe_rx *rx)
+{
+	const uint8_t *d;
+	uint32_t n;
+	int r = pl_pipe_rx_pull(rx, &d, &n);
+	PLT_CHECK(r == PL_PIPE_EMPTY, "pull returned %d, wanted empty", r);
+}
+
+static int simple(void)
+{
+	static struct pp p;
+	pp_init(&p, 1024);
+	PLT_CHECK(push_rec(&p.tx, 100, 1), "push");
+	pl_pipe_tx_flush(&p.tx);
+	pull_rec(&p.rx, 100, 1);
+	pull_none(&p.rx);
+	pl_pipe_rx_flush(&p.rx);
+	/* The header is the seed's: size in the low bits, free bit clear. */
+	PLT_CHECK(pl_pipe_tx_push(&p.tx, 0) != NULL, "zero-size record");
+	pl_pipe_tx_flush(&p.tx);
+	pull_rec(&p.rx, 0, 0);
+	return 0;
+}
+
+static int empty(void)
+{
+	static struct pp p;
+	pp_init(&p, 1024);
+	pull_none(&p.rx);
+	pl_pipe_rx_flush(&p.rx); /* nothing pulled: no-op */
+	pull_none(&p.rx);
+	PLT_CHECK(!pl_pipe_rx_peek(&p.rx), "peek");
+	return 0;
+}
+
+static int too_large(void)
+{
+	static struct pp p;
+	pp_init(&p, 1024);
+	PLT_CHECK(pl_pipe_tx_push(&p.tx, 1024 - 16 + 1) == NULL, "len-15 accepted");
+	PLT_CHECK(pl_pipe_tx_push(&p.tx, UINT32_MAX) == NULL, "4G accepted");
+	PLT_CHECK(pl_pipe_tx_push(&p.tx, 1ull << 40) == NULL, "1T accepted");
+	PLT_CHECK(pl_pipe_tx_push(&p.tx, 1024 - 16) != NULL, "the largest record refused");
+	pl_pipe_tx_flush(&p.tx);
+	const uint8_t *d;
+	uint32_t n;
+	PLT_CHECK(pl_pipe_rx_pull(&p.rx, &d, &n) == PL_PIPE_RECORD && n == 1024 - 16, "pull");
+	return 0;
+}
+
+static int full(void)
+{
+	static struct pp p;
+	for (uint32_t rs = 0; rs <= 120; rs += 7) {
+		pp_init(&p, 1024);
+		uint64_t cap = pl_pipe_tx_capacity(&p.tx, rs);
+		PLT_CHECK(cap == pl_pipe_capacity(1024, rs), "capacity helpers agree");
+		PLT_CHECK(cap == (1024 - 8) / ((8 + rs + 7) / 8 * 8), "capacity formula");
+		uint64_t i = 0;
+		while (push_rec(&p.tx, rs, (uint8_t)i))
+			i++;
+		PLT_CHECK(i == cap, "pushed %lu records of %u, capacity %lu", (unsigned long)i, rs,
+			  (unsigned long)cap);
+		pl_pipe_tx_flush(&p.tx);
+		for (uint64_t j = 0; j < i; j++)
+			pull_rec(&p.rx, rs, (uint8_t)j);
+		pull_none(&p.rx);
+		pl_pipe_rx_flush(&p.rx);
+		/* And the space comes back. */
+		PLT_CHECK(push_rec(&p.tx, rs, 9), "push after drain");
+	}
+	return 0;
+}
+
+static int flush_twice(void)
+{
+	static struct pp p;
+	pp_init(&p, 1024);
+	PLT_CHECK(push_rec(&p.tx, 10, 1), "push");
+	pl_pipe_tx_flush(&p.tx);
+	pl_pipe_tx_flush(&p.tx);
+	pull_rec(&p.rx, 10, 1);
+	pull_none(&p.rx);
+	pl_pipe_rx_flush(&p.rx);
+	pl_pipe_rx_flush(&p.rx);
+	PLT_CHECK(push_rec(&p.tx, 10, 2), "push");
+	pl_pipe_tx_flush(&p.tx);
+	pull_rec(&p.rx, 10, 2);
+	pull_none(&p.rx);
+	return 0;
+}
+
+static int wrap_mid_batch(void)
+{
+	static struct pp p;
+	pp_init(&p, 256);
+	/* Fill most of the pipe, drain it, then push a batch that wraps. */
+	for (int i = 0; i < 5; i++)
+		PLT_CHECK(push_rec(&p.tx, 32, (uint8_t)i), "push");
+	pl_pipe_tx_flush(&p.tx);
+	for (int i = 0; i < 5; i++)
+		pull_rec(&p.rx, 32, (uint8_t)i);
+	pl_pipe_rx_flush(&p.rx);
+	/* 5 * 40 = 200 used; batch: 40 fits (240), the next must wrap. */
+	PLT_CHECK(push_rec(&p.tx, 24, 10), "push 1");
+	PLT_CHECK(push_rec(&p.tx, 24, 11), "push 2 (after a wrap slot)");
+	PLT_CHECK(push_rec(&p.tx, 24, 12), "push 3");
+	pull_none(&p.rx); /* not flushed */
+	pl_pipe_tx_flush(&p.tx);
+	pull_rec(&p.rx, 24, 10);
+	pull_rec(&p.rx, 24, 11);
+	pull_rec(&p.rx, 24, 12);
+	pull_none(&p.rx);
+	pl_pipe_rx_flush(&p.rx);
+	PLT_CHECK(push_rec(&p.tx, 100, 13), "push after wrap");
+	pl_pipe_tx_flush(&p.tx);
+	pull_rec(&p.rx, 100, 13);
+	return 0;
+}
+
+static int abort_(void)
+{
+	static struct pp p;
+	pp_init(&p, 1024);
+	PLT_CHECK(push_rec(&p.tx, 10, 1), "push");
+	PLT_CHECK(push_rec(&p.tx, 20, 2), "push");
+	pl_pipe_tx_abort(&p.tx);
+	pl_pipe_tx_flush(&p.tx);
+	pull_none(&p.rx);
+	PLT_CHECK(push_rec(&p.tx, 30, 3), "push");
+	pl_pipe_tx_flush(&p.tx);
+	pull_rec(&p.rx, 30, 3);
+	/* Consumer abort: the record comes again. */
+	pl_pipe_rx_abort(&p.rx);
+	pull_rec(&p.rx, 30, 3);
+	pl_pipe_rx_flush(&p.rx);
+	pull_none(&p.rx);
+	return 0;
+}
+
+static int abort_across_wrap(void)
+{
+	static struct pp p;
+	pp_init(&p, 256);
+	for (int i = 0; i < 5; i++)
+		PLT_CHECK(push_rec(&p.tx, 32, 1), "push");
+	pl_pipe_tx_flush(&p.tx);
+	for (int i = 0; i < 5; i++)
+		pull_rec(&p.rx, 32, 1);
+	pl_pipe_rx_flush(&p.rx);
+	PLT_CHECK(push_rec(&p.tx, 24, 2), "push");
+	PLT_CHECK(push_rec(&p.tx, 24, 3), "push across the wrap");
+	pl_pipe_tx_abort(&p.tx);
+	pl_pipe_tx_flush(&p.tx);
+	pull_none(&p.rx);
+	/* The pipe is still usable and consistent afterwards. */
+	for (int k = 0; k < 20; k++) {
+		PLT_CHECK(push_rec(&p.tx, 24 + k, (uint8_t)(4 + k)), "push %d", k);
+		PLT_CHECK(push_rec(&p.tx, 40, (uint8_t)(100 + k)), "push %d", k);
+		pl_pipe_tx_flush(&p.tx);
+		pull_rec(&p.rx, 24 + k, (uint8_t)(4 + k));
+		pull_rec(&p.rx, 40, (uint8_t)(100 + k));
+		pull_none(&p.rx);
+		pl_pipe_rx_flush(&p.rx);
+	}
+	return 0;
+}
+
+static int unflushed_invisible(void)
+{
+	static struct pp p;
+	pp_init(&p, 1024);
+	PLT_CHECK(push_rec(&p.tx, 10, 1), "push");
+	pull_none(&p.rx);
+	PLT_CHECK(!pl_pipe_rx_peek(&p.rx), "peek saw an unflushed record");
+	PLT_CHECK(push_rec(&p.tx, 10, 2), "push");
+	pull_none(&p.rx);
+	pl_pipe_tx_flush(&p.tx);
+	PLT_CHECK(pl_pipe_rx_peek(&p.rx), "peek");
+	pull_rec(&p.rx, 10, 1);
+	pull_rec(&p.rx, 10, 2);
+	pull_none(&p.rx);
+	/* A consumer that pulled but did not flush holds the space. */
+	uint64_t cap = pl_pipe_tx_capacity(&p.tx, 10);
+	uint64_t i = 0;
+	while (push_rec(&p.tx, 10, 0))
+		i++;
+	PLT_CHECK(i == cap - 2, "pushed %lu with 2 unflushed, capacity %lu", (unsigned long)i,
+		  (unsigned long)cap);
+	return 0;
+}
+
+static int whole_pipe_pulled(void)
+{
+	static struct pp p;
+	pp_init(&p, 256);
+	/* Records that exactly fill one revolution: 248 / 8 = 31 empty ones. */
+	uint64_t cap = pl_pipe_tx_capacity(&p.tx, 0);
+	for (uint64_t i = 0; i < cap; i++)
+		PLT_CHECK(pl_pipe_tx_push(&p.tx, 0), "push %lu", (unsigned long)i);
+	PLT_CHECK(!pl_pipe_tx_push(&p.tx, 0), "push beyond capacity");
+	pl_pipe_tx_flush(&p.tx);
+	for (uint64_t i = 0; i < cap; i++)
+		pull_rec(&p.rx, 0, 0);
+	pull_none(&p.rx);
+	pl_pipe_rx_flush(&p.rx);
+	/* Many cycles around, each one pulling everything that was pushed. */
+	for (int round = 0; round < 50; round++) {
+		uint64_t n = 0;
+		while (push_rec(&p.tx, (uint32_t)(round % 17), (uint8_t)round))
+			n++;
+		PLT_CHECK(n > 0, "round %d: no room", round);
+		pl_pipe_tx_flush(&p.tx);
+		for (uint64_t i = 0; i < n; i++)
+			pull_rec(&p.rx, (uint32_t)(round % 17), (uint8_t)round);
+		pull_none(&p.rx);
+		pl_pipe_rx_flush(&p.rx);
+	}
+	return 0;
+}
+
+static int no_room_to_wrap(void)
+{
+	static struct pp p;
+	pp_init(&p, 256);
+	for (int i = 0; i < 5; i++)
+		PLT_CHECK(push_rec(&p.tx, 32, 1), "push");
+	pl_pipe_tx_flush(&p.tx);
+	/* The consumer pulls all but has not flushed yet: no room to wrap. */
+	for (int i = 0; i < 5; i++)
+		pull_rec(&p.rx, 32, 1);
+	PLT_CHECK(!push_rec(&p.tx, 48, 2), "push needing a wrap succeeded with no room");
+	pl_pipe_rx_flush(&p.rx);
+	PLT_CHECK(push_rec(&p.tx, 48, 2), "push after the consumer flushed");
+	pl_pipe_tx_flush(&p.tx);
+	pull_rec(&p.rx, 48, 2);
+	return 0;
+}
+
+static int wrap_freed_at_once(void)
+{
+	static struct pp p;
+	pp_init(&p, 256);
+	for (int i = 0; i < 5; i++)
+		PLT_CHECK(push_rec(&p.tx, 32, 1), "push");
+	pl_pipe_tx_flush(&p.tx);
+	for (int i = 0; i < 5; i++)
+		pull_rec(&p.rx, 32, 1);
+	pl_pipe_rx_flush(&p.rx);
+	/* Wrap as the first slot of a batch: pushed and flushed alone. */
+	PLT_CHECK(push_rec(&p.tx, 64, 2), "push with wrap");
+	pl_pipe_tx_flush(&p.tx);
+	pull_rec(&p.rx, 64, 2);
+	/* Not flushed by the consumer; the wrap slot (offset 200..256) was
+	 * returned at once, the record at 0..72 is still held. So 72..256 is
+	 * usable: four slots of 40 (to 232), then the next one would need to
+	 * wrap onto the held record. */
+	uint64_t n = 0;
+	while (push_rec(&p.tx, 32, 3))
+		n++;
+	PLT_CHECK(n == 4, "pushed %lu records of 32 after a freed wrap, wanted 4", (unsigned long)n);
+	pl_pipe_tx_flush(&p.tx);
+	for (uint64_t i = 0; i < n; i++)
+		pull_rec(&p.rx, 32, 3);
+	pull_none(&p.rx);
+	pl_pipe_rx_flush(&p.rx);
+	return 0;
+}
+
+/* ---- the peer is untrusted ---- */
+
+static int corrupt_headers(void)
+{
+	static struct pp p;
+	const uint8_t *d;
+	uint32_t n;
+	uint64_t *w = (uint64_t *)(void *)p.mem;
+
+	/* A record larger than the region. */
+	pp_init(&p, 256);
+	w[0] = 1000;
+	PLT_CHECK(pl_pipe_rx_pull(&p.rx, &d, &n) == PL_PIPE_CORRUPT, "oversize");
+	/* A wrap slot at offset 0. */
+	pp_init(&p, 256);
+	w[0] = (1ull << 32) - 8;
+	PLT_CHECK(pl_pipe_rx_pull(&p.rx, &d, &n) == PL_PIPE_CORRUPT, "wrap at 0");
+	/* A wrap slot that lands beyond the next revolution's start. */
+	pp_init(&p, 256);
+	w[0] = 8;
+	w[2] = 0xffffffffull; /* lands 8 bytes past the next revolution start */
+	PLT_CHECK(pl_pipe_rx_pull(&p.rx, &d, &n) == PL_PIPE_RECORD, "first");
+	PLT_CHECK(pl_pipe_rx_pull(&p.rx, &d, &n) == PL_PIPE_CORRUPT, "bad wrap");
+	/* A record that ends exactly at the end of the region. */
+	pp_init(&p, 256);
+	w[0] = 248;
+	PLT_CHECK(pl_pipe_rx_pull(&p.rx, &d, &n) == PL_PIPE_CORRUPT, "ends at len");
+	/* Garbage in the high bits is ignored like the seed; the size rules. */
+	pp_init(&p, 256);
+	w[0] = 0x7fff000000000010ull;
+	w[3] = PL_PIPE_FREE;
+	PLT_CHECK(pl_pipe_rx_pull(&p.rx, &d, &n) == PL_PIPE_RECORD && n == 16, "high bits");
+	/* Every random header either yields an in-bounds record or is refused. */
+	for (int k = 0; k < 200000; k++) {
+		pp_init(&p, 64 + 8 * (plt_rand() % 32));
+		for (int j = 0; j < 8; j++)
+			w[plt_rand() % (p.rx.len / 8)] = plt_rand() & (plt_rand() | 0x80000000ffffffffull);
+		for (int j = 0; j < 16; j++) {
+			int r = pl_pipe_rx_pull(&p.rx, &d, &n);
+			if (r != PL_PIPE_RECORD)
+				break;
+			PLT_CHECK(d >= p.mem + 8 && d + n <= p.mem + p.rx.len, "record out of bounds");
+			if (plt_rand() & 1)
+				pl_pipe_rx_flush(&p.rx);
+		}
+	}
+	return 0;
+}
+
+static int hostile_consumer(void)
+{
+	static struct pp p;
+	uint64_t *w = (uint64_t *)(void *)p.mem;
+	for (int k = 0; k < 100000; k++) {
+		pp_init(&p, 64 + 8 * (plt_rand() % 32));
+		for (int j = 0; j < 64; j++) {
+			uint32_t sz = (uint32_t)(plt_rand() % 64);
+			uint8_t *b = pl_pipe_tx_push(&p.tx, sz);
+			if (b) {
+				PLT_CHECK(b >= p.mem + 8 && b + sz <= p.mem + p.tx.len, "push out of bounds");
+				memset(b, 1, sz);
+			}
+			if (plt_rand() & 1)
+				pl_pipe_tx_flush(&p.tx);
+			/* The "consumer" writes random free headers anywhere. */
+			w[plt_rand() % (p.tx.len / 8)] = PL_PIPE_FREE | (plt_rand() & 0xffffffffull);
+		}
+	}
+	return 0;
+}
+
+/* ---- two processes ---- */
+
+#define RND_RECORDS 1000000u
+
+static uint32_t rnd_size(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint32_t)(*s % 200);
+}
+
+static int random_two_processes(void)
+{
+	const uint64_t size = 2048;
+	uint8_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	PLT_CHECK(mem != MAP_FAILED, "mmap");
+	PLT_OK(pl_pipe_init_region(mem, size));
+	pid_t pid = fork();
+	PLT_CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		/* Producer: random sizes, random batch lengths, payload = seq. */
+		struct pl_pipe_tx tx;
+		if (pl_pipe_tx_init(&tx, mem, size))
+			_exit(2);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		uint64_t s = 88172645463325252ull;
+		uint32_t batch = 0;
+		uint64_t deadline = plt_now_ns() + 45000000000ull;
+		for (uint32_t i = 0; i < RND_RECORDS;) {
+			uint32_t sz = rnd_size(&s);
+			uint8_t *b;
+			uint64_t spins = 0;
+			while (!(b = pl_pipe_tx_push(&tx, sz + 4))) {
+				pl_pipe_tx_flush(&tx);
+				batch = 0;
+				if ((++spins & 1023) == 0) {
+					if (plt_now_ns() > deadline)
+						_exit(3); /* the consumer is gone */
+					sched_yield();
+				}
+			}
+			memcpy(b, &i, 4);
+			memset(b + 4, (uint8_t)i, sz);
+			i++;
+			if (++batch >= (i % 13) + 1) {
+				pl_pipe_tx_flush(&tx);
+				batch = 0;
+			}
+		}
+		pl_pipe_tx_flush(&tx);
+		_exit(0);
+	}
+	struct pl_pipe_rx rx;
+	PLT_OK(pl_pipe_rx_init(&rx, mem, size));
+	uint64_t s = 88172645463325252ull;
+	uint64_t idle = 0;
+	uint32_t pulled = 0;
+	uint64_t deadline = plt_now_ns() + 45000000000ull;
+	for (uint32_t i = 0; i < RND_RECORDS;) {
+		const uint8_t *d;
+		uint32_t n;
+		int r = pl_pipe_rx_pull(&rx, &d, &n);
+		PLT_CHECK(r != PL_PIPE_CORRUPT, "corrupt at record %u", i);
+		if (r == PL_PIPE_EMPTY) {
+			pl_pipe_rx_flush(&rx);
+			pulled = 0;
+			if ((++idle & 1023) == 0) {
+				PLT_CHECK(plt_now_ns() < deadline, "producer stalled at %u", i);
+				sched_yield();
+			}
+			continue;
+		}
+		uint32_t sz = rnd_size(&s);
+		PLT_CHECK(n == sz + 4, "record %u: size %u, wanted %u", i, n, sz + 4);
+		uint32_t seq;
+		memcpy(&seq, d, 4);
+		PLT_CHECK(seq == i, "record %u carries %u", i, seq);
+		for (uint32_t k = 0; k < sz; k++)
+			PLT_CHECK(d[4 + k] == (uint8_t)i, "record %u byte %u", i, k);
+		i++;
+		if (++pulled >= (i % 7) + 1) {
+			pl_pipe_rx_flush(&rx);
+			pulled = 0;
+		}
+	}
+	pl_pipe_rx_flush(&rx);
+	int st;
+	PLT_CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+	PLT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "producer status %#x", st);
+	munmap(mem, size);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct plt_case cases[] = {
+		{ "simple", simple, PLT_UNIT, 0 },
+		{ "empty", empty, PLT_UNIT, 0 },
+		{ "too_large", too_large, PLT_UNIT, 0 },
+		{ "full", full, PLT_UNIT, 0 },
+		{ "flush_twice", flush_twice, PLT_UNIT, 0 },
+		{ "wrap_mid_batch", wrap_mid_batch, PLT_UNIT, 0 },
+		{ "abort", abort_, PLT_UNIT, 0 },
+		{ "abort_across_wrap", abort_across_wrap, PLT_UNIT, 0 },
+		{ "unflushed_invisible", unflushed_invisible, PLT_UNIT, 0 },
+		{ "whole_pipe_pulled", whole_pipe_pulled, PLT_UNIT, 0 },
+		{ "no_room_to_wrap", no_room_to_wrap, PLT_UNIT, 0 },
+		{ "wrap_freed_at_once", wrap_freed_at_once, PLT_UNIT, 0 },
+		{ "corrupt_headers", corrupt_headers, PLT_UNIT, 0 },
+		{ "hostile_consumer", hostile_consumer, PLT_UNIT, 0 },
+		{ "random_two_processes", random_two_processes, PLT_UNIT, 50 },
+	};
+	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: MIT */
+/* gen.c — load gen.bpf.c's programs, run the live-frames generator, attach sinks. */
+#include "gen.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef PKTLINK_TOOL_HAVE_GEN
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+
+extern const unsigned char pl_gen_bpf_obj[];
+extern const size_t pl_gen_bpf_obj_len;
+
+#define GEN_MAX_ATTACH 8
+
+struct gen_attachment {
+	int ifindex;
+	int prog_fd;
+	__u32 flags;
+};
+
+struct gen {
+	struct bpf_object *obj;
+	int prog_tx, prog_drop, prog_redir;
+	int map_counts, map_cfg, map_redir;
+	int ncpus;
+	struct gen_attachment att[GEN_MAX_ATTACH];
+	unsigned natt;
+
+	/* generator thread */
+	pthread_t thr;
+	bool running;
+	atomic_bool stop;
+	atomic_uint_fast64_t sent;
+	atomic_int err;
+	uint64_t cpu_ns; /* the thread's CPU time when it stopped */
+	struct gen_opts o;
+	uint8_t frame[2048];
+};
+
+/* Silence libbpf's own printing: errors are reported through err buffers,
+ * and libbpf's warnings (e.g. about missing kernel BTF) are noise here. */
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+bool gen_available(void)
+{
+	return true;
+}
+
+int gen_load(struct gen **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct gen *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->prog_tx = g->prog_drop = g->prog_redir = -1;
+	libbpf_set_print(quiet_print);
+
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "pl_gen");
+	g->obj = bpf_object__open_mem(pl_gen_bpf_obj, pl_gen_bpf_obj_len, &oo);
+	if (!g->obj) {
+		int e = -errno;
+		snprintf(err, errlen, "opening the embedded BPF object failed: %s", strerror(-e));
+		free(g);
+		return e;
+	}
+	int r = bpf_object__load(g->obj);
+	if (r) {
+		snprintf(err, errlen,
+			 "loading the generator's XDP programs failed: %s (needs root / CAP_BPF "
+			 "and CAP_NET_ADMIN)",
+			 strerror(-r));
+		gen_destroy(g);
+		return r;
+	}
+	struct bpf_program *p;
+	p = bpf_object__find_program_by_name(g->obj, "pl_gen_tx");
+	g->prog_tx = p ? bpf_program__fd(p) : -1;
+	p = bpf_object__find_program_by_name(g->obj, "pl_sink_drop");
+	g->prog_drop = p ? bpf_program__fd(p) : -1;
+	p = bpf_object__find_program_by_name(g->obj, "pl_redirect");
+	g->prog_redir = p ? bpf_program__fd(p) : -1;
+	g->map_counts = bpf_object__find_map_fd_by_name(g->obj, "pl_counts");
+	g->map_cfg = bpf_object__find_map_fd_by_name(g->obj, "pl_cfg");
+	g->map_redir = bpf_object__find_map_fd_by_name(g->obj, "pl_redir");
+	g->ncpus = libbpf_num_possible_cpus();
+	if (g->prog_tx < 0 || g->prog_drop < 0 || g->prog_redir < 0 || g->map_counts < 0 ||
+	    g->map_cfg < 0 || g->map_redir < 0 || g->ncpus <= 0) {
+		snprintf(err, errlen, "the embedded BPF object lacks a program or map");
+		gen_destroy(g);
+		return -ENOENT;
+	}
+	*out = g;
+	return 0;
+}
+
+void gen_destroy(struct gen *g)
+{
+	if (!g)
+		return;
+	if (g->running)
+		gen_stop(g);
+	while (g->natt)
+		gen_detach(g, g->att[g->natt - 1].ifindex);
+	if (g->obj)
+		bpf_object__close(g->obj);
+	free(g);
+}
+
+int gen_attach(struct gen *g, int ifindex, enum gen_prog which, char *err, size_t errlen)
+{
+	if (g->natt == GEN_MAX_ATTACH)
+		return -ENOSPC;
+	int fd = which == GEN_PROG_REDIRECT ? g->prog_redir : g->prog_drop;
+	/* UPDATE_IF_NOEXIST: never replace a program somebody else attached. */
+	__u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_DRV_MODE;
+	int r = bpf_xdp_attach(ifindex, fd, flags, NULL);
+	if (r == -EOPNOTSUPP || r == -EINVAL) {
+		flags = XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_SKB_MODE;
+		r = bpf_xdp_attach(ifindex, fd, flags, NULL);
+	}
+	if (r) {
+		snprintf(err, errlen, "attaching an XDP %s program to ifindex %d failed: %s",
+			 which == GEN_PROG_REDIRECT ? "redirect" : "sink", ifindex, strerror(-r));
+		return r;
+	}
+	g->att[g->natt++] = (struct gen_attachment){ ifindex, fd, flags };
+	return 0;
+}
+
+void gen_detach(struct gen *g, int ifindex)
+{
+	for (unsigned i = 0; i < g->natt; i++) {
+		if (g->att[i].ifindex != ifindex)
+			continue;
+		/* old_prog_fd: detach only if the program there is still ours. */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = g->att[i].prog_fd);
+		__u32 mode = g->att[i].flags & (XDP_FLAGS_DRV_MODE | XDP_FLAGS_SKB_MODE);
+		/* The device may be gone already (a TAP closed with its endpoint). */
+		(void)bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &ao);
+		g->att[i] = g->att[--g->natt];
+		return;
+	}
+}
+
+int gen_set_redirect(struct gen *g, int to_ifindex, char *err, size_t errlen)
+{
+	__u32 key = 0, val = (__u32)to_ifindex;
+	if (bpf_map_update_elem(g->map_redir, &key, &val, BPF_ANY)) {
+		int e = -errno;
+		snprintf(err, errlen, "setting the redirect target to ifindex %d failed: %s",
+			 to_ifindex, strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
+uint64_t gen_count(struct gen *g)
+{
+	struct {
+		__u64 packets, bytes;
+	} vals[g->ncpus];
+	__u32 key = 0;
+	if (bpf_map_lookup_elem(g->map_counts, &key, vals))
+		return 0;
+	uint64_t sum = 0;
+	for (int i = 0; i < g->ncpus; i++)
+		sum += vals[i].packets;
+	return sum;
+}
+
+/* run_once() - one BPF_PROG_RUN call of o->repeat live frames. */
+static int run_once(struct gen *g)
+{
+	struct xdp_md ctx = { .data_end = g->o.len, .ingress_ifindex = (__u32)g->o.ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, ro, .data_in = g->frame, .data_size_in = g->o.len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = g->o.repeat,
+		    .batch_size = g->o.batch, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	int r = bpf_prog_test_run_opts(g->prog_tx, &ro);
+	return r < 0 ? -errno : 0;
+}
+
+/* gen_thread() - call BPF_PROG_RUN until told to stop; bounded by the stop
+ * flag, which gen_stop() sets, and each call lasts at most o.repeat frames. */
+static void *gen_thread(void *arg)
+{
+	struct gen *g = arg;
+	struct timespec ts;
+	while (!atomic_load_explicit(&g->stop, memory_order_relaxed)) {
+		int r = run_once(g);
+		if (r == -EINTR)
+			continue;
+		if (r) {
+			atomic_store(&g->err, r);
+			break;
+		}
+		atomic_fetch_add_explicit(&g->sent, g->o.repeat, memory_order_relaxed);
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	g->cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return NULL;
+}
+
+int gen_start(struct gen *g, const struct gen_opts *o, char *err, size_t errlen)
+{
+	if (g->running)
+		return -EBUSY;
+	if (o->len < 60 || o->len > sizeof(g->frame)) {
+		snprintf(err, errlen, "generator frame length %u is outside 60..%zu", o->len,
+			 sizeof(g->frame));
+		return -EINVAL;
+	}
+	g->o = *o;
+	memcpy(g->frame, o->frame, o->len);
+	if (!g->o.batch)
+		g->o.batch = 64;
+	if (g->o.batch > 256)
+		g->o.batch = 256;
+	if (!g->o.repeat)
+		g->o.repeat = 65536;
+
+	__u32 key = 0;
+	struct {
+		__u32 nflows;
+		__u16 sport_base, pad;
+	} cfg = { o->nflows, o->sport_base, 0 };
+	if (bpf_map_update_elem(g->map_cfg, &key, &cfg, BPF_ANY)) {
+		int e = -errno;
+		snprintf(err, errlen, "writing the generator config failed: %s", strerror(-e));
+		return e;
+	}
+
+	/* One short probe run here so a kernel without live frames (or a
+	 * device without XDP transmit) fails with a clear message. */
+	uint32_t rep = g->o.repeat;
+	g->o.repeat = 64;
+	int r = run_once(g);
+	g->o.repeat = rep;
+	if (r) {
+		snprintf(err, errlen,
+			 "BPF_PROG_RUN in live-frames mode failed on ifindex %d: %s (needs Linux "
+			 "5.18+ and root)",
+			 o->ifindex, strerror(-r));
+		return r;
+	}
+	atomic_store(&g->stop, false);
+	atomic_store(&g->sent, 0);
+	atomic_store(&g->err, 0);
+
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	if (o->cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(o->cpu, &set);
+		pthread_attr_setaffinity_np(&at, sizeof(set), &set);
+	}
+	r = pthread_create(&g->thr, &at, gen_thread, g);
+	pthread_attr_destroy(&at);
+	if (r) {
+		snprintf(err, errlen, "creating the generator thread failed: %s", strerror(r));
+		return -r;
+	}
+	g->running = true;
+	return 0;
+}
+
+uint64_t gen_stop(struct gen *g)
+{
+	if (!g->running)
+		return atomic_load(&g->sent);
+	atomic_store(&g->stop, true);
+	pthread_join(g->thr, NULL);
+	g->running = false;
+	return atomic_load(&g->sent);
+}
+
+uint64_t gen_sent(struct gen *g)
+{
+	return atomic_load_explicit(&g->sent, memory_order_relaxed);
+}
+
+uint64_t gen_cpu_ns(struct gen *g)
+{
+	return g->cpu_ns;
+}
+
+int gen_last_error(struct gen *g)
+{
+	return atomic_load(&g->err);
+}
+
+#else /* !PKTLINK_TOOL_HAVE_GEN: built without clang; everything reports it. */
+
+struct gen {
+	int unused;
+};
+
+bool gen_available(void)
+{
+	return false;
+}
+
+int gen_load(struct gen **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	snprintf(err, errlen,
+		 "this pktlink was built without the BPF traffic generator (clang and libbpf-dev "
+		 "were not found at build time: install them and rebuild)");
+	return -ENOTSUP;
+}
+
+void gen_destroy(struct gen *g)
+{
+	(void)g;
+}
+
+int gen_attach(struct gen *g, int ifindex, enum gen_prog which, char *err, size_t errlen)
+{
+	return -ENOTSUP;
+}
+
+void gen_detach(struct gen *g, int ifindex)
+{
+}
+
+int gen_set_redirect(struct gen *g, int to_ifindex, char *err, size_t errlen)
+{
+	return -ENOTSUP;
+}
+
+uint64_t gen_count(struct gen *g)
+{
+	return 0;
+}
+
+int gen_start(struct gen *g, const struct gen_opts *o, char *err, size_t errlen)
+{
+	return -ENOTSUP;
+}
+
+uint64_t gen_stop(struct gen *g)
+{
+	return 0;
+}
+
+uint64_t gen_sent(struct gen *g)
+{
+	return 0;
+}
+
+uint64_t gen_cpu_ns(struct gen *g)
+{
+	return 0;
+}
+
+int gen_last_error(struct gen *g)
+{
+	return 0;
+}
+#endif

@@ -8,17 +8,25 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
 #include "pl_xsk.bpf.h"
 #include "pl_xsk_frags.bpf.h"
 
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
 void pl_xdp_prog_init(struct pl_xdp_prog *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->map_fd = -1;
+	p->prog_fd = -1;
 }
 
 static const char *mode_name(enum xdp_attach_mode m)
@@ -26,33 +34,69 @@ static const char *mode_name(enum xdp_attach_mode m)
 	return m == XDP_MODE_NATIVE ? "driver" : m == XDP_MODE_SKB ? "generic (skb)" : "?";
 }
 
-/* Is some program attached to ifindex that libxdp did not put there? */
-static uint32_t foreign_prog(int ifindex)
+/* The program attached to ifindex (any mode): its id, and whether it is
+ * libxdp's dispatcher (which libxdp can add our program to). */
+static uint32_t attached_prog(int ifindex, bool *is_dispatcher)
 {
-	uint32_t id = 0;
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	if (!libxdp_get_error(mp) && mp) {
-		bool legacy = xdp_multiprog__is_legacy(mp);
-		struct xdp_program *main_prog = xdp_multiprog__main_prog(mp);
-		if (legacy && main_prog)
-			id = xdp_program__id(main_prog);
-		xdp_multiprog__close(mp);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	*is_dispatcher = false;
+	if (bpf_xdp_query(ifindex, 0, &q) < 0)
+		return 0;
+	uint32_t id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	if (!id)
+		return 0;
+	int fd = bpf_prog_get_fd_by_id(id);
+	if (fd >= 0) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			*is_dispatcher = !strncmp(info.name, "xdp_dispatcher", sizeof(info.name));
+		close(fd);
 	}
 	return id;
 }
 
-static int try_attach(struct pl_xdp_prog *p, enum xdp_attach_mode m)
+/* Can libxdp's dispatcher work here? It needs freplace programs
+ * (BPF_PROG_TYPE_EXT) and bpffs at its pin directory. */
+static bool dispatcher_possible(void)
+{
+	struct statfs st;
+	const char *dir = getenv(XDP_BPFFS_ENVVAR);
+	if (statfs(dir ? dir : "/sys/fs/bpf", &st) || (unsigned long)st.f_type != BPF_FS_MAGIC)
+		return false;
+	return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_EXT, NULL) == 1;
+}
+
+static int attach_once(struct pl_xdp_prog *p, enum xdp_attach_mode m)
 {
 	if (pl_fault())
 		return -EFAULT;
-	return xdp_program__attach(p->prog, p->ifindex, m, 0);
+	if (p->via_libxdp)
+		return xdp_program__attach(p->prog, p->ifindex, m, 0);
+	uint32_t flags = XDP_FLAGS_UPDATE_IF_NOEXIST |
+			 (m == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+	int r = bpf_xdp_attach(p->ifindex, p->prog_fd, flags, NULL);
+	return r < 0 ? r : 0;
 }
 
 int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,
 		       enum pktlink_xdp_mode mode, bool frags, char *err, size_t errlen)
 {
 	p->ifindex = ifindex;
+	bool disp_there;
+	uint32_t other = attached_prog(ifindex, &disp_there);
+	if (other && !disp_there)
+		return pl_xdp_errf(err, errlen, -EBUSY,
+				   "attaching the XDP program to %s: XDP program id %u (not attached "
+				   "through libxdp) holds the device; detach it (ip link set dev %s "
+				   "xdp off) or attach your own program and pass its XSKMAP "
+				   "(xskmap=)",
+				   ifname, other, ifname);
+	p->via_libxdp = dispatcher_possible();
+
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "pl_xsk");
+	errno = 0;
 	struct bpf_object *obj =
 		pl_fault() ? (errno = EFAULT, NULL)
 			   : frags ? bpf_object__open_mem(pl_xsk_frags_bpf_obj,
@@ -64,34 +108,48 @@ int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,
 				   strerror(e));
 	}
 	p->obj = obj;
-	DECLARE_LIBXDP_OPTS(xdp_program_opts, xo, .obj = obj, .prog_name = "pl_xsk_redirect");
-	struct xdp_program *prog = xdp_program__create(&xo);
-	long pe = libxdp_get_error(prog);
-	if (pe || !prog) {
-		int e = pe ? (int)-pe : EINVAL;
-		return pl_xdp_errf(err, errlen, -e, "creating the libxdp program: %s",
-				   strerror(e));
+	if (p->via_libxdp) {
+		/* libxdp loads the object itself when it attaches. */
+		DECLARE_LIBXDP_OPTS(xdp_program_opts, xo, .obj = obj,
+				    .prog_name = "pl_xsk_redirect");
+		struct xdp_program *prog = xdp_program__create(&xo);
+		long pe = libxdp_get_error(prog);
+		if (pe || !prog) {
+			int e = pe ? (int)-pe : EINVAL;
+			return pl_xdp_errf(err, errlen, -e, "creating the libxdp program: %s",
+					   strerror(e));
+		}
+		p->prog = prog;
+		if (frags)
+			xdp_program__set_xdp_frags_support(prog, true);
+	} else {
+		int r = pl_fault() ? -EFAULT : bpf_object__load(obj);
+		if (r) {
+			r = r < 0 ? r : -EINVAL;
+			return pl_xdp_errf(err, errlen, r, "loading pktlink's XDP program: %s%s",
+					   strerror(-r),
+					   r == -EPERM ? " — needs CAP_BPF / CAP_SYS_ADMIN" : "");
+		}
+		struct bpf_program *bp = bpf_object__find_program_by_name(obj, "pl_xsk_redirect");
+		p->prog_fd = bp ? bpf_program__fd(bp) : -1;
+		if (p->prog_fd < 0)
+			return pl_xdp_errf(err, errlen, -ENOENT, "pktlink's XDP program is missing");
 	}
-	p->prog = prog;
-	if (frags)
-		xdp_program__set_xdp_frags_support(prog, true);
 
-	int r;
 	enum xdp_attach_mode m = mode == PKTLINK_XDP_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
-	r = try_attach(p, m);
+	int r = attach_once(p, m);
 	int first = r;
 	if (r && mode == PKTLINK_XDP_MODE_AUTO && r != -EFAULT) {
 		m = XDP_MODE_SKB;
-		r = try_attach(p, m);
+		r = attach_once(p, m);
 	}
 	if (r) {
-		uint32_t other = foreign_prog(ifindex);
-		if (other)
+		other = attached_prog(ifindex, &disp_there);
+		if (other && !disp_there)
 			return pl_xdp_errf(err, errlen, r,
 					   "attaching the XDP program to %s: %s — XDP program id %u "
-					   "(not attached through libxdp) holds the device; detach it "
-					   "(ip link set dev %s xdp off) or attach your own program "
-					   "and pass its XSKMAP (xskmap=)",
+					   "holds the device; detach it (ip link set dev %s xdp off) "
+					   "or attach your own program and pass its XSKMAP (xskmap=)",
 					   ifname, strerror(-r), other, ifname);
 		if (mode == PKTLINK_XDP_MODE_AUTO && first != -EFAULT)
 			return pl_xdp_errf(err, errlen, r,
@@ -104,12 +162,9 @@ int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,
 	}
 	p->attached = true;
 	p->attach_mode = m;
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	if (!libxdp_get_error(mp) && mp) {
-		p->dispatcher = !xdp_multiprog__is_legacy(mp);
-		xdp_multiprog__close(mp);
-	}
-	struct bpf_map *map = bpf_object__find_map_by_name(xdp_program__bpf_obj(prog), "xsks_map");
+	if (p->via_libxdp)
+		attached_prog(ifindex, &p->dispatcher);
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "xsks_map");
 	p->map_fd = map ? bpf_map__fd(map) : -1;
 	if (p->map_fd < 0)
 		return pl_xdp_errf(err, errlen, -ENOENT,
@@ -159,15 +214,27 @@ void pl_xdp_prog_map_clear(struct pl_xdp_prog *p, uint32_t queue)
 
 void pl_xdp_prog_teardown(struct pl_xdp_prog *p)
 {
-	if (p->attached)
-		xdp_program__detach(p->prog, p->ifindex, (enum xdp_attach_mode)p->attach_mode, 0);
+	if (p->attached) {
+		if (p->via_libxdp) {
+			xdp_program__detach(p->prog, p->ifindex,
+					    (enum xdp_attach_mode)p->attach_mode, 0);
+		} else {
+			/* Only if it is still ours: never remove someone else's. */
+			LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = p->prog_fd);
+			uint32_t flags = XDP_FLAGS_REPLACE | (p->attach_mode == XDP_MODE_SKB ?
+								      XDP_FLAGS_SKB_MODE :
+								      XDP_FLAGS_DRV_MODE);
+			bpf_xdp_attach(p->ifindex, -1, flags, &ao);
+		}
+	}
 	p->attached = false;
 	if (p->prog)
 		xdp_program__close(p->prog);
 	p->prog = NULL;
 	if (p->obj)
-		bpf_object__close(p->obj);
+		bpf_object__close(p->obj); /* closes prog_fd and the map */
 	p->obj = NULL;
+	p->prog_fd = -1;
 	if (p->own_map_fd && p->map_fd >= 0)
 		close(p->map_fd);
 	p->map_fd = -1;

@@ -21,8 +21,10 @@ struct pl_xdp_prog {
 	struct xdp_program *prog; /* libxdp handle */
 	int ifindex;
 	int attach_mode; /* enum xdp_attach_mode in effect when attached */
-	bool attached; /* we attached prog and must detach it */
-	bool dispatcher; /* libxdp used its multi-program dispatcher */
+	bool attached; /* we attached and must detach */
+	bool dispatcher; /* attached through libxdp's multi-program dispatcher */
+	bool via_libxdp; /* attached with libxdp (else directly with libbpf) */
+	int prog_fd; /* our loaded program (libbpf path), -1 before */
 	int map_fd; /* the XSKMAP, -1 before */
 	bool own_map_fd; /* opened from a pin by us: close it */
 };
@@ -33,7 +35,18 @@ void pl_xdp_prog_init(struct pl_xdp_prog *p);
 /**
  * pl_xdp_prog_attach() - load pktlink's program (the xdp.frags flavour with
  * frags) and attach it to ifindex: mode DRV, SKB, or AUTO (driver first,
- * then generic). Steps: open object (pl_fault), attach (pl_fault).
+ * then generic). Steps: open object (pl_fault), load (pl_fault, libbpf
+ * path), attach (pl_fault).
+ *
+ * Two paths. Where libxdp's dispatcher can work (the kernel has
+ * BPF_PROG_TYPE_EXT and bpffs is mounted), through libxdp, so the program
+ * coexists with other libxdp programs on the device. Elsewhere libxdp would
+ * itself fall back to attaching a single program — and libxdp 1.3 leaks a
+ * descriptor per attach and per detach on that path — so pktlink attaches
+ * directly with libbpf, without replacing anything (XDP_FLAGS_UPDATE_IF_NOEXIST),
+ * and detaches only its own program (XDP_FLAGS_REPLACE).
+ * In both paths a program that is not libxdp's dispatcher already on the
+ * device is reported (with its id) rather than replaced.
  * Return: 0 with p->attach_mode set, or a negative errno with a reason.
  */
 int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,

@@ -485,7 +485,10 @@ static int do_bind(struct pktlink_xdp_socket *s, char *err, size_t errlen)
 	};
 	struct pktlink_xdp_umem *u = s->umem;
 	if (u->owner != s) {
-		sxdp.sxdp_flags |= XDP_SHARED_UMEM;
+		/* The kernel takes no other flag on a sharing socket: copy/zero-copy,
+		 * need_wakeup and SG are the UMEM owner's. */
+		sxdp.sxdp_flags = XDP_SHARED_UMEM;
+		s->need_wakeup = u->owner ? u->owner->need_wakeup : s->need_wakeup;
 		sxdp.sxdp_shared_umem_fd = (uint32_t)u->reg_fd;
 	}
 	int e = 0;

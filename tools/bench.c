@@ -301,6 +301,11 @@ uint64_t bench_gen_stop(struct bench_env *env)
 	return n;
 }
 
+uint64_t bench_gen_sent(struct bench_env *env)
+{
+	return env->gen ? gen_sent(env->gen) : 0;
+}
+
 int bench_sink_attach(struct bench_env *env, int ifindex, char *err, size_t errlen)
 {
 	if (!env->gen) {
@@ -1214,6 +1219,19 @@ int bench_main(int argc, char **argv)
 
 	static struct scen_rec recs[BENCH_MAX_SCENARIOS];
 	unsigned n = 0;
+	/* Table order: the generator's own capacity first, pktlink's families
+	 * in registration order, the peers last. Stable, so within a rank the
+	 * order of the registering files is kept. */
+	const struct bench_scenario *sorted[BENCH_MAX_SCENARIOS];
+	unsigned ns = 0;
+	for (int rank = 0; rank < 3; rank++)
+		for (unsigned i = 0; i < registry_n; i++) {
+			const char *f = registry[i]->family ? registry[i]->family : "";
+			int rk = !strcmp(f, "gen") ? 0 : (registry[i]->flags & BENCH_F_PEER) ? 2 : 1;
+			if (rk == rank)
+				sorted[ns++] = registry[i];
+		}
+	memcpy(registry, sorted, ns * sizeof(*sorted));
 	for (unsigned i = 0; i < registry_n; i++) {
 		if (o.list) {
 			printf("%-28s %-5s %s%s\n", registry[i]->name, registry[i]->family,

@@ -155,6 +155,9 @@ int bench_gen_start(struct bench_env *env, int redirect_ifindex, char *err, size
 /** bench_gen_stop() - stop it (and detach the redirect). Return: frames generated. */
 uint64_t bench_gen_stop(struct bench_env *env);
 
+/** bench_gen_sent() - frames the running generator has produced so far. */
+uint64_t bench_gen_sent(struct bench_env *env);
+
 /** bench_sink_attach() - count-and-drop sink on @ifindex (GEN, or a TAP). */
 int bench_sink_attach(struct bench_env *env, int ifindex, char *err, size_t errlen);
 

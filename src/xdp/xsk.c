@@ -493,8 +493,11 @@ static int do_bind(struct pktlink_xdp_socket *s, char *err, size_t errlen)
 	}
 	int e = 0;
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	/* One injection point for the step, not one per retry, so the step
+	 * numbering does not depend on the kernel's timing. */
+	bool fault = pl_fault();
 	for (int i = 0; i <= PL_XDP_BIND_RETRY_MS / 10; i++) {
-		if (pl_fault()) {
+		if (fault) {
 			e = EFAULT;
 			break;
 		}

@@ -114,9 +114,10 @@ int pl_pkt_to_vnet(const struct pktlink_pkt *pkt, uint32_t link_hdr_len, void *h
 		put_le16(h + 8, pkt->csum_offset);
 		/* The least the kernel must see linearly to write the sum. */
 		vhdr_len = (uint16_t)(pkt->csum_start + pkt->csum_offset + 2);
-	} else if (flags & PKTLINK_PKT_CSUM_VALID) {
-		h[0] = VIRTIO_NET_HDR_F_DATA_VALID;
 	}
+	/* Both may be set (a partial L4 sum, everything else verified). */
+	if (flags & PKTLINK_PKT_CSUM_VALID)
+		h[0] |= VIRTIO_NET_HDR_F_DATA_VALID;
 
 	if (pkt->gso_type != PKTLINK_GSO_NONE) {
 		struct pl_l4_info in;

@@ -211,6 +211,14 @@ static int vnet_from_pkt(void)
 	p.flags = PKTLINK_PKT_CSUM_VALID;
 	PLT_OK(pl_pkt_to_vnet(&p, 14, h, 10));
 	PLT_CHECK(h[0] == 2 && le(h + 2) == 0 && le(h + 6) == 0, "valid");
+	/* Both flags survive a round trip (found by fuzz_vnet). */
+	p.flags = PKTLINK_PKT_CSUM_VALID | PKTLINK_PKT_CSUM_PARTIAL;
+	PLT_OK(pl_pkt_to_vnet(&p, 14, h, 10));
+	PLT_CHECK(h[0] == 3, "both flags: %#x", h[0]);
+	struct pktlink_pkt r;
+	memset(&r, 0, sizeof(r));
+	PLT_OK(pl_vnet_to_pkt(h, 100, &r));
+	PLT_CHECK(r.flags == p.flags && r.csum_start == 34 && r.csum_offset == 6, "round trip");
 	p.flags = 0;
 	PLT_OK(pl_pkt_to_vnet(&p, 14, h, 10));
 	for (int i = 0; i < 10; i++)

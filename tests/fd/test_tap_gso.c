@@ -305,7 +305,8 @@ static uint32_t build_tcp4(uint8_t *f, const struct tt_path *p, uint32_t seq, ui
 	th[12] = (uint8_t)(((20 + optlen) / 4) << 4);
 	th[13] = flags;
 	ot_wr16(th + 14, 65535);
-	memcpy(th + 20, opts, optlen);
+	if (optlen)
+		memcpy(th + 20, opts, optlen);
 	ot_wr16(th + 16, ot_fold(ot_sum(th, 20 + optlen, ot_pseudo(ip, false, 6, 20 + optlen))));
 	return 14 + 40 + optlen;
 }

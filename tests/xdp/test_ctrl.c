@@ -65,6 +65,7 @@ static int ring_producer(void)
 	PLT_CHECK(f.prod == 6, "prod wraps to %u", f.prod);
 	f.flags = XDP_RING_NEED_WAKEUP;
 	PLT_CHECK(pktlink_xdp_ring_needs_wakeup(&r), "need_wakeup");
+	xt_leak_check();
 	return 0;
 }
 
@@ -87,6 +88,7 @@ static int ring_consumer(void)
 	PLT_CHECK(pktlink_xdp_cons_peek(&r, 1, &idx) == 1 && idx == 4, "re-peek after cancel");
 	pktlink_xdp_cons_release(&r, 1);
 	PLT_CHECK(f.cons == 5, "cons %u", f.cons);
+	xt_leak_check();
 	return 0;
 }
 
@@ -131,6 +133,7 @@ static int umem_geometry(void)
 	PLT_CHECK(pktlink_xdp_umem_frames(u) == 4096 && pktlink_xdp_umem_frame_size(u) == 4096,
 		  "defaults");
 	pktlink_xdp_umem_destroy(u);
+	xt_leak_check();
 	return 0;
 }
 
@@ -155,6 +158,7 @@ static int pool_accounting(void)
 		  (unsigned long long)pktlink_xdp_umem_errors(u));
 	PLT_CHECK(pktlink_xdp_umem_census(u, c) == 0 && c[PKTLINK_XDP_FRAME_FREE] == 64, "all back");
 	pktlink_xdp_umem_destroy(u);
+	xt_leak_check();
 	return 0;
 }
 
@@ -239,6 +243,7 @@ static int invalid_tx_descs(void)
 	pktlink_xdp_socket_destroy(s);
 	PLT_OK(pktlink_xdp_umem_destroy(u));
 	close(raw);
+	xt_leak_check();
 	return 0;
 }
 
@@ -268,6 +273,7 @@ static int socket_handed_in(void)
 	PLT_CHECK(c[PKTLINK_XDP_FRAME_FREE] == 64, "frames back in the pool after destroy");
 	close(fd);
 	PLT_OK(pktlink_xdp_umem_destroy(u));
+	xt_leak_check();
 	return 0;
 }
 
@@ -299,6 +305,7 @@ static int busy_queue(void)
 	r = pktlink_open("xdp:" XT_A "?mode=drv&zerocopy=require", &ep2, err, sizeof(err));
 	PLT_CHECK(r < 0 && strstr(err, "zerocopy=require"), "message: %s", err);
 	PLT_CHECK(!xt_xdp_attached(XT_A), "program left attached after a failed open");
+	xt_leak_check();
 	return 0;
 }
 
@@ -357,6 +364,7 @@ static int frames_accounted(void)
 	PLT_CHECK(pktlink_xdp_umem_census(u, c) == 0, "and its frame went back to the pool");
 	close(raw);
 	pktlink_close(ep);
+	xt_leak_check();
 	return 0;
 }
 

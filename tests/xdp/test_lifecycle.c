@@ -92,6 +92,7 @@ static int fault_every_step(void)
 	 * generic mode (an injected failure is final) */
 	steps = fault_walk("xdp:" XT_A "?mode=auto&frames=64");
 	PLT_CHECK(steps == 17, "%u setup steps, expected 17", steps);
+	xt_leak_check();
 	return 0;
 }
 
@@ -137,6 +138,7 @@ static int fault_caller_map(void)
 	unlink("/sys/fs/bpf/xt_xsks");
 	bpf_xdp_detach(plt_ifindex(XT_A), XDP_FLAGS_SKB_MODE, NULL);
 	bpf_object__close(obj);
+	xt_leak_check();
 	return 0;
 }
 
@@ -153,6 +155,7 @@ static int ten_times(void)
 			fds = plt_fd_count();
 		PLT_CHECK(plt_fd_count() == fds, "round %u: fds %d -> %d", i, fds, plt_fd_count());
 	}
+	xt_leak_check();
 	return 0;
 }
 

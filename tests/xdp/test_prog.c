@@ -64,6 +64,7 @@ static int drop_half(void)
 	bpf_xdp_detach(plt_ifindex(XT_A), XDP_FLAGS_SKB_MODE, NULL);
 	bpf_object__close(obj);
 	close(raw);
+	xt_leak_check();
 	return 0;
 }
 
@@ -138,6 +139,7 @@ static int xskmap_swap(void)
 	bpf_xdp_detach(plt_ifindex(XT_A), XDP_FLAGS_SKB_MODE, NULL);
 	bpf_object__close(obj);
 	close(raw);
+	xt_leak_check();
 	return 0;
 }
 
@@ -158,6 +160,7 @@ static int foreign_program(void)
 	PLT_CHECK(xt_xdp_attached(XT_A), "the foreign program must be left alone");
 	bpf_xdp_detach(plt_ifindex(XT_A), XDP_FLAGS_DRV_MODE, NULL);
 	bpf_object__close(obj);
+	xt_leak_check();
 	return 0;
 }
 
@@ -188,6 +191,7 @@ static int stats_fill_empty(void)
 	PLT_CHECK(xt_ep_recv_check(ep, 8, 64, &next, 2000) == 8, "recovers");
 	close(raw);
 	pktlink_close(ep);
+	xt_leak_check();
 	return 0;
 }
 
@@ -222,6 +226,7 @@ static int stats_rx_ring_full(void)
 	bpf_xdp_detach(plt_ifindex(XT_A), XDP_FLAGS_SKB_MODE, NULL);
 	bpf_object__close(obj);
 	close(raw);
+	xt_leak_check();
 	return 0;
 }
 

@@ -120,6 +120,7 @@ static int matrix(const char *mode, unsigned fs, int unaligned)
 	PLT_CHECK(pktlink_xdp_umem_errors(pktlink_xdp_get_umem(ep, 0)) == 0, "pool errors");
 	pktlink_close(ep);
 	PLT_CHECK(!xt_xdp_attached(XT_A), "XDP program left attached");
+	xt_leak_check();
 	return 0;
 }
 
@@ -140,6 +141,7 @@ static int unaligned_odd_size(void)
 	rx_run(ep, 1024, FLEN);
 	tx_run(ep, 256, FLEN, false);
 	pktlink_close(ep);
+	xt_leak_check();
 	return 0;
 }
 
@@ -152,6 +154,7 @@ static int single_packet(void)
 	/* a full-MTU frame too */
 	rx_run(ep, 1, 1514);
 	pktlink_close(ep);
+	xt_leak_check();
 	return 0;
 }
 
@@ -165,6 +168,7 @@ static int rx_poll_timeout(void)
 	PLT_CHECK(poll(&pfd, 1, 200) == 0, "poll should time out with no traffic");
 	PLT_CHECK(pktlink_wait(ep, 100) == 0, "pktlink_wait should time out");
 	pktlink_close(ep);
+	xt_leak_check();
 	return 0;
 }
 
@@ -199,6 +203,7 @@ static int headroom(void)
 	pktlink_rx_release(ep, p, 1);
 	close(raw);
 	pktlink_close(ep);
+	xt_leak_check();
 	return 0;
 }
 
@@ -212,6 +217,7 @@ static int mtu_too_large(void)
 	PLT_CHECK(strstr(err, "MTU 3000") && strstr(err, "1778"), "message: %s", err);
 	ep = xt_open("xdp:" XT_A "?mode=skb&frame_size=4096");
 	pktlink_close(ep);
+	xt_leak_check();
 	return 0;
 }
 
@@ -282,6 +288,7 @@ static int bidirectional(void)
 	PLT_CHECK(ra == total && rb == total, "A got %u, B got %u of %u", ra, rb, total);
 	pktlink_close(ea);
 	pktlink_close(eb);
+	xt_leak_check();
 	return 0;
 }
 
@@ -331,6 +338,7 @@ static int push_mode(void)
 	rx_run(ep, 64, FLEN);
 	close(raw);
 	pktlink_close(ep);
+	xt_leak_check();
 	return 0;
 }
 

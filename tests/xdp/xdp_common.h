@@ -207,3 +207,17 @@ static inline int xt_bpf_map(struct bpf_object *obj, const char *name)
 	PLT_CHECK(fd >= 0, "no map %s", name);
 	return fd;
 }
+
+/* Under ASan: fail the case if memory is leaked so far (the harness ends
+ * cases with _exit(), which skips LeakSanitizer's own check at exit). */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+static inline void xt_leak_check(void)
+{
+	PLT_CHECK(__lsan_do_recoverable_leak_check() == 0, "memory leaked (see the report above)");
+}
+#else
+static inline void xt_leak_check(void)
+{
+}
+#endif

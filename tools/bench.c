@@ -53,6 +53,7 @@ struct bench_opts {
 	int cpu_gen, cpu_dut;
 	uint32_t frame_len, nflows;
 	const char *peer_dir;
+	const char *json_out; /* also write the JSON here */
 	double timeout; /* hard limit for the whole bench; 0 = computed */
 };
 
@@ -74,6 +75,7 @@ static const char bench_usage[] =
 	"      --peer-dir DIR   where the peer programs are (default: <dir of pktlink>/bench)\n"
 	"  -l, --list           list the scenarios and exit\n"
 	"  -j, --json           print JSON instead of the table\n"
+	"      --json-out FILE  print the table and also write the JSON to FILE\n"
 	"      --frame-len N    frame length in bytes, 60..1514 (default 64)\n"
 	"      --flows N        UDP flows the generator cycles through, 1..65535 (default 1)\n"
 	"      --cpu-gen N      CPU of the generator (default 0; -1 = no pinning)\n"
@@ -114,7 +116,7 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
 	*o = (struct bench_opts){ .duration = 2.0, .warmup = 0.3, .runs = 3, .frame_len = 64,
 				  .nflows = 1, .cpu_gen = ncpu >= 2 ? 0 : -1,
 				  .cpu_dut = ncpu >= 2 ? 1 : -1 };
-	enum { O_PEERDIR = 256, O_LEN, O_FLOWS, O_CPUGEN, O_CPUDUT, O_BUSY, O_TIMEOUT };
+	enum { O_PEERDIR = 256, O_JSONOUT, O_LEN, O_FLOWS, O_CPUGEN, O_CPUDUT, O_BUSY, O_TIMEOUT };
 	static const struct option lo[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "runs", required_argument, NULL, 'r' },
@@ -124,6 +126,7 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
 		{ "peer-dir", required_argument, NULL, O_PEERDIR },
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "json-out", required_argument, NULL, O_JSONOUT },
 		{ "frame-len", required_argument, NULL, O_LEN },
 		{ "flows", required_argument, NULL, O_FLOWS },
 		{ "cpu-gen", required_argument, NULL, O_CPUGEN },
@@ -173,6 +176,9 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case O_JSONOUT:
+			o->json_out = optarg;
 			break;
 		case O_LEN:
 			if (util_parse_u64(optarg, 60, 1514, &v))
@@ -1165,6 +1171,25 @@ static int bench_child(const struct bench_opts *o, struct scen_rec *recs, unsign
 		print_json(recs, n, o);
 	else
 		print_table(recs, n, o);
+	if (o->json_out) {
+		/* Same printer, stdout pointed at the file for the moment. */
+		fflush(stdout);
+		int saved = dup(1);
+		int fd = open(o->json_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || saved < 0) {
+			fprintf(stderr, "pktlink bench: cannot write %s: %s\n", o->json_out,
+				strerror(errno));
+		} else {
+			dup2(fd, 1);
+			print_json(recs, n, o);
+			fflush(stdout);
+			dup2(saved, 1);
+		}
+		if (fd >= 0)
+			close(fd);
+		if (saved >= 0)
+			close(saved);
+	}
 	rc = stop_flag ? 130 : 0;
 out:
 	gen_destroy(env.gen);

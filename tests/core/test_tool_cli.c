@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_tool_cli: the pktlink command-line tool as a user runs it.
+ *
+ *   - bad options and arguments: exit status 2 and a message that names
+ *     the option (no root needed);
+ *   - `pktlink capture` on a veth pair writes a pcap file holding exactly
+ *     the frames sent (netns);
+ *   - `pktlink fwd` bridges two veth pairs both ways (netns);
+ *   - `pktlink bench` runs a short generator-only and, with the fd family,
+ *     a short packet-mmap scenario and prints its table (netns; checks that
+ *     it runs and cleans up, never a figure).
+ *
+ * The binary is <build>/pktlink, found next to this test's directory
+ * (or $PKTLINK_BIN). Not built → the cases skip.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pktlink/pktlink.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char bin[PATH_MAX];
+
+/* find_bin() - locate the pktlink binary; false when it was not built. */
+static bool find_bin(void)
+{
+	const char *e = getenv("PKTLINK_BIN");
+	if (e) {
+		snprintf(bin, sizeof(bin), "%s", e);
+		return access(bin, X_OK) == 0;
+	}
+	char exe[PATH_MAX - 16];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	char *s = strrchr(exe, '/');
+	if (!s)
+		return false;
+	*s = '\0';
+	s = strrchr(exe, '/'); /* <build>/tests → <build> */
+	if (!s)
+		return false;
+	*s = '\0';
+	snprintf(bin, sizeof(bin), "%s/pktlink", exe);
+	return access(bin, X_OK) == 0;
+}
+
+/* A finished or running child with its output. */
+struct proc {
+	pid_t pid;
+	int out; /* stdout+stderr, read end */
+	char buf[16384];
+	size_t len;
+	int status;
+};
+
+/* spawn() - start the tool with @args (NULL-terminated, without argv[0]). */
+static void spawn(struct proc *p, const char *const *args)
+{
+	const char *argv[32];
+	unsigned n = 0;
+	argv[n++] = bin;
+	for (unsigned i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	int fds[2];
+	PLT_CHECK(pipe2(fds, O_CLOEXEC) == 0, "pipe");
+	memset(p, 0, sizeof(*p));
+	p->pid = fork();
+	PLT_CHECK(p->pid >= 0, "fork");
+	if (p->pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	p->out = fds[0];
+}
+
+/* finish() - collect output and wait, killing the child after @timeout_s. */
+static void finish(struct proc *p, int timeout_s)
+{
+	uint64_t end = plt_now_ns() + (uint64_t)timeout_s * 1000000000ull;
+	for (;;) {
+		uint64_t now = plt_now_ns();
+		if (now >= end)
+			break;
+		struct pollfd pfd = { p->out, POLLIN, 0 };
+		int r = poll(&pfd, 1, 100);
+		if (r <= 0)
+			continue;
+		ssize_t n = read(p->out, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
+		if (n <= 0)
+			break;
+		p->len += (size_t)n;
+	}
+	p->buf[p->len] = '\0';
+	close(p->out);
+	/* EOF comes a moment before the child can be reaped: wait for it,
+	 * within the same deadline. */
+	pid_t w;
+	while ((w = waitpid(p->pid, &p->status, WNOHANG)) == 0 && plt_now_ns() < end)
+		usleep(5000);
+	if (w == 0) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, &p->status, 0);
+		PLT_CHECK(0, "%s did not finish in %d s; output:\n%s", bin, timeout_s, p->buf);
+	}
+}
+
+/* run() - spawn + finish; return the exit status (or -1 for a signal). */
+static int run(struct proc *p, int timeout_s, const char *const *args)
+{
+	spawn(p, args);
+	finish(p, timeout_s);
+	return WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
+}
+
+#define RUN(p, t, ...) run(p, t, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Bad input: exit 2 and the option named in the message. */
+static int bad_options(void)
+{
+	if (!find_bin())
+		return PLT_SKIP;
+	static struct proc p;
+	PLT_CHECK(RUN(&p, 10, "frobnicate") == 2 && strstr(p.buf, "unknown command 'frobnicate'"),
+		  "unknown command: %s", p.buf);
+	PLT_CHECK(run(&p, 10, (const char *const[]){ NULL }) == 2 && strstr(p.buf, "usage"),
+		  "no command: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "bench", "--runs", "0") == 2 && strstr(p.buf, "--runs '0'"),
+		  "runs 0: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "bench", "--duration", "fast") == 2 && strstr(p.buf, "--duration"),
+		  "duration: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "bench", "--frame-len", "20") == 2 && strstr(p.buf, "--frame-len"),
+		  "frame-len: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "bench", "--cpu-gen", "999") == 2 && strstr(p.buf, "--cpu-gen"),
+		  "cpu: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "bench", "--bogus") == 2 && strstr(p.buf, "--bogus"), "bogus: %s",
+		  p.buf);
+	PLT_CHECK(RUN(&p, 10, "bench", "--runs") == 2 && strstr(p.buf, "needs a value"),
+		  "missing value: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "bench", "--scenarios", "no-such-scenario") == 2 &&
+			  strstr(p.buf, "no scenario matches"),
+		  "filter: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "capture", "packet:lo") == 2 && strstr(p.buf, "-w"), "no -w: %s",
+		  p.buf);
+	PLT_CHECK(RUN(&p, 10, "capture", "-w", "/tmp/x.pcap") == 2 && strstr(p.buf, "spec"),
+		  "no spec: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "capture", "packet:lo", "-w", "/tmp/x", "-c", "-5") == 2 &&
+			  strstr(p.buf, "--count"),
+		  "count: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "fwd", "packet:lo") == 2 && strstr(p.buf, "two endpoint specs"),
+		  "fwd one spec: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "fwd", "a:b", "c:d", "--burst", "999") == 2 &&
+			  strstr(p.buf, "--burst"),
+		  "fwd burst: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "info") == 2, "info without argument: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "info", "nosuchfamily:x") == 1 &&
+			  strstr(p.buf, "unknown endpoint family"),
+		  "info bad family: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "info", "plt-nonexist0") == 1 && strstr(p.buf, "no interface"),
+		  "info missing device: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "help", "nosuchtopic") == 2, "help topic: %s", p.buf);
+	return 0;
+}
+
+/* Every command has --help, and `help specs` prints the library's text. */
+static int helps(void)
+{
+	if (!find_bin())
+		return PLT_SKIP;
+	static struct proc p;
+	const char *cmds[] = { "bench", "info", "fwd", "capture" };
+	for (unsigned i = 0; i < 4; i++)
+		PLT_CHECK(RUN(&p, 10, cmds[i], "--help") == 0 && strstr(p.buf, "usage: pktlink"),
+			  "%s --help: %s", cmds[i], p.buf);
+	PLT_CHECK(RUN(&p, 10, "help", "specs") == 0, "help specs");
+	const char *h = pktlink_spec_help();
+	if (*h)
+		PLT_CHECK(!strncmp(p.buf, h, strlen(h) < 40 ? strlen(h) : 40),
+			  "help specs differs from pktlink_spec_help()");
+	PLT_CHECK(RUN(&p, 10, "bench", "--list") == 0 && strstr(p.buf, "generator/xdp-drop") &&
+			  strstr(p.buf, "dpdk-af_packet/rxdrop"),
+		  "bench --list: %s", p.buf);
+#ifdef PKTLINK_HAVE_FD
+	PLT_CHECK(strstr(p.buf, "packet-mmap/rxdrop") && strstr(p.buf, "tap/txonly"),
+		  "fd scenarios listed: %s", p.buf);
+#endif
+	PLT_CHECK(RUN(&p, 10, "version") == 0 && strstr(p.buf, "pktlink "), "version");
+	return 0;
+}
+
+#ifdef PKTLINK_HAVE_FD
+/* send_frames() - send @n copies of @f on @spec's endpoint, one every 20 ms,
+ * while @p runs (the receiver may need a moment to start). */
+static unsigned send_until_exit(const char *spec, const uint8_t *f, uint32_t len, struct proc *p,
+				unsigned max)
+{
+	struct pktlink_ep *ep;
+	char err[256];
+	PLT_CHECK(pktlink_open(spec, &ep, err, sizeof(err)) == 0, "open %s: %s", spec, err);
+	unsigned sent = 0;
+	for (unsigned i = 0; i < max; i++) {
+		if (waitpid(p->pid, &p->status, WNOHANG) == p->pid) {
+			p->pid = -p->pid; /* reaped */
+			break;
+		}
+		struct pktlink_pkt pk = { .data = (uint8_t *)f, .len = len };
+		if (pktlink_tx_burst(ep, &pk, 1) == 1)
+			sent++;
+		usleep(20000);
+	}
+	pktlink_close(ep);
+	return sent;
+}
+
+/* finish_reaped() - like finish() for a child send_until_exit() may have reaped. */
+static void finish_reaped(struct proc *p, int timeout_s)
+{
+	if (p->pid < 0) {
+		/* already reaped: just drain the output */
+		struct pollfd pfd = { p->out, POLLIN, 0 };
+		while (poll(&pfd, 1, 100) > 0) {
+			ssize_t n = read(p->out, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
+			if (n <= 0)
+				break;
+			p->len += (size_t)n;
+		}
+		p->buf[p->len] = '\0';
+		close(p->out);
+		return;
+	}
+	finish(p, timeout_s);
+}
+
+/* capture: 5 frames sent on a veth end arrive, byte-exact, in the pcap file. */
+static int capture(void)
+{
+	if (!find_bin())
+		return PLT_SKIP;
+	plt_veth("pltc0", "pltc1", 1500, NULL, NULL);
+	uint8_t m0[6], m1[6], f[128];
+	plt_mac("pltc0", m0);
+	plt_mac("pltc1", m1);
+	uint32_t len = plt_build_udp(f, m1, m0, PLT_IP(198, 18, 5, 1), PLT_IP(198, 18, 5, 2), 1234,
+				     5678, NULL, 40);
+	char path[] = "/tmp/pktlink-test-capture-XXXXXX";
+	int fd = mkstemp(path);
+	PLT_CHECK(fd >= 0, "mkstemp");
+	close(fd);
+	static struct proc p;
+	spawn(&p, (const char *const[]){ "capture", "packet:pltc1?dispatch=mmap", "-w", path, "-c",
+					 "5", "--duration", "20", NULL });
+	unsigned sent = send_until_exit("packet:pltc0", f, len, &p, 600);
+	finish_reaped(&p, 20);
+	int st = p.status;
+	PLT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "capture failed (%#x): %s", st, p.buf);
+	PLT_CHECK(strstr(p.buf, "5 frames written"), "summary: %s", p.buf);
+	PLT_CHECK(sent >= 5, "sent only %u", sent);
+
+	uint8_t buf[4096];
+	FILE *fp = fopen(path, "rb");
+	PLT_CHECK(fp, "open pcap");
+	size_t n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	unlink(path);
+	uint32_t u;
+	memcpy(&u, buf, 4);
+	PLT_CHECK(n >= 24 && u == 0xa1b23c4d, "magic");
+	memcpy(&u, buf + 20, 4);
+	PLT_CHECK(u == 1, "linktype Ethernet");
+	size_t off = 24;
+	unsigned recs = 0;
+	while (off + 16 <= n) {
+		uint32_t h[4];
+		memcpy(h, buf + off, 16);
+		PLT_CHECK(h[1] < 1000000000u, "ns field %u", h[1]);
+		PLT_CHECK(h[2] == len && h[3] == len, "record %u: length %u/%u, want %u", recs, h[2],
+			  h[3], len);
+		PLT_CHECK(off + 16 + h[2] <= n, "truncated file");
+		PLT_CHECK(!memcmp(buf + off + 16, f, len), "record %u bytes differ", recs);
+		off += 16 + h[2];
+		recs++;
+	}
+	PLT_CHECK(recs == 5 && off == n, "%u records, %zu of %zu bytes", recs, off, n);
+	return 0;
+}
+
+/* fwd: frames into A's veth come out of B's veth and back, unchanged. */
+static int fwd(void)
+{
+	if (!find_bin())
+		return PLT_SKIP;
+	plt_veth("pltfa0", "pltfa1", 1500, NULL, NULL);
+	plt_veth("pltfb0", "pltfb1", 1500, NULL, NULL);
+	uint8_t ma0[6], ma1[6], f[128], g[128];
+	plt_mac("pltfa0", ma0);
+	plt_mac("pltfa1", ma1);
+	uint32_t len = plt_build_udp(f, ma1, ma0, PLT_IP(198, 18, 6, 1), PLT_IP(198, 18, 6, 2), 1111,
+				     2222, NULL, 30);
+	static struct proc p;
+	spawn(&p, (const char *const[]){ "fwd", "packet:pltfa1", "packet:pltfb1?promisc=1",
+					 "--count", "6", "--duration", "20", NULL });
+	/* Receive on B's far end (promiscuous: the frames keep A's MACs),
+	 * and send B->A frames from there too. */
+	struct pktlink_ep *rx;
+	char err[256];
+	PLT_CHECK(pktlink_open("packet:pltfb0?promisc=1", &rx, err, sizeof(err)) == 0, "%s", err);
+	uint8_t mb1[6], mb0[6];
+	plt_mac("pltfb1", mb1);
+	plt_mac("pltfb0", mb0);
+	uint32_t glen = plt_build_udp(g, mb1, mb0, PLT_IP(198, 18, 6, 2), PLT_IP(198, 18, 6, 1),
+				      2222, 1111, NULL, 30);
+	struct pktlink_ep *a0;
+	PLT_CHECK(pktlink_open("packet:pltfa0?promisc=1", &a0, err, sizeof(err)) == 0, "%s", err);
+	unsigned got_ab = 0, got_ba = 0;
+	uint64_t end = plt_now_ns() + 15000000000ull;
+	while (plt_now_ns() < end && (got_ab < 3 || got_ba < 3)) {
+		struct pktlink_pkt pk = { .data = f, .len = len };
+		if (got_ab < 3)
+			pktlink_tx_burst(a0, &pk, 1);
+		struct pktlink_pkt pk2 = { .data = g, .len = glen };
+		if (got_ba < 3)
+			pktlink_tx_burst(rx, &pk2, 1);
+		usleep(20000);
+		struct pktlink_pkt in[16];
+		int n = pktlink_rx_burst(rx, in, 16);
+		for (int i = 0; i < n; i++)
+			if (in[i].len == len && !memcmp(in[i].data, f, len))
+				got_ab++;
+		if (n > 0)
+			pktlink_rx_release(rx, in, (unsigned)n);
+		n = pktlink_rx_burst(a0, in, 16);
+		for (int i = 0; i < n; i++)
+			if (in[i].len == glen && !memcmp(in[i].data, g, glen))
+				got_ba++;
+		if (n > 0)
+			pktlink_rx_release(a0, in, (unsigned)n);
+	}
+	pktlink_close(rx);
+	pktlink_close(a0);
+	finish(&p, 20);
+	PLT_CHECK(got_ab >= 3 && got_ba >= 3, "A->B %u, B->A %u frames arrived; fwd said: %s",
+		  got_ab, got_ba, p.buf);
+	PLT_CHECK(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0, "fwd exit %#x: %s", p.status,
+		  p.buf);
+	PLT_CHECK(strstr(p.buf, "A->B") && strstr(p.buf, "forwarded"), "stats: %s", p.buf);
+	return 0;
+}
+#endif
+
+/* bench: a short run prints its table and leaves no device behind. */
+static int bench_smoke(void)
+{
+	if (!find_bin())
+		return PLT_SKIP;
+	static struct proc p;
+	const char *filter = "generator"
+#ifdef PKTLINK_HAVE_FD
+			     ",packet-mmap/rxdrop,tap/txonly"
+#endif
+		;
+	int r = RUN(&p, 90, "bench", "--runs", "2", "--duration", "200ms", "--warmup", "100ms",
+		    "--scenarios", filter);
+	if (r != 0 && strstr(p.buf, "no generator"))
+		return PLT_SKIP; /* built without clang */
+	PLT_CHECK(r == 0, "bench exit %d: %s", r, p.buf);
+	PLT_CHECK(strstr(p.buf, "generator/xdp-drop") && strstr(p.buf, "Mpps"), "table: %s", p.buf);
+#ifdef PKTLINK_HAVE_FD
+	PLT_CHECK(strstr(p.buf, "packet-mmap/rxdrop") && strstr(p.buf, "2/2"), "fd rows: %s",
+		  p.buf);
+#endif
+	/* The bench made its own namespace: nothing of it shows up here. */
+	PLT_CHECK(plt_sh("ip link show plbg0 >/dev/null 2>&1") != 0, "plbg0 leaked");
+	/* JSON mode parses as one object line. */
+	r = RUN(&p, 60, "bench", "--runs", "1", "--duration", "100ms", "--warmup", "0",
+		"--scenarios", "generator", "--json");
+	PLT_CHECK(r == 0 && p.buf[0] == '{' && strstr(p.buf, "\"scenarios\":["), "json: %s", p.buf);
+	return 0;
+}
+
+static const struct plt_case cases[] = {
+	{ "bad_options", bad_options, PLT_UNIT, 60 },
+	{ "helps", helps, PLT_UNIT, 60 },
+#ifdef PKTLINK_HAVE_FD
+	{ "capture", capture, PLT_NETNS, 60 },
+	{ "fwd", fwd, PLT_NETNS, 60 },
+#endif
+	{ "bench_smoke", bench_smoke, PLT_NETNS, 150 },
+};
+
+int main(int argc, char **argv)
+{
+	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}

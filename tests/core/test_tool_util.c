@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_tool_util: the pure parts of the pktlink tool — option value
+ * parsing, medians, scenario filters, the benchmark frame, the pcap writer.
+ * The tool's sources are compiled into this test directly (they are not
+ * part of the library).
+ */
+#include "harness.h"
+
+#include "../../tools/pcapw.c"
+#include "../../tools/util.c"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+/* parse_seconds: units, limits and junk. */
+static int seconds(void)
+{
+	double v;
+	PLT_CHECK(util_parse_seconds("2", 600, &v) == 0 && v == 2.0, "2");
+	PLT_CHECK(util_parse_seconds("2s", 600, &v) == 0 && v == 2.0, "2s");
+	PLT_CHECK(util_parse_seconds("500ms", 600, &v) == 0 && v > 0.499 && v < 0.501, "500ms");
+	PLT_CHECK(util_parse_seconds("1m", 600, &v) == 0 && v == 60.0, "1m");
+	PLT_CHECK(util_parse_seconds("0.25", 600, &v) == 0 && v == 0.25, "0.25");
+	const char *bad[] = { "", "0", "-1", "abc", "2x", "nan", "inf", "1e400", "601", "2 s" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		PLT_CHECK(util_parse_seconds(bad[i], 600, &v) == -EINVAL, "'%s' accepted", bad[i]);
+	PLT_CHECK(util_parse_seconds(NULL, 600, &v) == -EINVAL, "NULL");
+	return 0;
+}
+
+/* parse_u64: ranges, suffixes, overflow. */
+static int counts(void)
+{
+	uint64_t v;
+	PLT_CHECK(util_parse_u64("5", 1, 50, &v) == 0 && v == 5, "5");
+	PLT_CHECK(util_parse_u64("2k", 1, 1000000, &v) == 0 && v == 2000, "2k");
+	PLT_CHECK(util_parse_u64("3M", 1, UINT64_MAX, &v) == 0 && v == 3000000, "3M");
+	PLT_CHECK(util_parse_u64("0", 1, 50, &v) == -ERANGE, "below min");
+	PLT_CHECK(util_parse_u64("51", 1, 50, &v) == -ERANGE, "above max");
+	PLT_CHECK(util_parse_u64("-1", 0, 50, &v) == -EINVAL, "negative");
+	PLT_CHECK(util_parse_u64("+1", 0, 50, &v) == -EINVAL, "plus");
+	PLT_CHECK(util_parse_u64("1.5", 0, 50, &v) == -EINVAL, "fraction");
+	PLT_CHECK(util_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v) == -EINVAL,
+		  "overflow");
+	PLT_CHECK(util_parse_u64("18446744073709551M", 0, UINT64_MAX, &v) == -ERANGE,
+		  "suffix overflow");
+	PLT_CHECK(util_parse_u64("", 0, 5, &v) == -EINVAL, "empty");
+	return 0;
+}
+
+/* parse_mac: exact format only. */
+static int macs(void)
+{
+	uint8_t m[6];
+	PLT_CHECK(util_parse_mac("02:00:0a:ff:10:01", m) == 0 && m[0] == 2 && m[3] == 0xff &&
+			  m[5] == 1,
+		  "good mac");
+	PLT_CHECK(util_parse_mac("02:00:0a:ff:10", m) == -EINVAL, "short");
+	PLT_CHECK(util_parse_mac("02:00:0a:ff:10:01:02", m) == -EINVAL, "long");
+	PLT_CHECK(util_parse_mac("2:0:a:ff:10:1", m) == -EINVAL, "unpadded");
+	PLT_CHECK(util_parse_mac("zz:00:0a:ff:10:01", m) == -EINVAL, "junk");
+	return 0;
+}
+
+/* median: odd, even, unsorted, empty. */
+static int medians(void)
+{
+	double a[] = { 5, 1, 3 };
+	PLT_CHECK(util_median(a, 3) == 3, "odd");
+	double b[] = { 4, 1, 3, 2 };
+	PLT_CHECK(util_median(b, 4) == 2.5, "even");
+	PLT_CHECK(util_median(NULL, 0) == 0, "empty");
+	double c[] = { 7 };
+	PLT_CHECK(util_median(c, 1) == 7, "one");
+	return 0;
+}
+
+/* filters: globs, substrings, lists. */
+static int filters(void)
+{
+	PLT_CHECK(util_match_filter(NULL, "packet-mmap/rxdrop"), "NULL passes");
+	PLT_CHECK(util_match_filter("", "x"), "empty passes");
+	PLT_CHECK(util_match_filter("packet-*", "packet-mmap/rxdrop"), "glob");
+	PLT_CHECK(!util_match_filter("packet-*", "tap/rxdrop"), "glob miss");
+	PLT_CHECK(util_match_filter("mmap", "packet-mmap/txonly"), "substring");
+	PLT_CHECK(util_match_filter("tap/txonly,mmap", "tap/txonly"), "list 1");
+	PLT_CHECK(util_match_filter("tap/txonly,mmap", "packet-mmap/rxdrop"), "list 2");
+	PLT_CHECK(!util_match_filter("tap/txonly,mmap", "packet-readv/rxdrop"), "list miss");
+	PLT_CHECK(!util_match_filter(",,", "x"), "only commas match nothing");
+	return 0;
+}
+
+/* The benchmark frame: lengths, header checksum, fields. */
+static int frame(void)
+{
+	uint8_t buf[2048];
+	const uint8_t d[6] = { 2, 0, 0, 0, 0, 2 }, s[6] = { 2, 0, 0, 0, 0, 1 };
+	uint32_t sip = htonl(0xC6120001), dip = htonl(0xC6120002);
+	PLT_CHECK(util_build_udp(buf, sizeof(buf), 41, d, s, sip, dip, 1, 2) == 0, "too short");
+	PLT_CHECK(util_build_udp(buf, 60, 64, d, s, sip, dip, 1, 2) == 0, "over capacity");
+	PLT_CHECK(util_build_udp(buf, sizeof(buf), 64, d, s, sip, dip, 10000, 9) == 64, "64");
+	PLT_CHECK(!memcmp(buf, d, 6) && !memcmp(buf + 6, s, 6), "macs");
+	PLT_CHECK(buf[12] == 0x08 && buf[13] == 0 && buf[14] == 0x45 && buf[23] == 17, "ipv4/udp");
+	PLT_CHECK((buf[16] << 8 | buf[17]) == 50, "ip total length");
+	PLT_CHECK((buf[38] << 8 | buf[39]) == 30, "udp length");
+	PLT_CHECK((buf[34] << 8 | buf[35]) == 10000 && (buf[36] << 8 | buf[37]) == 9, "ports");
+	/* A correct header sums to 0xffff, i.e. its checksum over itself is 0. */
+	PLT_CHECK(util_ipv4_csum(buf + 14, 20) == 0, "ip header checksum");
+	/* Compare with the harness's independent builder. */
+	uint8_t ref[2048];
+	uint32_t rl = plt_build_udp(ref, d, s, 0xC6120001, 0xC6120002, 10000, 9, NULL, 22);
+	PLT_CHECK(rl == 64, "reference length %u", rl);
+	PLT_CHECK(!memcmp(buf + 14 + 12, ref + 14 + 12, 8), "same addresses as the harness");
+	return 0;
+}
+
+/* The pcap writer: header, records, truncation to snaplen, errors. */
+static int pcap_bytes(void)
+{
+	char path[] = "/tmp/pktlink-test-pcap-XXXXXX";
+	int fd = mkstemp(path);
+	PLT_CHECK(fd >= 0, "mkstemp");
+	close(fd);
+	struct pcapw w;
+	PLT_CHECK(pcapw_open(&w, path, PCAPW_LINKTYPE_ETHERNET, 0) == -EINVAL, "snaplen 0");
+	PLT_CHECK(pcapw_open(&w, "/nonexistent-dir/x.pcap", 1, 100) == -ENOENT, "bad dir");
+	PLT_OK(pcapw_open(&w, path, PCAPW_LINKTYPE_ETHERNET, 16));
+	uint8_t a[20], b[8];
+	for (int i = 0; i < 20; i++)
+		a[i] = (uint8_t)i;
+	memset(b, 0xab, sizeof(b));
+	PLT_OK(pcapw_write(&w, 1700000000123456789ull, a, sizeof(a)));
+	PLT_OK(pcapw_write(&w, 1700000001000000001ull, b, sizeof(b)));
+	PLT_OK(pcapw_close(&w));
+	PLT_CHECK(pcapw_write(&w, 0, a, 1) == -EBADF, "write after close");
+
+	uint8_t f[256];
+	FILE *fp = fopen(path, "rb");
+	PLT_CHECK(fp, "reopen");
+	size_t n = fread(f, 1, sizeof(f), fp);
+	fclose(fp);
+	unlink(path);
+	PLT_CHECK(n == 24 + 16 + 16 + 16 + 8, "file size %zu", n);
+	uint32_t u;
+	memcpy(&u, f, 4);
+	PLT_CHECK(u == 0xa1b23c4d, "nanosecond magic %#x", u);
+	uint16_t maj, min;
+	memcpy(&maj, f + 4, 2);
+	memcpy(&min, f + 6, 2);
+	PLT_CHECK(maj == 2 && min == 4, "version");
+	memcpy(&u, f + 16, 4);
+	PLT_CHECK(u == 16, "snaplen");
+	memcpy(&u, f + 20, 4);
+	PLT_CHECK(u == 1, "linktype");
+	uint32_t rec[4];
+	memcpy(rec, f + 24, 16);
+	PLT_CHECK(rec[0] == 1700000000 && rec[1] == 123456789, "ts %u.%09u", rec[0], rec[1]);
+	PLT_CHECK(rec[2] == 16 && rec[3] == 20, "truncated to snaplen: incl %u orig %u", rec[2],
+		  rec[3]);
+	PLT_CHECK(!memcmp(f + 40, a, 16), "record 1 bytes");
+	memcpy(rec, f + 56, 16);
+	PLT_CHECK(rec[0] == 1700000001 && rec[1] == 1 && rec[2] == 8 && rec[3] == 8, "record 2");
+	PLT_CHECK(!memcmp(f + 72, b, 8), "record 2 bytes");
+	return 0;
+}
+
+static const struct plt_case cases[] = {
+	{ "seconds", seconds, PLT_UNIT, 10 }, { "counts", counts, PLT_UNIT, 10 },
+	{ "macs", macs, PLT_UNIT, 10 },	      { "medians", medians, PLT_UNIT, 10 },
+	{ "filters", filters, PLT_UNIT, 10 }, { "frame", frame, PLT_UNIT, 10 },
+	{ "pcap_bytes", pcap_bytes, PLT_UNIT, 10 },
+};
+
+int main(int argc, char **argv)
+{
+	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}

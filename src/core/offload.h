@@ -7,6 +7,16 @@
  * Every function that reads a frame treats it as untrusted: offsets and
  * lengths are checked in 64-bit arithmetic against the frame length.
  *
+ * Threading: no function keeps state; all are safe to call concurrently on
+ * different frames/iterators. None allocates, none aborts.
+ *
+ * Byte order: the virtio-net header is read and written little-endian
+ * (virtio 1.0, and the CPU's order for legacy TUN/AF_PACKET headers on
+ * x86-64/arm64 — big-endian hosts would need TUNSETVNETBE).
+ *
+ * Changes to this header (signatures unchanged): pseudo-header helpers,
+ * pl_parse_l4(), and more private fields in struct pl_gso.
+ *
  * Private to the library.
  */
 #ifndef PL_CORE_OFFLOAD_H
@@ -75,7 +85,13 @@ int pl_csum_complete(uint8_t *frame, uint32_t len, uint32_t csum_start, uint32_t
  * from the kernel or a peer: every field is validated (csum_start +
  * csum_offset + 2 within the frame, known gso_type, gso_size non-zero for
  * GSO), and hdr_len is ignored (recomputed by whoever needs it).
- * Return: 0, or -EINVAL for a header that cannot be honoured.
+ * Flags other than NEEDS_CSUM/DATA_VALID (RSC_INFO, unknown) and legacy UFO
+ * are refused. The GSO ECN bit is accepted and dropped: CWR is in the TCP
+ * header itself, where segmentation handles it. Sets pkt's gso_type,
+ * gso_size, csum_start, csum_offset and the CSUM_PARTIAL/CSUM_VALID flags
+ * (other flags are kept); pkt->data/len are not touched. The header needs
+ * no alignment and is read once.
+ * Return: 0, or -EINVAL for a header that cannot be honoured (pkt unchanged).
  */
 int pl_vnet_to_pkt(const void *hdr, uint32_t frame_len, struct pktlink_pkt *pkt);
 
@@ -83,6 +99,11 @@ int pl_vnet_to_pkt(const void *hdr, uint32_t frame_len, struct pktlink_pkt *pkt)
  * pl_pkt_to_vnet() - write the virtio-net header (hdr_len bytes, 10 or 12)
  * that describes pkt's offload request, with hdr_len computed from the frame.
  * link_hdr_len: 14 for Ethernet frames, 0 for IP-only links.
+ * For GSO the frame is parsed (pl_parse_l4): the type must match it, and
+ * hdr_len covers all headers up to the end of the TCP/UDP header; the ECN
+ * bit is set when the TCP header has CWR. For a plain partial checksum,
+ * hdr_len is csum_start + csum_offset + 2. num_buffers (12-byte form) is 0.
+ * Nothing is written on error.
  * Return: 0, or -EINVAL when the request is malformed.
  */
 int pl_pkt_to_vnet(const struct pktlink_pkt *pkt, uint32_t link_hdr_len, void *hdr,
@@ -163,7 +184,7 @@ int pl_gso_init(struct pl_gso *g, const struct pktlink_pkt *pkt, uint32_t link_l
  */
 int pl_gso_next(struct pl_gso *g, uint8_t *out, uint32_t cap);
 
-/** pl_gso_count() - number of segments pl_gso_next() will produce. */
+/** pl_gso_count() - number of segments pl_gso_next() produces in all (0 for NULL). */
 uint32_t pl_gso_count(const struct pl_gso *g);
 
 #endif /* PL_CORE_OFFLOAD_H */

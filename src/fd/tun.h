@@ -35,8 +35,19 @@ struct pl_tun_cfg {
  * cfg->queues fds, each non-blocking and close-on-exec. The offloads that
  * the kernel accepted go to *got_offloads (probed: unknown bits are dropped
  * one by one, USO first). The device is not brought up.
- * On failure nothing stays open.
- * Return: 0 with fds[0..queues-1] set, or a negative errno with a reason.
+ * On failure nothing stays open: every fd is closed and fds[] is all -1
+ * (a device we created vanishes with its last fd; a persistent one stays).
+ * Offloads need vnet_hdr; asking for TSO/USO implies TUN_F_CSUM, and TSO
+ * also declares TUN_F_TSO_ECN (GSO_ECN headers are handled). The header
+ * size and the offloads are device-wide, so they are set on queue 0 only.
+ * Setup steps, each preceded by pl_fault(): open, TUNSETIFF,
+ * TUNSETVNETHDRSZ and TUNSETOFFLOAD (vnet_hdr only) for queue 0, then open
+ * and TUNSETIFF for each further queue.
+ * The caller owns the fds. Thread-safe (no shared state besides pl_fault).
+ * got_offloads and err may be NULL.
+ * Return: 0 with fds[0..queues-1] set, or a negative errno with a reason
+ * in err (EINVAL for bad arguments or a same-named device of another kind,
+ * EBUSY when it is in use, EPERM without CAP_NET_ADMIN).
  */
 int pl_tun_open(const char *name, const struct pl_tun_cfg *cfg, int *fds, uint32_t *got_offloads,
 		char *err, size_t errlen);

@@ -262,7 +262,8 @@ int pl_shm_queue_map(struct pl_shm_queue *q, const struct pl_shm_queue_sizes *wa
 		if (!S_ISREG(st.st_mode))
 			return pl_err(err, errlen, -EINVAL,
 				      "shm queue: the %s descriptor is not a memory file (memfd or a "
-				      "file in /dev/shm)",
+				      "file in /dev/shm); the order is data, eventfd, tx pipe, rx "
+				      "pipe, shared data",
 				      region_name[i]);
 		uint64_t size = (uint64_t)st.st_size;
 		if (want && size != size_of(want, i))

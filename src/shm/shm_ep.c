@@ -186,6 +186,19 @@ static bool rx_work(struct shm_ep *e)
 }
 
 /*
+ * The peer hung up (gone < 0): frames it published before dying are still in
+ * the pipe and must be delivered first, so report the death only once a look
+ * at the pipe AFTER seeing the hang-up finds nothing (a dead peer publishes
+ * nothing more, so that look is conclusive). Return 1 (burst again) or gone.
+ */
+static int peer_gone_after_drain(struct shm_ep *e, int gone)
+{
+	if (gone < 0 && rx_work(e))
+		return 1;
+	return gone;
+}
+
+/*
  * After a burst that found frames: if we had announced sleep, announce
  * wakefulness (so the peer stops signalling) and drain a signal that may
  * have come, so that pktlink_fd() stops polling readable.
@@ -213,7 +226,7 @@ static int rx_idle(struct shm_ep *e)
 		/* Never arm: the peer never signals. Look at the peer fd now
 		 * and then, so that a dead peer is noticed without a wait. */
 		if (++e->empty_polls % SHM_PEER_CHECK_EVERY == 0)
-			return peer_poll(e, sys);
+			return peer_gone_after_drain(e, peer_poll(e, sys));
 		return 0;
 	}
 	if (!e->armed) {
@@ -239,7 +252,7 @@ static int rx_idle(struct shm_ep *e)
 		drain_eventfd(e, sys);
 		e->drained = true;
 	}
-	return peer_check_revents(e, p[1].revents);
+	return peer_gone_after_drain(e, peer_check_revents(e, p[1].revents));
 }
 
 /* ops->rx_wait: arm, re-check, sleep on the eventfd, the peer fd and stop_fd. */
@@ -249,7 +262,7 @@ static int shm_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeo
 	uint64_t *sys = &ep->rxc[0].syscalls;
 	if (e->busy_poll) {
 		if (++e->empty_polls % SHM_PEER_CHECK_EVERY == 0)
-			return peer_poll(e, sys);
+			return peer_gone_after_drain(e, peer_poll(e, sys));
 		return 0;
 	}
 	if (!e->armed) {
@@ -271,7 +284,7 @@ static int shm_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeo
 		e->drained = true;
 	}
 	if (e->peer_fd >= 0) {
-		int g = peer_check_revents(e, p[1].revents);
+		int g = peer_gone_after_drain(e, peer_check_revents(e, p[1].revents));
 		if (g)
 			return g;
 	}

@@ -159,9 +159,12 @@ int pl_gso_init(struct pl_gso *g, const struct pktlink_pkt *pkt, uint32_t link_l
 {
 	struct pl_l4_info in;
 
-	if (!g || !pkt || !pkt->data || pkt->gso_size == 0)
+	if (!g)
 		return -EINVAL;
+	/* Zeroed first, so a failed init leaves an iterator that yields nothing. */
 	memset(g, 0, sizeof(*g));
+	if (!pkt || !pkt->data || pkt->gso_size == 0)
+		return -EINVAL;
 	int r = pl_parse_l4(pkt->data, pkt->len, link_len, &in);
 	if (r < 0)
 		return r;

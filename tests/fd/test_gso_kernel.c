@@ -157,11 +157,73 @@ static int gso_udp_matches_kernel(void)
 	return 0;
 }
 
+/*
+ * The same through a TUN device (raw IP, link_len 0): pla's peer is a TUN
+ * "plu" with a virtio-net header; what the kernel forwards to plb is
+ * compared with pl_gso's segments behind plb's Ethernet header.
+ */
+static int gso_tun_matches_kernel(void)
+{
+	struct tt_path p;
+	tt_setup(&p);
+	char err[256] = "";
+	int u = -1;
+	uint32_t got_off = 0;
+	struct pl_tun_cfg c = { .tap = false, .vnet_hdr = true, .vnet_hdr_len = 10, .queues = 1,
+				.want_offloads = PL_TUN_OFF_CSUM | PL_TUN_OFF_TSO4 | PL_TUN_OFF_TSO6 };
+	PLT_CHECK(pl_tun_open("plu", &c, &u, &got_off, err, sizeof(err)) == 0, "plu: %s", err);
+	plt_sh_ok("ip link set plu up && ip addr add 198.18.3.1/24 dev plu && "
+		  "sysctl -qw net.ipv4.conf.plu.rp_filter=0");
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct ot_spec s;
+		struct ot_layout lo;
+		struct pktlink_pkt pkt;
+		ot_default(&s, 0, v6, false, 40000);
+		if (!v6) {
+			const uint8_t sa[4] = { 198, 18, 3, 2 }, da[4] = { 198, 18, 2, 2 };
+			memcpy(s.saddr, sa, 4);
+			memcpy(s.daddr, da, 4);
+		}
+		s.tcp_flags = 0x80 | 0x19;
+		s.dport = (uint16_t)(7000 + v6);
+		uint32_t len = ot_build(sp, sizeof(sp), &s, &lo);
+		ot_make_partial(sp, &s, &lo);
+		tt_super_pkt(&pkt, sp, len, &s, &lo, 1400);
+		uint8_t h[10];
+		PLT_OK(pl_pkt_to_vnet(&pkt, 0, h, 10));
+		struct iovec iov[2] = { { h, 10 }, { sp, len } };
+		PLT_CHECK(writev(u, iov, 2) == (ssize_t)(10 + len), "writev to tun: %s",
+			  strerror(errno));
+		unsigned want = (40000 + 1399) / 1400;
+		unsigned n = tt_collect(p.b, p.host_b_mac, v6, 6, s.dport, want, ksegs, sizeof(ksegs),
+					klens);
+		PLT_CHECK(n == want, "v6=%d: %u segments, want %u", v6, n, want);
+		struct pl_gso g;
+		PLT_OK(pl_gso_init(&g, &pkt, 0, false));
+		size_t off = 0;
+		for (unsigned i = 0; i < want; i++) {
+			int sl = pl_gso_next(&g, mine + 14, sizeof(mine) - 14);
+			PLT_CHECK(sl > 0 && (uint32_t)sl + 14 == klens[i], "v6=%d segment %u: %d, kernel %u",
+				  v6, i, sl, klens[i]);
+			memcpy(mine + 12, ksegs + off + 12, 2); /* ethertype */
+			as_forwarded(mine, &p, v6);
+			for (uint32_t b = 0; b < klens[i]; b++)
+				PLT_CHECK(mine[b] == ksegs[off + b],
+					  "tun v6=%d: segment %u differs at byte %u: ours %#x, kernel %#x",
+					  v6, i, b, mine[b], ksegs[off + b]);
+			off += klens[i];
+		}
+	}
+	close(u);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
 		{ "gso_matches_kernel", gso_matches_kernel, PLT_NETNS, 40 },
 		{ "gso_udp_matches_kernel", gso_udp_matches_kernel, PLT_NETNS, 40 },
+		{ "gso_tun_matches_kernel", gso_tun_matches_kernel, PLT_NETNS, 40 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -644,14 +644,14 @@ int bench_peer_run(struct bench_env *env, const char *const *argv, enum bench_pe
 		char e2[128];
 		nl_link_set(peer_tap, true, 0, e2, sizeof(e2));
 	}
-	if (kind == BENCH_PEER_TX || kind == BENCH_PEER_TX_TAP) {
-		sink_if = kind == BENCH_PEER_TX ? env->gen_ifindex : tapidx;
+	if (kind == BENCH_PEER_TX || kind == BENCH_PEER_TX_TAP || kind == BENCH_PEER_FWD) {
+		sink_if = kind == BENCH_PEER_TX_TAP ? tapidx : env->gen_ifindex;
 		r = bench_sink_attach(env, sink_if, err, errlen);
 		if (r)
 			goto out;
 		sink_on = true;
 	}
-	if (kind == BENCH_PEER_RX || kind == BENCH_PEER_RX_TAP) {
+	if (kind == BENCH_PEER_RX || kind == BENCH_PEER_RX_TAP || kind == BENCH_PEER_FWD) {
 		r = bench_gen_start(env, kind == BENCH_PEER_RX_TAP ? tapidx : 0, err, errlen);
 		if (r)
 			goto out;
@@ -688,8 +688,9 @@ int bench_peer_run(struct bench_env *env, const char *const *argv, enum bench_pe
 			}
 			res->syscalls = UINT64_MAX;
 			if (sink_on) {
-				/* What arrived is what counts; the peer's own figure is "offered". */
-				res->offered = res->packets;
+				/* What arrived is what counts; the peer's own figure is
+				 * "offered" (for l2fwd: the generator's). */
+				res->offered = gen_on ? gen1 - gen0 : res->packets;
 				res->packets = sink1 - sink0;
 				if (ts0 && ts1 > ts0)
 					res->secs = (double)(ts1 - ts0) / 1e9;

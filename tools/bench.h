@@ -39,6 +39,8 @@
  *     setup (or the framework's default sink, see BENCH_F_SINK_GEN), send
  *     on env->dut_if, and report the frames the sink counted
  *     (bench_sink_count() before/after the window) as res->packets.
+ *   - Forwarding scenarios (l2fwd): bench_gen_start() into DUT and the sink
+ *     on GEN (BENCH_F_SINK_GEN); what the sink counts came back through you.
  *   - Scenarios that need no veth (shm between two processes) ignore it.
  *   - An external peer program (DPDK, libpcap, libxdp reference) runs
  *     through bench_peer_run(): see tools/bench_peer.c and bench/README.md.
@@ -179,6 +181,7 @@ enum bench_peer_kind {
 	BENCH_PEER_RX_TAP, /* generator on, redirected into the TAP named peer_tap */
 	BENCH_PEER_TX, /* sink on GEN counts what the peer sends */
 	BENCH_PEER_TX_TAP, /* sink on the TAP named peer_tap */
+	BENCH_PEER_FWD, /* generator on into DUT, sink on GEN counts what comes back */
 	BENCH_PEER_SELF, /* neither: the peer measures itself (two-process shm) */
 };
 

@@ -34,6 +34,7 @@
 struct fd_arg {
 	const char *spec; /* "%s" is replaced by the device name */
 	bool tap, tx;
+	bool fwd; /* l2fwd: receive on DUT, send each frame back out of DUT */
 };
 
 struct fd_state {
@@ -141,6 +142,56 @@ static int64_t fd_tx_loop(struct bench_env *env, struct pktlink_ep *ep, uint64_t
 	return total;
 }
 
+/* fd_fwd_loop() - receive bursts and send them back out until @end_ns.
+ * Return: frames received, or -errno. Frames the TX side does not take at
+ * once are dropped (and not retried), as a forwarder under overload does. */
+static int64_t fd_fwd_loop(struct bench_env *env, struct pktlink_ep *ep, uint64_t end_ns,
+			   char *err, size_t errlen)
+{
+	struct pktlink_pkt in[BURST], out[BURST];
+	int64_t total = 0;
+	unsigned idle = 0;
+	while (!bench_should_stop(env)) {
+		int n = pktlink_rx_burst(ep, in, BURST);
+		if (n > 0) {
+			for (int i = 0; i < n; i++) {
+				out[i] = in[i];
+				out[i].flags &= (uint16_t)~PKTLINK_PKT_TXBUF;
+				out[i].priv = 0;
+			}
+			int t = pktlink_tx_burst(ep, out, (unsigned)n);
+			pktlink_rx_release(ep, in, (unsigned)n);
+			if (t < 0) {
+				snprintf(err, errlen, "pktlink_tx_burst: %s (%s)", pktlink_strerror(t),
+					 pktlink_last_error(ep));
+				return t;
+			}
+			total += n;
+			idle = 0;
+		} else if (n == 0) {
+			if (!env->busy_poll && ++idle > 4)
+				pktlink_wait(ep, 10);
+		} else {
+			snprintf(err, errlen, "pktlink_rx_burst: %s (%s)", pktlink_strerror(n),
+				 pktlink_last_error(ep));
+			return n;
+		}
+		if (util_now_ns() >= end_ns)
+			break;
+	}
+	return total;
+}
+
+/* fd_loop() - the loop of this scenario's kind. */
+static int64_t fd_loop(struct bench_env *env, const struct fd_arg *a, struct pktlink_ep *ep,
+		       uint64_t end_ns, char *err, size_t errlen)
+{
+	if (a->fwd)
+		return fd_fwd_loop(env, ep, end_ns, err, errlen);
+	return a->tx ? fd_tx_loop(env, ep, end_ns, err, errlen)
+		     : fd_rx_loop(env, ep, end_ns, err, errlen);
+}
+
 /* fd_run() - one measured window. */
 static int fd_run(struct bench_env *env, const struct bench_scenario *s, void *state,
 		  struct bench_result *res, char *err, size_t errlen)
@@ -148,11 +199,10 @@ static int fd_run(struct bench_env *env, const struct bench_scenario *s, void *s
 	const struct fd_arg *a = s->arg;
 	struct fd_state *st = state;
 	int r;
-	if (!a->tx && (r = bench_gen_start(env, a->tap ? st->tap_ifindex : 0, err, errlen)))
+	if ((!a->tx || a->fwd) && (r = bench_gen_start(env, a->tap ? st->tap_ifindex : 0, err, errlen)))
 		return r;
 	uint64_t now = util_now_ns();
-	int64_t n = a->tx ? fd_tx_loop(env, st->ep, now + (uint64_t)(env->warmup_s * 1e9), err, errlen)
-			  : fd_rx_loop(env, st->ep, now + (uint64_t)(env->warmup_s * 1e9), err, errlen);
+	int64_t n = fd_loop(env, a, st->ep, now + (uint64_t)(env->warmup_s * 1e9), err, errlen);
 	if (n < 0)
 		return (int)n;
 	struct pktlink_stats s0, s1;
@@ -160,8 +210,7 @@ static int fd_run(struct bench_env *env, const struct bench_scenario *s, void *s
 	uint64_t sink0 = bench_sink_count(env), gen0 = bench_gen_sent(env);
 	uint64_t c0 = util_thread_cpu_ns();
 	uint64_t t0 = util_now_ns();
-	n = a->tx ? fd_tx_loop(env, st->ep, t0 + (uint64_t)(env->duration_s * 1e9), err, errlen)
-		  : fd_rx_loop(env, st->ep, t0 + (uint64_t)(env->duration_s * 1e9), err, errlen);
+	n = fd_loop(env, a, st->ep, t0 + (uint64_t)(env->duration_s * 1e9), err, errlen);
 	uint64_t t1 = util_now_ns();
 	uint64_t c1 = util_thread_cpu_ns();
 	uint64_t sink1 = bench_sink_count(env), gen1 = bench_gen_sent(env);
@@ -170,7 +219,12 @@ static int fd_run(struct bench_env *env, const struct bench_scenario *s, void *s
 		return (int)n;
 	res->secs = (double)(t1 - t0) / 1e9;
 	res->cpu_ns = c1 - c0;
-	if (a->tx) {
+	if (a->fwd) {
+		res->packets = sink1 - sink0; /* what came back out */
+		res->offered = gen1 - gen0;
+		res->syscalls = (s1.rx_syscalls - s0.rx_syscalls) + (s1.tx_syscalls - s0.tx_syscalls);
+		res->drops = (s1.rx_drop_kernel - s0.rx_drop_kernel) + (s1.tx_errors - s0.tx_errors);
+	} else if (a->tx) {
 		res->packets = sink1 - sink0;
 		res->offered = (uint64_t)n;
 		res->syscalls = s1.tx_syscalls - s0.tx_syscalls;
@@ -189,13 +243,14 @@ static int fd_run(struct bench_env *env, const struct bench_scenario *s, void *s
 	return 0;
 }
 
-static const struct fd_arg a_readv_rx = { "packet:%s?dispatch=readv", false, false };
-static const struct fd_arg a_recvmmsg_rx = { "packet:%s?dispatch=recvmmsg", false, false };
-static const struct fd_arg a_mmap_rx = { "packet:%s?dispatch=mmap", false, false };
-static const struct fd_arg a_sendmmsg_tx = { "packet:%s?tx=sendmmsg", false, true };
-static const struct fd_arg a_mmap_tx = { "packet:%s?tx=mmap", false, true };
-static const struct fd_arg a_tap_rx = { "tap:%s", true, false };
-static const struct fd_arg a_tap_tx = { "tap:%s", true, true };
+static const struct fd_arg a_readv_rx = { "packet:%s?dispatch=readv", false, false, false };
+static const struct fd_arg a_recvmmsg_rx = { "packet:%s?dispatch=recvmmsg", false, false, false };
+static const struct fd_arg a_mmap_rx = { "packet:%s?dispatch=mmap", false, false, false };
+static const struct fd_arg a_sendmmsg_tx = { "packet:%s?tx=sendmmsg", false, true, false };
+static const struct fd_arg a_mmap_tx = { "packet:%s?tx=mmap", false, true, false };
+static const struct fd_arg a_mmap_fwd = { "packet:%s?dispatch=mmap&tx=mmap", false, false, true };
+static const struct fd_arg a_tap_rx = { "tap:%s", true, false, false };
+static const struct fd_arg a_tap_tx = { "tap:%s", true, true, false };
 
 #define RX_REFS { "dpdk-af_packet/rxdrop", "pcap/rxdrop" }
 #define TX_REFS { "dpdk-af_packet/txonly", NULL }
@@ -225,6 +280,11 @@ static const struct bench_scenario fd_scenarios[] = {
 	  .desc = "AF_PACKET, TPACKET_V2 TX ring, to the XDP sink",
 	  .flags = BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN, .compare_to = TX_REFS, .arg = &a_mmap_tx,
 	  .setup = fd_setup, .run = fd_run, .teardown = fd_teardown },
+	{ .name = "packet-mmap/l2fwd", .family = "fd",
+	  .desc = "AF_PACKET, V3 RX ring + V2 TX ring, every frame sent back out of DUT",
+	  .flags = BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN,
+	  .compare_to = { "dpdk-af_packet/l2fwd", NULL }, .arg = &a_mmap_fwd, .setup = fd_setup,
+	  .run = fd_run, .teardown = fd_teardown },
 	{ .name = "tap/txonly", .family = "fd",
 	  .desc = "TAP, writev per frame, to an XDP sink on the TAP", .flags = BENCH_F_NEEDS_GEN,
 	  .compare_to = { "dpdk-tap/txonly", NULL }, .arg = &a_tap_tx, .setup = fd_setup,

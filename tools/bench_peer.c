@@ -39,6 +39,11 @@ static const struct peer_arg dpdk_afp_tx = {
 	{ "dpdk_peer", DPDK_EAL, "--vdev", "net_af_packet0,iface={dut},qpairs=1", DPDK_APP("txonly"),
 	  NULL }
 };
+static const struct peer_arg dpdk_afp_fwd = {
+	BENCH_PEER_FWD, NULL,
+	{ "dpdk_peer", DPDK_EAL, "--vdev", "net_af_packet0,iface={dut},qpairs=1", DPDK_APP("l2fwd"),
+	  NULL }
+};
 static const struct peer_arg dpdk_tap_rx = {
 	BENCH_PEER_RX_TAP, "plbtapd",
 	{ "dpdk_peer", DPDK_EAL, "--vdev", "net_tap0,iface=plbtapd", DPDK_APP("rxdrop"), NULL }
@@ -87,6 +92,10 @@ static const struct bench_scenario peer_scenarios[] = {
 	{ .name = "dpdk-af_packet/txonly", .family = "peer",
 	  .desc = "DPDK net_af_packet PMD: transmit to the XDP sink", .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN,
 	  .arg = &dpdk_afp_tx, .setup = peer_setup, .run = peer_run },
+	{ .name = "dpdk-af_packet/l2fwd", .family = "peer",
+	  .desc = "DPDK net_af_packet PMD: receive, swap MACs, send back (counted at the sink)",
+	  .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN, .arg = &dpdk_afp_fwd, .setup = peer_setup,
+	  .run = peer_run },
 	{ .name = "dpdk-tap/rxdrop", .family = "peer",
 	  .desc = "DPDK net_tap PMD: receive (frames redirected into the TAP) and drop",
 	  .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN, .arg = &dpdk_tap_rx, .setup = peer_setup,

@@ -17,6 +17,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
+/*
+ * t_no_leaks() - run LeakSanitizer now (ASan builds): the harness ends each
+ * case with _exit(), which skips the at-exit leak check, so teardown tests
+ * call this. 0 when nothing leaked (always 0 without ASan).
+ */
+static inline int t_no_leaks(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return __lsan_do_recoverable_leak_check();
+#else
+	return 0;
+#endif
+}
+
 #define T_ETHERTYPE 0x88b5 /* IEEE local experimental */
 #define T_MAX_BURST 32
 
@@ -202,6 +220,29 @@ static inline int t_thread_count(void)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/*
+ * t_wait_oper_up() - wait (up to 3 s) until a device's operstate is "up".
+ * Until the kernel's link watcher has run, a freshly raised device still
+ * has the no-op qdisc, which silently drops what is sent through it.
+ */
+static inline void t_wait_oper_up(const char *ifname)
+{
+	char path[128], st[32];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
+	for (int i = 0; i < 300; i++) {
+		FILE *f = fopen(path, "re");
+		size_t n = 0;
+		if (f) {
+			n = fread(st, 1, sizeof(st) - 1, f);
+			fclose(f);
+		}
+		st[n] = 0;
+		if (!strncmp(st, "up", 2))
+			return;
+		usleep(10000);
+	}
 }
 
 /* Wait (bounded) until *v is non-zero. */

@@ -205,6 +205,7 @@ static int teardown_every_step(void)
 	close(sv[1]);
 	close(sd[0]);
 	close(sd[1]);
+	PLT_CHECK(t_no_leaks() == 0, "LeakSanitizer found leaks");
 	return 0;
 }
 

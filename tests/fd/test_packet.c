@@ -16,6 +16,8 @@
 static void veth(void)
 {
 	plt_veth("plp0", "plp1", 1500, NULL, NULL);
+	t_wait_oper_up("plp0");
+	t_wait_oper_up("plp1");
 }
 
 static struct pktlink_ep *open_spec(const char *spec)
@@ -267,6 +269,7 @@ static int teardown_every_step(void)
 		PLT_CHECK(n > 3 && n < 200, "%s: %u steps", specs[k], n);
 		PLT_CHECK(plt_fd_count() == fds0, "closed");
 	}
+	PLT_CHECK(t_no_leaks() == 0, "LeakSanitizer found leaks");
 	return 0;
 }
 

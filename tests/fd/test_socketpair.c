@@ -307,6 +307,7 @@ static int peer_death(void)
 	pktlink_close(a);
 	close(sv[0]);
 	PLT_CHECK(plt_fd_count() == fds0, "no fd leaked");
+	PLT_CHECK(t_no_leaks() == 0, "LeakSanitizer found leaks");
 	return 0;
 }
 
@@ -357,6 +358,7 @@ static int attach_cycles(void)
 	PLT_CHECK(plt_fd_count() == fds0, "no fd leaked (stop eventfds closed)");
 	close(sv[0]);
 	close(sv[1]);
+	PLT_CHECK(t_no_leaks() == 0, "LeakSanitizer found leaks");
 	return 0;
 }
 
@@ -467,6 +469,7 @@ static int injectable(void)
 	pktlink_close(a);
 	close(sv[0]);
 	close(sv[1]);
+	PLT_CHECK(t_no_leaks() == 0, "LeakSanitizer found leaks");
 	return 0;
 }
 

@@ -30,6 +30,7 @@ static void tap_config(const char *name)
 	plt_sh_ok("ip addr add 198.18.1.1/24 dev %s && ip link set %s up", name, name);
 	plt_sh_ok("ip neigh replace 198.18.1.2 lladdr 02:00:00:00:18:02 dev %s", name);
 	plt_sh_ok("ip neigh replace 198.18.1.3 lladdr 02:00:00:00:18:03 dev %s", name);
+	t_wait_oper_up(name);
 }
 
 static int udp_socket(uint16_t port)
@@ -191,6 +192,7 @@ static int tun_kernel_traffic(void)
 		  "tun info");
 	plt_sh_ok("sysctl -qw net.ipv6.conf.pltun0.disable_ipv6=1");
 	plt_sh_ok("ip addr add 198.18.1.1/24 dev pltun0 && ip link set pltun0 up");
+	t_wait_oper_up("pltun0");
 	int s = udp_socket(5000);
 	kernel_to_pktlink(ep, s, false, 200, false);
 	uint8_t none[6] = { 0 };
@@ -393,6 +395,7 @@ static int teardown_every_step(void)
 		}
 		PLT_CHECK(n > 3 && n < 200, "%s: %u steps", specs[k], n);
 	}
+	PLT_CHECK(t_no_leaks() == 0, "LeakSanitizer found leaks");
 	return 0;
 }
 

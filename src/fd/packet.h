@@ -41,7 +41,14 @@ struct pl_packet_sock_cfg {
 /**
  * pl_packet_socket_open() - create an AF_PACKET SOCK_RAW socket, non-blocking
  * and close-on-exec, apply cfg and bind it to ifindex.
- * Return: 0 with *fd set, or a negative errno with a reason in err.
+ *
+ * The socket is created with protocol 0 and gets ETH_P_ALL only in bind(),
+ * so it never queues frames of other devices. cfg NULL means { .rx = true }.
+ * Setup steps (one pl_fault() each): socket, each requested option, bind.
+ * Ownership: the caller owns *fd (close() it). On failure nothing is left
+ * open and *fd is -1. Thread-safe (touches nothing shared).
+ * Return: 0 with *fd set, or a negative errno (EPERM without CAP_NET_RAW,
+ * ENODEV for a vanished device, ...) with a reason in err.
  */
 int pl_packet_socket_open(int ifindex, const struct pl_packet_sock_cfg *cfg, int *fd, char *err,
 			  size_t errlen);
@@ -53,7 +60,22 @@ int pl_packet_socket_open(int ifindex, const struct pl_packet_sock_cfg *cfg, int
  * the same socket for the reverse direction of a flow. The group id comes
  * from the kernel (PACKET_FANOUT_FLAG_UNIQUEID) and is read back; on kernels
  * without it, random ids are tried until one is free.
- * Return: 0 with *group_id set, or a negative errno with a reason in err.
+ *
+ * fds[i] becomes member i: it receives exactly the frames whose
+ * pl_packet_flow_hash() % n == i (while all n stay open). Join after bind
+ * and after pl_packet_rx_ring_create() (a socket in a group cannot get a
+ * ring). If fds[0] has PACKET_IGNORE_OUTGOING, the group honours it too
+ * (PACKET_FANOUT_FLAG_IGNORE_OUTGOING on 6.2+, a socket filter that drops
+ * PACKET_OUTGOING before).
+ * Setup steps (one pl_fault() each): first join, read back the id, the BPF
+ * program, the per-socket filters (old kernels only), each further join.
+ * Ownership: the sockets stay the caller's. A socket cannot leave a group
+ * except by closing: after a failure, members that joined stay in the group
+ * until the caller closes them (which it does on its own error path).
+ * Thread-safe with respect to other groups.
+ * Return: 0 with *group_id set, or a negative errno with a reason in err
+ * (EINVAL: a socket not bound with a protocol, already in a group, or bound
+ * to another device; ENOSPC: group full).
  */
 int pl_packet_fanout_join(const int *fds, unsigned n, uint16_t *group_id, char *err,
 			  size_t errlen);
@@ -65,13 +87,20 @@ int pl_packet_fanout_join(const int *fds, unsigned n, uint16_t *group_id, char *
  * addresses for other IP protocols, 0 for non-IP frames. frame starts at
  * the Ethernet header; VLAN-tagged frames hash like untagged ones. Reads at
  * most len bytes.
+ *
+ * Returns the RAW 32-bit hash; the fanout member (and the TX fd to use) is
+ * pl_packet_flow_hash() % n. Up to two 802.1Q/802.1ad tags are skipped;
+ * IPv4 fragments hash without ports; a frame too short for a field the hash
+ * needs hashes to 0 (exactly as the kernel program does). The full
+ * definition is in packet_fanout.c. Pure, thread-safe, never fails.
  */
 uint32_t pl_packet_flow_hash(const uint8_t *frame, uint32_t len);
 
 /**
  * pl_packet_fanout_prog() - the classic BPF program of the fanout group
  * (exposed so tests can run it against pl_packet_flow_hash()). Writes up to
- * cap instructions into prog (NULL: just count).
+ * cap instructions into prog (NULL: just count); when the return value
+ * exceeds cap, the program was cut and must not be used.
  * Return: the program's length (0 on an internal error). Thread-safe.
  */
 struct sock_filter;
@@ -99,6 +128,15 @@ struct pl_packet_rx_ring;
  * pl_packet_rx_ring_create() - set TPACKET_V3 (and PACKET_RESERVE, so a
  * stripped VLAN tag can be re-inserted in place) on fd, create and mmap the
  * RX ring. fd must not be bound to a fanout group yet.
+ *
+ * cfg NULL means all defaults. cfg->vnet_hdr must match the socket's
+ * PACKET_VNET_HDR. Setting the ring discards frames queued on fd before.
+ * Setup steps (one pl_fault() each): PACKET_VERSION, PACKET_RESERVE,
+ * PACKET_RX_RING, mmap; a failure undoes the earlier ones, leaving fd as it
+ * was. Ownership: *out belongs to the caller (pl_packet_rx_ring_destroy());
+ * fd stays the caller's and must outlive the ring.
+ * Return: 0, or a negative errno with a reason in err (EINVAL: bad
+ * geometry; EBUSY: fd already has a ring; ENOMEM: ring too large).
  */
 int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
 			     struct pl_packet_rx_ring **out, char *err, size_t errlen);
@@ -108,19 +146,37 @@ int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
  * tag re-inserted, virtio-net header parsed into the offload fields). A
  * block goes back to the kernel when every frame taken from it is released.
  * Counters c are updated (packets, bytes, drops).
- * Return: count, or a negative errno.
+ *
+ * Views stay valid until released with pl_packet_rx_ring_release(); pkt.priv
+ * is the ring's handle. Without a vnet header, TP_STATUS_CSUM_VALID and
+ * TP_STATUS_CSUMNOTREADY (a local sender's checksum left to "hardware")
+ * both give PKTLINK_PKT_CSUM_VALID. Bad or truncated frames are skipped and
+ * counted (drop_invalid, drop_nobuf); when a block reports kernel drops
+ * (TP_STATUS_LOSING) they are read with pl_packet_kernel_drops() and added
+ * to drop_nobuf (so a caller summing pl_packet_kernel_drops() itself sees
+ * only the remainder). The burst stops at a block whose views from the
+ * previous lap are still held. c may be NULL. Never blocks, never
+ * allocates. One thread at a time per ring (with release).
+ * Return: count (0 when nothing is ready), or -EINVAL for bad arguments.
  */
 int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkts, unsigned n,
 			    uint16_t queue, struct pl_rx_counters *c);
 
-/** pl_packet_rx_ring_release() - give back views from this ring. */
+/**
+ * pl_packet_rx_ring_release() - give back views from this ring, in any
+ * order. Views of other rings, doubly released or zeroed views are ignored.
+ * Same thread rules as pl_packet_rx_ring_burst().
+ */
 void pl_packet_rx_ring_release(struct pl_packet_rx_ring *r, const struct pktlink_pkt *pkts,
 			       unsigned n);
 
 /** pl_packet_rx_ring_fd() - the socket the ring belongs to (for POLLIN), -1 for NULL. */
 int pl_packet_rx_ring_fd(const struct pl_packet_rx_ring *r);
 
-/** pl_packet_rx_ring_destroy() - unmap; the fd stays open. NULL is fine. */
+/**
+ * pl_packet_rx_ring_destroy() - unmap and free; the fd stays open (close it
+ * to free the kernel's ring). Views must not be used afterwards. NULL is fine.
+ */
 void pl_packet_rx_ring_destroy(struct pl_packet_rx_ring *r);
 
 struct pl_packet_tx_ring;
@@ -129,6 +185,15 @@ struct pl_packet_tx_ring;
  * pl_packet_tx_ring_create() - a TX-only AF_PACKET socket of its own on
  * ifindex (TPACKET_V2 TX ring: V3 has no TX block mode, and one socket
  * cannot mix versions), with frame_count frames of frame_size bytes.
+ *
+ * frame_size includes the 32-byte slot header (and the 10-byte virtio-net
+ * header with vnet_hdr), so the largest frame is frame_size - 32 (- 10);
+ * 0 means 2048. frame_count 0 means 256; it is rounded up to whole blocks.
+ * Setup steps (one pl_fault() each): those of pl_packet_socket_open(),
+ * PACKET_VERSION, PACKET_TX_RING, mmap; failure closes everything.
+ * Ownership: *out (and its socket) belong to the caller until
+ * pl_packet_tx_ring_destroy().
+ * Return: 0, or a negative errno with a reason in err.
  */
 int pl_packet_tx_ring_create(int ifindex, uint32_t frame_count, uint32_t frame_size,
 			     bool vnet_hdr, bool qdisc_bypass, struct pl_packet_tx_ring **out,
@@ -137,7 +202,16 @@ int pl_packet_tx_ring_create(int ifindex, uint32_t frame_count, uint32_t frame_s
 /**
  * pl_packet_tx_ring_send() - copy up to n frames into free ring slots, mark
  * them SEND_REQUEST and kick the kernel once (send with MSG_DONTWAIT).
- * Return: frames taken (0 when the ring is full), or a negative errno.
+ *
+ * Frames are taken in order. One that can never go out (shorter than 14
+ * bytes, larger than a slot, an offload request pl_pkt_to_vnet() rejects)
+ * is taken and counted in c->drop_invalid. Frames the kernel refuses later
+ * (TP_STATUS_WRONG_FORMAT, e.g. longer than the MTU) count in c->errors and
+ * do not stall the frames behind them. packets/bytes count frames queued.
+ * The caller's memory may be reused on return. c may be NULL. TX thread only.
+ * Return: frames taken (0 when the ring is full: poll the fd for POLLOUT or
+ * retry), or a negative errno when nothing was taken and the device failed
+ * (ENETDOWN, ENXIO, ...).
  */
 int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt *pkts,
 			   unsigned n, struct pl_tx_counters *c);
@@ -149,7 +223,10 @@ int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt
  */
 int pl_packet_tx_ring_reclaim(struct pl_packet_tx_ring *r, struct pl_tx_counters *c);
 
-/** pl_packet_tx_ring_fd() - the TX socket (for POLLOUT). */
+/**
+ * pl_packet_tx_ring_fd() - the TX socket (for POLLOUT), owned by the ring;
+ * -1 for NULL.
+ */
 int pl_packet_tx_ring_fd(const struct pl_packet_tx_ring *r);
 
 /** pl_packet_tx_ring_destroy() - unmap and close its socket. NULL is fine. */
@@ -160,12 +237,20 @@ void pl_packet_tx_ring_destroy(struct pl_packet_tx_ring *r);
  * frame has headroom >= 4 bytes before it: the MAC addresses move 4 bytes
  * back and the tag goes after them. Returns the new frame start (frame - 4);
  * *len grows by 4.
+ *
+ * tpid is 0x8100 or 0x88a8 (written as given), tci the tag control word.
+ * A frame shorter than 12 bytes (or NULL) is returned unchanged. Pure,
+ * thread-safe for distinct buffers.
  */
 uint8_t *pl_packet_vlan_insert(uint8_t *frame, uint32_t *len, uint16_t tpid, uint16_t tci);
 
 /**
  * pl_packet_kernel_drops() - read and reset PACKET_STATISTICS (tp_drops) on
  * fd and return the drops since the last call (0 on error).
+ *
+ * Works for V1/V2/V3 sockets (V3 also has tp_freeze_q_cnt, the times the
+ * ring was full; not returned). Reading resets the kernel's counters for
+ * every reader of that socket. Thread-safe (one syscall).
  */
 uint64_t pl_packet_kernel_drops(int fd);
 

@@ -139,8 +139,14 @@ int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
 	memset(&c, 0, sizeof(c));
 	if (cfg)
 		c = *cfg;
-	if (!c.block_size)
+	if (!c.block_size) {
+		/* A frame must fit in one block (V3 never splits frames):
+		 * grow the default block for large frames (GRO, vnet GSO). */
 		c.block_size = PL_PACKET_RING_BLOCK_SIZE;
+		while (c.frame_size && c.block_size < MAX_BLOCK_SIZE &&
+		       c.block_size < (uint64_t)c.frame_size + 512)
+			c.block_size <<= 1;
+	}
 	if (!c.block_count)
 		c.block_count = PL_PACKET_RING_BLOCKS;
 	if (!c.frame_size)
@@ -288,11 +294,11 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 	unsigned got = 0;
 	uint64_t bytes = 0, bad = 0, trunc = 0;
 	bool losing = false;
-	/* Bounded: each iteration walks one frame or finishes one block. */
-	unsigned budget = n + r->nblocks * 2 + 2;
 
 	if (!r || (!pkts && n))
 		return -EINVAL;
+	/* Bounded: each iteration walks one frame or finishes one block. */
+	unsigned budget = n + r->nblocks * 2 + 2;
 	while (got < n && budget--) {
 		uint32_t b = r->head;
 		uint8_t *blk = (uint8_t *)block(r, b);

@@ -1077,7 +1077,7 @@ static void run_one(struct bench_env *env, struct scen_rec *sr, unsigned run)
 			bench_sink_detach(env, env->gen_ifindex);
 		rr->st = RUN_SKIP;
 		sr->skip_rest = true;
-		snprintf(sr->note, sizeof(sr->note), "skipped: %s", err);
+		snprintf(sr->note, sizeof(sr->note), "skipped: %.230s", err);
 		return;
 	}
 	if (!r)
@@ -1093,7 +1093,7 @@ fail:
 	if (r) {
 		rr->st = RUN_FAIL;
 		if (!sr->note[0])
-			snprintf(sr->note, sizeof(sr->note), "failed: %s", err[0] ? err : strerror(-r));
+			snprintf(sr->note, sizeof(sr->note), "failed: %.230s", err[0] ? err : strerror(-r));
 		if (env->verbose)
 			fprintf(stderr, "  %s run %u failed: %s\n", s->name, run + 1, err);
 		return;

@@ -17,7 +17,7 @@
  * Spec string:
  *   xdp:IFNAME?queue=0&queues=1|N|all&mode=auto|drv|skb&zerocopy=auto|require|off
  *       &frames=4096&frame_size=2048|4096&unaligned=0&headroom=0&need_wakeup=1
- *       &busy_poll=0|USEC&busy_budget=N&xskmap=PATH|FD&debug=0&hugepages=0
+ *       &busy_poll=0|USEC&busy_budget=N&xskmap=PATH|FD&debug=0&hugepages=0&sg=0
  *
  * Setup order (one order, always): UMEM memory → socket → XDP_UMEM_REG →
  * FILL/COMPLETION/RX/TX ring sizes → XDP_MMAP_OFFSETS → mmap of each ring →
@@ -45,6 +45,9 @@ extern "C" {
 #ifndef XDP_PKT_CONTD
 #define XDP_PKT_CONTD (1 << 0)
 #endif
+/* The most descriptors one frame may use in multi-buffer mode: the kernel's
+ * copy mode takes MAX_SKB_FRAGS + 1 = 18 portably, 17 is safe everywhere. */
+#define PKTLINK_XDP_MAX_FRAGS 17
 /* The kernel's reserved headroom in front of every received frame. */
 #ifndef XDP_PACKET_HEADROOM
 #define XDP_PACKET_HEADROOM 256
@@ -423,6 +426,14 @@ struct pktlink_xdp_opts {
 	bool hugepages;
 	bool no_need_wakeup;
 	bool debug; /* PKTLINK_XDP_UMEM_DEBUG; leaks reported on stderr at close */
+	/* Multi-buffer (XDP_USE_SG, an xdp.frags program): frames larger than
+	 * one chunk (jumbo MTU) arrive as chains of descriptors and are copied
+	 * into a contiguous bounce buffer per frame for the view (frames that
+	 * fit one chunk stay zero-copy views); on transmit, frames larger than
+	 * a chunk are cut into up to PKTLINK_XDP_MAX_FRAGS chunks. tx_alloc()
+	 * buffers stay one chunk: with an MTU larger than a chunk the endpoint
+	 * drops PKTLINK_CAP_TX_ALLOC. */
+	bool sg;
 	uint32_t busy_poll_usec, busy_poll_budget;
 	/* Use the XSKMAP of an XDP program the caller attached (the socket of
 	 * queue q goes in at key q) instead of loading pktlink's program.

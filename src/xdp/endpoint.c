@@ -44,7 +44,18 @@ struct pl_xdp_q {
 	uint32_t qid; /* device queue id */
 	bool in_map; /* we put the socket in the XSKMAP */
 	uint32_t rx_cap; /* payload bytes a received frame can hold */
+	/* Multi-buffer: contiguous copies of chained frames, handed out as
+	 * views (priv has PL_XDP_PRIV_BOUNCE) until released. RX thread. */
+	uint8_t *bounce;
+	uint32_t bounce_sz, bounce_n;
+	uint32_t *bounce_free, bounce_top;
+	uint8_t *bounce_used; /* [bounce_n]: handed out */
 };
+
+/* pktlink_pkt.priv of a received view: queue << 32 | frame index, with
+ * this bit set when the view is a bounce-buffer slot instead of a frame. */
+#define PL_XDP_PRIV_BOUNCE (1ull << 63)
+#define PL_XDP_BOUNCE_SLOTS 64
 
 struct pl_xdp_ep {
 	struct pktlink_ep ep; /* first: core casts */
@@ -57,6 +68,9 @@ struct pl_xdp_ep {
 	struct pktlink_xdp_status st;
 	uint32_t tx_off; /* data offset of a TX frame */
 	uint32_t tx_cap; /* largest frame we transmit */
+	uint32_t frag_cap; /* bytes one TX chunk carries (frame_size - tx_off) */
+	uint32_t tx_alloc_cap; /* capacity of a tx_alloc() buffer */
+	bool sg; /* multi-buffer */
 };
 
 static const struct pl_ep_ops pl_xdp_ops;
@@ -80,9 +94,14 @@ static void rx_refill(struct pl_xdp_ep *x, struct pl_xdp_q *xq, unsigned q)
 	(void)q;
 }
 
+static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts,
+			   unsigned n);
+
 static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_xdp_ep *x = xep(ep);
+	if (x->sg)
+		return xdp_rx_burst_sg(ep, q, pkts, n);
 	struct pl_xdp_q *xq = &x->q[q];
 	struct pktlink_xdp_socket *s = xq->sock;
 	struct pktlink_xdp_umem *u = xq->umem;
@@ -144,25 +163,169 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 	return (int)k;
 }
 
+/* Give frame f of the RX side back to the free stack (RX thread). */
+static inline void rx_frame_free(struct pktlink_xdp_umem *u, uint32_t f)
+{
+	u->state[f] = PKTLINK_XDP_FRAME_FREE;
+	u->rx_free[u->rx_top++] = f;
+}
+
+/*
+ * Multi-buffer receive. A frame is one descriptor, or a chain whose
+ * descriptors but the last carry XDP_PKT_CONTD. The kernel publishes a
+ * chain whole, but our peek may cut one: then the cut chain is un-peeked
+ * and waits for the next call. Single-descriptor frames are views into the
+ * UMEM as usual; chains are copied into a bounce slot (the contract's view
+ * is contiguous) and their frames go straight back to FILL.
+ */
+static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts,
+			   unsigned n)
+{
+	struct pl_xdp_ep *x = xep(ep);
+	struct pl_xdp_q *xq = &x->q[q];
+	struct pktlink_xdp_socket *s = xq->sock;
+	struct pktlink_xdp_umem *u = xq->umem;
+	struct pl_rx_counters *c = &ep->rxc[q];
+	uint32_t idx;
+
+	if (u->rx_top)
+		pktlink_xdp_socket_refill(s);
+	/* Enough descriptors for n frames of which the last may be a chain. */
+	uint32_t want = n + PKTLINK_XDP_MAX_FRAGS + 1;
+	uint32_t got = pktlink_xdp_cons_peek(&s->rx, want, &idx);
+	if (!got) {
+		if (s->busy_poll || (s->need_wakeup && pktlink_xdp_ring_needs_wakeup(s->fq))) {
+			recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+			pl_stat_add(&c->syscalls, 1);
+		}
+		return 0;
+	}
+	unsigned k = 0;
+	uint32_t i = 0;
+	uint64_t bytes = 0, bad = 0;
+	uint64_t base_priv = (uint64_t)q << 32;
+	while (i < got && k < n) {
+		/* Find the chain's end (a descriptor without XDP_PKT_CONTD). */
+		uint32_t j = i;
+		while (j < got && (pktlink_xdp_ring_desc(&s->rx, idx + j)->options & XDP_PKT_CONTD))
+			j++;
+		if (j == got) {
+			if (j - i > PKTLINK_XDP_MAX_FRAGS + 1) {
+				/* A chain longer than any valid one: drop what we have,
+				 * the rest is dropped when it shows up. */
+				for (uint32_t t = i; t < j; t++) {
+					uint32_t f = pl_xdp_frame_idx(
+						u, pktlink_xdp_ring_desc(&s->rx, idx + t)->addr);
+					if (f < u->rx_frames && u->state[f] == PKTLINK_XDP_FRAME_FILL)
+						rx_frame_free(u, f);
+				}
+				bad++;
+				i = j;
+				continue;
+			}
+			break; /* cut by our peek: next time */
+		}
+		uint32_t nd = j - i + 1;
+		/* Validate every descriptor of the chain first. */
+		bool ok = nd <= PKTLINK_XDP_MAX_FRAGS + 1;
+		uint64_t total = 0;
+		for (uint32_t t = i; t <= j; t++) {
+			const struct xdp_desc *d = pktlink_xdp_ring_desc(&s->rx, idx + t);
+			uint64_t addr = d->addr;
+			uint32_t len = d->len;
+			uint32_t f = pl_xdp_frame_idx(u, addr);
+			if (f >= u->rx_frames || u->state[f] != PKTLINK_XDP_FRAME_FILL ||
+			    pl_xdp_addr_off(addr) + len > pl_xdp_frame_base(u, f) + u->frame_size)
+				ok = false;
+			total += len;
+		}
+		if (nd > 1 && (total > xq->bounce_sz || !xq->bounce_top)) {
+			if (ok && total <= xq->bounce_sz)
+				break; /* all bounce slots are out: wait for releases */
+			ok = false;
+		}
+		if (!ok) {
+			bad++;
+			for (uint32_t t = i; t <= j; t++) {
+				uint32_t f = pl_xdp_frame_idx(u, pktlink_xdp_ring_desc(&s->rx, idx + t)->addr);
+				if (f < u->rx_frames && u->state[f] == PKTLINK_XDP_FRAME_FILL)
+					rx_frame_free(u, f);
+				else
+					pl_xdp_count_error(u);
+			}
+			i = j + 1;
+			continue;
+		}
+		struct pktlink_pkt *p = &pkts[k++];
+		memset(p, 0, sizeof(*p));
+		p->queue = (uint16_t)q;
+		if (nd == 1) {
+			const struct xdp_desc *d = pktlink_xdp_ring_desc(&s->rx, idx + i);
+			uint32_t f = pl_xdp_frame_idx(u, d->addr);
+			u->state[f] = PKTLINK_XDP_FRAME_APP_RX;
+			p->data = u->area + pl_xdp_addr_off(d->addr);
+			p->len = d->len;
+			p->priv = base_priv | f;
+		} else {
+			uint32_t slot = xq->bounce_free[--xq->bounce_top];
+			xq->bounce_used[slot] = 1;
+			uint8_t *dst = xq->bounce + (size_t)slot * xq->bounce_sz;
+			uint32_t off = 0;
+			for (uint32_t t = i; t <= j; t++) {
+				const struct xdp_desc *d = pktlink_xdp_ring_desc(&s->rx, idx + t);
+				memcpy(dst + off, u->area + pl_xdp_addr_off(d->addr), d->len);
+				off += d->len;
+				rx_frame_free(u, pl_xdp_frame_idx(u, d->addr));
+			}
+			p->data = dst;
+			p->len = off;
+			p->priv = PL_XDP_PRIV_BOUNCE | base_priv | slot;
+		}
+		bytes += p->len;
+		i = j + 1;
+	}
+	if (i < got)
+		pktlink_xdp_cons_cancel(&s->rx, got - i);
+	if (i)
+		pktlink_xdp_cons_release(&s->rx, i);
+	if (u->rx_top)
+		pktlink_xdp_socket_refill(s);
+	pl_stat_add(&c->packets, k);
+	pl_stat_add(&c->bytes, bytes);
+	if (bad)
+		pl_stat_add(&c->drop_invalid, bad);
+	return (int)k;
+}
+
 static void xdp_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_xdp_ep *x = xep(ep);
 	unsigned last = ~0u;
 	for (unsigned i = 0; i < n; i++) {
-		unsigned q = (unsigned)(pkts[i].priv >> 32);
+		unsigned q = (unsigned)(pkts[i].priv >> 32) & 0xffff;
 		uint32_t f = (uint32_t)pkts[i].priv;
 		if (PL_XDP_UNLIKELY(q >= x->nq)) {
+			continue;
+		}
+		if (pkts[i].priv & PL_XDP_PRIV_BOUNCE) {
+			struct pl_xdp_q *xq = &x->q[q];
+			if (f < xq->bounce_n && xq->bounce_used[f]) {
+				xq->bounce_used[f] = 0;
+				xq->bounce_free[xq->bounce_top++] = f;
+			} else {
+				pl_xdp_count_error(xq->umem);
+			}
 			continue;
 		}
 		struct pktlink_xdp_umem *u = x->q[q].umem;
 		/* A view released twice, or a priv that is not ours: refuse
 		 * (counted) instead of posting the frame to FILL twice. */
-		if (PL_XDP_UNLIKELY(f >= u->rx_frames || u->state[f] != PKTLINK_XDP_FRAME_APP_RX)) {
+		if (PL_XDP_UNLIKELY((pkts[i].priv >> 48) || f >= u->rx_frames ||
+				    u->state[f] != PKTLINK_XDP_FRAME_APP_RX)) {
 			pl_xdp_count_error(u);
 			continue;
 		}
-		u->state[f] = PKTLINK_XDP_FRAME_FREE;
-		u->rx_free[u->rx_top++] = f;
+		rx_frame_free(u, f);
 		if (q != last && last != ~0u)
 			rx_refill(x, &x->q[last], last);
 		last = q;
@@ -188,19 +351,21 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 	if (!s->tx.map)
 		return pl_ep_error(ep, -EOPNOTSUPP, "this xdp endpoint has no TX ring");
 	pktlink_xdp_socket_reap(s);
-	uint32_t m = pktlink_xdp_prod_nb_free(&s->tx, n);
-	if (m > n)
-		m = n;
+	/* One slot per frame, more for multi-buffer chains. */
+	uint32_t want = x->sg ? n * 4 + PKTLINK_XDP_MAX_FRAGS : n;
+	uint32_t m = pktlink_xdp_prod_nb_free(&s->tx, want);
+	if (m > want)
+		m = want;
 	if (!m || !pktlink_xdp_prod_reserve(&s->tx, m, &idx)) {
 		/* Ring full: frames are waiting for a kick (copy mode). */
 		pktlink_xdp_socket_kick(s);
 		pl_stat_add(&c->syscalls, 1);
 		return 0;
 	}
-	uint32_t used = 0;
+	uint32_t used = 0, frames = 0;
 	unsigned taken = 0;
 	uint64_t bytes = 0, invalid = 0;
-	for (; taken < m; taken++) {
+	for (; taken < n && used < m; taken++) {
 		struct pktlink_pkt *p = &pkts[taken];
 		uint64_t addr;
 		uint32_t len = p->len;
@@ -214,7 +379,7 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 					    f >= u->frames ||
 					    u->state[f] != PKTLINK_XDP_FRAME_APP_TX || d < fb ||
 					    (uint64_t)(d - fb) + len > u->frame_size || !len ||
-					    len > x->tx_cap)) {
+					    len > x->tx_alloc_cap)) {
 				invalid++;
 				if (f < u->frames && f >= u->rx_frames &&
 				    u->state[f] == PKTLINK_XDP_FRAME_APP_TX && (p->priv >> 32) == 0) {
@@ -232,6 +397,40 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 				invalid++;
 				continue;
 			}
+			if (len > x->frag_cap) {
+				/* Multi-buffer: a chain of chunks, XDP_PKT_CONTD on all
+				 * but the last. All or nothing: the ring slots and
+				 * frames are checked before anything is written. */
+				uint32_t nd = (len + x->frag_cap - 1) / x->frag_cap;
+				if (nd > PKTLINK_XDP_MAX_FRAGS) {
+					invalid++;
+					continue;
+				}
+				if (used + nd > m)
+					break;
+				if (u->tx_top < nd) {
+					pktlink_xdp_socket_reap(s);
+					if (u->tx_top < nd)
+						break;
+				}
+				uint32_t off = 0;
+				for (uint32_t t = 0; t < nd; t++) {
+					uint32_t f = u->tx_free[--u->tx_top];
+					u->state[f] = PKTLINK_XDP_FRAME_TX;
+					uint32_t l = len - off < x->frag_cap ? len - off : x->frag_cap;
+					addr = pl_xdp_frame_base(u, f) + x->tx_off;
+					memcpy(u->area + addr, p->data + off, l);
+					struct xdp_desc *dsc = pktlink_xdp_ring_desc(&s->tx, idx + used);
+					dsc->addr = addr;
+					dsc->len = l;
+					dsc->options = t + 1 < nd ? XDP_PKT_CONTD : 0;
+					used++;
+					off += l;
+				}
+				bytes += len;
+				frames++;
+				continue;
+			}
 			if (!u->tx_top) {
 				pktlink_xdp_socket_reap(s);
 				if (!u->tx_top)
@@ -247,6 +446,7 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 		dsc->len = len;
 		dsc->options = 0;
 		used++;
+		frames++;
 		bytes += len;
 	}
 	if (used < m)
@@ -263,7 +463,7 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 			}
 		}
 	}
-	pl_stat_add(&c->packets, used);
+	pl_stat_add(&c->packets, frames);
 	pl_stat_add(&c->bytes, bytes);
 	if (invalid)
 		pl_stat_add(&c->drop_invalid, invalid);
@@ -284,7 +484,7 @@ static int xdp_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 		struct pktlink_pkt *p = &pkts[k++];
 		memset(p, 0, sizeof(*p));
 		p->data = u->area + pl_xdp_frame_base(u, f) + x->tx_off;
-		p->len = x->tx_cap;
+		p->len = x->tx_alloc_cap;
 		p->flags = PKTLINK_PKT_TXBUF;
 		p->priv = f;
 	}
@@ -382,6 +582,9 @@ static void xdp_destroy(struct pktlink_ep *ep)
 		xq->sock = NULL;
 		pktlink_xdp_umem_destroy(xq->umem);
 		xq->umem = NULL;
+		free(xq->bounce);
+		free(xq->bounce_free);
+		free(xq->bounce_used);
 	}
 	free(x->q);
 	pl_ep_fini(ep);
@@ -539,19 +742,35 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 			       o.frame_size - XDP_PACKET_HEADROOM - o.headroom :
 			       0;
 	uint32_t usable = cap > PL_XDP_ETH_HLEN ? cap - PL_XDP_ETH_HLEN : 0;
+	x->sg = o.sg;
+	if (o.sg) {
+		/* Chains carry any MTU up to PKTLINK_XDP_MAX_FRAGS chunks. */
+		uint64_t most = (uint64_t)cap * PKTLINK_XDP_MAX_FRAGS - PL_XDP_ETH_HLEN;
+		usable = most > 65535 ? 65535 : (uint32_t)most;
+	}
 	if (mtu > usable) {
 		r = pl_err(err, errlen, -EINVAL,
 			   "xdp: %s has MTU %u, but a %u-byte frame with headroom %u holds at most "
-			   "MTU %u (frame_size - 256 - headroom - 14): lower the MTU (ip link set "
-			   "dev %s mtu %u), raise frame_size, or lower headroom",
-			   x->ifname, mtu, o.frame_size, o.headroom, usable, x->ifname, usable);
+			   "MTU %u (frame_size - 256 - headroom - 14%s): lower the MTU (ip link set "
+			   "dev %s mtu %u), raise frame_size, lower headroom%s",
+			   x->ifname, mtu, o.frame_size, o.headroom, usable,
+			   o.sg ? ", times 17 chunks" : "", x->ifname, usable,
+			   o.sg ? "" : ", or use multi-buffer (sg=1)");
 		goto fail;
 	}
 	info->mtu = mtu;
 	x->tx_off = o.headroom;
 	x->tx_cap = mtu + PL_XDP_ETH_HLEN;
-	if (x->tx_cap > o.frame_size - x->tx_off)
-		x->tx_cap = o.frame_size - x->tx_off;
+	x->frag_cap = o.frame_size - x->tx_off;
+	if (!o.sg && x->tx_cap > x->frag_cap)
+		x->tx_cap = x->frag_cap;
+	if (x->tx_cap > x->frag_cap) {
+		/* tx_alloc() buffers are one chunk: too small for this MTU. */
+		info->caps &= ~(uint32_t)PKTLINK_CAP_TX_ALLOC;
+		x->tx_alloc_cap = x->frag_cap;
+	} else {
+		x->tx_alloc_cap = x->tx_cap;
+	}
 
 	x->q = calloc(nq, sizeof(*x->q));
 	if (!x->q) {
@@ -592,9 +811,24 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 			.no_need_wakeup = o.no_need_wakeup,
 			.busy_poll_usec = o.busy_poll_usec,
 			.busy_poll_budget = o.busy_poll_budget,
+			.sg = o.sg,
 		};
 		if ((r = pktlink_xdp_socket_create(xq->umem, &so, &xq->sock, err, errlen)))
 			goto fail;
+		if (o.sg) {
+			xq->bounce_n = PL_XDP_BOUNCE_SLOTS;
+			xq->bounce_sz = (mtu + PL_XDP_ETH_HLEN + 4 + 63) & ~63u;
+			xq->bounce = malloc((size_t)xq->bounce_n * xq->bounce_sz);
+			xq->bounce_free = malloc(sizeof(uint32_t) * xq->bounce_n);
+			xq->bounce_used = calloc(xq->bounce_n, 1);
+			if (!xq->bounce || !xq->bounce_free || !xq->bounce_used) {
+				r = pl_err(err, errlen, -ENOMEM, "xdp: bounce buffers: out of memory");
+				goto fail;
+			}
+			for (uint32_t i = 0; i < xq->bounce_n; i++)
+				xq->bounce_free[i] = xq->bounce_n - 1 - i;
+			xq->bounce_top = xq->bounce_n;
+		}
 		all_zc = all_zc && xq->sock->zc;
 	}
 	if ((r = pl_ep_init_pollfd(&x->ep))) {
@@ -609,7 +843,7 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 			goto fail;
 		x->st.mode = skb ? PKTLINK_XDP_MODE_SKB : PKTLINK_XDP_MODE_DRV;
 	} else {
-		if ((r = pl_xdp_prog_attach(&x->prog, x->ifindex, x->ifname, o.mode, false, err,
+		if ((r = pl_xdp_prog_attach(&x->prog, x->ifindex, x->ifname, o.mode, o.sg, err,
 					    errlen)))
 			goto fail;
 		x->st.own_program = true;
@@ -656,7 +890,8 @@ const char pl_xdp_spec_help[] =
 	"  busy_budget=N      SO_BUSY_POLL_BUDGET (default 64)\n"
 	"  hugepages=0|1      back the UMEM with 2 MiB pages when available\n"
 	"  xskmap=PATH|FD     use the XSKMAP of a program you attached instead of pktlink's\n"
-	"  debug=0|1          report frame leaks and double releases at close\n";
+	"  debug=0|1          report frame leaks and double releases at close\n"
+	"  sg=0|1             multi-buffer (XDP_USE_SG): jumbo frames as chunk chains\n";
 
 int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
@@ -681,11 +916,12 @@ int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	    (r = pl_spec_u32(s, "busy_budget", 1, 65535, &o.busy_poll_budget)) < 0 ||
 	    (r = pl_spec_bool(s, "hugepages", &o.hugepages)) < 0 ||
 	    (r = pl_spec_str(s, "xskmap", &xskmap)) < 0 ||
-	    (r = pl_spec_bool(s, "debug", &o.debug)) < 0)
+	    (r = pl_spec_bool(s, "debug", &o.debug)) < 0 ||
+	    (r = pl_spec_bool(s, "sg", &o.sg)) < 0)
 		return r;
 	if ((r = pl_spec_finish(s, "queue, queues, mode, zerocopy, frames, frame_size, unaligned, "
 				   "headroom, need_wakeup, busy_poll, busy_budget, hugepages, "
-				   "xskmap, debug")))
+				   "xskmap, debug, sg")))
 		return r;
 	o.mode = (enum pktlink_xdp_mode)mode;
 	o.zerocopy = (enum pktlink_xdp_zc)zc;

@@ -220,7 +220,7 @@ static int info_device(const char *name)
 		bool any = false;
 		for (unsigned i = 0; i < sizeof(xdp_feature_names) / sizeof(*xdp_feature_names); i++)
 			if (feat & (1ull << i)) {
-				printf(" %s%s", any ? ", " : "", xdp_feature_names[i]);
+				printf("%s%s", any ? ", " : " ", xdp_feature_names[i]);
 				any = true;
 			}
 		printf("%s", any ? "" : " none");

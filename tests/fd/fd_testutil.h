@@ -223,7 +223,8 @@ static inline int t_thread_count(void)
 }
 
 /*
- * t_wait_oper_up() - wait (up to 3 s) until a device's operstate is "up".
+ * t_wait_oper_up() - wait (up to 3 s) until a device's operstate is "up"
+ * (or "unknown", what TUN/TAP report).
  * Until the kernel's link watcher has run, a freshly raised device still
  * has the no-op qdisc, which silently drops what is sent through it.
  */
@@ -239,7 +240,8 @@ static inline void t_wait_oper_up(const char *ifname)
 			fclose(f);
 		}
 		st[n] = 0;
-		if (!strncmp(st, "up", 2))
+		/* TUN/TAP report "unknown" once up with a reader attached */
+		if (!strncmp(st, "up", 2) || !strncmp(st, "unknown", 7))
 			return;
 		usleep(10000);
 	}

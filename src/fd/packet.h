@@ -13,7 +13,8 @@
  * Interface notes (packet_* owner): all original signatures are unchanged.
  * Additions: PL_PACKET_RING_* defaults (ring defaults are now 32 blocks of
  * 256 KiB and a 1 ms block timeout, see packet_rx_ring.c for why),
- * pl_packet_fanout_prog(), pl_packet_rx_ring_fd(), pl_packet_tx_ring_reclaim().
+ * pl_packet_fanout_prog(), pl_packet_ignore_outgoing_filter(),
+ * pl_packet_rx_ring_fd(), pl_packet_tx_ring_reclaim().
  * pl_packet_flow_hash() returns the RAW hash: callers take % n.
  *
  * Threading: each ring is single-consumer — burst/release of one RX ring
@@ -79,6 +80,15 @@ int pl_packet_socket_open(int ifindex, const struct pl_packet_sock_cfg *cfg, int
  */
 int pl_packet_fanout_join(const int *fds, unsigned n, uint16_t *group_id, char *err,
 			  size_t errlen);
+
+/**
+ * pl_packet_ignore_outgoing_filter() - attach a classic BPF socket filter
+ * (SO_ATTACH_FILTER, replacing any other) that drops frames this host sends
+ * (PACKET_OUTGOING). pl_packet_fanout_join() uses it on kernels before 6.2,
+ * where a fanout group ignores PACKET_IGNORE_OUTGOING; usable on any packet
+ * socket. Thread-safe. Return: 0 or a negative errno.
+ */
+int pl_packet_ignore_outgoing_filter(int fd);
 
 /**
  * pl_packet_flow_hash() - the symmetric flow hash the fanout program

@@ -53,7 +53,9 @@
 #include <linux/if_packet.h>
 #include <string.h>
 #include <sys/random.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #ifndef PACKET_FANOUT_CBPF
@@ -345,11 +347,7 @@ static int join(int fd, uint16_t id, uint32_t type_flags)
 	return 0;
 }
 
-/* Drop frames the host sends (PACKET_OUTGOING): the socket-level
- * PACKET_IGNORE_OUTGOING has no effect once a socket is in a fanout group
- * (the group's own hook delivers), and kernels before 6.2 lack the group
- * flag, so a socket filter does the same job there. */
-static int attach_ignore_outgoing_filter(int fd)
+int pl_packet_ignore_outgoing_filter(int fd)
 {
 	static struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
@@ -361,6 +359,22 @@ static int attach_ignore_outgoing_filter(int fd)
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &p, sizeof(p)) != 0)
 		return -errno;
 	return 0;
+}
+
+/*
+ * Whether the running kernel honours PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+ * (Linux 6.2). Older kernels do not reject the unknown flag bit — they
+ * store and ignore it — so it cannot be probed by trying; the release
+ * number decides. A distribution backport only makes our fallback filter
+ * redundant, never wrong.
+ */
+static bool kernel_has_fanout_ignore_outgoing(void)
+{
+	struct utsname u;
+	unsigned maj = 0, min = 0;
+	if (uname(&u) != 0 || sscanf(u.release, "%u.%u", &maj, &min) != 2)
+		return false;
+	return maj > 6 || (maj == 6 && min >= 2);
 }
 
 int pl_packet_fanout_join(const int *fds, unsigned n, uint16_t *group_id, char *err,
@@ -382,20 +396,24 @@ int pl_packet_fanout_join(const int *fds, unsigned n, uint16_t *group_id, char *
 		return pl_err(err, errlen, -EINVAL, "PACKET_FANOUT: internal BPF program error");
 
 	/* Did the caller ask for PACKET_IGNORE_OUTGOING on these sockets? The
-	 * group must then honour it too (see attach_ignore_outgoing_filter). */
+	 * group must then honour it too (see step 3). */
 	int io = 0;
 	socklen_t iol = sizeof(io);
 	if (getsockopt(fds[0], SOL_PACKET, PACKET_IGNORE_OUTGOING, &io, &iol) != 0)
 		io = 0;
-	if (io)
+	if (io) {
+		/* Set the group flag in any case (harmless where unknown), and
+		 * add the per-socket filter where the flag is not honoured. */
 		ign = PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+		filter = !kernel_has_fanout_ignore_outgoing();
+	}
 
 	/* 1. The first member creates the group; the kernel picks a free id. */
 	if (pl_fault())
 		return pl_err(err, errlen, -EFAULT, "PACKET_FANOUT join 0: injected failure");
 	r = join(fds[0], 0, base | PACKET_FANOUT_FLAG_UNIQUEID | ign);
 	if (r == -EINVAL && ign) {
-		/* Before Linux 6.2 there is no group flag for it. */
+		/* Defensive: a kernel that rejects the flag. */
 		ign = 0;
 		filter = true;
 		r = join(fds[0], 0, base | PACKET_FANOUT_FLAG_UNIQUEID);
@@ -455,11 +473,13 @@ int pl_packet_fanout_join(const int *fds, unsigned n, uint16_t *group_id, char *
 			      strerror(e));
 	}
 
-	/* 3. Without the group flag, filter outgoing frames per socket. */
+	/* 3. Without a working group flag, filter outgoing frames per socket:
+	 * the socket-level PACKET_IGNORE_OUTGOING has no effect once a socket
+	 * is in a group (the group's own hook delivers to it). */
 	for (unsigned i = 0; filter && i < n; i++) {
 		if (pl_fault())
 			return pl_err(err, errlen, -EFAULT, "SO_ATTACH_FILTER: injected failure");
-		r = attach_ignore_outgoing_filter(fds[i]);
+		r = pl_packet_ignore_outgoing_filter(fds[i]);
 		if (r < 0)
 			return pl_err(err, errlen, r,
 				      "SO_ATTACH_FILTER (ignore outgoing) on fanout socket %u: %s", i,

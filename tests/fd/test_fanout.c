@@ -495,15 +495,23 @@ static int fanout_unique_ids_distinct(void)
 	return 0;
 }
 
-/* IGNORE_OUTGOING holds inside a group too. */
-static int fanout_ignore_outgoing(void)
+/*
+ * IGNORE_OUTGOING holds inside a group too. mode 0: the sockets ask for it
+ * (group flag on 6.2+, filter before); mode 1: no option, but the fallback
+ * filter attached by hand (the path older kernels take); mode 2: neither,
+ * as a control that outgoing frames do reach the group otherwise.
+ */
+static void group_outgoing(int mode, unsigned *in, unsigned *out)
 {
 	plt_veth(A, B, 1500, NULL, NULL);
 	plt_mac(A, mac_a);
 	plt_mac(B, mac_b);
 	struct member m[2];
-	open_members(m, 2, true);
+	open_members(m, 2, mode == 0);
 	int fds[2] = { m[0].fd, m[1].fd };
+	if (mode == 1)
+		for (int i = 0; i < 2; i++)
+			PLT_OK(pl_packet_ignore_outgoing_filter(fds[i]));
 	uint16_t gid;
 	char err[256];
 	PLT_CHECK(pl_packet_fanout_join(fds, 2, &gid, err, sizeof(err)) == 0, "%s", err);
@@ -517,7 +525,7 @@ static int fanout_ignore_outgoing(void)
 	}
 	uint32_t len = build(f, &fl[0], false, 7, 0, mac_a, mac_b); /* into A */
 	send_frame(txb, f, len);
-	unsigned in = 0, out = 0;
+	*in = *out = 0;
 	uint64_t end = plt_now_ns() + 500000000ull;
 	while (plt_now_ns() < end) {
 		for (int k = 0; k < 2; k++) {
@@ -527,8 +535,8 @@ static int fanout_ignore_outgoing(void)
 				uint32_t id;
 				int dir;
 				if (parse_ours(&p[j], &id, &dir)) {
-					in += id == 7;
-					out += id >= 100;
+					*in += id == 7;
+					*out += id >= 100;
 				}
 			}
 			if (n > 0)
@@ -536,11 +544,35 @@ static int fanout_ignore_outgoing(void)
 		}
 		usleep(5000);
 	}
-	PLT_CHECK(in == 1, "incoming frame seen %u times", in);
-	PLT_CHECK(out == 0, "%u outgoing frames delivered", out);
 	close_members(m, 2);
 	close(txa);
 	close(txb);
+}
+
+static int fanout_ignore_outgoing(void)
+{
+	unsigned in, out;
+	group_outgoing(0, &in, &out);
+	PLT_CHECK(in == 1, "incoming frame seen %u times", in);
+	PLT_CHECK(out == 0, "%u outgoing frames delivered", out);
+	return 0;
+}
+
+static int fanout_ignore_outgoing_filter_fallback(void)
+{
+	unsigned in, out;
+	group_outgoing(1, &in, &out);
+	PLT_CHECK(in == 1, "incoming frame seen %u times", in);
+	PLT_CHECK(out == 0, "%u outgoing frames delivered", out);
+	return 0;
+}
+
+static int fanout_outgoing_control(void)
+{
+	unsigned in, out;
+	group_outgoing(2, &in, &out);
+	PLT_CHECK(in == 1, "incoming frame seen %u times", in);
+	PLT_CHECK(out == 16, "without the option %u of 16 outgoing frames seen", out);
 	return 0;
 }
 
@@ -590,6 +622,9 @@ int main(int argc, char **argv)
 		{ "fanout_flows_stay_on_one_fd", fanout_flows_stay_on_one_fd, PLT_NETNS, 30 },
 		{ "fanout_unique_ids_distinct", fanout_unique_ids_distinct, PLT_NETNS, 30 },
 		{ "fanout_ignore_outgoing", fanout_ignore_outgoing, PLT_NETNS, 30 },
+		{ "fanout_ignore_outgoing_filter_fallback", fanout_ignore_outgoing_filter_fallback,
+		  PLT_NETNS, 30 },
+		{ "fanout_outgoing_control", fanout_outgoing_control, PLT_NETNS, 30 },
 		{ "fanout_fault_every_step", fanout_fault_every_step, PLT_NETNS, 30 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

@@ -3,12 +3,38 @@
  * fd.h — endpoints over kernel file descriptors: TAP/TUN, AF_PACKET,
  * socketpairs, or any boundary-preserving descriptor you hand in.
  *
- * Spec strings (pktlink_open()):
- *   fd:3[,4...]?hdr=eth|none&mtu=1500&addr=..&vnet_hdr=1&rx=readv|recvmmsg
- *   tap:NAME?vnet_hdr=1&queues=N&mtu=..&addr=..
- *   tun:NAME?vnet_hdr=1&queues=N&mtu=..
- *   packet:IFNAME?dispatch=readv|recvmmsg|mmap&fds=N&tx=sendmmsg|mmap&...
- * pktlink_spec_help() lists every key.
+ * Spec strings (pktlink_open()); pktlink_spec_help() lists every key:
+ *   fd:3[,4...]?mtu=1500&hdr=eth|none&addr=..&promisc=1&vnet_hdr=1&vnet_hdr_len=10|12
+ *       &rx=readv|recvmmsg|mmap&tx=auto|writev|sendmmsg&gso=none|host|software
+ *       &gso_max=N&csum=none|rx|tx|rxtx&frames=N&inject=1
+ *       Descriptors you opened; never closed by pktlink.
+ *   tap:NAME?queues=N&vnet_hdr=1&vnet_hdr_len=..&mtu=..&addr=..&promisc=1&gso=..&csum=..
+ *   tun:NAME?queues=N&vnet_hdr=1&vnet_hdr_len=..&mtu=..&gso=..&csum=..
+ *       Opened (created if needed) by name: the endpoint owns and closes those
+ *       fds. mtu= is pktlink's MTU and buffer size; it does not change the
+ *       device (ip link set NAME mtu N). With vnet_hdr=1 the defaults are
+ *       gso=host and csum=rxtx: the kernel may then hand over GSO
+ *       super-packets (up to 64 KiB) and partial checksums.
+ *   packet:IFNAME?fds=N&dispatch=readv|recvmmsg|mmap&tx=sendmmsg|mmap&vnet_hdr=1
+ *       &ignore_outgoing=1&promisc=1&qdisc_bypass=1&block_timeout_ms=..&block_size=..
+ *       &block_count=..&frame_size=..&tx_frames=..&mtu=..&addr=..&gso=..&csum=..
+ *       AF_PACKET sockets (several: one fanout group, one queue each). MTU
+ *       and MAC default to the device's; ignore_outgoing defaults to 1.
+ *
+ * Receive buffers: each queue has opts.rx_ring_frames (default 256) buffers
+ * of 64 + MTU + link header + 4 bytes (rounded to 64), or of 64 + 64 KiB
+ * when super-packets can arrive (virtio-net header with GSO). They are one
+ * anonymous mapping, so an untouched 64 KiB buffer costs only address space:
+ * ~16 MiB virtual per queue, about 1 MiB resident for MTU-sized traffic.
+ * Views are zero-copy; while all buffers are out, receiving stops (frames
+ * wait in the kernel).
+ *
+ * Peer gone (the closed callback's reason): -EPIPE on end of file
+ * (SOCK_SEQPACKET), -ECONNRESET / -ECONNREFUSED from the socket or a final
+ * hang-up, -ENODEV when the TAP/TUN or network device was deleted. A link
+ * that goes down is not a peer going away (frames sent meanwhile count as
+ * tx_errors). A SOCK_DGRAM socketpair signals nothing on receive: its
+ * peer's death shows when sending.
  */
 #ifndef PKTLINK_FD_H
 #define PKTLINK_FD_H
@@ -60,26 +86,41 @@ struct pktlink_fd_opts {
 	uint32_t gso_max_size; /* largest super-packet accepted; 0 = 65536 when gso != NONE */
 	bool tx_csum_offload; /* the stack may send CSUM_PARTIAL frames */
 	bool rx_csum_offload; /* report checksums the kernel verified */
-	enum pktlink_fd_rx_mode rx_mode;
-	enum pktlink_fd_tx_mode tx_mode;
-	unsigned rx_ring_frames; /* receive buffers per queue; 0 = 256 */
+	enum pktlink_fd_rx_mode rx_mode; /* recvmmsg: sockets only; mmap: AF_PACKET only */
+	enum pktlink_fd_tx_mode tx_mode; /* MMAP: only "packet:" endpoints (own TX socket) */
+	unsigned rx_ring_frames; /* receive buffers per queue, 2..65536; 0 = 256 */
 	bool injectable; /* never read the fds: inbound comes from pktlink_fd_inject() */
 };
 
 /**
  * pktlink_fd_open() - open an endpoint over descriptors the caller owns.
- * The descriptors are made non-blocking. Return: 0 or a negative errno, with
- * a reason in @err.
+ * The descriptors are made non-blocking and must outlive the endpoint; they
+ * are not closed. Every option is checked against the descriptors (a TAP
+ * cannot do recvmmsg, a stream socket loses frame boundaries, ...).
+ * Return: 0 or a negative errno, with a reason that names the option and
+ * the fix in @err.
  */
 int pktlink_fd_open(const struct pktlink_fd_opts *opts, struct pktlink_ep **epp, char *err,
 		    size_t errlen);
 
 /**
  * pktlink_fd_inject() - deliver a frame as if it had been received (the
- * seed's InjectInbound). For injectable endpoints (pull or push): in push
- * mode the callback runs on the caller's thread; in pull mode the frame is
- * queued for pktlink_rx_burst() (copied). Return 0, -ENOBUFS when the
- * inbound queue is full, or -EINVAL.
+ * seed's InjectInbound), on an endpoint opened with opts.injectable (spec
+ * key inject=1). Such an endpoint never reads its descriptors (it only
+ * writes them); its single RX queue is a bounded queue of rx_ring_frames
+ * buffers that this call copies the frame into.
+ *
+ * Pull mode: the frame is returned by pktlink_rx_burst() as a view of the
+ * endpoint's buffer; pktlink_fd() polls readable while frames wait.
+ * Push mode: the queue's worker thread delivers it to the callback, right
+ * after it is queued (not on the calling thread: core has no hook for a
+ * synchronous delivery yet).
+ *
+ * Thread safety: one injecting thread at a time, concurrently with the RX
+ * side (a lock-free single-producer ring). No allocation.
+ * Return: 0, -ENOBUFS when the queue is full (counted in rx_drop_nobuf),
+ * or -EINVAL (not injectable, empty, larger than MTU + link header + 4, or
+ * shorter than an Ethernet header).
  */
 int pktlink_fd_inject(struct pktlink_ep *ep, const void *frame, uint32_t len);
 

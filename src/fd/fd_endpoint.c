@@ -1013,14 +1013,17 @@ static int fd_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6])
 	return 0;
 }
 
-/* ops->read_stats: add the kernel's drop counters (AF_PACKET) and the inject
- * queue's overflows. pl_packet_kernel_drops() reads and resets, so the sum
- * is kept here; atomic because stats may be read from any thread. */
+/* ops->read_stats: add the kernel's drop counters (AF_PACKET socket buffer
+ * overflows, readv/recvmmsg modes) and the inject queue's overflows.
+ * pl_packet_kernel_drops() reads and resets, so the sum is kept here; atomic
+ * because stats may be read from any thread. In mmap mode the RX ring reads
+ * the same counter itself when a block reports losses and counts them as
+ * rx_drop_nobuf (its ring was full), so it is left alone here. */
 static int fd_read_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
 {
 	struct fd_ep *f = to_fd(ep);
-	if (f->origin == FD_ORIGIN_PACKET || (f->origin == FD_ORIGIN_HANDED && f->nfds &&
-					      f->fd_kind[0] == FD_KIND_PACKET && !f->o.injectable)) {
+	if (!f->o.injectable && f->rx_mode != PKTLINK_FD_RX_MMAP && f->nfds &&
+	    f->fd_kind[0] == FD_KIND_PACKET) {
 		uint64_t d = 0;
 		for (unsigned i = 0; i < f->nfds; i++)
 			d += pl_packet_kernel_drops(f->fds[i]);

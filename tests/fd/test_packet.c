@@ -30,14 +30,14 @@ static struct pktlink_ep *open_spec(const char *spec)
 }
 
 /* a on plp0 in the given modes, b on plp1 (recvmmsg); both ways. */
-static int both_ways(const char *dispatch, const char *tx)
+static int both_ways_x(const char *dispatch, const char *tx, const char *extra)
 {
 	veth();
 	uint8_t mac0[6], mac1[6];
 	plt_mac("plp0", mac0);
 	plt_mac("plp1", mac1);
 	char spec[160];
-	snprintf(spec, sizeof(spec), "packet:plp0?dispatch=%s&tx=%s", dispatch, tx);
+	snprintf(spec, sizeof(spec), "packet:plp0?dispatch=%s&tx=%s%s", dispatch, tx, extra);
 	int fds0 = plt_fd_count();
 	struct pktlink_ep *a = open_spec(spec);
 	struct pktlink_ep *b = open_spec("packet:plp1?dispatch=recvmmsg");
@@ -68,6 +68,23 @@ static int both_ways(const char *dispatch, const char *tx)
 	pktlink_close(a);
 	pktlink_close(b);
 	PLT_CHECK(plt_fd_count() == fds0, "sockets closed");
+	return 0;
+}
+
+static int both_ways(const char *dispatch, const char *tx)
+{
+	return both_ways_x(dispatch, tx, "");
+}
+
+/* with a virtio-net header on the sockets (plain frames: zero headers) */
+static int vnet_modes(void)
+{
+	static const char *d[] = { "readv", "recvmmsg", "mmap" };
+	for (int i = 0; i < 3; i++) {
+		both_ways_x(d[i], "sendmmsg", "&vnet_hdr=1");
+		plt_sh_ok("ip link del plp0");
+	}
+	both_ways_x("mmap", "mmap", "&vnet_hdr=1&fds=2");
 	return 0;
 }
 
@@ -281,6 +298,7 @@ int main(int argc, char **argv)
 		{ "mmap_sendmmsg", mmap_sendmmsg, PLT_NETNS, 50 },
 		{ "readv_txmmap", readv_txmmap, PLT_NETNS, 50 },
 		{ "mmap_txmmap", mmap_txmmap, PLT_NETNS, 50 },
+		{ "vnet_modes", vnet_modes, PLT_NETNS, 50 },
 		{ "filter_push", filter_push, PLT_NETNS, 50 },
 		{ "promisc", promisc, PLT_NETNS, 30 },
 		{ "device_deleted", device_deleted, PLT_NETNS, 50 },

@@ -18,8 +18,11 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >build/bench-build.log 2>&
   { cat build/bench-build.log; exit 1; }
 # Only the tool and the peers: the test suite is scripts/test.sh's job.
 targets=(pktlink_tool)
+# (into a variable first: `grep -q` closing the pipe early would fail the
+# pipeline under pipefail)
+known=$(cmake --build build --target help 2>/dev/null || true)
 for t in dpdk_peer pcap_peer; do
-  if cmake --build build --target help 2>/dev/null | grep -qw "$t"; then targets+=("$t"); fi
+  if grep -qw "$t" <<<"$known"; then targets+=("$t"); fi
 done
 cmake --build build -j"$jobs" --target "${targets[@]}" >>build/bench-build.log 2>&1 ||
   { tail -50 build/bench-build.log; exit 1; }

@@ -51,6 +51,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* cpu_ns() - CPU time of the calling (polling) thread, user + system. */
 static uint64_t cpu_ns(void)
 {
 	struct timespec ts;

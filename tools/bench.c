@@ -259,9 +259,6 @@ bool bench_sleep_until(struct bench_env *env, uint64_t deadline_ns)
 	return true;
 }
 
-/* The redirect target of the running generator (0 = none), to detach it. */
-static int gen_redirect_attached;
-
 int bench_gen_start(struct bench_env *env, int redirect_ifindex, char *err, size_t errlen)
 {
 	if (!env->gen) {
@@ -276,7 +273,7 @@ int bench_gen_start(struct bench_env *env, int redirect_ifindex, char *err, size
 		r = gen_attach(env->gen, env->dut_ifindex, GEN_PROG_REDIRECT, err, errlen);
 		if (r)
 			return r;
-		gen_redirect_attached = env->dut_ifindex;
+		env->redirect_attached_ = env->dut_ifindex;
 	}
 	struct gen_opts go = { .ifindex = env->gen_ifindex, .cpu = env->cpu_gen,
 			       .frame = env->frame, .len = env->frame_len, .nflows = env->nflows,
@@ -288,9 +285,9 @@ int bench_gen_start(struct bench_env *env, int redirect_ifindex, char *err, size
 	if ((e = getenv("PKTLINK_GEN_REPEAT")))
 		go.repeat = (uint32_t)atoi(e);
 	r = gen_start(env->gen, &go, err, errlen);
-	if (r && gen_redirect_attached) {
-		gen_detach(env->gen, gen_redirect_attached);
-		gen_redirect_attached = 0;
+	if (r && env->redirect_attached_) {
+		gen_detach(env->gen, env->redirect_attached_);
+		env->redirect_attached_ = 0;
 	}
 	return r;
 }
@@ -300,9 +297,9 @@ uint64_t bench_gen_stop(struct bench_env *env)
 	if (!env->gen)
 		return 0;
 	uint64_t n = gen_stop(env->gen);
-	if (gen_redirect_attached) {
-		gen_detach(env->gen, gen_redirect_attached);
-		gen_redirect_attached = 0;
+	if (env->redirect_attached_) {
+		gen_detach(env->gen, env->redirect_attached_);
+		env->redirect_attached_ = 0;
 	}
 	return n;
 }
@@ -883,7 +880,7 @@ static void print_table(struct scen_rec *recs, unsigned n, const struct bench_op
 		unsigned ok = count_ok(sr, o->runs);
 		if (!ok) {
 			printf("%-28s %9s %11s %10s %9s %2u/%-2u  %s\n", sr->s->name, "-", "-", "-",
-			       "-", 0, o->runs, sr->note);
+			       "-", 0, o->runs, sr->note[0] ? sr->note : "not run (interrupted)");
 			continue;
 		}
 		printf("%-28s %9s %11s %10s %9s %2u/%-2u", sr->s->name,

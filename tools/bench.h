@@ -88,6 +88,7 @@ struct bench_env {
 	int verbose;
 	const char *peer_dir; /* where the bench/ peer binaries are */
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
+	int redirect_attached_; /* framework-private: DUT's redirect program is ours to detach */
 };
 
 /* The outcome of one run. */

@@ -293,6 +293,14 @@ static int capture(void)
 		recs++;
 	}
 	PLT_CHECK(recs == 5 && off == n, "%u records, %zu of %zu bytes", recs, off, n);
+
+	/* info on a device of our own: read-only, names the driver. */
+	PLT_CHECK(RUN(&p, 10, "info", "pltc1") == 0 && strstr(p.buf, "veth") &&
+			  strstr(p.buf, "mtu:       1500") && strstr(p.buf, "xdp"),
+		  "info pltc1: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "info", "packet:pltc1?dispatch=mmap") == 0 &&
+			  strstr(p.buf, "family:         fd") && strstr(p.buf, "ethernet"),
+		  "info spec: %s", p.buf);
 	return 0;
 }
 

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_xdp.c — AF_XDP scenarios of `pktlink bench`: pktlink's xdp endpoint
+ * (rxdrop, txonly, l2fwd) and, as references, the libxdp xsk program
+ * bench/xdp_ref (the xdpsock pattern) and DPDK's net_af_xdp PMD
+ * (bench/dpdk_peer), on the same veth pair, fed by the same generator.
+ *
+ * pktlink's loops are the application an AF_XDP user would write on the
+ * contract: rx_burst/rx_release (views, FILL refilled by the endpoint),
+ * tx_burst from the application's memory (one copy of the frame into a
+ * UMEM frame), l2fwd = rx_burst + tx_burst of the views (copied) + release.
+ * They sleep in pktlink_wait() after a few empty bursts unless --busy-poll;
+ * the references always spin.
+ */
+#include "bench.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef PKTLINK_HAVE_XDP
+#include <pktlink/pktlink.h>
+#include <pktlink/xdp.h>
+
+#define BURST 64
+
+enum xdp_kind { XK_RX, XK_TX, XK_FWD };
+
+struct xdp_arg {
+	const char *spec; /* "%s" is replaced by the device name */
+	enum xdp_kind kind;
+};
+
+/* xdp_teardown() - close the endpoint (detaches the XDP program). */
+static void xdp_teardown(struct bench_env *env, const struct bench_scenario *s, void *state)
+{
+	pktlink_close(state);
+}
+
+/* xdp_setup() - open the endpoint on DUT; a mode this kernel lacks is a skip. */
+static int xdp_setup(struct bench_env *env, const struct bench_scenario *s, void **state,
+		     char *err, size_t errlen)
+{
+	const struct xdp_arg *a = s->arg;
+	char spec[256], e[256] = "";
+	snprintf(spec, sizeof(spec), a->spec, env->dut_if);
+	struct pktlink_ep *ep = NULL;
+	int r = pktlink_open(spec, &ep, e, sizeof(e));
+	if (r) {
+		snprintf(err, errlen, "pktlink_open(\"%s\"): %s", spec, e);
+		return r == -EINVAL || r == -EOPNOTSUPP ? -ENOTSUP : r;
+	}
+	*state = ep;
+	return 0;
+}
+
+/* The three loops; each returns frames handled or a negative errno. */
+static int64_t xdp_loop(struct bench_env *env, enum xdp_kind kind, struct pktlink_ep *ep,
+			uint64_t end_ns, char *err, size_t errlen)
+{
+	struct pktlink_pkt in[BURST], out[BURST];
+	int64_t total = 0;
+	unsigned idle = 0;
+	int n = 0;
+	if (kind == XK_TX) {
+		memset(out, 0, sizeof(out));
+		for (unsigned i = 0; i < BURST; i++) {
+			out[i].data = env->frame_rev;
+			out[i].len = env->frame_len;
+		}
+	}
+	while (!bench_should_stop(env)) {
+		if (kind == XK_TX) {
+			n = pktlink_tx_burst(ep, out, BURST);
+			if (n < 0)
+				goto fail;
+			total += n;
+		} else {
+			n = pktlink_rx_burst(ep, in, BURST);
+			if (n < 0)
+				goto fail;
+			if (n > 0) {
+				if (kind == XK_FWD) {
+					for (int i = 0; i < n; i++)
+						out[i] = (struct pktlink_pkt){ .data = in[i].data,
+									       .len = in[i].len };
+					int t = 0;
+					/* the frames must go out; the TX ring frees up as the
+					 * kernel completes */
+					for (int tries = 0; t < n && tries < 1000; tries++) {
+						int k = pktlink_tx_burst(ep, out + t, (unsigned)(n - t));
+						if (k < 0) {
+							n = k;
+							goto fail;
+						}
+						t += k;
+					}
+				}
+				pktlink_rx_release(ep, in, (unsigned)n);
+				total += n;
+				idle = 0;
+			} else if (!env->busy_poll && ++idle > 4) {
+				pktlink_wait(ep, 10);
+			}
+		}
+		if (util_now_ns() >= end_ns)
+			break;
+	}
+	return total;
+fail:
+	snprintf(err, errlen, "%s: %s (%s)", kind == XK_TX ? "pktlink_tx_burst" : "pktlink_rx_burst",
+		 pktlink_strerror(n), pktlink_last_error(ep));
+	return n;
+}
+
+/* xdp_run() - one measured window. */
+static int xdp_run(struct bench_env *env, const struct bench_scenario *s, void *state,
+		   struct bench_result *res, char *err, size_t errlen)
+{
+	const struct xdp_arg *a = s->arg;
+	struct pktlink_ep *ep = state;
+	int r;
+	if (a->kind != XK_TX && (r = bench_gen_start(env, 0, err, errlen)))
+		return r;
+	int64_t n = xdp_loop(env, a->kind, ep, util_now_ns() + (uint64_t)(env->warmup_s * 1e9), err,
+			     errlen);
+	if (n < 0) {
+		if (a->kind != XK_TX)
+			bench_gen_stop(env);
+		return (int)n;
+	}
+	struct pktlink_stats s0, s1;
+	pktlink_get_stats(ep, &s0);
+	uint64_t sink0 = bench_sink_count(env), gen0 = bench_gen_sent(env);
+	uint64_t c0 = util_thread_cpu_ns(), t0 = util_now_ns();
+	n = xdp_loop(env, a->kind, ep, t0 + (uint64_t)(env->duration_s * 1e9), err, errlen);
+	uint64_t t1 = util_now_ns(), c1 = util_thread_cpu_ns();
+	uint64_t sink1 = bench_sink_count(env), gen1 = bench_gen_sent(env);
+	pktlink_get_stats(ep, &s1);
+	if (a->kind != XK_TX)
+		bench_gen_stop(env);
+	if (n < 0)
+		return (int)n;
+	res->secs = (double)(t1 - t0) / 1e9;
+	res->cpu_ns = c1 - c0;
+	res->syscalls = (s1.rx_syscalls - s0.rx_syscalls) + (s1.tx_syscalls - s0.tx_syscalls);
+	if (a->kind == XK_RX) {
+		res->packets = (uint64_t)n;
+		res->offered = gen1 - gen0;
+		res->drops = (s1.rx_drop_kernel - s0.rx_drop_kernel) +
+			     (s1.rx_drop_nobuf - s0.rx_drop_nobuf);
+	} else if (a->kind == XK_TX) {
+		res->packets = sink1 - sink0;
+		res->offered = (uint64_t)n;
+		res->drops = (s1.tx_errors - s0.tx_errors) + (s1.tx_drop_invalid - s0.tx_drop_invalid);
+	} else {
+		res->packets = sink1 - sink0;
+		res->offered = gen1 - gen0;
+		res->drops = (s1.rx_drop_kernel - s0.rx_drop_kernel) + (s1.tx_errors - s0.tx_errors);
+	}
+	return 0;
+}
+
+/* ---- the references ------------------------------------------------------ */
+
+struct xdp_peer_arg {
+	enum bench_peer_kind kind;
+	const char *argv[40];
+};
+
+#define REF_ARGS(mode)                                                                          \
+	"xdp_ref", "--iface", "{dut}", "--mode", mode, "--xdp-mode", "drv", "--duration", "{dur}", \
+		"--warmup", "{warm}", "--len", "{len}", "--dmac", "{dmac}", "--smac", "{smac}",    \
+		"--sip", "{sip}", "--dip", "{dip}", "--cpu", "{cpu}", NULL
+#define DPDK_EAL "--no-huge", "-m", "512", "--no-pci", "--file-prefix", "{prefix}", "-l", "{cpu}", \
+		 "--log-level", "*:error"
+#define DPDK_ARGS(mode)                                                                         \
+	"dpdk_peer", DPDK_EAL, "--vdev", "net_af_xdp0,iface={dut},start_queue=0,busy_budget=0",  \
+		"--", "--mode", mode, "--duration", "{dur}", "--warmup", "{warm}", "--len",      \
+		"{len}", "--dmac", "{dmac}", "--smac", "{smac}", "--sip", "{sip}", "--dip", "{dip}", \
+		NULL
+
+static const struct xdp_peer_arg ref_rx = { BENCH_PEER_RX, { REF_ARGS("rxdrop") } };
+static const struct xdp_peer_arg ref_tx = { BENCH_PEER_TX, { REF_ARGS("txonly") } };
+static const struct xdp_peer_arg ref_fwd = { BENCH_PEER_FWD, { REF_ARGS("l2fwd") } };
+static const struct xdp_peer_arg dpdk_rx = { BENCH_PEER_RX, { DPDK_ARGS("rxdrop") } };
+static const struct xdp_peer_arg dpdk_tx = { BENCH_PEER_TX, { DPDK_ARGS("txonly") } };
+static const struct xdp_peer_arg dpdk_fwd = { BENCH_PEER_FWD, { DPDK_ARGS("l2fwd") } };
+
+/* xdp_peer_setup() - skip (with the reason) when the peer was not built. */
+static int xdp_peer_setup(struct bench_env *env, const struct bench_scenario *s, void **state,
+			  char *err, size_t errlen)
+{
+	const struct xdp_peer_arg *a = s->arg;
+	char path[512];
+	if (!bench_peer_path(env, a->argv[0], path, sizeof(path))) {
+		snprintf(err, errlen, "%s/%s not built (needs %s)", env->peer_dir, a->argv[0],
+			 a->argv[0][0] == 'd' ? "libdpdk-dev and librte-net-af-xdp" : "libxdp-dev");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int xdp_peer_run(struct bench_env *env, const struct bench_scenario *s, void *state,
+			struct bench_result *res, char *err, size_t errlen)
+{
+	const struct xdp_peer_arg *a = s->arg;
+	return bench_peer_run(env, a->argv, a->kind, NULL, res, err, errlen);
+}
+
+static const struct xdp_arg a_drv_rx = { "xdp:%s?mode=drv", XK_RX };
+static const struct xdp_arg a_drv_tx = { "xdp:%s?mode=drv", XK_TX };
+static const struct xdp_arg a_drv_fwd = { "xdp:%s?mode=drv", XK_FWD };
+static const struct xdp_arg a_skb_rx = { "xdp:%s?mode=skb", XK_RX };
+
+#define PL(name_, desc_, flags_, arg_, ref1, ref2)                                              \
+	{ .name = name_, .family = "xdp", .desc = desc_, .flags = (flags_),                    \
+	  .compare_to = { ref1, ref2 }, .arg = arg_, .setup = xdp_setup, .run = xdp_run,        \
+	  .teardown = xdp_teardown }
+/* No BENCH_F_SINK_GEN for peers: bench_peer_run() puts the sink in place itself. */
+#define PEER(name_, desc_, flags_, arg_)                                                        \
+	{ .name = name_, .family = "peer", .desc = desc_, .flags = BENCH_F_PEER | (flags_),     \
+	  .arg = arg_, .setup = xdp_peer_setup, .run = xdp_peer_run }
+
+static const struct bench_scenario xdp_scenarios[] = {
+	PL("xdp-drv/rxdrop", "AF_XDP, driver-mode XDP, rx_burst + release", BENCH_F_NEEDS_GEN,
+	   &a_drv_rx, "xdpref-drv/rxdrop", "dpdk-af_xdp/rxdrop"),
+	PL("xdp-drv/txonly", "AF_XDP, driver mode, tx_burst (copy into UMEM) to the XDP sink",
+	   BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN, &a_drv_tx, "xdpref-drv/txonly",
+	   "dpdk-af_xdp/txonly"),
+	PL("xdp-drv/l2fwd", "AF_XDP, driver mode, every frame sent back out of DUT",
+	   BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN, &a_drv_fwd, "xdpref-drv/l2fwd",
+	   "dpdk-af_xdp/l2fwd"),
+	PL("xdp-skb/rxdrop", "AF_XDP, generic (skb) XDP, rx_burst + release", BENCH_F_NEEDS_GEN,
+	   &a_skb_rx, NULL, NULL),
+	PEER("xdpref-drv/rxdrop", "libxdp xsk reference (xdpsock pattern), driver mode, rxdrop",
+	     BENCH_F_NEEDS_GEN, &ref_rx),
+	PEER("xdpref-drv/txonly", "libxdp xsk reference, driver mode, txonly to the XDP sink",
+	     BENCH_F_NEEDS_GEN, &ref_tx),
+	PEER("xdpref-drv/l2fwd", "libxdp xsk reference, driver mode, MAC-swap forward in place",
+	     BENCH_F_NEEDS_GEN, &ref_fwd),
+	PEER("dpdk-af_xdp/rxdrop", "DPDK net_af_xdp (busy_budget=0), rxdrop", BENCH_F_NEEDS_GEN,
+	     &dpdk_rx),
+	PEER("dpdk-af_xdp/txonly", "DPDK net_af_xdp, txonly to the XDP sink",
+	     BENCH_F_NEEDS_GEN, &dpdk_tx),
+	PEER("dpdk-af_xdp/l2fwd", "DPDK net_af_xdp, macswap forward",
+	     BENCH_F_NEEDS_GEN, &dpdk_fwd),
+};
+BENCH_REGISTER(xdp_scenarios)
+
+#endif /* PKTLINK_HAVE_XDP */

@@ -254,6 +254,38 @@ static int rx_ring_full_drops_counted_and_recovers(void)
 	return 0;
 }
 
+/* A frame larger than a block is cut by the kernel: it is dropped (counted
+ * in drop_nobuf), never handed out short, and the next frame flows. */
+static int rx_ring_oversized_frame_dropped(void)
+{
+	plt_veth(A, B, 9000, NULL, NULL);
+	plt_mac(A, mac_a);
+	plt_mac(B, mac_b);
+	int rfd, tx = raw_tx(B);
+	struct pl_packet_rx_ring *r = open_ring(A, 4096, 4, 1, false, &rfd);
+	struct pl_rx_counters c;
+	memset(&c, 0, sizeof(c));
+	static uint8_t big[8000];
+	uint8_t payload[7900];
+	memset(payload, 0x5c, sizeof(payload));
+	uint32_t blen = plt_build_udp(big, mac_a, mac_b, PLT_IP(198, 18, 0, 2),
+				      PLT_IP(198, 18, 0, 1), SPORT, DPORT, payload, sizeof(payload));
+	send_frame(tx, big, blen);
+	uint8_t f[1600];
+	uint32_t len = make_frame(f, 5, mac_a, mac_b);
+	send_frame(tx, f, len);
+	struct pktlink_pkt p[2];
+	unsigned n = collect(r, rfd, p, 2, &c, 1000);
+	PLT_CHECK(n == 1, "%u frames delivered, expected only the small one", n);
+	check_frame(&p[0], 5);
+	PLT_CHECK(c.drop_nobuf == 1, "drop_nobuf %llu", (unsigned long long)c.drop_nobuf);
+	pl_packet_rx_ring_release(r, p, n);
+	pl_packet_rx_ring_destroy(r);
+	close(rfd);
+	close(tx);
+	return 0;
+}
+
 /* Frames another packet socket sends on the same device are not seen. */
 static int rx_ring_ignore_outgoing(void)
 {
@@ -633,6 +665,7 @@ int main(int argc, char **argv)
 		{ "rx_ring_full_drops_counted_and_recovers",
 		  rx_ring_full_drops_counted_and_recovers, PLT_NETNS, 30 },
 		{ "rx_ring_ignore_outgoing", rx_ring_ignore_outgoing, PLT_NETNS, 30 },
+		{ "rx_ring_oversized_frame_dropped", rx_ring_oversized_frame_dropped, PLT_NETNS, 30 },
 		{ "tx_ring_byte_exact", tx_ring_byte_exact, PLT_NETNS, 30 },
 		{ "tx_ring_full_returns_zero_then_recovers", tx_ring_full_returns_zero_then_recovers,
 		  PLT_NETNS, 30 },

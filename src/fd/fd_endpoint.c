@@ -154,6 +154,12 @@ static bool fd_device_exists(const struct fd_ep *f)
 	return f->ifindex <= 0 || if_indextoname((unsigned)f->ifindex, name) != NULL;
 }
 
+/*
+ * Peer-gone paths leave the error detail to pl_ep_peer_gone() ("peer went
+ * away: <reason>"): it writes it once, from the thread that won the race,
+ * while several workers (one per queue) may notice the same death at once.
+ */
+
 /**
  * fd_gone_reason() - the peer-gone reason for errno e, or 0 when e is not
  * final (transient, or a problem with one frame). Called on error paths only.
@@ -285,8 +291,6 @@ static int fd_rx_error(struct fd_ep *f, struct fd_queue *q, unsigned got, int e)
 		q->pending_gone = gone;
 		return (int)got;
 	}
-	pl_ep_error(&f->ep, gone, "queue %u: %s: the peer went away", (unsigned)(q - f->q),
-		    strerror(e));
 	return pl_ep_peer_gone(&f->ep, gone);
 }
 
@@ -297,8 +301,6 @@ static int fd_rx_eof(struct fd_ep *f, struct fd_queue *q, unsigned got)
 		q->pending_gone = -EPIPE;
 		return (int)got;
 	}
-	pl_ep_error(&f->ep, -EPIPE, "queue %u: end of file: the peer closed its end",
-		    (unsigned)(q - f->q));
 	return pl_ep_peer_gone(&f->ep, -EPIPE);
 }
 
@@ -696,7 +698,6 @@ static int fd_tx_error(struct fd_ep *f, int e)
 		return 1;
 	int gone = fd_gone_reason(f, e);
 	if (gone) {
-		pl_ep_error(&f->ep, gone, "send: %s: the peer went away", strerror(e));
 		return pl_ep_peer_gone(&f->ep, gone);
 	}
 	/* one frame refused (EMSGSIZE, EINVAL), or the link is down
@@ -971,9 +972,7 @@ static int fd_rx_wait(struct pktlink_ep *ep, unsigned qi, int stop_fd, int timeo
 		return errno == EINTR ? 0 : -errno;
 	short re = pfd[0].revents;
 	if (re & POLLNVAL)
-		return pl_ep_peer_gone(ep, pl_ep_error(ep, -EBADF, "queue %u: descriptor %d was "
-								    "closed under the endpoint",
-						       qi, q->fd));
+		return pl_ep_peer_gone(ep, -EBADF);
 	if ((re & POLLIN) || !(re & (POLLERR | POLLHUP)))
 		return r;
 	if (kind_is_socket(q->kind)) {
@@ -982,26 +981,16 @@ static int fd_rx_wait(struct pktlink_ep *ep, unsigned qi, int stop_fd, int timeo
 			socklen_t sl = sizeof(e);
 			if (getsockopt(q->fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 && e) {
 				int gone = fd_gone_reason(f, e);
-				if (gone) {
-					pl_ep_error(ep, gone, "queue %u: %s: the peer went away",
-						    qi, strerror(e));
+				if (gone)
 					return pl_ep_peer_gone(ep, gone);
-				}
 			}
 		}
-		if (re & POLLHUP) {
-			pl_ep_error(ep, -ECONNRESET, "queue %u: hang-up: the peer closed its end",
-				    qi);
+		if (re & POLLHUP) /* nothing left to read: a final hang-up */
 			return pl_ep_peer_gone(ep, -ECONNRESET);
-		}
 		return 0;
 	}
-	if (++q->strikes >= 3) {
-		pl_ep_error(ep, -ENODEV, "queue %u: the device keeps reporting an error and "
-					 "gives no frames: it is gone",
-			    qi);
+	if (++q->strikes >= 3)
 		return pl_ep_peer_gone(ep, -ENODEV);
-	}
 	return 0;
 }
 

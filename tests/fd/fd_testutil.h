@@ -11,6 +11,7 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <pktlink/fd.h>
 #include <pktlink/pktlink.h>
@@ -180,7 +181,7 @@ struct t_push {
 	uint8_t dst[6], src[6];
 	uint32_t rcvd; /* atomic */
 	int err; /* atomic */
-	uint32_t others; /* non-test frames seen */
+	uint32_t others; /* atomic: non-test frames seen */
 	int closed; /* atomic: closed-callback reason */
 };
 
@@ -190,7 +191,7 @@ static inline void t_push_cb(void *ctx, struct pktlink_ep *ep, struct pktlink_pk
 	(void)ep;
 	for (unsigned i = 0; i < n; i++) {
 		if (!t_is_test(pkts[i].data, pkts[i].len)) {
-			p->others++;
+			__atomic_add_fetch(&p->others, 1, __ATOMIC_RELEASE);
 			continue;
 		}
 		uint32_t seq = __atomic_load_n(&p->rcvd, __ATOMIC_RELAXED);
@@ -205,6 +206,11 @@ static inline void t_closed_cb(void *ctx, struct pktlink_ep *ep, int reason)
 	(void)ep;
 	int *slot = ctx;
 	__atomic_store_n(slot, reason, __ATOMIC_RELEASE);
+}
+
+static inline void *t_nop_thread(void *arg)
+{
+	return arg;
 }
 
 /* Number of threads of this process. */
@@ -245,6 +251,19 @@ static inline void t_wait_oper_up(const char *ifname)
 			return;
 		usleep(10000);
 	}
+}
+
+/*
+ * t_thread_baseline() - the thread count to compare against later. Starts
+ * and joins one thread first, so that a sanitizer's helper thread (TSan
+ * starts one at the first pthread_create) is already counted.
+ */
+static inline int t_thread_baseline(void)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, t_nop_thread, NULL) == 0)
+		pthread_join(t, NULL);
+	return t_thread_count();
 }
 
 /* Wait (bounded) until *v is non-zero. */

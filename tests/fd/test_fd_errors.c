@@ -161,7 +161,7 @@ static int teardown_every_step(void)
 		 sd[0]);
 	snprintf(specs[2], sizeof(specs[2]), "fd:%d?mtu=1500&inject=1", sv[0]);
 	snprintf(specs[3], sizeof(specs[3]), "fd:%d?mtu=1500&vnet_hdr=1&gso=host&csum=rxtx", sd[0]);
-	int fds0 = plt_fd_count(), threads0 = t_thread_count();
+	int fds0 = plt_fd_count(), threads0 = t_thread_baseline();
 	for (int k = 0; k < 4; k++) {
 		unsigned n;
 		for (n = 1; n < 100; n++) {

@@ -191,7 +191,7 @@ static int device_deleted(void)
 	static const char *modes[] = { "readv", "recvmmsg", "mmap" };
 	for (int m = 0; m < 3; m++) {
 		veth();
-		int threads0 = t_thread_count(), fds0 = plt_fd_count();
+		int threads0 = t_thread_baseline(), fds0 = plt_fd_count();
 		char spec[128];
 		snprintf(spec, sizeof(spec), "packet:plp0?dispatch=%s&fds=2", modes[m]);
 		struct pktlink_ep *a = open_spec(spec);
@@ -260,7 +260,7 @@ static int teardown_every_step(void)
 		"packet:plp0?dispatch=mmap&fds=2&tx=mmap",
 		"packet:plp0?dispatch=mmap&vnet_hdr=1",
 	};
-	int fds0 = plt_fd_count(), threads0 = t_thread_count();
+	int fds0 = plt_fd_count(), threads0 = t_thread_baseline();
 	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
 		unsigned n;
 		for (n = 1; n < 200; n++) {

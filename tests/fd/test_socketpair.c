@@ -110,7 +110,7 @@ static int push_mode(int type, enum pktlink_fd_rx_mode rx)
 {
 	int sv[2];
 	PLT_CHECK(socketpair(AF_UNIX, type, 0, sv) == 0, "socketpair");
-	int threads0 = t_thread_count();
+	int threads0 = t_thread_baseline();
 	struct pktlink_ep *a = open_one(sv[0], rx, MAC_A);
 	struct pktlink_ep *b = open_one(sv[1], rx, MAC_B);
 	for (int round = 0; round < 2; round++) {
@@ -242,7 +242,7 @@ static int filter_other_mac(void)
 		PLT_OK(pktlink_attach(a, NULL, NULL));
 		pktlink_join(a);
 		PLT_CHECK(p.rcvd == ours && p.err == 0, "ours: %u of %u", p.rcvd, ours);
-		PLT_CHECK(p.others == bcast, "broadcast delivered: %u of %u", p.others, bcast);
+		PLT_CHECK(__atomic_load_n(&p.others, __ATOMIC_ACQUIRE) == bcast, "broadcast delivered: %u of %u", p.others, bcast);
 		struct pktlink_stats st;
 		PLT_OK(pktlink_get_stats(a, &st));
 		PLT_CHECK(st.rx_drop_filter == other, "drop_filter %llu, expected %u",
@@ -258,7 +258,7 @@ static int filter_other_mac(void)
 static int peer_death(void)
 {
 	/* push mode, SOCK_SEQPACKET: EOF */
-	int threads0 = t_thread_count(), fds0 = plt_fd_count();
+	int threads0 = t_thread_baseline(), fds0 = plt_fd_count();
 	int sv[2];
 	PLT_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
 	struct pktlink_ep *a = open_one(sv[0], PKTLINK_FD_RX_READV, MAC_A);
@@ -316,7 +316,7 @@ static int attach_cycles(void)
 {
 	int sv[2];
 	PLT_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
-	int threads0 = t_thread_count(), fds0 = plt_fd_count();
+	int threads0 = t_thread_baseline(), fds0 = plt_fd_count();
 	struct pktlink_ep *a = open_one(sv[0], PKTLINK_FD_RX_RECVMMSG, MAC_A);
 	struct t_push p;
 	memset(&p, 0, sizeof(p));

@@ -336,7 +336,7 @@ static int tap_handed_in(void)
 static int tap_deleted(void)
 {
 	for (int push = 0; push < 2; push++) {
-		int threads0 = t_thread_count(), fds0 = plt_fd_count();
+		int threads0 = t_thread_baseline(), fds0 = plt_fd_count();
 		struct pktlink_ep *ep = open_spec("tap:pltap0?queues=2");
 		plt_sh_ok("ip link set pltap0 up");
 		int reason = 0;
@@ -372,7 +372,7 @@ static int teardown_every_step(void)
 		"tap:pltap1?vnet_hdr=1&queues=3",
 		"tun:pltun0?vnet_hdr=1&gso=software",
 	};
-	int fds0 = plt_fd_count(), threads0 = t_thread_count();
+	int fds0 = plt_fd_count(), threads0 = t_thread_baseline();
 	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
 		unsigned n;
 		for (n = 1; n < 200; n++) {

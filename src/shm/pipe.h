@@ -213,8 +213,11 @@ static inline void pl_pipe_tx_abort(struct pl_pipe_tx *t)
 
 /**
  * pl_pipe_tx_flush() - publish every push since the last flush: write the
- * stop marker after the last slot, then the first header with one release
- * store (which orders all payloads and later headers before it).
+ * stop marker after the last slot, then the first header with one store
+ * that releases all payloads and later headers. The store is seq_cst (not
+ * just release) because it is the sender's half of the notification
+ * protocol (queue.h): it must not be reordered after the load of the
+ * peer's notification word that follows.
  */
 static inline void pl_pipe_tx_flush(struct pl_pipe_tx *t)
 {
@@ -222,7 +225,7 @@ static inline void pl_pipe_tx_flush(struct pl_pipe_tx *t)
 		return;
 	if (t->next != t->head)
 		__atomic_store_n(pl_pipe_hdr(t->buf, t->next), PL_PIPE_FREE, __ATOMIC_RELAXED);
-	__atomic_store_n(pl_pipe_hdr(t->buf, t->tail), t->tail_header, __ATOMIC_RELEASE);
+	__atomic_store_n(pl_pipe_hdr(t->buf, t->tail), t->tail_header, __ATOMIC_SEQ_CST);
 	t->tail = t->next;
 }
 
@@ -342,13 +345,14 @@ static inline uint64_t pl_pipe_rx_pending(const struct pl_pipe_rx *r)
 
 /**
  * pl_pipe_rx_peek() - whether a published record (or wrap slot) waits, for
- * the notification re-check. One acquire load; no state change.
+ * the notification re-check. One seq_cst load (the waiter's half of the
+ * protocol in queue.h); no state change.
  */
 static inline bool pl_pipe_rx_peek(const struct pl_pipe_rx *r)
 {
 	if (r->head == r->tail + PL_PIPE_JUMP)
 		return false;
-	uint64_t h = __atomic_load_n(pl_pipe_hdr(r->buf, r->head), __ATOMIC_ACQUIRE);
+	uint64_t h = __atomic_load_n(pl_pipe_hdr(r->buf, r->head), __ATOMIC_SEQ_CST);
 	return !(h & PL_PIPE_FREE);
 }
 

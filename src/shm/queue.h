@@ -278,24 +278,34 @@ enum {
 	PL_NOTIFY_ENABLED = 2, /* the waiter is about to sleep: signal */
 };
 
+/*
+ * Lost wake-ups are excluded by a store-buffer (Dekker) pattern made of four
+ * sequentially consistent operations, with no separate fences (which TSan
+ * cannot model):
+ *   waiter: store word = ENABLED (seq_cst); load pipe header (seq_cst,
+ *           pl_pipe_rx_peek()); sleep only if it is free.
+ *   sender: store the batch's first header (seq_cst, pl_pipe_tx_flush());
+ *           load word (seq_cst); signal unless DISABLED.
+ * In the single total order of these operations either the sender's load
+ * comes after the waiter's store (it sees ENABLED and signals) or the
+ * waiter's load comes after the sender's store (it sees the batch). On
+ * x86-64 the seq_cst store is an xchg and the loads are plain moves; on
+ * arm64 stlr followed by ldar is ordered without a dmb.
+ */
+
 /**
- * pl_notify_needed() - sender side, after publishing a batch (the release
- * store of pl_pipe_tx_flush()): whether to write the eventfd. The full fence
- * orders the publish before the load of the word; with the waiter's fence
- * between its store of ENABLED and its re-check of the pipe, at least one of
- * the two sees the other (store-buffer litmus), so a wake-up is never lost.
+ * pl_notify_needed() - sender side, after pl_pipe_tx_flush() published a
+ * batch: whether to write the eventfd.
  */
 static inline bool pl_notify_needed(const uint32_t *word)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return __atomic_load_n(word, __ATOMIC_RELAXED) != PL_NOTIFY_DISABLED;
+	return __atomic_load_n(word, __ATOMIC_SEQ_CST) != PL_NOTIFY_DISABLED;
 }
 
-/** pl_notify_arm() - waiter: announce sleep; re-check the pipe after this. */
+/** pl_notify_arm() - waiter: announce sleep; re-check the pipe (pl_pipe_rx_peek()) after this. */
 static inline void pl_notify_arm(uint32_t *word)
 {
-	__atomic_store_n(word, PL_NOTIFY_ENABLED, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(word, PL_NOTIFY_ENABLED, __ATOMIC_SEQ_CST);
 }
 
 /** pl_notify_disarm() - waiter: awake again, suppress signals. */

@@ -230,7 +230,7 @@ static int rx_idle(struct shm_ep *e)
 		return 0;
 	}
 	if (!e->armed) {
-		/* The protocol: store ENABLED, full fence, re-check. */
+		/* The protocol: store ENABLED, then re-check (both seq_cst, queue.h). */
 		pl_notify_arm(e->wait_word);
 		e->armed = true;
 		e->drained = false;

@@ -273,13 +273,13 @@ static struct pktlink_shm_fds g_fds;
 
 static void *corrupter(void *arg)
 {
-	volatile int *stop = arg;
+	int *stop = arg;
 	struct region r[8];
 	int nr = map_all(&g_fds, r);
 	if (nr < 8)
 		return NULL;
 	uint64_t s = 0xfeedface;
-	while (!*stop) {
+	while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
 		/* Mostly payload bytes; now and then structure. */
 		if (xs(&s) % 64 == 0) {
 			scribble_once(r, nr, &g_fds, &s);
@@ -297,9 +297,9 @@ static void *corrupter(void *arg)
 
 static int noisy_peer(struct pktlink_ep *ep, void *arg)
 {
-	volatile int stop = 0;
+	int stop = 0;
 	pthread_t t;
-	if (pthread_create(&t, NULL, corrupter, (void *)&stop))
+	if (pthread_create(&t, NULL, corrupter, &stop))
 		return -1;
 	static uint8_t frame[1514];
 	memset(frame, 1, sizeof(frame));
@@ -315,7 +315,7 @@ static int noisy_peer(struct pktlink_ep *ep, void *arg)
 			break;
 		pktlink_rx_release(ep, p, (unsigned)n);
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	return 0;
 }

@@ -211,7 +211,8 @@ static inline uint32_t ot_build(uint8_t *buf, uint32_t cap, const struct ot_spec
 }
 
 /* Replace the L4 checksum with the pseudo-header sum (a NEEDS_CSUM packet). */
-static inline void ot_make_partial(uint8_t *buf, const struct ot_spec *s, const struct ot_layout *lo)
+static inline void ot_make_partial(uint8_t *buf, const struct ot_spec *s,
+				   const struct ot_layout *lo)
 {
 	uint8_t *ip = buf + lo->l3;
 	uint32_t l4total = lo->len - lo->l4;

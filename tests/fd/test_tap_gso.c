@@ -10,7 +10,8 @@
  *     flags, checksums, payload), for TCPv4, TCPv6 and UDP (USO);
  *   - reading with offloads on: a kernel TCP socket's large write comes out
  *     as GSO super-packets with NEEDS_CSUM, which pl_vnet_to_pkt accepts,
- *     pl_csum_complete completes and pl_gso segments into valid packets.
+ *     pl_csum_complete completes and pl_gso segments into valid packets;
+ *     the same for a UDP_SEGMENT send (GSO_UDP_L4).
  */
 #include "tap_testlib.h"
 
@@ -447,6 +448,82 @@ static int tap_read_offloads(void)
 	return 0;
 }
 
+/*
+ * Reading a UDP GSO (USO) super-packet: a UDP socket with UDP_SEGMENT sends
+ * one 14000-byte datagram train; with TUN_F_USO4 the TAP reader gets it as
+ * one GSO_UDP_L4 super-packet with a partial checksum.
+ */
+static int tap_read_uso(void)
+{
+	struct tt_path p;
+	tt_setup(&p);
+	if (!(p.a_offloads & PL_TUN_OFF_USO)) {
+		fprintf(stderr, "USO (Linux 6.2+) not offered by this kernel\n");
+		return PLT_SKIP;
+	}
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	PLT_OK(s);
+	int gso = 1400;
+	PLT_OK(setsockopt(s, IPPROTO_UDP, 103 /* UDP_SEGMENT */, &gso, sizeof(gso)));
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(5009) };
+	dst.sin_addr.s_addr = htonl(PLT_IP(198, 18, 1, 2));
+	static uint8_t data[14000], rb[12 + 70000], work[70000], seg[2000];
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = ot_pay(5, i);
+	PLT_CHECK(sendto(s, data, sizeof(data), 0, (struct sockaddr *)&dst, sizeof(dst)) ==
+			  (ssize_t)sizeof(data),
+		  "sendto: %s", strerror(errno));
+	uint64_t deadline = plt_now_ns() + 5000000000ull;
+	bool found = false;
+	for (unsigned iter = 0; iter < 10000 && !found && plt_now_ns() < deadline; iter++) {
+		struct pollfd pfd = { .fd = p.a, .events = POLLIN };
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		ssize_t n = read(p.a, rb, sizeof(rb));
+		if (n < 12 + 42)
+			continue;
+		uint8_t *fr = rb + 12;
+		uint32_t flen = (uint32_t)n - 12;
+		if (ot_rd16(fr + 12) != 0x0800 || fr[23] != 17 || ot_rd16(fr + 36) != 5009)
+			continue;
+		struct pktlink_pkt pkt;
+		memset(&pkt, 0, sizeof(pkt));
+		pkt.data = fr;
+		pkt.len = flen;
+		PLT_OK(pl_vnet_to_pkt(rb, flen, &pkt));
+		PLT_CHECK(pkt.gso_type == PKTLINK_GSO_UDP_L4 && pkt.gso_size == 1400,
+			  "gso type %u size %u", pkt.gso_type, pkt.gso_size);
+		PLT_CHECK((pkt.flags & PKTLINK_PKT_CSUM_PARTIAL) && pkt.csum_start == 34 &&
+				  pkt.csum_offset == 6,
+			  "csum flags %#x %u/%u", pkt.flags, pkt.csum_start, pkt.csum_offset);
+		PLT_CHECK(flen == 42 + sizeof(data), "one super-packet of %u bytes", flen);
+		PLT_CHECK(memcmp(fr + 42, data, sizeof(data)) == 0, "payload");
+		memcpy(work, fr, flen);
+		PLT_OK(pl_csum_complete(work, flen, pkt.csum_start, pkt.csum_offset));
+		uint32_t ul = flen - 34;
+		PLT_CHECK(ot_fold(ot_sum(work + 34, ul, ot_pseudo(work + 14, false, 17, ul))) == 0,
+			  "completed UDP checksum");
+		struct pl_gso g;
+		PLT_OK(pl_gso_init(&g, &pkt, 14, false));
+		PLT_CHECK(pl_gso_count(&g) == 10, "10 segments");
+		int sl;
+		uint32_t off = 0;
+		while ((sl = pl_gso_next(&g, seg, sizeof(seg))) > 0) {
+			uint32_t l4 = (uint32_t)sl - 34;
+			PLT_CHECK(ot_rd16(seg + 38) == l4, "udp len");
+			PLT_CHECK(ot_fold(ot_sum(seg + 34, l4, ot_pseudo(seg + 14, false, 17, l4))) == 0,
+				  "segment checksum");
+			PLT_CHECK(memcmp(seg + 42, data + off, l4 - 8) == 0, "segment payload");
+			off += l4 - 8;
+		}
+		PLT_CHECK(sl == 0 && off == sizeof(data), "all payload");
+		found = true;
+	}
+	PLT_CHECK(found, "no UDP super-packet read");
+	close(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -457,6 +534,7 @@ int main(int argc, char **argv)
 		{ "tap_bad_args", tap_bad_args, PLT_NETNS, 30 },
 		{ "tap_gso_write_segments", tap_gso_write_segments, PLT_NETNS, 40 },
 		{ "tap_read_offloads", tap_read_offloads, PLT_NETNS, 40 },
+		{ "tap_read_uso", tap_read_uso, PLT_NETNS, 30 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

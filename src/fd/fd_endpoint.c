@@ -1326,6 +1326,19 @@ static int fd_queue_alloc(struct fd_ep *f, unsigned qi, char *err, size_t errlen
 	return 0;
 }
 
+/*
+ * Setup steps, in order (each preceded by pl_fault()):
+ *   1. allocate the endpoint            6. RX rings (rx=mmap), per fd
+ *   2. core state (pl_ep_init)           7. fanout group (packet:, fds > 1)
+ *   3. queue table                       8. TX ring (packet:, tx=mmap)
+ *   4. descriptors: handed-in fds made   9. inject eventfd (injectable)
+ *      non-blocking, per fd; or the     10. receive buffers, per queue
+ *      TAP/TUN opened; or one AF_PACKET 11. TX scratch area
+ *      socket per fd                    12. epoll set (pktlink_fd())
+ *   5. device MTU/MAC (packet:)
+ * After step 2, every failure goes through pktlink_close() → fd_destroy(),
+ * which frees exactly what exists (NULL/-1 fields mark what does not).
+ */
 int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t errlen)
 {
 	uint8_t kinds[PL_MAX_QUEUES];
@@ -1485,24 +1498,27 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	}
 
 	/* steps: AF_PACKET rings, fanout (rings first: a ring cannot be added
-	 * to a socket that is already in a fanout group) */
-	if (s->origin == FD_ORIGIN_PACKET) {
-		if (f->rx_mode == PKTLINK_FD_RX_MMAP && !o->injectable) {
-			struct pl_packet_ring_cfg rc = s->ring;
-			rc.vnet_hdr = o->vnet_hdr;
-			if (!rc.frame_size && super_rx)
-				rc.frame_size = FD_SUPER_MAX + 2048;
-			for (unsigned i = 0; i < nfds; i++) {
-				if (pl_fault()) {
-					r = fd_fault(err, errlen, "create the TPACKET_V3 RX ring");
-					goto fail;
-				}
-				r = pl_packet_rx_ring_create(f->fds[i], &rc, &f->q[i].ring, err,
-							     errlen);
-				if (r)
-					goto fail;
+	 * to a socket that is already in a fanout group). Rings go on handed-in
+	 * AF_PACKET sockets too (rx=mmap): they are unmapped at close, but a
+	 * socket cannot shed its ring, so such a socket is not reusable in
+	 * another mode afterwards (as with the seed's PACKET_MMAP). */
+	if (f->rx_mode == PKTLINK_FD_RX_MMAP && !o->injectable) {
+		struct pl_packet_ring_cfg rc = s->ring;
+		rc.vnet_hdr = o->vnet_hdr;
+		if (!rc.frame_size && super_rx)
+			rc.frame_size = FD_SUPER_MAX + 2048;
+		for (unsigned i = 0; i < nfds; i++) {
+			if (pl_fault()) {
+				r = fd_fault(err, errlen, "create the TPACKET_V3 RX ring");
+				goto fail;
 			}
+			r = pl_packet_rx_ring_create(f->fds[i], &rc, &f->q[i].ring, err,
+						     errlen);
+			if (r)
+				goto fail;
 		}
+	}
+	if (s->origin == FD_ORIGIN_PACKET) {
 		if (nfds > 1) {
 			if (pl_fault()) {
 				r = fd_fault(err, errlen, "join the fanout group");

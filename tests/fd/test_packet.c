@@ -11,6 +11,9 @@
 
 #include "core/fault.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
 #include <sys/socket.h>
 
 static void veth(void)
@@ -290,6 +293,44 @@ static int teardown_every_step(void)
 	return 0;
 }
 
+/* AF_PACKET sockets opened by the caller and handed in as "fd:". */
+static int handed_in_socket(void)
+{
+	veth();
+	uint8_t mac0[6], mac1[6];
+	plt_mac("plp0", mac0);
+	plt_mac("plp1", mac1);
+	struct pktlink_ep *b = open_spec("packet:plp1?dispatch=recvmmsg");
+	static const char *rx[] = { "readv", "recvmmsg", "mmap" };
+	for (int m = 0; m < 3; m++) {
+		int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(0x0003 /* ETH_P_ALL */));
+		PLT_CHECK(s >= 0, "AF_PACKET socket");
+		struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(0x0003),
+					   .sll_ifindex = plt_ifindex("plp0") };
+		PLT_CHECK(bind(s, (struct sockaddr *)&sll, sizeof(sll)) == 0, "bind");
+		char spec[160];
+		snprintf(spec, sizeof(spec), "fd:%d?mtu=1500&rx=%s&addr=%02x:%02x:%02x:%02x:%02x:%02x",
+			 s, rx[m], mac0[0], mac0[1], mac0[2], mac0[3], mac0[4], mac0[5]);
+		struct pktlink_ep *a = open_spec(spec);
+		struct t_dir ab, ba;
+		memset(&ab, 0, sizeof(ab));
+		memset(&ba, 0, sizeof(ba));
+		ab.tx = a, ab.rx = b, ab.salt = 0x5a, ab.maxlen = 1514, ab.count = 1000;
+		ba.tx = b, ba.rx = a, ba.salt = 0xa5, ba.maxlen = 1514, ba.count = 1000;
+		memcpy(ab.dst, mac1, 6);
+		memcpy(ab.src, mac0, 6);
+		memcpy(ba.dst, mac0, 6);
+		memcpy(ba.src, mac1, 6);
+		int r = t_pump2(&ab, &ba, 20);
+		PLT_CHECK(r == 0, "rx=%s: %s", rx[m], plt_errname(-r));
+		pktlink_close(a);
+		PLT_CHECK(fcntl(s, F_GETFD) >= 0, "handed-in socket not closed");
+		close(s);
+	}
+	pktlink_close(b);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -301,6 +342,7 @@ int main(int argc, char **argv)
 		{ "vnet_modes", vnet_modes, PLT_NETNS, 50 },
 		{ "filter_push", filter_push, PLT_NETNS, 50 },
 		{ "promisc", promisc, PLT_NETNS, 30 },
+		{ "handed_in_socket", handed_in_socket, PLT_NETNS, 50 },
 		{ "device_deleted", device_deleted, PLT_NETNS, 50 },
 		{ "link_down_is_transient", link_down_is_transient, PLT_NETNS, 30 },
 		{ "teardown_every_step", teardown_every_step, PLT_NETNS, 50 },

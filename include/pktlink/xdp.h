@@ -441,6 +441,14 @@ struct pktlink_xdp_opts {
 	bool has_xskmap_fd;
 	int xskmap_fd;
 	const char *xskmap_pin;
+	/* Shared UMEM: use the UMEM of this (single-queue) xdp endpoint instead
+	 * of a new one (XDP_SHARED_UMEM; on another device or queue with a
+	 * FILL/COMPLETION pair of its own). Frames received on either endpoint
+	 * can then be sent on the other without a copy (pktlink_xdp_forward()).
+	 * Endpoints sharing a UMEM share its frame pool: drive all of them from
+	 * one thread (a run-to-completion forwarder). Either may be closed
+	 * first; the UMEM goes with the last. */
+	struct pktlink_ep *share_umem;
 };
 
 /**
@@ -473,6 +481,26 @@ int pktlink_xdp_get_sock_stats(const struct pktlink_ep *ep, struct pktlink_xdp_s
 
 /** pktlink_xdp_get_socket() - the control block of queue q (for inspection). */
 struct pktlink_xdp_socket *pktlink_xdp_get_socket(const struct pktlink_ep *ep, unsigned q);
+
+/**
+ * pktlink_xdp_forward() - send received views out of tx_ep and consume
+ * them. Views whose frames are in tx_ep's UMEM (the same endpoint, or one
+ * sharing its UMEM) go to the TX ring as they are: no copy; the frame
+ * returns to the receive pool when the kernel completes it. Others are
+ * copied (as pktlink_tx_burst() would) and released.
+ *
+ * @rx_ep:  the endpoint the views came from (pktlink_rx_burst()).
+ * @tx_ep:  the xdp endpoint to send on (may be rx_ep).
+ * Consumed views must not be released; the ones not consumed (TX ring
+ * full) stay the caller's: forward them later or release them.
+ * Threading: the RX thread of rx_ep, which must also be the TX thread of
+ * tx_ep (run to completion). Frames larger than a chunk (sg) are refused.
+ *
+ * Return: views consumed (0 when the TX ring is full), or a negative errno
+ * (-EINVAL if either endpoint is not an xdp endpoint, the peer-gone reason).
+ */
+int pktlink_xdp_forward(struct pktlink_ep *rx_ep, struct pktlink_ep *tx_ep,
+			struct pktlink_pkt *pkts, unsigned n);
 
 /** pktlink_xdp_get_umem() - the UMEM of queue q (census, errors). */
 struct pktlink_xdp_umem *pktlink_xdp_get_umem(const struct pktlink_ep *ep, unsigned q);

@@ -131,11 +131,11 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 		uint64_t off = pl_xdp_addr_off(addr);
 		/* Read once, check against our records: only frames we posted
 		 * to FILL may come back, and only inside their chunk. */
-		if (PL_XDP_UNLIKELY(f >= u->rx_frames || u->state[f] != PKTLINK_XDP_FRAME_FILL ||
+		if (PL_XDP_UNLIKELY(f >= u->frames || u->state[f] != PKTLINK_XDP_FRAME_FILL ||
 				    off + len > pl_xdp_frame_base(u, f) + u->frame_size ||
 				    (d->options & XDP_PKT_CONTD))) {
 			bad++;
-			if (f < u->rx_frames && u->state[f] == PKTLINK_XDP_FRAME_FILL) {
+			if (f < u->frames && u->state[f] == PKTLINK_XDP_FRAME_FILL) {
 				u->state[f] = PKTLINK_XDP_FRAME_FREE;
 				u->rx_free[u->rx_top++] = f;
 			} else {
@@ -156,6 +156,7 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 		bytes += len;
 	}
 	pktlink_xdp_cons_release(&s->rx, got);
+	s->fq_sock->fill_out -= got;
 	pl_stat_add(&c->packets, k);
 	pl_stat_add(&c->bytes, bytes);
 	if (bad)
@@ -216,7 +217,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 				for (uint32_t t = i; t < j; t++) {
 					uint32_t f = pl_xdp_frame_idx(
 						u, pktlink_xdp_ring_desc(&s->rx, idx + t)->addr);
-					if (f < u->rx_frames && u->state[f] == PKTLINK_XDP_FRAME_FILL)
+					if (f < u->frames && u->state[f] == PKTLINK_XDP_FRAME_FILL)
 						rx_frame_free(u, f);
 				}
 				bad++;
@@ -234,7 +235,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 			uint64_t addr = d->addr;
 			uint32_t len = d->len;
 			uint32_t f = pl_xdp_frame_idx(u, addr);
-			if (f >= u->rx_frames || u->state[f] != PKTLINK_XDP_FRAME_FILL ||
+			if (f >= u->frames || u->state[f] != PKTLINK_XDP_FRAME_FILL ||
 			    pl_xdp_addr_off(addr) + len > pl_xdp_frame_base(u, f) + u->frame_size)
 				ok = false;
 			total += len;
@@ -248,7 +249,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 			bad++;
 			for (uint32_t t = i; t <= j; t++) {
 				uint32_t f = pl_xdp_frame_idx(u, pktlink_xdp_ring_desc(&s->rx, idx + t)->addr);
-				if (f < u->rx_frames && u->state[f] == PKTLINK_XDP_FRAME_FILL)
+				if (f < u->frames && u->state[f] == PKTLINK_XDP_FRAME_FILL)
 					rx_frame_free(u, f);
 				else
 					pl_xdp_count_error(u);
@@ -286,8 +287,10 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 	}
 	if (i < got)
 		pktlink_xdp_cons_cancel(&s->rx, got - i);
-	if (i)
+	if (i) {
 		pktlink_xdp_cons_release(&s->rx, i);
+		s->fq_sock->fill_out -= i;
+	}
 	if (u->rx_top)
 		pktlink_xdp_socket_refill(s);
 	pl_stat_add(&c->packets, k);
@@ -320,7 +323,7 @@ static void xdp_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts
 		struct pktlink_xdp_umem *u = x->q[q].umem;
 		/* A view released twice, or a priv that is not ours: refuse
 		 * (counted) instead of posting the frame to FILL twice. */
-		if (PL_XDP_UNLIKELY((pkts[i].priv >> 48) || f >= u->rx_frames ||
+		if (PL_XDP_UNLIKELY((pkts[i].priv >> 48) || f >= u->frames ||
 				    u->state[f] != PKTLINK_XDP_FRAME_APP_RX)) {
 			pl_xdp_count_error(u);
 			continue;
@@ -375,13 +378,13 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 			 * data must lie inside its frame. */
 			uintptr_t fb = (uintptr_t)(u->area + pl_xdp_frame_base(u, f < u->frames ? f : 0));
 			uintptr_t d = (uintptr_t)p->data;
-			if (PL_XDP_UNLIKELY((p->priv >> 32) != 0 || f < u->rx_frames ||
+			if (PL_XDP_UNLIKELY((p->priv >> 32) != 0 ||
 					    f >= u->frames ||
 					    u->state[f] != PKTLINK_XDP_FRAME_APP_TX || d < fb ||
 					    (uint64_t)(d - fb) + len > u->frame_size || !len ||
 					    len > x->tx_alloc_cap)) {
 				invalid++;
-				if (f < u->frames && f >= u->rx_frames &&
+				if (f < u->frames &&
 				    u->state[f] == PKTLINK_XDP_FRAME_APP_TX && (p->priv >> 32) == 0) {
 					u->state[f] = PKTLINK_XDP_FRAME_FREE;
 					u->tx_free[u->tx_top++] = f;
@@ -497,7 +500,7 @@ static void xdp_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, u
 	struct pktlink_xdp_umem *u = x->q[0].umem;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t f = (uint32_t)pkts[i].priv;
-		if ((pkts[i].priv >> 32) || f < u->rx_frames || f >= u->frames ||
+		if ((pkts[i].priv >> 32) || f >= u->frames ||
 		    u->state[f] != PKTLINK_XDP_FRAME_APP_TX) {
 			pl_xdp_count_error(u);
 			continue;
@@ -505,6 +508,97 @@ static void xdp_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, u
 		u->state[f] = PKTLINK_XDP_FRAME_FREE;
 		u->tx_free[u->tx_top++] = f;
 	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Forwarding without a copy                                                 */
+
+int pktlink_xdp_forward(struct pktlink_ep *rx_ep, struct pktlink_ep *tx_ep,
+			struct pktlink_pkt *pkts, unsigned n)
+{
+	if (!rx_ep || !tx_ep || rx_ep->ops != &pl_xdp_ops || tx_ep->ops != &pl_xdp_ops)
+		return -EINVAL;
+	int dead = pl_ep_dead(tx_ep);
+	if (PL_XDP_UNLIKELY(dead))
+		return dead;
+	struct pl_xdp_ep *rx = xep(rx_ep), *tx = xep(tx_ep);
+	struct pl_xdp_q *tq = &tx->q[0];
+	struct pktlink_xdp_socket *s = tq->sock;
+	struct pktlink_xdp_umem *u = tq->umem;
+	struct pl_tx_counters *c = &tx_ep->txc;
+	uint32_t idx;
+	if (!s->tx.map)
+		return pl_ep_error(tx_ep, -EOPNOTSUPP, "this xdp endpoint has no TX ring");
+	pktlink_xdp_socket_reap(s);
+	uint32_t m = pktlink_xdp_prod_nb_free(&s->tx, n);
+	if (m > n)
+		m = n;
+	if (!m || !pktlink_xdp_prod_reserve(&s->tx, m, &idx)) {
+		pktlink_xdp_socket_kick(s);
+		pl_stat_add(&c->syscalls, 1);
+		return 0;
+	}
+	uint32_t used = 0;
+	unsigned k;
+	uint64_t bytes = 0, invalid = 0;
+	for (k = 0; k < m; k++) {
+		struct pktlink_pkt *p = &pkts[k];
+		unsigned q = (unsigned)(p->priv >> 32) & 0xffff;
+		uint32_t f = (uint32_t)p->priv;
+		uint32_t len = p->len;
+		uint64_t addr;
+		uintptr_t fb = (uintptr_t)(u->area + pl_xdp_frame_base(u, f < u->frames ? f : 0));
+		uintptr_t d = (uintptr_t)p->data;
+		if (!(p->priv & PL_XDP_PRIV_BOUNCE) && !(p->flags & PKTLINK_PKT_TXBUF) &&
+		    q < rx->nq && rx->q[q].umem == u && f < u->frames &&
+		    u->state[f] == PKTLINK_XDP_FRAME_APP_RX && d >= fb && len &&
+		    (uint64_t)(d - fb) + len <= u->frame_size && len <= tx->tx_cap) {
+			/* Same UMEM: the received frame itself goes out. */
+			u->state[f] = PKTLINK_XDP_FRAME_TX;
+			addr = pl_xdp_frame_base(u, f) + (d - fb);
+		} else {
+			if (!len || len > tx->tx_cap || len > tx->frag_cap || !p->data) {
+				invalid++;
+				xdp_rx_release(rx_ep, p, 1);
+				continue;
+			}
+			if (!u->tx_top) {
+				pktlink_xdp_socket_reap(s);
+				if (!u->tx_top)
+					break;
+			}
+			uint32_t t = u->tx_free[--u->tx_top];
+			u->state[t] = PKTLINK_XDP_FRAME_TX;
+			addr = pl_xdp_frame_base(u, t) + tx->tx_off;
+			memcpy(u->area + addr, p->data, len);
+			xdp_rx_release(rx_ep, p, 1);
+		}
+		struct xdp_desc *dsc = pktlink_xdp_ring_desc(&s->tx, idx + used);
+		dsc->addr = addr;
+		dsc->len = len;
+		dsc->options = 0;
+		used++;
+		bytes += len;
+	}
+	if (used < m)
+		pktlink_xdp_prod_cancel(&s->tx, m - used);
+	if (used) {
+		pktlink_xdp_prod_submit(&s->tx, used);
+		if (!s->zc || !s->need_wakeup || pktlink_xdp_ring_needs_wakeup(&s->tx)) {
+			int r = pktlink_xdp_socket_kick(s);
+			pl_stat_add(&c->syscalls, 1);
+			if (r < 0) {
+				pl_stat_add(&c->errors, 1);
+				pl_ep_error(tx_ep, r, "TX kick on queue %u of %s: %s", tq->qid,
+					    tx->ifname, strerror(-r));
+			}
+		}
+	}
+	pl_stat_add(&c->packets, used);
+	pl_stat_add(&c->bytes, bytes);
+	if (invalid)
+		pl_stat_add(&c->drop_invalid, invalid);
+	return (int)k;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -580,7 +674,9 @@ static void xdp_destroy(struct pktlink_ep *ep)
 		}
 		pktlink_xdp_socket_destroy(xq->sock);
 		xq->sock = NULL;
-		pktlink_xdp_umem_destroy(xq->umem);
+		/* A shared UMEM goes with the last endpoint holding it. */
+		if (xq->umem && --xq->umem->eps == 0)
+			pktlink_xdp_umem_destroy(xq->umem);
 		xq->umem = NULL;
 		free(xq->bounce);
 		free(xq->bounce_free);
@@ -705,6 +801,22 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 		o.frame_size = 2048;
 	if (!o.frames)
 		o.frames = 4096;
+	if (o.share_umem) {
+		/* The geometry is the shared UMEM's. */
+		const struct pl_xdp_ep *other = (const struct pl_xdp_ep *)o.share_umem;
+		if (o.share_umem->ops != &pl_xdp_ops || other->nq != 1 || nq != 1)
+			return pl_err(err, errlen, -EINVAL,
+				      "xdp: share_umem must be a single-queue xdp endpoint, and this "
+				      "endpoint must have one queue too");
+		if (other->sg || o.sg)
+			return pl_err(err, errlen, -EINVAL,
+				      "xdp: share_umem does not combine with multi-buffer (sg)");
+		const struct pktlink_xdp_umem *su = other->q[0].umem;
+		o.frame_size = su->frame_size;
+		o.frames = su->frames;
+		o.headroom = su->headroom;
+		o.unaligned = su->flags & PKTLINK_XDP_UMEM_UNALIGNED;
+	}
 	if (o.mode > PKTLINK_XDP_MODE_SKB || o.zerocopy > PKTLINK_XDP_ZC_OFF)
 		return pl_err(err, errlen, -EINVAL, "xdp: bad mode or zerocopy value");
 	if (o.mode == PKTLINK_XDP_MODE_SKB && o.zerocopy == PKTLINK_XDP_ZC_REQUIRE)
@@ -792,8 +904,14 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 				 (o.hugepages ? PKTLINK_XDP_UMEM_HUGEPAGES : 0) |
 				 (o.debug ? PKTLINK_XDP_UMEM_DEBUG : 0),
 		};
-		if ((r = pktlink_xdp_umem_create(&uo, &xq->umem, err, errlen)))
-			goto fail;
+		if (o.share_umem) {
+			xq->umem = pktlink_xdp_get_umem(o.share_umem, 0);
+			xq->umem->eps++;
+		} else {
+			if ((r = pktlink_xdp_umem_create(&uo, &xq->umem, err, errlen)))
+				goto fail;
+			xq->umem->eps = 1;
+		}
 		uint32_t half = o.frames / 2;
 		uint32_t ring = 1;
 		while (ring < half)

@@ -178,9 +178,12 @@ int pktlink_xdp_umem_create(const struct pktlink_xdp_umem_opts *opts,
 		goto fail;
 	}
 	u->state = calloc(frames, 1);
-	u->rx_free = malloc(sizeof(uint32_t) * (rx ? rx : 1));
-	u->tx_free = malloc(sizeof(uint32_t) * (frames - rx ? frames - rx : 1));
-	if (!u->state || !u->rx_free || !u->tx_free) {
+	u->home = calloc(frames, 1);
+	/* Either stack can hold every frame: frames move between the sides
+	 * (pktlink_xdp_socket_create() lends TX frames to a sharing socket). */
+	u->rx_free = malloc(sizeof(uint32_t) * frames);
+	u->tx_free = malloc(sizeof(uint32_t) * frames);
+	if (!u->state || !u->home || !u->rx_free || !u->tx_free) {
 		r = pl_xdp_errf(err, errlen, -ENOMEM, "UMEM frame pool: out of memory");
 		goto fail;
 	}
@@ -190,6 +193,8 @@ int pktlink_xdp_umem_create(const struct pktlink_xdp_umem_opts *opts,
 	u->rx_top = rx;
 	for (uint32_t i = 0; i < frames - rx; i++)
 		u->tx_free[i] = frames - 1 - i;
+	for (uint32_t i = rx; i < frames; i++)
+		u->home[i] = PL_XDP_HOME_TX;
 	u->tx_top = frames - rx;
 	*umemp = u;
 	return 0;
@@ -207,6 +212,7 @@ int pktlink_xdp_umem_destroy(struct pktlink_xdp_umem *u)
 	if (u->area)
 		munmap(u->area, u->len);
 	free(u->state);
+	free(u->home);
 	free(u->rx_free);
 	free(u->tx_free);
 	free(u);
@@ -283,10 +289,10 @@ uint32_t pktlink_xdp_frame_free(struct pktlink_xdp_umem *u, const uint64_t *addr
 			bad++;
 			continue;
 		}
-		if (idx < u->rx_frames && u->state[idx] == PKTLINK_XDP_FRAME_APP_RX) {
+		if (u->state[idx] == PKTLINK_XDP_FRAME_APP_RX) {
 			u->state[idx] = PKTLINK_XDP_FRAME_FREE;
 			u->rx_free[u->rx_top++] = idx;
-		} else if (idx >= u->rx_frames && u->state[idx] == PKTLINK_XDP_FRAME_APP_TX) {
+		} else if (u->state[idx] == PKTLINK_XDP_FRAME_APP_TX) {
 			u->state[idx] = PKTLINK_XDP_FRAME_FREE;
 			u->tx_free[u->tx_top++] = idx;
 		} else {
@@ -334,7 +340,10 @@ void pktlink_xdp_socket_destroy(struct pktlink_xdp_socket *s)
 					u->rx_free[u->rx_top++] = i;
 				} else if (u->state[i] == PKTLINK_XDP_FRAME_TX) {
 					u->state[i] = PKTLINK_XDP_FRAME_FREE;
-					u->tx_free[u->tx_top++] = i;
+					if (u->home[i] == PL_XDP_HOME_RX)
+						u->rx_free[u->rx_top++] = i;
+					else
+						u->tx_free[u->tx_top++] = i;
 				}
 			}
 		}
@@ -393,11 +402,14 @@ uint32_t pktlink_xdp_socket_refill(struct pktlink_xdp_socket *s)
 {
 	struct pktlink_xdp_umem *u = s->umem;
 	struct pktlink_xdp_ring *fq = s->fq;
-	if (!fq || !u->rx_top)
+	struct pktlink_xdp_socket *fs = s->fq_sock;
+	if (!fq || !u->rx_top || fs->fill_out >= fs->fill_max)
 		return 0;
 	uint32_t n = pktlink_xdp_prod_nb_free(fq, u->rx_top);
 	if (n > u->rx_top)
 		n = u->rx_top;
+	if (n > fs->fill_max - fs->fill_out)
+		n = fs->fill_max - fs->fill_out;
 	uint32_t idx;
 	if (!n || !pktlink_xdp_prod_reserve(fq, n, &idx))
 		return 0;
@@ -407,6 +419,7 @@ uint32_t pktlink_xdp_socket_refill(struct pktlink_xdp_socket *s)
 		*pktlink_xdp_ring_addr(fq, idx + i) = pl_xdp_frame_base(u, f);
 	}
 	pktlink_xdp_prod_submit(fq, n);
+	fs->fill_out += n;
 	return n;
 }
 
@@ -423,13 +436,17 @@ uint32_t pktlink_xdp_socket_reap(struct pktlink_xdp_socket *s)
 		/* The kernel only returns what we posted; a mismatch is a bug
 		 * somewhere (a frame posted twice): refuse rather than corrupt
 		 * the free stack. */
-		if (PL_XDP_UNLIKELY(f < u->rx_frames || f >= u->frames ||
-				    u->state[f] != PKTLINK_XDP_FRAME_TX)) {
+		if (PL_XDP_UNLIKELY(f >= u->frames || u->state[f] != PKTLINK_XDP_FRAME_TX)) {
 			pl_xdp_count_error(u);
 			continue;
 		}
 		u->state[f] = PKTLINK_XDP_FRAME_FREE;
-		u->tx_free[u->tx_top++] = f;
+		/* A received frame forwarded without a copy goes back to the RX
+		 * side (pktlink_xdp_forward() runs RX and TX on one thread). */
+		if (u->home[f] == PL_XDP_HOME_RX)
+			u->rx_free[u->rx_top++] = f;
+		else
+			u->tx_free[u->tx_top++] = f;
 	}
 	if (n)
 		pktlink_xdp_cons_release(cq, n);
@@ -667,7 +684,9 @@ int pktlink_xdp_socket_create(struct pktlink_xdp_umem *u,
 
 	/* Step 3: ring sizes. */
 	uint32_t fill_size = next_pow2(u->rx_frames ? u->rx_frames : 1);
-	uint32_t comp_size = next_pow2(u->frames - u->rx_frames ? u->frames - u->rx_frames : 1);
+	/* COMPLETION holds every frame that can be in flight on TX: the TX
+	 * side's, and received frames forwarded without a copy. */
+	uint32_t comp_size = next_pow2(u->frames);
 	if (fill_size < 64)
 		fill_size = 64;
 	if (comp_size < 64)
@@ -700,9 +719,25 @@ int pktlink_xdp_socket_create(struct pktlink_xdp_umem *u,
 			goto fail;
 		s->fq = &s->fill;
 		s->cq = &s->comp;
+		s->fq_sock = s;
+		if (u->owner == s) {
+			s->fill_max = u->rx_frames;
+		} else {
+			/* A second FILL ring on the UMEM: lend it half of the free
+			 * TX frames, so it can receive even while the other FILL
+			 * rings hold every RX frame. */
+			uint32_t lend = u->tx_top / 2;
+			for (uint32_t i = 0; i < lend; i++) {
+				uint32_t f = u->tx_free[--u->tx_top];
+				u->home[f] = PL_XDP_HOME_RX;
+				u->rx_free[u->rx_top++] = f;
+			}
+			s->fill_max = lend;
+		}
 	} else {
 		s->fq = u->owner ? u->owner->fq : NULL;
 		s->cq = u->owner ? u->owner->cq : NULL;
+		s->fq_sock = u->owner;
 	}
 	if (rx_size && (r = map_ring(s, &s->rx, "RX", &off.rx, rx_size, sizeof(struct xdp_desc),
 				     XDP_PGOFF_RX_RING, err, errlen)))

@@ -5,12 +5,17 @@
  * operations the endpoint's hot path uses.
  *
  * Frame pool. Every frame has a state byte (enum pktlink_xdp_frame_state).
- * The frames are split in two partitions so that the RX thread and the TX
- * thread never touch the same pool: frames [0, rx_frames) circulate
- * FREE → FILL → APP_RX → FREE on the RX side; frames [rx_frames, frames)
+ * The frames are split in two sides so that the RX thread and the TX thread
+ * never touch the same pool: RX-side frames (home[] RX; at first frames
+ * [0, rx_frames)) circulate FREE → FILL → APP_RX → FREE; TX-side frames
  * circulate FREE → APP_TX → TX → FREE (or FREE → TX → FREE for copied
- * frames) on the TX side. Each side has its own stack of free frame
- * indices. A state byte is written only by the thread owning its side.
+ * frames). Each side has its own stack of free frame indices. A state byte
+ * is written only by the thread owning its side. Exceptions, documented at
+ * the API: pktlink_xdp_forward() sends RX frames (APP_RX → TX → back to
+ * the RX stack on completion), and a socket sharing the UMEM with a FILL
+ * ring of its own is lent TX frames at setup; both need the RX and TX work
+ * on one thread. Each FILL ring takes at most fill_max frames, so one ring
+ * cannot keep every RX frame from another.
  *
  * Private to the library.
  */
@@ -32,12 +37,14 @@ struct pktlink_xdp_umem {
 	uint32_t rx_frames; /* frames [0, rx_frames) are the RX side */
 	uint32_t shift; /* log2(frame_size) when a power of two, else 0 */
 	uint8_t *state; /* [frames], enum pktlink_xdp_frame_state */
+	uint8_t *home; /* [frames], PL_XDP_HOME_*: the free stack a frame returns to */
 	uint32_t *rx_free, rx_top; /* free RX frames (stack of indices) */
 	uint32_t *tx_free, tx_top; /* free TX frames */
 	uint64_t errors; /* atomic: refused frame operations */
 	int reg_fd; /* the socket the UMEM is registered on, -1 before */
 	struct pktlink_xdp_socket *owner; /* that socket */
 	unsigned users; /* sockets using the UMEM */
+	unsigned eps; /* endpoints holding the UMEM (shared UMEM); the last one frees it */
 };
 
 /* How far socket setup got; teardown undoes the steps below the mark. */
@@ -61,12 +68,18 @@ struct pktlink_xdp_socket {
 	struct pktlink_xdp_ring rx, tx, fill, comp; /* map == NULL: absent */
 	struct pktlink_xdp_ring *fq, *cq; /* the FILL/COMP pair in use (own or owner's) */
 	bool own_fc; /* fill/comp are this socket's */
+	struct pktlink_xdp_socket *fq_sock; /* the socket whose FILL ring fq is */
+	uint32_t fill_out; /* frames posted to our FILL and not yet received back */
+	uint32_t fill_max; /* at most this many (shared UMEM: a share of the RX frames) */
 	bool zc;
 	bool need_wakeup; /* bound with XDP_USE_NEED_WAKEUP */
 	bool busy_poll;
 	uint16_t bind_flags;
 	struct pktlink_xdp_socket_opts o;
 };
+
+/* pktlink_xdp_umem.home[] */
+enum { PL_XDP_HOME_RX = 0, PL_XDP_HOME_TX = 1 };
 
 static inline uint32_t pl_xdp_frame_idx(const struct pktlink_xdp_umem *u, uint64_t addr)
 {

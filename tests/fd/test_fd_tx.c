@@ -328,6 +328,65 @@ static int flow_stays_on_one_fd(void)
 	return 0;
 }
 
+/* tx=writev on a socket: one sendmsg per frame, same bytes. */
+static int tx_writev_on_socket(void)
+{
+	int sv[2];
+	PLT_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+	struct pktlink_ep *a = open_fmt("fd:%d?mtu=1500&tx=writev", sv[0]);
+	static uint8_t f[16][1600];
+	struct pktlink_pkt pk[16];
+	memset(pk, 0, sizeof(pk));
+	for (uint32_t i = 0; i < 16; i++) {
+		pk[i].data = f[i];
+		pk[i].len = t_frame(f[i], i, 8, 1514, MB, MA);
+	}
+	PLT_CHECK(pktlink_tx_burst(a, pk, 16) == 16, "taken");
+	for (uint32_t i = 0; i < 16; i++) {
+		uint8_t in[2000];
+		ssize_t r = recv(sv[1], in, sizeof(in), MSG_DONTWAIT);
+		PLT_CHECK(r > 0 && t_check(in, (uint32_t)r, i, 8, 1514, MB, MA) == 0, "frame %u", i);
+	}
+	struct pktlink_stats st;
+	PLT_OK(pktlink_get_stats(a, &st));
+	PLT_CHECK(st.tx_syscalls == 16, "one call per frame: %llu",
+		  (unsigned long long)st.tx_syscalls);
+	pktlink_close(a);
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
+/* pktlink_set_link_addr() moves the receive filter. */
+static int set_link_addr_filter(void)
+{
+	int sv[2];
+	PLT_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+	struct pktlink_ep *a = open_fmt("fd:%d?mtu=1500&addr=02:00:00:00:00:0a", sv[0]);
+	uint8_t f[200];
+	struct pktlink_pkt rx[4];
+	uint32_t len = t_frame(f, 0, 0, 100, MA, MB);
+	PLT_CHECK(send(sv[1], f, len, 0) == (ssize_t)len, "send");
+	int r = pktlink_rx_burst(a, rx, 4);
+	PLT_CHECK(r == 1, "for us: %d", r);
+	pktlink_rx_release(a, rx, 1);
+	static const uint8_t nm[6] = { 2, 0, 0, 0, 0, 0x42 };
+	PLT_OK(pktlink_set_link_addr(a, nm));
+	PLT_CHECK(send(sv[1], f, len, 0) == (ssize_t)len, "send");
+	PLT_CHECK(pktlink_rx_burst(a, rx, 4) == 0, "old address filtered");
+	len = t_frame(f, 1, 0, 100, nm, MB);
+	PLT_CHECK(send(sv[1], f, len, 0) == (ssize_t)len, "send");
+	PLT_CHECK(pktlink_rx_burst(a, rx, 4) == 1, "new address accepted");
+	pktlink_rx_release(a, rx, 1);
+	struct pktlink_stats st;
+	PLT_OK(pktlink_get_stats(a, &st));
+	PLT_CHECK(st.rx_drop_filter == 1, "counted");
+	pktlink_close(a);
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -337,6 +396,8 @@ int main(int argc, char **argv)
 		{ "backpressure", backpressure, PLT_UNIT, 30 },
 		{ "vnet_both_ends", vnet_both_ends, PLT_UNIT, 30 },
 		{ "flow_stays_on_one_fd", flow_stays_on_one_fd, PLT_UNIT, 30 },
+		{ "tx_writev_on_socket", tx_writev_on_socket, PLT_UNIT, 30 },
+		{ "set_link_addr_filter", set_link_addr_filter, PLT_UNIT, 30 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

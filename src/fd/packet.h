@@ -14,7 +14,9 @@
  * Additions: PL_PACKET_RING_* defaults (ring defaults are now 32 blocks of
  * 256 KiB and a 1 ms block timeout, see packet_rx_ring.c for why),
  * pl_packet_fanout_prog(), pl_packet_ignore_outgoing_filter(),
- * pl_packet_rx_ring_fd(), pl_packet_tx_ring_reclaim().
+ * pl_packet_rx_ring_fd(), pl_packet_tx_ring_reclaim(), pl_packet_tx_ring_alloc()
+ * and pl_packet_tx_ring_free() (zero-copy transmit; send() accepts their
+ * PKTLINK_PKT_TXBUF buffers).
  * pl_packet_flow_hash() returns the RAW hash: callers take % n.
  *
  * Threading: each ring is single-consumer — burst/release of one RX ring
@@ -219,12 +221,37 @@ int pl_packet_tx_ring_create(int ifindex, uint32_t frame_count, uint32_t frame_s
  * (TP_STATUS_WRONG_FORMAT, e.g. longer than the MTU) count in c->errors and
  * do not stall the frames behind them. packets/bytes count frames queued.
  * The caller's memory may be reused on return. c may be NULL. TX thread only.
+ * PKTLINK_PKT_TXBUF frames must come from pl_packet_tx_ring_alloc() of this
+ * ring (others are taken and counted invalid); taken ones belong to the
+ * ring again. The burst stops (not taking the frame) at a frame that would
+ * have to be queued behind a still-lent buffer.
  * Return: frames taken (0 when the ring is full: poll the fd for POLLOUT or
  * retry), or a negative errno when nothing was taken and the device failed
  * (ENETDOWN, ENXIO, ...).
  */
 int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt *pkts,
 			   unsigned n, struct pl_tx_counters *c);
+
+/**
+ * pl_packet_tx_ring_alloc() - lend up to n free slots for zero-copy
+ * transmit: each pkt gets data (inside the ring, after the virtio-net header
+ * room), len = capacity, flags = PKTLINK_PKT_TXBUF and priv. Write the
+ * frame, set len, and pass the pkt to pl_packet_tx_ring_send() — sent in
+ * allocation order, frames go out in place with no copy. The kernel takes
+ * slots strictly in order, so while the oldest lent buffer is out, frames
+ * sent after it (plain or lent) wait (send returns fewer/0) unless a free
+ * slot is at the ring's head: send or free lent buffers promptly.
+ * TX thread only. Return: the number lent (0 when none are free), -EINVAL.
+ */
+int pl_packet_tx_ring_alloc(struct pl_packet_tx_ring *r, struct pktlink_pkt *pkts, unsigned n,
+			    struct pl_tx_counters *c);
+
+/**
+ * pl_packet_tx_ring_free() - give back lent buffers that will not be sent.
+ * Buffers that are not this ring's, or already back, are ignored. TX thread
+ * only.
+ */
+void pl_packet_tx_ring_free(struct pl_packet_tx_ring *r, const struct pktlink_pkt *pkts, unsigned n);
 
 /**
  * pl_packet_tx_ring_reclaim() - take back the slots the kernel has finished

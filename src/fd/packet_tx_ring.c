@@ -26,6 +26,16 @@
  * PACKET_LOSS is not used because it would make such frames vanish
  * uncounted.
  *
+ * Zero-copy transmit (pl_packet_tx_ring_alloc): free slots are lent to the
+ * caller from `head` onwards (the "lent window", lend_ahead slots long), so
+ * a caller that allocates, fills and sends in order has every frame sent
+ * in place — the kernel reads the slot the caller wrote. Because the kernel
+ * takes slots strictly in order, a frame can only ever be queued at `head`:
+ * a lent buffer sent out of order, or a plain frame sent while `head` is
+ * lent, is copied into `head` if that slot is free, and otherwise waits
+ * (the burst stops there: "would block") until the buffer holding `head`
+ * is sent or freed. Freed buffers become holes that later frames fill.
+ *
  * Setup steps (pl_fault() before each): those of pl_packet_socket_open(),
  * then PACKET_VERSION, PACKET_TX_RING, mmap. Failure unmaps and closes the
  * socket.
@@ -40,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,6 +72,10 @@ struct pl_packet_tx_ring {
 	uint32_t max_data; /* bytes from TX_DATA_OFF to the slot end */
 	bool vnet;
 	uint32_t head, tail, inflight; /* TX thread only */
+	uint32_t lend_ahead; /* slots from head on that the lent window spans */
+	uint32_t nlent; /* buffers out with the caller */
+	uint32_t cookie; /* high half of pkt.priv: recognises our buffers */
+	uint8_t *lent; /* [nframes] slot is with the caller */
 };
 
 static inline struct tpacket2_hdr *slot(const struct pl_packet_tx_ring *r, uint32_t i)
@@ -133,8 +148,18 @@ int pl_packet_tx_ring_create(int ifindex, uint32_t frame_count, uint32_t frame_s
 	uint32_t nblocks = (frame_count + fpb - 1) / fpb;
 
 	struct pl_packet_tx_ring *t = calloc(1, sizeof(*t));
-	if (!t)
+	uint8_t *lent = calloc((size_t)fpb * nblocks, 1);
+	if (!t || !lent) {
+		free(t);
+		free(lent);
 		return pl_err(err, errlen, -ENOMEM, "TPACKET_V2 TX ring: out of memory");
+	}
+	t->lent = lent;
+	/* Any value tells our buffers from others' well enough; a random one
+	 * also tells rings apart. Never 0, so a zeroed priv never matches. */
+	if (getrandom(&t->cookie, sizeof(t->cookie), GRND_NONBLOCK) != sizeof(t->cookie))
+		t->cookie = (uint32_t)(uintptr_t)t;
+	t->cookie |= 1;
 	t->frame_size = frame_size;
 	t->frames_per_block = fpb;
 	t->block_size = bs;
@@ -146,6 +171,7 @@ int pl_packet_tx_ring_create(int ifindex, uint32_t frame_count, uint32_t frame_s
 					 .rx = false };
 	r = pl_packet_socket_open(ifindex, &sc, &fd, err, errlen);
 	if (r < 0) {
+		free(t->lent);
 		free(t);
 		return r;
 	}
@@ -195,6 +221,7 @@ int pl_packet_tx_ring_create(int ifindex, uint32_t frame_count, uint32_t frame_s
 fail:
 	/* Closing the socket frees the kernel ring with it. */
 	close(fd);
+	free(t->lent);
 	free(t);
 	return r;
 }
@@ -223,6 +250,9 @@ static void remove_wrong_format(struct pl_packet_tx_ring *r, uint32_t i)
 	set_status(slot(r, j), TP_STATUS_AVAILABLE);
 	r->head = j;
 	r->inflight--;
+	/* The freed slot sits just before the lent window: a hole in it. */
+	if (r->lend_ahead)
+		r->lend_ahead++;
 }
 
 /* Take back slots the kernel is done with, oldest first. */
@@ -305,6 +335,70 @@ static int kick(struct pl_packet_tx_ring *r, struct pl_tx_counters *c)
 	return 0;
 }
 
+static inline uint8_t *slot_data(const struct pl_packet_tx_ring *r, uint32_t i)
+{
+	return (uint8_t *)slot(r, i) + TX_DATA_OFF;
+}
+
+/* The slot of one of our lent buffers, or -1. */
+static int64_t lent_slot(const struct pl_packet_tx_ring *r, const struct pktlink_pkt *p)
+{
+	uint64_t idx = (p->priv & 0xffffffffu) - 1;
+	if ((uint32_t)(p->priv >> 32) != r->cookie || idx >= r->nframes || !r->lent[idx])
+		return -1;
+	return (int64_t)idx;
+}
+
+/* A lent buffer comes back (sent elsewhere, dropped or freed). */
+static void unlend(struct pl_packet_tx_ring *r, uint32_t i)
+{
+	r->lent[i] = 0;
+	r->nlent--;
+	if (r->nlent == 0) {
+		r->lend_ahead = 0;
+		return;
+	}
+	/* Shrink the window from its far end past slots no longer lent. */
+	while (r->lend_ahead && !r->lent[(r->head + r->lend_ahead - 1) % r->nframes])
+		r->lend_ahead--;
+}
+
+int pl_packet_tx_ring_alloc(struct pl_packet_tx_ring *r, struct pktlink_pkt *pkts, unsigned n,
+			    struct pl_tx_counters *c)
+{
+	unsigned got = 0;
+	if (!r || (!pkts && n))
+		return -EINVAL;
+	reclaim(r, c);
+	uint32_t vh = r->vnet ? PL_VNET_HDR_LEN : 0;
+	while (got < n && r->inflight + r->lend_ahead < r->nframes) {
+		uint32_t i = (r->head + r->lend_ahead) % r->nframes;
+		r->lend_ahead++;
+		if (r->lent[i])
+			continue; /* cannot happen: the window ends at its last lent slot */
+		r->lent[i] = 1;
+		r->nlent++;
+		struct pktlink_pkt *p = &pkts[got++];
+		memset(p, 0, sizeof(*p));
+		p->data = slot_data(r, i) + vh;
+		p->len = r->max_data - vh;
+		p->flags = PKTLINK_PKT_TXBUF;
+		p->priv = (uint64_t)r->cookie << 32 | (i + 1);
+	}
+	return (int)got;
+}
+
+void pl_packet_tx_ring_free(struct pl_packet_tx_ring *r, const struct pktlink_pkt *pkts, unsigned n)
+{
+	if (!r || !pkts)
+		return;
+	for (unsigned k = 0; k < n; k++) {
+		int64_t i = lent_slot(r, &pkts[k]);
+		if (i >= 0)
+			unlend(r, (uint32_t)i);
+	}
+}
+
 int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt *pkts,
 			   unsigned n, struct pl_tx_counters *c)
 {
@@ -318,27 +412,53 @@ int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt
 	reclaim(r, c);
 	for (; taken < n; taken++) {
 		const struct pktlink_pkt *p = &pkts[taken];
+		int64_t own = -1;
+		if (p->flags & PKTLINK_PKT_TXBUF) {
+			own = lent_slot(r, p);
+			if (own < 0) {
+				invalid++; /* not ours, or given back twice */
+				continue;
+			}
+		}
 		if (r->inflight == r->nframes)
+			break;
+		uint32_t hs = r->head;
+		/* Only head can be queued next; another buffer holds it. */
+		if (r->lent[hs] && own != (int64_t)hs)
 			break;
 		/* A frame that can never go out is taken and counted, so it
 		 * cannot stall the queue (pktlink_tx_burst contract). */
 		if (!p->data || p->len < 14 || (uint64_t)p->len + vh > r->max_data) {
 			invalid++;
+			if (own >= 0)
+				unlend(r, (uint32_t)own);
 			continue;
 		}
-		struct tpacket2_hdr *h = slot(r, r->head);
+		struct tpacket2_hdr *h = slot(r, hs);
 		if (status_of(h) & TX_BUSY)
 			break; /* cannot happen with in-order reclaim; be safe */
-		uint8_t *d = (uint8_t *)h + TX_DATA_OFF;
+		uint8_t *d = slot_data(r, hs);
 		if (vh && pl_pkt_to_vnet(p, 14, d, vh) < 0) {
 			invalid++;
+			if (own >= 0)
+				unlend(r, (uint32_t)own);
 			continue;
 		}
-		memcpy(d + vh, p->data, p->len);
+		/* In place (zero copy) when the caller wrote into this slot. */
+		if (p->data != d + vh)
+			memmove(d + vh, p->data, p->len);
 		h->tp_len = p->len + vh;
 		set_status(h, TP_STATUS_SEND_REQUEST);
+		if (own >= 0) {
+			r->lent[own] = 0;
+			r->nlent--;
+		}
 		r->head = wrap(r, r->head);
 		r->inflight++;
+		if (r->lend_ahead)
+			r->lend_ahead--;
+		if (r->nlent == 0)
+			r->lend_ahead = 0;
 		queued++;
 		bytes += p->len;
 	}
@@ -373,5 +493,6 @@ void pl_packet_tx_ring_destroy(struct pl_packet_tx_ring *r)
 		munmap(r->map, r->map_len);
 	if (r->fd >= 0)
 		close(r->fd);
+	free(r->lent);
 	free(r);
 }

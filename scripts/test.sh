@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build and run the whole test suite: unit and integration tests (root,
 # private network namespaces), then the same suite under ASan+UBSan, then
-# the tests of concurrent code under TSan.
+# the tests of concurrent code under TSan, then a short libFuzzer run of every
+# fuzz target.
 # Usage: scripts/test.sh [ctest -R regex]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,5 +28,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:ha
 # TSan: the tests of concurrent code (label tsan).
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   run_suite tsan build/tsan -DCMAKE_BUILD_TYPE=Debug -DPKTLINK_TSAN=ON -DPKTLINK_BUILD_BENCH=OFF || rc=1
+# libFuzzer (clang): every parser of untrusted bytes, a short run each.
+echo "== fuzz: libFuzzer, ${PKTLINK_FUZZ_SECONDS:-20} s per target"
+bash scripts/fuzz.sh "${PKTLINK_FUZZ_SECONDS:-20}" || rc=1
 if [ $rc -eq 0 ]; then echo "test suite: all passed"; else echo "test suite: FAILED"; fi
 exit $rc

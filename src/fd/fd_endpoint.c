@@ -67,21 +67,25 @@
 
 #define ETH_HLEN_ 14u
 
+/* The fd endpoint of a core endpoint (struct pktlink_ep is its first member). */
 static inline struct fd_ep *to_fd(struct pktlink_ep *ep)
 {
 	return (struct fd_ep *)ep; /* struct pktlink_ep is the first member */
 }
 
+/* to_fd() for const pointers. */
 static inline const struct fd_ep *to_fd_const(const struct pktlink_ep *ep)
 {
 	return (const struct fd_ep *)ep;
 }
 
+/* v rounded up to a multiple of 64 (a cache line). */
 static inline uint32_t round_up64(uint32_t v)
 {
 	return (v + 63u) & ~63u;
 }
 
+/* What a descriptor kind is called in error messages (static strings). */
 static const char *kind_name(uint8_t kind)
 {
 	switch (kind) {
@@ -98,6 +102,7 @@ static const char *kind_name(uint8_t kind)
 	}
 }
 
+/* Sockets take recvmsg/sendmsg (and their batched forms); the rest readv/writev. */
 static inline bool kind_is_socket(uint8_t kind)
 {
 	return kind == FD_KIND_PACKET || kind == FD_KIND_DGRAM || kind == FD_KIND_SEQPACKET;
@@ -1630,6 +1635,8 @@ fail:
 /* ------------------------------------------------------------------------ */
 /* Public entry points                                                       */
 
+/* See fd.h: copies the caller's (possibly shorter, older) options struct and
+ * hands it to pl_fd_ep_open(). */
 int pktlink_fd_open(const struct pktlink_fd_opts *opts, struct pktlink_ep **epp, char *err,
 		    size_t errlen)
 {
@@ -1653,6 +1660,8 @@ int pktlink_fd_open(const struct pktlink_fd_opts *opts, struct pktlink_ep **epp,
 	return pl_fd_ep_open(&s, epp, err, errlen);
 }
 
+/* See fd.h. The producer side of the inject queue: takes a free buffer,
+ * copies, publishes it (release), then wakes the reader through the eventfd. */
 int pktlink_fd_inject(struct pktlink_ep *ep, const void *frame, uint32_t len)
 {
 	if (!ep || ep->ops != &fd_ops)

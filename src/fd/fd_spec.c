@@ -104,6 +104,10 @@ static int spec_ifname(struct pl_spec *s, const char *fam)
 	return 0;
 }
 
+/**
+ * pl_fd_open_spec() - "fd:3,4?...": descriptors handed in by number (not
+ * owned). Errors name the key; see pl_fd_spec_help for the keys.
+ */
 int pl_fd_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	struct fd_setup st;
@@ -205,16 +209,23 @@ static int tuntap_open_spec(struct pl_spec *s, struct pktlink_ep **epp, bool tap
 	return pl_fd_ep_open(&st, epp, s->err, s->errlen);
 }
 
+/** pl_tap_open_spec() - "tap:NAME?...": a TAP device opened by name (owned fds). */
 int pl_tap_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	return tuntap_open_spec(s, epp, true);
 }
 
+/** pl_tun_open_spec() - "tun:NAME?...": a TUN device (IP packets) opened by name. */
 int pl_tun_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	return tuntap_open_spec(s, epp, false);
 }
 
+/**
+ * pl_packet_open_spec() - "packet:IFNAME?...": fds= AF_PACKET sockets on the
+ * device (one fanout group when several), in the dispatch= receive mode,
+ * with PACKET_AUXDATA outside mmap mode so stripped VLAN tags come back.
+ */
 int pl_packet_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	int r = spec_ifname(s, "packet");

@@ -156,6 +156,14 @@ static int dgram_push_recvmmsg(void)
 {
 	return push_mode(SOCK_DGRAM, PKTLINK_FD_RX_RECVMMSG);
 }
+static int seqpacket_push_recvmmsg(void)
+{
+	return push_mode(SOCK_SEQPACKET, PKTLINK_FD_RX_RECVMMSG);
+}
+static int dgram_push_readv(void)
+{
+	return push_mode(SOCK_DGRAM, PKTLINK_FD_RX_READV);
+}
 
 /* Spec strings on handed-in descriptors. */
 static int spec_open(void)
@@ -482,6 +490,8 @@ int main(int argc, char **argv)
 		{ "dgram_recvmmsg", dgram_recvmmsg, PLT_UNIT, 50 },
 		{ "seqpacket_push_readv", seqpacket_push_readv, PLT_UNIT, 50 },
 		{ "dgram_push_recvmmsg", dgram_push_recvmmsg, PLT_UNIT, 50 },
+		{ "seqpacket_push_recvmmsg", seqpacket_push_recvmmsg, PLT_UNIT, 50 },
+		{ "dgram_push_readv", dgram_push_readv, PLT_UNIT, 50 },
 		{ "spec_open", spec_open, PLT_UNIT, 30 },
 		{ "filter_other_mac", filter_other_mac, PLT_UNIT, 30 },
 		{ "peer_death", peer_death, PLT_UNIT, 30 },

@@ -2,7 +2,7 @@
 # Quick start #1: install what is missing, build in build/, and run
 # `pktlink bench` with the reference peers (DPDK, libpcap), interleaved.
 # Needs root (it creates a private network namespace; nothing outside it is
-# touched). Takes about three minutes. Extra arguments go to `pktlink bench`,
+# touched). Takes a few minutes (5 interleaved rounds of 1 s per scenario). Extra arguments go to `pktlink bench`,
 # e.g. `bash scripts/bench.sh --scenarios mmap --runs 3`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,4 +29,4 @@ cmake --build build -j"$jobs" --target "${targets[@]}" >>build/bench-build.log 2
 echo "== load: $(cut -d' ' -f1-3 /proc/loadavg) (other work on these CPUs makes the figures noisy)"
 peers=()
 [ ${#targets[@]} -gt 1 ] && peers=(--peers)
-exec build/pktlink bench "${peers[@]}" --runs 5 --duration 1.5 "$@"
+exec build/pktlink bench "${peers[@]}" --runs 5 --duration 1 "$@"

@@ -2,7 +2,8 @@
 # Quick start #1: install what is missing, build in build/, and run
 # `pktlink bench` with the reference peers (DPDK, libpcap), interleaved.
 # Needs root (it creates a private network namespace; nothing outside it is
-# touched). Takes a few minutes (5 interleaved rounds of 1 s per scenario). Extra arguments go to `pktlink bench`,
+# touched). Takes a few minutes (5 interleaved rounds of 1 s per scenario).
+# Extra arguments go to `pktlink bench`,
 # e.g. `bash scripts/bench.sh --scenarios mmap --runs 3`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -389,20 +389,15 @@ static int fd_rx_mmsg(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, un
 			k = FD_RX_BATCH;
 		if (!k)
 			break;
+		/* the message headers were wired to iov[i] and cmsg[i] at
+		 * setup; per call only the buffer and what the kernel rewrites
+		 * (control length, flags) are set */
 		for (unsigned i = 0; i < k; i++) {
 			uint32_t idx = q->freel[q->nfree - 1 - i];
 			q->bidx[i] = idx;
 			q->iov[i].iov_base = slot_base(f, q, idx) + FD_HEADROOM - f->vnet_len;
-			q->iov[i].iov_len = f->vnet_len + f->frame_max;
-			struct msghdr *mh = &q->msgs[i].msg_hdr;
-			memset(mh, 0, sizeof(*mh));
-			mh->msg_iov = &q->iov[i];
-			mh->msg_iovlen = 1;
-			if (q->kind == FD_KIND_PACKET) {
-				mh->msg_control = q->cmsg + (size_t)i * FD_CMSG_LEN;
-				mh->msg_controllen = FD_CMSG_LEN;
-			}
-			q->msgs[i].msg_len = 0;
+			if (q->kind == FD_KIND_PACKET)
+				q->msgs[i].msg_hdr.msg_controllen = FD_CMSG_LEN;
 		}
 		int r = recvmmsg(q->fd, q->msgs, k, MSG_DONTWAIT, NULL);
 		pl_stat_add(&c->syscalls, 1);
@@ -1312,6 +1307,13 @@ static int fd_queue_alloc(struct fd_ep *f, unsigned qi, char *err, size_t errlen
 	q->bidx = calloc(FD_RX_BATCH, sizeof(*q->bidx));
 	if (!q->freel || !q->out || !q->msgs || !q->iov || !q->cmsg || !q->bidx)
 		return pl_err(err, errlen, -ENOMEM, "queue %u: out of memory", qi);
+	for (unsigned i = 0; i < FD_RX_BATCH; i++) {
+		q->iov[i].iov_len = f->vnet_len + f->frame_max;
+		q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
+		q->msgs[i].msg_hdr.msg_iovlen = 1;
+		if (q->kind == FD_KIND_PACKET)
+			q->msgs[i].msg_hdr.msg_control = q->cmsg + (size_t)i * FD_CMSG_LEN;
+	}
 	if (f->o.injectable) {
 		uint32_t cap = 1;
 		while (cap < nb)

@@ -225,9 +225,12 @@ int pl_packet_tx_ring_create(int ifindex, uint32_t frame_count, uint32_t frame_s
  * ring (others are taken and counted invalid); taken ones belong to the
  * ring again. The burst stops (not taking the frame) at a frame that would
  * have to be queued behind a still-lent buffer.
- * Return: frames taken (0 when the ring is full: poll the fd for POLLOUT or
- * retry), or a negative errno when nothing was taken and the device failed
- * (ENETDOWN, ENXIO, ...).
+ * Every call also re-kicks frames still waiting from earlier calls.
+ * Return: frames taken (0 when the ring is full), or a negative errno when
+ * nothing was taken and the device failed (ENETDOWN, ENXIO, ...). On 0,
+ * wait for POLLOUT on pl_packet_tx_ring_fd() WITH a short timeout and call
+ * again: the kernel reports POLLOUT only when the slot at its own head is
+ * free, which after a send-buffer shortage needs this call's re-kick.
  */
 int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt *pkts,
 			   unsigned n, struct pl_tx_counters *c);

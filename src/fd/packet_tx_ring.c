@@ -470,9 +470,13 @@ int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt
 		if (invalid)
 			pl_stat_add(&c->drop_invalid, invalid);
 	}
-	/* Kick when something new was queued, or when the oldest slot still
-	 * waits for a kick that earlier found the send buffer full. */
-	if (queued || (r->inflight && (status_of(slot(r, r->tail)) & TP_STATUS_SEND_REQUEST))) {
+	/* Kick when something new was queued, or when frames still wait for
+	 * one: an earlier kick can leave frames SEND_REQUEST when the socket
+	 * send buffer ran out (send() then still succeeds, or says EAGAIN).
+	 * The kernel takes frames in order, so some are waiting exactly when
+	 * the newest queued frame still is. */
+	uint32_t newest = r->head ? r->head - 1 : r->nframes - 1;
+	if (queued || (r->inflight && (status_of(slot(r, newest)) & TP_STATUS_SEND_REQUEST))) {
 		int k = kick(r, c);
 		if (k < 0 && taken == 0)
 			return k;

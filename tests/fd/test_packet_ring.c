@@ -556,6 +556,76 @@ static int tx_ring_full_returns_zero_then_recovers(void)
 	return 0;
 }
 
+/* The socket send buffer runs out (a slow qdisc holds the skbs): frames
+ * stay SEND_REQUEST, and a later call with nothing new re-kicks them. */
+static int tx_ring_sndbuf_shortage_rekicked(void)
+{
+	setup_veth();
+	if (plt_sh("tc qdisc add dev %s root tbf rate 8kbit burst 1600 limit 1000000 2>/dev/null",
+		   A) != 0)
+		return PLT_SKIP;
+	int rx = raw_rx(B);
+	struct pl_packet_tx_ring *t = open_tx(A, 64, false);
+	int small = 1; /* the kernel rounds up to its minimum (a few KiB) */
+	PLT_CHECK(setsockopt(pl_packet_tx_ring_fd(t), SOL_SOCKET, SO_SNDBUF, &small,
+			     sizeof(small)) == 0,
+		  "SO_SNDBUF");
+	struct pl_tx_counters c;
+	memset(&c, 0, sizeof(c));
+	static uint8_t frames[32][1600];
+	struct pktlink_pkt p[32];
+	for (uint32_t i = 0; i < 32; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].data = frames[i];
+		make_frame(frames[i], i, mac_b, mac_a);
+		p[i].len = 1400;
+	}
+	PLT_CHECK(pl_packet_tx_ring_send(t, p, 32, &c) == 32, "queue 32");
+	plt_sh_ok("tc qdisc del dev %s root", A);
+	/* Nothing new to send: each call only re-kicks what waits. */
+	static uint8_t got[32][1600];
+	static uint32_t lens[32];
+	unsigned k = 0;
+	uint64_t end = plt_now_ns() + 5000000000ull;
+	while (plt_now_ns() < end) {
+		PLT_CHECK(pl_packet_tx_ring_send(t, NULL, 0, &c) == 0, "empty send");
+		k += recv_frames(rx, got + k, lens + k, 32 - k, 20);
+		if (k && k < 32) {
+			uint32_t s;
+			memcpy(&s, got[k - 1] + 42, 4);
+			if (s == 31)
+				break;
+		}
+		if (k == 32)
+			break;
+	}
+	PLT_CHECK(k > 0, "nothing arrived");
+	/* The bucket lets the first frame or two through and the qdisc held a
+	 * few more when it was removed (those are gone); everything that waited
+	 * in the ring arrives, in order, up to the last frame. */
+	uint32_t prev = 0;
+	for (unsigned i = 0; i < k; i++) {
+		uint32_t s;
+		memcpy(&s, got[i] + 42, 4);
+		PLT_CHECK(i == 0 || s > prev, "frame %u: seq %u after %u", i, s, prev);
+		prev = s;
+	}
+	PLT_CHECK(prev == 31, "last frame %u", prev);
+	uint32_t run = 1;
+	for (unsigned i = k - 1; i > 0; i--) {
+		uint32_t s0, s1;
+		memcpy(&s0, got[i - 1] + 42, 4);
+		memcpy(&s1, got[i] + 42, 4);
+		if (s0 + 1 != s1)
+			break;
+		run++;
+	}
+	PLT_CHECK(run >= 20, "only the last %u frames arrived in a run", run);
+	pl_packet_tx_ring_destroy(t);
+	close(rx);
+	return 0;
+}
+
 /* A frame the kernel refuses (longer than the MTU) is counted as a TX error
  * and does not block the frames behind it. */
 static int tx_ring_wrong_format_skipped(void)
@@ -848,6 +918,8 @@ int main(int argc, char **argv)
 		{ "tx_ring_byte_exact", tx_ring_byte_exact, PLT_NETNS, 30 },
 		{ "tx_ring_full_returns_zero_then_recovers", tx_ring_full_returns_zero_then_recovers,
 		  PLT_NETNS, 30 },
+		{ "tx_ring_sndbuf_shortage_rekicked", tx_ring_sndbuf_shortage_rekicked, PLT_NETNS,
+		  30 },
 		{ "tx_ring_wrong_format_skipped", tx_ring_wrong_format_skipped, PLT_NETNS, 30 },
 		{ "tx_ring_zero_copy_in_order", tx_ring_zero_copy_in_order, PLT_NETNS, 30 },
 		{ "tx_ring_zero_copy_out_of_order_and_free", tx_ring_zero_copy_out_of_order_and_free,

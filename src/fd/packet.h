@@ -169,6 +169,10 @@ int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
  * only the remainder). The burst stops at a block whose views from the
  * previous lap are still held. c may be NULL. Never blocks, never
  * allocates. One thread at a time per ring (with release).
+ * Poll caveat: the kernel reports POLLIN while the block it retired last is
+ * not back, so a caller that holds views from it sees POLLIN with nothing
+ * to take — release (or copy) views promptly rather than hold them while
+ * polling.
  * Return: count (0 when nothing is ready), or -EINVAL for bad arguments.
  */
 int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkts, unsigned n,

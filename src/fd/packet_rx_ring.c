@@ -276,8 +276,9 @@ fail:
 	return r;
 }
 
-/* Counters come from the kernel only when a frame says drops happened
- * (TP_STATUS_LOSING), so the common path makes no extra syscall. */
+/* Counters come from the kernel only when a block says drops happened
+ * (TP_STATUS_LOSING in its status), so the common path makes no extra
+ * syscall. */
 static void collect_drops(struct pl_packet_rx_ring *r, struct pl_rx_counters *c)
 {
 	uint64_t d = pl_packet_kernel_drops(r->fd);

@@ -13,7 +13,7 @@
  * Interface notes (packet_* owner): all original signatures are unchanged.
  * Additions: PL_PACKET_RING_* defaults (ring defaults are now 32 blocks of
  * 256 KiB and a 1 ms block timeout, see packet_rx_ring.c for why),
- * pl_packet_fanout_prog(), pl_packet_ignore_outgoing_filter(),
+ * pl_packet_fanout_join_ex(), pl_packet_fanout_prog(), pl_packet_ignore_outgoing_filter(),
  * pl_packet_rx_ring_fd(), pl_packet_tx_ring_reclaim(), pl_packet_tx_ring_alloc()
  * and pl_packet_tx_ring_free() (zero-copy transmit; send() accepts their
  * PKTLINK_PKT_TXBUF buffers).
@@ -82,6 +82,15 @@ int pl_packet_socket_open(int ifindex, const struct pl_packet_sock_cfg *cfg, int
  */
 int pl_packet_fanout_join(const int *fds, unsigned n, uint16_t *group_id, char *err,
 			  size_t errlen);
+
+/**
+ * pl_packet_fanout_join_ex() - pl_packet_fanout_join() with random_ids:
+ * skip PACKET_FANOUT_FLAG_UNIQUEID and take the fallback path of kernels
+ * without it (random ids until one is free), so that path can be tested.
+ * Same contract otherwise.
+ */
+int pl_packet_fanout_join_ex(const int *fds, unsigned n, bool random_ids, uint16_t *group_id,
+			     char *err, size_t errlen);
 
 /**
  * pl_packet_ignore_outgoing_filter() - attach a classic BPF socket filter

@@ -380,6 +380,12 @@ static bool kernel_has_fanout_ignore_outgoing(void)
 int pl_packet_fanout_join(const int *fds, unsigned n, uint16_t *group_id, char *err,
 			  size_t errlen)
 {
+	return pl_packet_fanout_join_ex(fds, n, false, group_id, err, errlen);
+}
+
+int pl_packet_fanout_join_ex(const int *fds, unsigned n, bool random_ids, uint16_t *group_id,
+			     char *err, size_t errlen)
+{
 	struct sock_filter prog[128];
 	unsigned plen;
 	uint32_t ign = 0, base = PACKET_FANOUT_CBPF;
@@ -411,8 +417,8 @@ int pl_packet_fanout_join(const int *fds, unsigned n, uint16_t *group_id, char *
 	/* 1. The first member creates the group; the kernel picks a free id. */
 	if (pl_fault())
 		return pl_err(err, errlen, -EFAULT, "PACKET_FANOUT join 0: injected failure");
-	r = join(fds[0], 0, base | PACKET_FANOUT_FLAG_UNIQUEID | ign);
-	if (r == -EINVAL && ign) {
+	r = random_ids ? -EINVAL : join(fds[0], 0, base | PACKET_FANOUT_FLAG_UNIQUEID | ign);
+	if (r == -EINVAL && ign && !random_ids) {
 		/* Defensive: a kernel that rejects the flag. */
 		ign = 0;
 		filter = true;

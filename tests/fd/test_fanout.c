@@ -411,7 +411,7 @@ static bool parse_ours(const struct pktlink_pkt *p, uint32_t *id, int *dir)
 	return true;
 }
 
-static int fanout_flows_stay_on_one_fd(void)
+static int flows_stay_on_one_fd(bool random_ids)
 {
 	plt_veth(A, B, 1500, NULL, NULL);
 	plt_mac(A, mac_a);
@@ -423,7 +423,8 @@ static int fanout_flows_stay_on_one_fd(void)
 		fds[i] = m[i].fd;
 	uint16_t gid = 0;
 	char err[256];
-	PLT_CHECK(pl_packet_fanout_join(fds, NFD, &gid, err, sizeof(err)) == 0, "%s", err);
+	PLT_CHECK(pl_packet_fanout_join_ex(fds, NFD, random_ids, &gid, err, sizeof(err)) == 0, "%s",
+		  err);
 
 	int tx = raw_tx(B);
 	static struct flow flows[NFLOWS];
@@ -480,6 +481,17 @@ static int fanout_flows_stay_on_one_fd(void)
 	close_members(m, NFD);
 	close(tx);
 	return 0;
+}
+
+static int fanout_flows_stay_on_one_fd(void)
+{
+	return flows_stay_on_one_fd(false);
+}
+
+/* The fallback of kernels without PACKET_FANOUT_FLAG_UNIQUEID. */
+static int fanout_random_id_fallback(void)
+{
+	return flows_stay_on_one_fd(true);
 }
 
 static int fanout_unique_ids_distinct(void)
@@ -635,6 +647,7 @@ int main(int argc, char **argv)
 		{ "hash_skips_vlan_tags", hash_skips_vlan_tags, PLT_UNIT, 20 },
 		{ "bpf_program_matches_c", bpf_program_matches_c, PLT_UNIT, 30 },
 		{ "fanout_flows_stay_on_one_fd", fanout_flows_stay_on_one_fd, PLT_NETNS, 30 },
+		{ "fanout_random_id_fallback", fanout_random_id_fallback, PLT_NETNS, 30 },
 		{ "fanout_unique_ids_distinct", fanout_unique_ids_distinct, PLT_NETNS, 30 },
 		{ "fanout_ignore_outgoing", fanout_ignore_outgoing, PLT_NETNS, 30 },
 		{ "fanout_ignore_outgoing_filter_fallback", fanout_ignore_outgoing_filter_fallback,

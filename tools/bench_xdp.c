@@ -26,7 +26,7 @@
 
 #define BURST 64
 
-enum xdp_kind { XK_RX, XK_TX, XK_FWD };
+enum xdp_kind { XK_RX, XK_TX, XK_FWD, XK_FWD_ZC };
 
 struct xdp_arg {
 	const char *spec; /* "%s" is replaced by the device name */
@@ -81,7 +81,28 @@ static int64_t xdp_loop(struct bench_env *env, enum xdp_kind kind, struct pktlin
 			n = pktlink_rx_burst(ep, in, BURST);
 			if (n < 0)
 				goto fail;
-			if (n > 0) {
+			if (n > 0 && kind == XK_FWD_ZC) {
+				/* MAC swap in place, then the same frames go out: no copy */
+				for (int i = 0; i < n; i++) {
+					uint8_t tmp[6], *p = in[i].data;
+					memcpy(tmp, p, 6);
+					memcpy(p, p + 6, 6);
+					memcpy(p + 6, tmp, 6);
+				}
+				int t = 0;
+				for (int tries = 0; t < n && tries < 1000; tries++) {
+					int k = pktlink_xdp_forward(ep, ep, in + t, (unsigned)(n - t));
+					if (k < 0) {
+						n = k;
+						goto fail;
+					}
+					t += k;
+				}
+				if (t < n)
+					pktlink_rx_release(ep, in + t, (unsigned)(n - t));
+				total += n;
+				idle = 0;
+			} else if (n > 0) {
 				if (kind == XK_FWD) {
 					for (int i = 0; i < n; i++)
 						out[i] = (struct pktlink_pkt){ .data = in[i].data,
@@ -214,6 +235,7 @@ static const struct xdp_arg a_drv_rx = { "xdp:%s?mode=drv", XK_RX };
 static const struct xdp_arg a_drv_tx = { "xdp:%s?mode=drv", XK_TX };
 static const struct xdp_arg a_drv_fwd = { "xdp:%s?mode=drv", XK_FWD };
 static const struct xdp_arg a_skb_rx = { "xdp:%s?mode=skb", XK_RX };
+static const struct xdp_arg a_drv_fwd_zc = { "xdp:%s?mode=drv", XK_FWD_ZC };
 
 #define PL(name_, desc_, flags_, arg_, ref1, ref2)                                              \
 	{ .name = name_, .family = "xdp", .desc = desc_, .flags = (flags_),                    \
@@ -232,6 +254,10 @@ static const struct bench_scenario xdp_scenarios[] = {
 	   "dpdk-af_xdp/txonly"),
 	PL("xdp-drv/l2fwd", "AF_XDP, driver mode, every frame sent back out of DUT",
 	   BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN, &a_drv_fwd, "xdpref-drv/l2fwd",
+	   "dpdk-af_xdp/l2fwd"),
+	PL("xdp-drv/l2fwd-zc",
+	   "AF_XDP, driver mode, MAC swap in place + pktlink_xdp_forward() (no copy)",
+	   BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN, &a_drv_fwd_zc, "xdpref-drv/l2fwd",
 	   "dpdk-af_xdp/l2fwd"),
 	PL("xdp-skb/rxdrop", "AF_XDP, generic (skb) XDP, rx_burst + release", BENCH_F_NEEDS_GEN,
 	   &a_skb_rx, NULL, NULL),

@@ -9,6 +9,7 @@
 
 #include "pl_xsk.bpf.h"
 #include "xt_drop_half.bpf.h"
+#include "xt_steer.bpf.h"
 
 static void inject(int raw, uint32_t from, uint32_t count)
 {
@@ -143,6 +144,86 @@ static int xskmap_swap(void)
 	return 0;
 }
 
+/* Shared UMEM, several sockets on one queue: the program steers frame seq
+ * to socket seq % n; each socket sees exactly its frames, in order. */
+static void steer_n(unsigned nsock)
+{
+	struct bpf_object *obj = xt_bpf_load(xt_steer_bpf_obj, xt_steer_bpf_obj_len);
+	xt_bpf_attach(obj, XT_A, XDP_FLAGS_SKB_MODE);
+	int map = xt_bpf_map(obj, "xsks_map"), cfg = xt_bpf_map(obj, "nsocks");
+	struct pktlink_xdp_umem_opts uo = { .sz = sizeof(uo), .frames = 512, .frame_size = 2048 };
+	struct pktlink_xdp_umem *u;
+	PLT_OK(pktlink_xdp_umem_create(&uo, &u, NULL, 0));
+	struct pktlink_xdp_socket_opts so = { .sz = sizeof(so), .ifname = XT_A, .queue = 0,
+					      .zerocopy = PKTLINK_XDP_ZC_OFF };
+	struct pktlink_xdp_socket *s[4];
+	char err[256] = "";
+	for (uint32_t i = 0; i < nsock; i++) {
+		PLT_CHECK(pktlink_xdp_socket_create(u, &so, &s[i], err, sizeof(err)) == 0, "socket %u: %s",
+			  i, err);
+		int fd = pktlink_xdp_socket_fd(s[i]);
+		PLT_OK(bpf_map_update_elem(map, &i, &fd, 0));
+	}
+	uint32_t zero = 0;
+	PLT_OK(bpf_map_update_elem(cfg, &zero, &nsock, 0));
+	int raw = xt_raw(XT_B);
+	const uint32_t per = 64;
+	inject(raw, 0, per * nsock);
+	size_t ulen;
+	uint8_t *area = pktlink_xdp_umem_area(u, &ulen);
+	for (uint32_t i = 0; i < nsock; i++) {
+		uint32_t got = 0, want = i;
+		uint64_t end = plt_now_ns() + 2000000000ull;
+		while (got < per && plt_now_ns() < end) {
+			uint32_t idx;
+			struct pktlink_xdp_ring *rx = pktlink_xdp_socket_rx(s[i]);
+			uint32_t n = pktlink_xdp_cons_peek(rx, 64, &idx);
+			if (!n) {
+				struct pollfd pfd = { .fd = pktlink_xdp_socket_fd(s[i]), .events = POLLIN };
+				poll(&pfd, 1, 20);
+				continue;
+			}
+			for (uint32_t k = 0; k < n; k++) {
+				struct xdp_desc *d = pktlink_xdp_ring_desc(rx, idx + k);
+				xt_check_frame(area + d->addr, d->len, 64, want);
+				want += nsock;
+				got++;
+				/* back to the one shared FILL ring */
+				struct pktlink_xdp_ring *fq = pktlink_xdp_socket_fill(s[i]);
+				uint32_t fi;
+				PLT_CHECK(fq == pktlink_xdp_socket_fill(s[0]), "one FILL ring");
+				PLT_CHECK(pktlink_xdp_prod_reserve(fq, 1, &fi) == 1, "FILL room");
+				*pktlink_xdp_ring_addr(fq, fi) = d->addr & ~(uint64_t)2047;
+				pktlink_xdp_prod_submit(fq, 1);
+			}
+			pktlink_xdp_cons_release(rx, n);
+		}
+		PLT_CHECK(got == per, "socket %u got %u of %u", i, got, per);
+	}
+	for (uint32_t i = nsock; i-- > 0;)
+		pktlink_xdp_socket_destroy(s[i]);
+	PLT_OK(pktlink_xdp_umem_destroy(u));
+	bpf_xdp_detach(plt_ifindex(XT_A), XDP_FLAGS_SKB_MODE, NULL);
+	bpf_object__close(obj);
+	close(raw);
+}
+
+static int steer_2(void)
+{
+	xt_setup(1500);
+	steer_n(2);
+	xt_leak_check();
+	return 0;
+}
+
+static int steer_4(void)
+{
+	xt_setup(1500);
+	steer_n(4);
+	xt_leak_check();
+	return 0;
+}
+
 static int foreign_program(void)
 {
 	xt_setup(1500);
@@ -236,6 +317,8 @@ int main(int argc, char **argv)
 		{ "drop_half", drop_half, PLT_NETNS, 30 },
 		{ "xskmap_swap", xskmap_swap, PLT_NETNS, 30 },
 		{ "foreign_program", foreign_program, PLT_NETNS, 30 },
+		{ "steer_2_sockets", steer_2, PLT_NETNS, 30 },
+		{ "steer_4_sockets", steer_4, PLT_NETNS, 30 },
 		{ "stats_fill_empty", stats_fill_empty, PLT_NETNS, 30 },
 		{ "stats_rx_ring_full", stats_rx_ring_full, PLT_NETNS, 30 },
 	};

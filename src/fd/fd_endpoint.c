@@ -849,19 +849,20 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 				uint8_t *d = f->scratch + sused;
 				memcpy(d, p->data, p->len);
 				if (pl_csum_complete(d, p->len, p->csum_start, p->csum_offset)) {
+					/* offsets outside the frame: nothing was queued
+					 * for it. Flush what precedes first, so "taken"
+					 * stays a prefix and a retry does not count the
+					 * drop twice. */
+					if (m) {
+						int s = fd_flush(f, m);
+						if (s < 0)
+							return s;
+						if ((unsigned)s < m)
+							return (int)fd_settle(f, (unsigned)s, m, 0);
+						m = 0;
+						sused = 0;
+					}
 					pl_stat_add(&c->drop_invalid, 1);
-					/* nothing was added for this frame; if it is the
-					 * last one, the final flush settles the rest */
-					if (m == 0)
-						continue;
-					/* keep "taken" a prefix: flush what precedes */
-					int s = fd_flush(f, m);
-					if (s < 0)
-						return s;
-					if ((unsigned)s < m)
-						return (int)fd_settle(f, (unsigned)s, m, 0);
-					m = 0;
-					sused = 0;
 					continue;
 				}
 				struct pktlink_pkt plain;

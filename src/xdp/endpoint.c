@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <net/if_arp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,6 +464,9 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 				pl_stat_add(&c->errors, 1);
 				pl_ep_error(ep, r, "TX kick on queue %u of %s: %s", xq->qid, x->ifname,
 					    strerror(-r));
+				/* ENXIO: the socket was unbound, i.e. the device is gone. */
+				if (r == -ENXIO)
+					pl_ep_peer_gone(ep, -ENODEV);
 			}
 		}
 	}
@@ -604,6 +608,40 @@ int pktlink_xdp_forward(struct pktlink_ep *rx_ep, struct pktlink_ep *tx_ep,
 /* ------------------------------------------------------------------------ */
 /* Properties, stats, teardown                                               */
 
+/*
+ * Wait for queue q (or stop_fd). Besides what the core's default wait does,
+ * this tells a removed device apart: the kernel unbinds the socket and sets
+ * ENETDOWN as its error, but AF_XDP's poll reports no POLLERR for it — so
+ * after a wait that saw nothing (an idle path: one getsockopt per timeout)
+ * the socket error is read. Then the endpoint's peer is gone (-ENODEV), the
+ * closed callback runs, and bursts fail.
+ */
+static int xdp_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms)
+{
+	struct pl_xdp_ep *x = xep(ep);
+	int fd = x->q[q].sock->fd;
+	struct pollfd pfd[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = stop_fd, .events = POLLIN },
+	};
+	int r = poll(pfd, stop_fd >= 0 ? 2 : 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (r == 0 || (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+		if (soerr || (pfd[0].revents & (POLLHUP | POLLNVAL))) {
+			pl_ep_error(ep, -ENODEV,
+				    "queue %u of %s: the device went away (socket error %s); close "
+				    "the endpoint",
+				    x->q[q].qid, x->ifname, strerror(soerr ? soerr : EPIPE));
+			return pl_ep_peer_gone(ep, -ENODEV);
+		}
+	}
+	return r;
+}
+
 static int xdp_queue_fd(const struct pktlink_ep *ep, unsigned q)
 {
 	const struct pl_xdp_ep *x = (const struct pl_xdp_ep *)ep;
@@ -695,6 +733,7 @@ static const struct pl_ep_ops pl_xdp_ops = {
 	.tx_alloc = xdp_tx_alloc,
 	.tx_free = xdp_tx_free,
 	.queue_fd = xdp_queue_fd,
+	.rx_wait = xdp_rx_wait,
 	.read_stats = xdp_read_stats,
 	.destroy = xdp_destroy,
 };

@@ -368,6 +368,65 @@ static int frames_accounted(void)
 	return 0;
 }
 
+/* The device goes away under an open endpoint: the wait reports it, the
+ * closed callback runs once, bursts fail with -ENODEV, close still frees
+ * everything. */
+static int closed_calls;
+static int closed_reason;
+
+static void on_closed(void *ctx, struct pktlink_ep *ep, int reason)
+{
+	closed_calls++;
+	closed_reason = reason;
+}
+
+static int device_gone(void)
+{
+	xt_setup(1500);
+	int fds = plt_fd_count();
+	struct pktlink_ep *ep = xt_open("xdp:" XT_A "?mode=skb");
+	pktlink_set_closed_cb(ep, on_closed, NULL);
+	plt_sh_ok("ip link del " XT_A);
+	int r = 0;
+	for (int i = 0; i < 50 && r >= 0; i++)
+		r = pktlink_wait(ep, 100);
+	PLT_CHECK(r == -ENODEV, "wait: %d", r);
+	PLT_CHECK(closed_calls == 1 && closed_reason == -ENODEV, "closed cb %d %d", closed_calls,
+		  closed_reason);
+	struct pktlink_pkt p[4];
+	PLT_CHECK(pktlink_rx_burst(ep, p, 4) == -ENODEV, "rx after gone");
+	PLT_CHECK(pktlink_tx_burst(ep, p, 1) == -ENODEV, "tx after gone");
+	PLT_CHECK(strstr(pktlink_last_error(ep), "went away"), "error: %s", pktlink_last_error(ep));
+	pktlink_close(ep);
+	PLT_CHECK(closed_calls == 1, "closed cb once");
+	PLT_CHECK(plt_fd_count() == fds, "fds %d -> %d", fds, plt_fd_count());
+	xt_leak_check();
+	return 0;
+}
+
+static void push_nop(void *ctx, struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+}
+
+/* The same in push mode: the worker notices, runs the callback and stops. */
+static int device_gone_push(void)
+{
+	xt_setup(1500);
+	struct pktlink_ep *ep = xt_open("xdp:" XT_A "?mode=drv");
+	pktlink_set_closed_cb(ep, on_closed, NULL);
+	PLT_OK(pktlink_attach(ep, push_nop, NULL));
+	plt_sh_ok("ip link del " XT_A);
+	uint64_t end = plt_now_ns() + 3000000000ull;
+	while (!__atomic_load_n(&closed_calls, __ATOMIC_ACQUIRE) && plt_now_ns() < end)
+		usleep(10000);
+	pktlink_join(ep);
+	PLT_CHECK(closed_calls == 1 && closed_reason == -ENODEV, "closed cb %d %d", closed_calls,
+		  closed_reason);
+	pktlink_close(ep);
+	xt_leak_check();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -379,6 +438,8 @@ int main(int argc, char **argv)
 		{ "socket_handed_in", socket_handed_in, PLT_NETNS, 30 },
 		{ "busy_queue", busy_queue, PLT_NETNS, 30 },
 		{ "frames_accounted", frames_accounted, PLT_NETNS, 30 },
+		{ "device_gone", device_gone, PLT_NETNS, 30 },
+		{ "device_gone_push", device_gone_push, PLT_NETNS, 30 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

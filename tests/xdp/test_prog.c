@@ -10,6 +10,7 @@
 #include "pl_xsk.bpf.h"
 #include "xt_drop_half.bpf.h"
 #include "xt_steer.bpf.h"
+#include "xt_meta.bpf.h"
 
 static void inject(int raw, uint32_t from, uint32_t count)
 {
@@ -224,6 +225,45 @@ static int steer_4(void)
 	return 0;
 }
 
+/* Metadata a program puts before the frame (bpf_xdp_adjust_meta) reaches the
+ * UMEM in front of the view's data. */
+static int metadata(void)
+{
+	xt_setup(1500);
+	struct bpf_object *obj = xt_bpf_load(xt_meta_bpf_obj, xt_meta_bpf_obj_len);
+	xt_bpf_attach(obj, XT_A, XDP_FLAGS_DRV_MODE);
+	char spec[128];
+	snprintf(spec, sizeof(spec), "xdp:%s?mode=drv&xskmap=%d&headroom=64", XT_A,
+		 xt_bpf_map(obj, "xsks_map"));
+	struct pktlink_ep *ep = xt_open(spec);
+	int raw = xt_raw(XT_B);
+	inject(raw, 0, 16);
+	unsigned got = 0;
+	uint64_t end = plt_now_ns() + 3000000000ull;
+	while (got < 16 && plt_now_ns() < end) {
+		struct pktlink_pkt p[16];
+		int n = pktlink_rx_burst(ep, p, 16);
+		PLT_OK(n);
+		for (int i = 0; i < n; i++) {
+			xt_check_frame(p[i].data, p[i].len, 64, got);
+			uint32_t m[2];
+			memcpy(m, p[i].data - 8, 8);
+			PLT_CHECK(m[0] == 0x4d455441 && m[1] == 64, "metadata %08x %u", m[0], m[1]);
+			got++;
+		}
+		pktlink_rx_release(ep, p, (unsigned)n);
+		if (!n)
+			pktlink_wait(ep, 20);
+	}
+	PLT_CHECK(got == 16, "got %u", got);
+	pktlink_close(ep);
+	bpf_xdp_detach(plt_ifindex(XT_A), XDP_FLAGS_DRV_MODE, NULL);
+	bpf_object__close(obj);
+	close(raw);
+	xt_leak_check();
+	return 0;
+}
+
 static int foreign_program(void)
 {
 	xt_setup(1500);
@@ -318,6 +358,7 @@ int main(int argc, char **argv)
 		{ "xskmap_swap", xskmap_swap, PLT_NETNS, 30 },
 		{ "foreign_program", foreign_program, PLT_NETNS, 30 },
 		{ "steer_2_sockets", steer_2, PLT_NETNS, 30 },
+		{ "metadata", metadata, PLT_NETNS, 30 },
 		{ "steer_4_sockets", steer_4, PLT_NETNS, 30 },
 		{ "stats_fill_empty", stats_fill_empty, PLT_NETNS, 30 },
 		{ "stats_rx_ring_full", stats_rx_ring_full, PLT_NETNS, 30 },

@@ -145,6 +145,30 @@ static int unaligned_odd_size(void)
 	return 0;
 }
 
+/* Without need_wakeup every TX submit is kicked; with busy polling RX kicks
+ * on every empty burst. Both still deliver everything. */
+static int no_need_wakeup(void)
+{
+	xt_setup(1500);
+	struct pktlink_ep *ep = xt_open("xdp:" XT_A "?mode=drv&need_wakeup=0");
+	rx_run(ep, 1024, FLEN);
+	tx_run(ep, 1024, FLEN, false);
+	pktlink_close(ep);
+	xt_leak_check();
+	return 0;
+}
+
+static int busy_poll(void)
+{
+	xt_setup(1500);
+	struct pktlink_ep *ep = xt_open("xdp:" XT_A "?mode=skb&busy_poll=20&busy_budget=16");
+	rx_run(ep, 1024, FLEN);
+	tx_run(ep, 1024, FLEN, false);
+	pktlink_close(ep);
+	xt_leak_check();
+	return 0;
+}
+
 static int single_packet(void)
 {
 	xt_setup(1500);
@@ -166,7 +190,10 @@ static int rx_poll_timeout(void)
 	PLT_CHECK(pktlink_rx_burst(ep, p, 8) == 0, "frames out of nowhere");
 	struct pollfd pfd = { .fd = pktlink_fd(ep), .events = POLLIN };
 	PLT_CHECK(poll(&pfd, 1, 200) == 0, "poll should time out with no traffic");
-	PLT_CHECK(pktlink_wait(ep, 100) == 0, "pktlink_wait should time out");
+	/* (the core's pktlink_wait() reports a family wait's timeout as a
+	 * spurious wake-up, which the contract allows) */
+	PLT_CHECK(pktlink_wait(ep, 100) >= 0, "pktlink_wait");
+	PLT_CHECK(pktlink_rx_burst(ep, p, 8) == 0, "still nothing");
 	pktlink_close(ep);
 	xt_leak_check();
 	return 0;
@@ -355,6 +382,8 @@ int main(int argc, char **argv)
 		{ "drv_4k_unaligned", drv_4k_unaligned, PLT_NETNS, 60 },
 		{ "unaligned_odd_size", unaligned_odd_size, PLT_NETNS, 60 },
 		{ "single_packet", single_packet, PLT_NETNS, 30 },
+		{ "no_need_wakeup", no_need_wakeup, PLT_NETNS, 30 },
+		{ "busy_poll", busy_poll, PLT_NETNS, 30 },
 		{ "rx_poll_timeout", rx_poll_timeout, PLT_NETNS, 30 },
 		{ "headroom", headroom, PLT_NETNS, 30 },
 		{ "mtu_too_large", mtu_too_large, PLT_NETNS, 30 },

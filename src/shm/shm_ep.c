@@ -368,6 +368,7 @@ static int srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	struct pl_rx_counters *c = &e->ep.rxc[0];
 	struct pl_shm_buf bufs[PL_SHM_MAX_BUFS];
 	unsigned got = 0;
+	uint64_t bytes = 0;
 	int gone = 0;
 
 	srv_retry_pending(e);
@@ -428,12 +429,15 @@ static int srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			continue;
 		}
 		p->priv = slot;
-		pl_stat_add(&c->packets, 1);
-		pl_stat_add(&c->bytes, p->len);
+		bytes += p->len;
 		got++;
 	}
 	pl_pipe_rx_flush(&e->in);
 	pl_pipe_tx_flush(&e->in_ret);
+	if (got) {
+		pl_stat_add(&c->packets, got);
+		pl_stat_add(&c->bytes, bytes);
+	}
 	if (gone) {
 		/* Hand out nothing from a peer we are dropping. */
 		for (unsigned i = 0; i < got; i++)
@@ -508,6 +512,7 @@ static int cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	struct pl_rx_counters *c = &e->ep.rxc[0];
 	struct pl_rxq_used used[PL_SHM_MAX_BUFS];
 	unsigned got = 0;
+	uint64_t bytes = 0;
 	int gone = 0;
 
 	cli_retry_reposts(e);
@@ -591,12 +596,15 @@ static int cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			continue;
 		}
 		p->priv = (uint64_t)first | ((uint64_t)(uint32_t)(bounce + 1) << 32);
-		pl_stat_add(&c->packets, 1);
-		pl_stat_add(&c->bytes, p->len);
+		bytes += p->len;
 		got++;
 	}
 	pl_pipe_rx_flush(&e->in);
 	pl_pipe_tx_flush(&e->in_ret);
+	if (got) {
+		pl_stat_add(&c->packets, got);
+		pl_stat_add(&c->bytes, bytes);
+	}
 	if (gone)
 		return pl_ep_peer_gone(&e->ep, gone);
 	return (int)got;
@@ -672,6 +680,10 @@ static int tx_prepare(struct shm_ep *e, const struct pktlink_pkt *p, uint8_t *vh
 static void copy_out(uint8_t *base, const uint64_t *off, const uint32_t *sz, unsigned nb,
 		     const uint8_t *vh, uint32_t vlen, const uint8_t *data, uint32_t dlen)
 {
+	if (nb == 1 && !vlen) {
+		memcpy(base + off[0], data, dlen); /* the common case */
+		return;
+	}
 	uint32_t src = 0, total = vlen + dlen;
 	for (unsigned i = 0; i < nb && src < total; i++) {
 		uint8_t *d = base + off[i];
@@ -725,7 +737,8 @@ static int cli_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	uint64_t off[PL_SHM_MAX_BUFS];
 	uint32_t sz[PL_SHM_MAX_BUFS];
 	struct pl_shm_buf bufs[PL_SHM_MAX_BUFS];
-	unsigned taken = 0;
+	unsigned taken = 0, sent = 0;
+	uint64_t bytes = 0;
 
 	cli_reap(e);
 	for (; taken < n; taken++) {
@@ -736,7 +749,8 @@ static int cli_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			continue;
 		}
 		uint32_t total = p->len + e->vnet_len;
-		uint32_t nb = (total + e->buf_size - 1) / e->buf_size;
+		/* Most frames fit one buffer: skip the division then. */
+		uint32_t nb = total <= e->buf_size ? 1 : (total + e->buf_size - 1) / e->buf_size;
 		if (nb > e->tx_nfree || nb > PL_SHM_MAX_BUFS)
 			break;
 		uint32_t left = total;
@@ -756,8 +770,12 @@ static int cli_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			e->tx_next[b] = i + 1 < nb ? e->tx_free[e->tx_nfree - 2 - i] : UINT32_MAX;
 		}
 		e->tx_nfree -= nb;
-		pl_stat_add(&c->packets, 1);
-		pl_stat_add(&c->bytes, p->len);
+		bytes += p->len;
+		sent++;
+	}
+	if (sent) {
+		pl_stat_add(&c->packets, sent);
+		pl_stat_add(&c->bytes, bytes);
 	}
 	return (int)taken;
 }
@@ -768,7 +786,8 @@ static int srv_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	struct pl_rxq_post bufs[PL_SHM_MAX_BUFS];
 	uint32_t used[PL_SHM_MAX_BUFS];
 	uint64_t off[PL_SHM_MAX_BUFS];
-	unsigned taken = 0;
+	unsigned taken = 0, sent = 0;
+	uint64_t bytes = 0;
 	const struct pl_shm_region *data = &e->q[1].data;
 
 	/* Refill the cache of posted buffers. */
@@ -823,8 +842,12 @@ static int srv_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 		copy_out(data->base, off, used, nb, vh, e->vnet_len, p->data, p->len);
 		e->post_head = (e->post_head + nb) % SHM_POST_CACHE;
 		e->post_count -= nb;
-		pl_stat_add(&c->packets, 1);
-		pl_stat_add(&c->bytes, p->len);
+		bytes += p->len;
+		sent++;
+	}
+	if (sent) {
+		pl_stat_add(&c->packets, sent);
+		pl_stat_add(&c->bytes, bytes);
 	}
 	return (int)taken;
 }
@@ -840,7 +863,7 @@ static int shm_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 	if (r == 0 && n) {
 		/* Nothing fits: the peer may be slow, or gone. Look now and
 		 * then, so that a transmit-only user learns about it. */
-		if (++e->tx_zero % 64 == 0) {
+		if (++e->tx_zero % SHM_PEER_CHECK_EVERY == 0) {
 			int g = peer_poll(e, &ep->txc.syscalls);
 			if (g)
 				return pl_ep_peer_gone(ep, g);
@@ -982,8 +1005,11 @@ static int shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q
 		return pl_err(err, errlen, -EINVAL, "shm: pipe regions must hold 32 B .. 2 GiB");
 	}
 	/* Word 0 counts as "enabled": the peer signals until our first
-	 * burst finds work and disarms. */
-	e->armed = true;
+	 * burst finds work and disarms. A busy poller never sleeps, so it
+	 * tells the peer at once never to signal. */
+	e->armed = !e->busy_poll;
+	if (e->busy_poll)
+		pl_notify_disarm(e->wait_word);
 
 	e->rx_bounce = zalloc((size_t)SHM_NBOUNCE * e->bounce_size);
 	if (!e->rx_bounce) {

@@ -802,6 +802,27 @@ static unsigned fd_settle(struct fd_ep *f, unsigned s, unsigned m, uint32_t unbu
 	return j + 1;
 }
 
+/**
+ * fd_tx_txbuf_fixup() - a zero-copy ring buffer (PKTLINK_PKT_TXBUF) must go
+ * to the ring as it is: a scratch copy would leave its slot lent and stall
+ * the ring behind it. A partial checksum is therefore completed in place
+ * (the buffer is the endpoint's memory) and the flag cleared in the caller's
+ * pkt, so a retry of an untaken frame does not complete it twice. A
+ * super-packet cannot be cut in place: without vnet_hdr it is invalid.
+ */
+static int fd_tx_txbuf_fixup(struct fd_ep *f, struct pktlink_pkt *p, int path)
+{
+	(void)f;
+	if (path == TXP_CSUM) {
+		if (pl_csum_complete(p->data, p->len, p->csum_start, p->csum_offset))
+			return TXP_INVALID;
+		p->flags &= (uint16_t)~PKTLINK_PKT_CSUM_PARTIAL;
+		p->csum_start = p->csum_offset = 0;
+		return TXP_DIRECT;
+	}
+	return TXP_INVALID;
+}
+
 /* ops->tx_burst */
 static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 {
@@ -812,6 +833,8 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 	for (unsigned i = 0; i < n; i++) {
 		struct pktlink_pkt *p = &pkts[i];
 		int path = fd_tx_classify(f, p);
+		if (PL_UNLIKELY(p->flags & PKTLINK_PKT_TXBUF) && f->txr && path != TXP_DIRECT)
+			path = fd_tx_txbuf_fixup(f, p, path);
 		uint8_t vtmp[16];
 		if (path == TXP_DIRECT && f->vnet_len &&
 		    pl_pkt_to_vnet(p, f->link_len, vtmp, f->vnet_len))
@@ -827,6 +850,8 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 				m = 0;
 				sused = 0;
 			}
+			if (PL_UNLIKELY(p->flags & PKTLINK_PKT_TXBUF) && f->txr)
+				pl_packet_tx_ring_free(f->txr, p, 1); /* taken: the ring's again */
 			pl_stat_add(&c->drop_invalid, 1);
 			continue;
 		}
@@ -1073,16 +1098,35 @@ static void fd_destroy(struct pktlink_ep *ep)
 	free(f);
 }
 
-static const struct pl_ep_ops fd_ops = {
-	.family = "fd",
-	.rx_burst = fd_rx_burst,
-	.rx_release = fd_rx_release,
-	.tx_burst = fd_tx_burst,
-	.queue_fd = fd_queue_fd,
-	.rx_wait = fd_rx_wait,
-	.set_link_addr = fd_set_link_addr,
-	.read_stats = fd_read_stats,
-	.destroy = fd_destroy,
+/**
+ * fd_tx_alloc() - ops->tx_alloc of tx=mmap endpoints: lend TX ring slots for
+ * zero-copy transmit (pl_packet_tx_ring_alloc()). TX thread only.
+ */
+static int fd_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct fd_ep *f = to_fd(ep);
+	return pl_packet_tx_ring_alloc(f->txr, pkts, n, &ep->txc);
+}
+
+/** fd_tx_free() - ops->tx_free: give lent ring slots back. TX thread only. */
+static void fd_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
+{
+	struct fd_ep *f = to_fd(ep);
+	pl_packet_tx_ring_free(f->txr, pkts, n);
+}
+
+#define FD_OPS_COMMON                                                                          \
+	.family = "fd", .rx_burst = fd_rx_burst, .rx_release = fd_rx_release,                 \
+	.tx_burst = fd_tx_burst, .queue_fd = fd_queue_fd, .rx_wait = fd_rx_wait,               \
+	.set_link_addr = fd_set_link_addr, .read_stats = fd_read_stats, .destroy = fd_destroy
+
+static const struct pl_ep_ops fd_ops = { FD_OPS_COMMON };
+
+/* With a TX ring (packet:, tx=mmap): zero-copy TX buffers too. */
+static const struct pl_ep_ops fd_ops_txring = {
+	FD_OPS_COMMON,
+	.tx_alloc = fd_tx_alloc,
+	.tx_free = fd_tx_free,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1383,7 +1427,8 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 		free(f);
 		return fd_fault(err, errlen, "initialise the endpoint");
 	}
-	r = pl_ep_init(&f->ep, &fd_ops, nq);
+	bool txring = s->origin == FD_ORIGIN_PACKET && o->tx_mode == PKTLINK_FD_TX_MMAP;
+	r = pl_ep_init(&f->ep, txring ? &fd_ops_txring : &fd_ops, nq);
 	if (r) {
 		pl_ep_fini(&f->ep);
 		free(f);
@@ -1622,6 +1667,8 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 		in->caps |= PKTLINK_CAP_RX_CSUM_OFFLOAD;
 	if (f->tx_csum)
 		in->caps |= PKTLINK_CAP_TX_CSUM_OFFLOAD;
+	if (f->txr)
+		in->caps |= PKTLINK_CAP_TX_ALLOC;
 	in->gso_kind = o->gso == PKTLINK_FD_GSO_HOST	   ? PKTLINK_GSO_KIND_HOST
 		       : o->gso == PKTLINK_FD_GSO_SOFTWARE ? PKTLINK_GSO_KIND_SOFTWARE
 							   : PKTLINK_GSO_KIND_NONE;
@@ -1667,7 +1714,7 @@ int pktlink_fd_open(const struct pktlink_fd_opts *opts, struct pktlink_ep **epp,
  * copies, publishes it (release), then wakes the reader through the eventfd. */
 int pktlink_fd_inject(struct pktlink_ep *ep, const void *frame, uint32_t len)
 {
-	if (!ep || ep->ops != &fd_ops)
+	if (!ep || (ep->ops != &fd_ops && ep->ops != &fd_ops_txring))
 		return -EINVAL;
 	struct fd_ep *f = to_fd(ep);
 	if (!f->o.injectable)

@@ -1556,10 +1556,10 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	 * socket cannot shed its ring, so such a socket is not reusable in
 	 * another mode afterwards (as with the seed's PACKET_MMAP). */
 	if (f->rx_mode == PKTLINK_FD_RX_MMAP && !o->injectable) {
+		/* V3 packs frames into blocks: the default 256 KiB block holds a
+		 * 64 KiB super-packet, frame_size is only kernel bookkeeping */
 		struct pl_packet_ring_cfg rc = s->ring;
 		rc.vnet_hdr = o->vnet_hdr;
-		if (!rc.frame_size && super_rx)
-			rc.frame_size = FD_SUPER_MAX + 2048;
 		for (unsigned i = 0; i < nfds; i++) {
 			if (pl_fault()) {
 				r = fd_fault(err, errlen, "create the TPACKET_V3 RX ring");

@@ -11,8 +11,8 @@
  *   tap:NAME?queues=N&vnet_hdr=1&vnet_hdr_len=..&mtu=..&addr=..&promisc=1&gso=..&csum=..
  *   tun:NAME?queues=N&vnet_hdr=1&vnet_hdr_len=..&mtu=..&gso=..&csum=..
  *       Opened (created if needed) by name: the endpoint owns and closes those
- *       fds. mtu= is pktlink's MTU and buffer size; it does not change the
- *       device (ip link set NAME mtu N). With vnet_hdr=1 the defaults are
+ *       fds. mtu= (default: the device's) is pktlink's MTU; it does not
+ *       change the device (ip link set NAME mtu N); buffers hold the larger. With vnet_hdr=1 the defaults are
  *       gso=host and csum=rxtx: the kernel may then hand over GSO
  *       super-packets (up to 64 KiB) and partial checksums.
  *   packet:IFNAME?fds=N&dispatch=readv|recvmmsg|mmap&tx=sendmmsg|mmap&vnet_hdr=1

@@ -1325,6 +1325,32 @@ static int fd_packet_dev_props(struct fd_ep *f, struct fd_setup *s, char *err, s
 	return 0;
 }
 
+/*
+ * The MTU of a TAP/TUN device opened by name (it may exist already, with a
+ * larger MTU than pktlink's default): buffers must hold what the kernel
+ * writes. A TUN/TAP fd does not answer SIOCGIFMTU, so a short-lived
+ * AF_UNIX socket asks (closed before returning).
+ */
+static int fd_tun_dev_mtu(struct fd_ep *f, struct fd_setup *s, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", s->ifname);
+	int sk = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sk < 0)
+		return pl_err(err, errlen, -errno, "%s: socket for SIOCGIFMTU: %s", s->ifname,
+			      strerror(errno));
+	int r = ioctl(sk, SIOCGIFMTU, &ifr);
+	int e = errno;
+	close(sk);
+	if (r != 0)
+		return pl_err(err, errlen, -e, "%s: SIOCGIFMTU: %s", s->ifname, strerror(e));
+	f->dev_mtu = (uint32_t)ifr.ifr_mtu;
+	if (!s->mtu_given)
+		s->o.mtu = f->dev_mtu;
+	return 0;
+}
+
 /* Allocate queue qi's receive buffers and batch arrays (readv, recvmmsg and
  * inject modes; mmap mode uses the ring's memory). */
 static int fd_queue_alloc(struct fd_ep *f, unsigned qi, char *err, size_t errlen)
@@ -1387,7 +1413,7 @@ static int fd_queue_alloc(struct fd_ep *f, unsigned qi, char *err, size_t errlen
  *      non-blocking, per fd; or the     10. receive buffers, per queue
  *      TAP/TUN opened; or one AF_PACKET 11. TX scratch area
  *      socket per fd                    12. epoll set (pktlink_fd())
- *   5. device MTU/MAC (packet:)
+ *   5. device MTU (tap:/tun:), MTU/MAC (packet:)
  * After step 2, every failure goes through pktlink_close() → fd_destroy(),
  * which frees exactly what exists (NULL/-1 fields mark what does not).
  */
@@ -1489,6 +1515,13 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 			f->fd_kind[i] = FD_KIND_CHR;
 		}
 		f->nfds_open = nfds;
+		if (pl_fault()) {
+			r = fd_fault(err, errlen, "read the device's MTU");
+			goto fail;
+		}
+		r = fd_tun_dev_mtu(f, s, err, errlen);
+		if (r)
+			goto fail;
 		/* what the kernel accepted decides what we advertise */
 		if (!(got_off & PL_TUN_OFF_CSUM))
 			o->rx_csum_offload = false;

@@ -26,13 +26,13 @@ const char pl_fd_spec_help[] =
 
 const char pl_tap_spec_help[] =
 	"tap:NAME?keys — a TAP device opened (created if needed) by name; one queue per fd\n"
-	"    queues=N (1)  vnet_hdr=0|1  vnet_hdr_len=10|12 (12)  mtu=N (1500)  addr=MAC\n"
+	"    queues=N (1)  vnet_hdr=0|1  vnet_hdr_len=10|12 (12)  mtu=N (the device's)  addr=MAC\n"
 	"    promisc=0|1  gso=none|host|software (host with vnet_hdr)  gso_max=N\n"
 	"    csum=none|rx|tx|rxtx (rxtx with vnet_hdr)  frames=N\n";
 
 const char pl_tun_spec_help[] =
 	"tun:NAME?keys — a TUN device (IP packets, no link header) opened by name\n"
-	"    queues=N (1)  vnet_hdr=0|1  vnet_hdr_len=10|12 (12)  mtu=N (1500)\n"
+	"    queues=N (1)  vnet_hdr=0|1  vnet_hdr_len=10|12 (12)  mtu=N (the device's)\n"
 	"    gso=none|host|software  gso_max=N  csum=none|rx|tx|rxtx  frames=N\n";
 
 const char pl_packet_spec_help[] =

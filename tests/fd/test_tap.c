@@ -304,6 +304,45 @@ static int tap_multiqueue(void)
 	return 0;
 }
 
+/* An existing TAP with a larger MTU: the endpoint takes the device's MTU
+ * and its buffers hold the frames the kernel writes. */
+static int tap_existing_mtu(void)
+{
+	plt_sh_ok("ip tuntap add pltap0 mode tap && ip link set pltap0 mtu 9000");
+	struct pktlink_ep *ep = open_spec("tap:pltap0?addr=02:00:00:00:18:02");
+	struct pktlink_info in;
+	pktlink_get_info(ep, &in);
+	PLT_CHECK(in.mtu == 9000, "mtu %u", in.mtu);
+	tap_config("pltap0");
+	int s = udp_socket(5000);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(6000) };
+	to.sin_addr.s_addr = htonl(PLT_IP(198, 18, 1, 2));
+	static uint8_t buf[8900];
+	payload(buf, sizeof(buf), 3);
+	PLT_CHECK(sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&to, sizeof(to)) ==
+			  (ssize_t)sizeof(buf),
+		  "sendto");
+	bool got = false;
+	for (int i = 0; i < 200 && !got; i++) {
+		struct pktlink_pkt pk[8];
+		int r = pktlink_rx_burst(ep, pk, 8);
+		PLT_CHECK(r >= 0, "rx %d", r);
+		for (int k = 0; k < r; k++) {
+			uint32_t pl;
+			const uint8_t *p = udp_payload(pk[k].data, pk[k].len, true, 6000, &pl);
+			if (p && pl == sizeof(buf) && !memcmp(p, buf, pl))
+				got = true;
+		}
+		pktlink_rx_release(ep, pk, (unsigned)r);
+		if (!got)
+			pktlink_wait(ep, 10);
+	}
+	PLT_CHECK(got, "a 8900-byte datagram in one frame");
+	close(s);
+	pktlink_close(ep);
+	return 0;
+}
+
 /* A TAP opened elsewhere and handed in: "fd:" does not close it. */
 static int tap_handed_in(void)
 {
@@ -408,6 +447,7 @@ int main(int argc, char **argv)
 		{ "tap_filter_push", tap_filter_push, PLT_NETNS, 50 },
 		{ "tap_multiqueue", tap_multiqueue, PLT_NETNS, 50 },
 		{ "tap_handed_in", tap_handed_in, PLT_NETNS, 50 },
+		{ "tap_existing_mtu", tap_existing_mtu, PLT_NETNS, 30 },
 		{ "tap_deleted", tap_deleted, PLT_NETNS, 50 },
 		{ "teardown_every_step", teardown_every_step, PLT_NETNS, 50 },
 	};

@@ -20,6 +20,8 @@
  *       &block_count=..&frame_size=..&tx_frames=..&mtu=..&addr=..&gso=..&csum=..
  *       AF_PACKET sockets (several: one fanout group, one queue each). MTU
  *       and MAC default to the device's; ignore_outgoing defaults to 1.
+ *       tx=mmap adds zero-copy transmit: pktlink_tx_alloc() lends TX ring
+ *       slots (PKTLINK_CAP_TX_ALLOC); send them in allocation order.
  *
  * Receive buffers: each queue has opts.rx_ring_frames (default 256) buffers
  * of 64 + MTU + link header + 4 bytes (rounded to 64), or of 64 + 64 KiB

@@ -19,6 +19,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,18 +80,42 @@ int main(int argc, char **argv)
 	snprintf(sdur, sizeof(sdur), "%.3f", atof(dur) + atof(warm) + 30);
 	unlink(sock);
 	fflush(NULL);
+	/* The server's stdout comes to us: the client starts only once the
+	 * server is up, or the client's whole window could pass while it
+	 * waits for its reconnect timer. */
+	int so[2];
+	if (pipe(so)) {
+		printf("ERROR pipe: %s\n", strerror(errno));
+		return 1;
+	}
 	pid_t srv = fork();
 	if (srv == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int dn = open("/dev/null", O_RDWR);
-		if (dn >= 0) {
+		if (dn >= 0)
 			dup2(dn, 0);
-			dup2(dn, 1);
-		}
+		dup2(so[1], 1);
+		close(so[0]);
 		execl(peer, peer, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", ps, "-l", cs,
 		      "--vdev", vs, "--", "--mode", "txonly", "--len", len, "--duration", sdur,
 		      "--warmup", "0", "--no-wait", (char *)NULL);
 		_exit(127);
+	}
+	close(so[1]);
+	FILE *sf = fdopen(so[0], "r");
+	char line[256];
+	bool up = false;
+	while (sf && fgets(line, sizeof(line), sf))
+		if (!strncmp(line, "READY", 5)) {
+			up = true;
+			break;
+		}
+	if (!up) {
+		printf("ERROR the memif server (dpdk_peer) did not start\n");
+		fflush(stdout);
+		kill(srv, SIGKILL);
+		waitpid(srv, NULL, 0);
+		return 1;
 	}
 	pid_t cli = fork();
 	if (cli == 0) {

@@ -11,7 +11,8 @@
  *   shm/lat-busy   ping-pong, one frame at a time, both sides spinning:
  *                  one-way latency = round trip / 2 (median, p99).
  *   shm/lat-event  the same with both sides sleeping on the eventfd
- *                  (notification protocol) between frames.
+ *                  (notification protocol) between frames, without the
+ *                  pre-sleep spin (wait_spin_us < 0): the wake-up cost itself.
  *
  * With --busy-poll the measured receivers of c2s/s2c spin (busy_poll=1),
  * otherwise they sleep in pktlink_wait() when the pipe is empty. The
@@ -170,6 +171,8 @@ static int shm_setup(struct bench_env *env, const struct bench_scenario *s, void
 	mine.mtu = peer.mtu = env->frame_len > 1514 ? env->frame_len - 14 : 1500;
 	mine.busy_poll = kind == K_LAT_BUSY || ((kind == K_C2S || kind == K_S2C) && env->busy_poll);
 	peer.busy_poll = kind == K_LAT_BUSY || kind == K_C2S || kind == K_S2C;
+	if (kind == K_LAT_EVENT)
+		mine.wait_spin_us = peer.wait_spin_us = -1; /* the eventfd round trip itself */
 	struct pktlink_shm_fds fds;
 	int r = pktlink_shm_qp_create(&mine, &fds, err, errlen);
 	if (r)

@@ -23,7 +23,7 @@
  * Spec keys (pktlink_open()):
  *   shm:PATH?role=client|server&mtu=1500&buffer_size=2048&data_size=1048576
  *       &pipe_size=65536&busy_poll=0&vnet_hdr=0&gso_max_size=0&addr=MAC
- *       &dir=/dev/shm&timeout_ms=30000&allow_unsealed=0
+ *       &dir=/dev/shm&timeout_ms=30000&allow_unsealed=0&spin_us=20
  *
  * The peer is untrusted: everything read from shared memory is validated;
  * a peer that writes garbage has its packets dropped (rx_drop_invalid) and
@@ -91,6 +91,10 @@ struct pktlink_shm_opts {
 	uint8_t link_addr[6];
 	int timeout_ms; /* listen/connect handshake; 0 = 30000, -1 = no limit */
 	bool allow_unsealed; /* accept regions that can be shrunk (gVisor's /dev/shm files) */
+	/* Before sleeping, a waiter watches the pipe this long with the peer's
+	 * signals suppressed (a stream resumes within microseconds; this saves
+	 * the eventfd round trip). 0 = 20 us, < 0 = never (pure eventfd). */
+	int wait_spin_us;
 };
 
 /**

@@ -131,6 +131,13 @@ static int exchange_1000(void)
 	return run_exchange(&c, &s, EX_COUNT, EX_MIN, EX_MAX, false, false);
 }
 
+static int exchange_eventfd_only(void)
+{
+	struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT), s = sht_opts(PKTLINK_SHM_SERVER);
+	c.wait_spin_us = s.wait_spin_us = -1;
+	return run_exchange(&c, &s, EX_COUNT, EX_MIN, EX_MAX, false, true);
+}
+
 static int exchange_busy_poll(void)
 {
 	struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT), s = sht_opts(PKTLINK_SHM_SERVER);
@@ -776,6 +783,7 @@ int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
 		{ "exchange_1000", exchange_1000, PLT_UNIT, 50 },
+		{ "exchange_eventfd_only", exchange_eventfd_only, PLT_UNIT, 50 },
 		{ "exchange_busy_poll", exchange_busy_poll, PLT_UNIT, 50 },
 		{ "big_frames", big_frames, PLT_UNIT, 50 },
 		{ "tx_full_would_block", tx_full_would_block, PLT_UNIT, 50 },

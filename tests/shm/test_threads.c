@@ -90,9 +90,10 @@ static void *rx_thread(void *arg)
 	return NULL;
 }
 
-static int echo_threads(void)
+static int echo_threads_spin(int spin_us)
 {
 	struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT), s = sht_opts(PKTLINK_SHM_SERVER);
+	c.wait_spin_us = s.wait_spin_us = spin_us;
 	struct pktlink_shm_fds fds;
 	char err[256];
 	struct th t = { 0 };
@@ -124,10 +125,23 @@ static int echo_threads(void)
 	return 0;
 }
 
+/* Default: waiters spin briefly before sleeping. */
+static int echo_threads(void)
+{
+	return echo_threads_spin(0);
+}
+
+/* No spin: every idle moment goes through the eventfd protocol. */
+static int echo_threads_eventfd(void)
+{
+	return echo_threads_spin(-1);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
 		{ "echo_threads", echo_threads, PLT_UNIT, 55 },
+		{ "echo_threads_eventfd", echo_threads_eventfd, PLT_UNIT, 55 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -132,19 +132,19 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 		uint64_t off = pl_xdp_addr_off(addr);
 		/* Read once, check against our records: only frames we posted
 		 * to FILL may come back, and only inside their chunk. */
-		if (PL_XDP_UNLIKELY(f >= u->frames || u->state[f] != PKTLINK_XDP_FRAME_FILL ||
+		if (PL_XDP_UNLIKELY(f >= u->frames || pl_xdp_st(u, f) != PKTLINK_XDP_FRAME_FILL ||
 				    off + len > pl_xdp_frame_base(u, f) + u->frame_size ||
 				    (d->options & XDP_PKT_CONTD))) {
 			bad++;
-			if (f < u->frames && u->state[f] == PKTLINK_XDP_FRAME_FILL) {
-				u->state[f] = PKTLINK_XDP_FRAME_FREE;
+			if (f < u->frames && pl_xdp_st(u, f) == PKTLINK_XDP_FRAME_FILL) {
+				pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
 				u->rx_free[u->rx_top++] = f;
 			} else {
 				pl_xdp_count_error(u);
 			}
 			continue;
 		}
-		u->state[f] = PKTLINK_XDP_FRAME_APP_RX;
+		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_APP_RX);
 		struct pktlink_pkt *p = &pkts[k++];
 		p->data = u->area + off;
 		p->len = len;
@@ -168,7 +168,7 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 /* Give frame f of the RX side back to the free stack (RX thread). */
 static inline void rx_frame_free(struct pktlink_xdp_umem *u, uint32_t f)
 {
-	u->state[f] = PKTLINK_XDP_FRAME_FREE;
+	pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
 	u->rx_free[u->rx_top++] = f;
 }
 
@@ -218,7 +218,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 				for (uint32_t t = i; t < j; t++) {
 					uint32_t f = pl_xdp_frame_idx(
 						u, pktlink_xdp_ring_desc(&s->rx, idx + t)->addr);
-					if (f < u->frames && u->state[f] == PKTLINK_XDP_FRAME_FILL)
+					if (f < u->frames && pl_xdp_st(u, f) == PKTLINK_XDP_FRAME_FILL)
 						rx_frame_free(u, f);
 				}
 				bad++;
@@ -236,7 +236,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 			uint64_t addr = d->addr;
 			uint32_t len = d->len;
 			uint32_t f = pl_xdp_frame_idx(u, addr);
-			if (f >= u->frames || u->state[f] != PKTLINK_XDP_FRAME_FILL ||
+			if (f >= u->frames || pl_xdp_st(u, f) != PKTLINK_XDP_FRAME_FILL ||
 			    pl_xdp_addr_off(addr) + len > pl_xdp_frame_base(u, f) + u->frame_size)
 				ok = false;
 			total += len;
@@ -250,7 +250,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 			bad++;
 			for (uint32_t t = i; t <= j; t++) {
 				uint32_t f = pl_xdp_frame_idx(u, pktlink_xdp_ring_desc(&s->rx, idx + t)->addr);
-				if (f < u->frames && u->state[f] == PKTLINK_XDP_FRAME_FILL)
+				if (f < u->frames && pl_xdp_st(u, f) == PKTLINK_XDP_FRAME_FILL)
 					rx_frame_free(u, f);
 				else
 					pl_xdp_count_error(u);
@@ -264,7 +264,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 		if (nd == 1) {
 			const struct xdp_desc *d = pktlink_xdp_ring_desc(&s->rx, idx + i);
 			uint32_t f = pl_xdp_frame_idx(u, d->addr);
-			u->state[f] = PKTLINK_XDP_FRAME_APP_RX;
+			pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_APP_RX);
 			p->data = u->area + pl_xdp_addr_off(d->addr);
 			p->len = d->len;
 			p->priv = base_priv | f;
@@ -325,7 +325,7 @@ static void xdp_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts
 		/* A view released twice, or a priv that is not ours: refuse
 		 * (counted) instead of posting the frame to FILL twice. */
 		if (PL_XDP_UNLIKELY((pkts[i].priv >> 48) || f >= u->frames ||
-				    u->state[f] != PKTLINK_XDP_FRAME_APP_RX)) {
+				    pl_xdp_st(u, f) != PKTLINK_XDP_FRAME_APP_RX)) {
 			pl_xdp_count_error(u);
 			continue;
 		}
@@ -381,20 +381,20 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 			uintptr_t d = (uintptr_t)p->data;
 			if (PL_XDP_UNLIKELY((p->priv >> 32) != 0 ||
 					    f >= u->frames ||
-					    u->state[f] != PKTLINK_XDP_FRAME_APP_TX || d < fb ||
+					    pl_xdp_st(u, f) != PKTLINK_XDP_FRAME_APP_TX || d < fb ||
 					    (uint64_t)(d - fb) + len > u->frame_size || !len ||
 					    len > x->tx_alloc_cap)) {
 				invalid++;
 				if (f < u->frames &&
-				    u->state[f] == PKTLINK_XDP_FRAME_APP_TX && (p->priv >> 32) == 0) {
-					u->state[f] = PKTLINK_XDP_FRAME_FREE;
+				    pl_xdp_st(u, f) == PKTLINK_XDP_FRAME_APP_TX && (p->priv >> 32) == 0) {
+					pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
 					u->tx_free[u->tx_top++] = f;
 				} else {
 					pl_xdp_count_error(u);
 				}
 				continue;
 			}
-			u->state[f] = PKTLINK_XDP_FRAME_TX;
+			pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_TX);
 			addr = pl_xdp_frame_base(u, f) + (d - fb);
 		} else {
 			if (PL_XDP_UNLIKELY(!len || len > x->tx_cap || !p->data)) {
@@ -420,7 +420,7 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 				uint32_t off = 0;
 				for (uint32_t t = 0; t < nd; t++) {
 					uint32_t f = u->tx_free[--u->tx_top];
-					u->state[f] = PKTLINK_XDP_FRAME_TX;
+					pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_TX);
 					uint32_t l = len - off < x->frag_cap ? len - off : x->frag_cap;
 					addr = pl_xdp_frame_base(u, f) + x->tx_off;
 					memcpy(u->area + addr, p->data + off, l);
@@ -441,7 +441,7 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 					break;
 			}
 			uint32_t f = u->tx_free[--u->tx_top];
-			u->state[f] = PKTLINK_XDP_FRAME_TX;
+			pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_TX);
 			addr = pl_xdp_frame_base(u, f) + x->tx_off;
 			memcpy(u->area + addr, p->data, len);
 		}
@@ -487,7 +487,7 @@ static int xdp_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 	unsigned k = 0;
 	while (k < n && u->tx_top) {
 		uint32_t f = u->tx_free[--u->tx_top];
-		u->state[f] = PKTLINK_XDP_FRAME_APP_TX;
+		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_APP_TX);
 		struct pktlink_pkt *p = &pkts[k++];
 		memset(p, 0, sizeof(*p));
 		p->data = u->area + pl_xdp_frame_base(u, f) + x->tx_off;
@@ -505,11 +505,11 @@ static void xdp_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, u
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t f = (uint32_t)pkts[i].priv;
 		if ((pkts[i].priv >> 32) || f >= u->frames ||
-		    u->state[f] != PKTLINK_XDP_FRAME_APP_TX) {
+		    pl_xdp_st(u, f) != PKTLINK_XDP_FRAME_APP_TX) {
 			pl_xdp_count_error(u);
 			continue;
 		}
-		u->state[f] = PKTLINK_XDP_FRAME_FREE;
+		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
 		u->tx_free[u->tx_top++] = f;
 	}
 }
@@ -555,10 +555,10 @@ int pktlink_xdp_forward(struct pktlink_ep *rx_ep, struct pktlink_ep *tx_ep,
 		uintptr_t d = (uintptr_t)p->data;
 		if (!(p->priv & PL_XDP_PRIV_BOUNCE) && !(p->flags & PKTLINK_PKT_TXBUF) &&
 		    q < rx->nq && rx->q[q].umem == u && f < u->frames &&
-		    u->state[f] == PKTLINK_XDP_FRAME_APP_RX && d >= fb && len &&
+		    pl_xdp_st(u, f) == PKTLINK_XDP_FRAME_APP_RX && d >= fb && len &&
 		    (uint64_t)(d - fb) + len <= u->frame_size && len <= tx->tx_cap) {
 			/* Same UMEM: the received frame itself goes out. */
-			u->state[f] = PKTLINK_XDP_FRAME_TX;
+			pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_TX);
 			addr = pl_xdp_frame_base(u, f) + (d - fb);
 		} else {
 			if (!len || len > tx->tx_cap || len > tx->frag_cap || !p->data) {
@@ -572,7 +572,7 @@ int pktlink_xdp_forward(struct pktlink_ep *rx_ep, struct pktlink_ep *tx_ep,
 					break;
 			}
 			uint32_t t = u->tx_free[--u->tx_top];
-			u->state[t] = PKTLINK_XDP_FRAME_TX;
+			pl_xdp_st_set(u, t, PKTLINK_XDP_FRAME_TX);
 			addr = pl_xdp_frame_base(u, t) + tx->tx_off;
 			memcpy(u->area + addr, p->data, len);
 			xdp_rx_release(rx_ep, p, 1);

@@ -274,7 +274,7 @@ uint32_t pktlink_xdp_frame_alloc(struct pktlink_xdp_umem *u, uint64_t *addrs, ui
 	uint32_t k = 0;
 	while (k < n && u->tx_top) {
 		uint32_t idx = u->tx_free[--u->tx_top];
-		u->state[idx] = PKTLINK_XDP_FRAME_APP_TX;
+		pl_xdp_st_set(u, idx, PKTLINK_XDP_FRAME_APP_TX);
 		addrs[k++] = pl_xdp_frame_base(u, idx);
 	}
 	return k;
@@ -289,11 +289,11 @@ uint32_t pktlink_xdp_frame_free(struct pktlink_xdp_umem *u, const uint64_t *addr
 			bad++;
 			continue;
 		}
-		if (u->state[idx] == PKTLINK_XDP_FRAME_APP_RX) {
-			u->state[idx] = PKTLINK_XDP_FRAME_FREE;
+		if (pl_xdp_st(u, idx) == PKTLINK_XDP_FRAME_APP_RX) {
+			pl_xdp_st_set(u, idx, PKTLINK_XDP_FRAME_FREE);
 			u->rx_free[u->rx_top++] = idx;
-		} else if (u->state[idx] == PKTLINK_XDP_FRAME_APP_TX) {
-			u->state[idx] = PKTLINK_XDP_FRAME_FREE;
+		} else if (pl_xdp_st(u, idx) == PKTLINK_XDP_FRAME_APP_TX) {
+			pl_xdp_st_set(u, idx, PKTLINK_XDP_FRAME_FREE);
 			u->tx_free[u->tx_top++] = idx;
 		} else {
 			bad++;
@@ -335,11 +335,11 @@ void pktlink_xdp_socket_destroy(struct pktlink_xdp_socket *s)
 		 * another socket's rings. */
 		if (u->users == 1) {
 			for (uint32_t i = 0; i < u->frames; i++) {
-				if (u->state[i] == PKTLINK_XDP_FRAME_FILL) {
-					u->state[i] = PKTLINK_XDP_FRAME_FREE;
+				if (pl_xdp_st(u, i) == PKTLINK_XDP_FRAME_FILL) {
+					pl_xdp_st_set(u, i, PKTLINK_XDP_FRAME_FREE);
 					u->rx_free[u->rx_top++] = i;
-				} else if (u->state[i] == PKTLINK_XDP_FRAME_TX) {
-					u->state[i] = PKTLINK_XDP_FRAME_FREE;
+				} else if (pl_xdp_st(u, i) == PKTLINK_XDP_FRAME_TX) {
+					pl_xdp_st_set(u, i, PKTLINK_XDP_FRAME_FREE);
 					if (u->home[i] == PL_XDP_HOME_RX)
 						u->rx_free[u->rx_top++] = i;
 					else
@@ -415,7 +415,7 @@ uint32_t pktlink_xdp_socket_refill(struct pktlink_xdp_socket *s)
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t f = u->rx_free[--u->rx_top];
-		u->state[f] = PKTLINK_XDP_FRAME_FILL;
+		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FILL);
 		*pktlink_xdp_ring_addr(fq, idx + i) = pl_xdp_frame_base(u, f);
 	}
 	pktlink_xdp_prod_submit(fq, n);
@@ -436,11 +436,11 @@ uint32_t pktlink_xdp_socket_reap(struct pktlink_xdp_socket *s)
 		/* The kernel only returns what we posted; a mismatch is a bug
 		 * somewhere (a frame posted twice): refuse rather than corrupt
 		 * the free stack. */
-		if (PL_XDP_UNLIKELY(f >= u->frames || u->state[f] != PKTLINK_XDP_FRAME_TX)) {
+		if (PL_XDP_UNLIKELY(f >= u->frames || pl_xdp_st(u, f) != PKTLINK_XDP_FRAME_TX)) {
 			pl_xdp_count_error(u);
 			continue;
 		}
-		u->state[f] = PKTLINK_XDP_FRAME_FREE;
+		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
 		/* A received frame forwarded without a copy goes back to the RX
 		 * side (pktlink_xdp_forward() runs RX and TX on one thread). */
 		if (u->home[f] == PL_XDP_HOME_RX)

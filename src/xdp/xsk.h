@@ -81,6 +81,23 @@ struct pktlink_xdp_socket {
 /* pktlink_xdp_umem.home[] */
 enum { PL_XDP_HOME_RX = 0, PL_XDP_HOME_TX = 1 };
 
+/*
+ * A frame's state byte. Each is written by the thread owning the frame's
+ * side, but a bogus or stale handle from the application can make the other
+ * thread read it: relaxed atomics keep that a defined (and TSan-clean) read
+ * of an old value, which the validation then refuses. Plain moves on x86
+ * and arm64.
+ */
+static inline uint8_t pl_xdp_st(const struct pktlink_xdp_umem *u, uint32_t f)
+{
+	return __atomic_load_n(&u->state[f], __ATOMIC_RELAXED);
+}
+
+static inline void pl_xdp_st_set(struct pktlink_xdp_umem *u, uint32_t f, uint8_t v)
+{
+	__atomic_store_n(&u->state[f], v, __ATOMIC_RELAXED);
+}
+
 static inline uint32_t pl_xdp_frame_idx(const struct pktlink_xdp_umem *u, uint64_t addr)
 {
 	uint64_t base = addr & PKTLINK_XDP_ADDR_MASK;

@@ -376,8 +376,8 @@ static int closed_reason;
 
 static void on_closed(void *ctx, struct pktlink_ep *ep, int reason)
 {
-	closed_calls++;
-	closed_reason = reason;
+	__atomic_store_n(&closed_reason, reason, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&closed_calls, 1, __ATOMIC_RELEASE);
 }
 
 static int device_gone(void)

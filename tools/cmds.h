@@ -10,6 +10,7 @@
 int cmd_info(int argc, char **argv);
 int cmd_fwd(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
 int bench_main(int argc, char **argv);
 
 #endif

@@ -43,6 +43,7 @@ struct gen {
 	atomic_bool stop;
 	atomic_uint_fast64_t sent;
 	atomic_int err;
+	atomic_bool finished; /* the thread left its loop (max_frames reached or error) */
 	uint64_t cpu_ns; /* the thread's CPU time when it stopped */
 	struct gen_opts o;
 	uint8_t frame[2048];
@@ -202,7 +203,15 @@ static void *gen_thread(void *arg)
 {
 	struct gen *g = arg;
 	struct timespec ts;
+	uint64_t done = 1; /* the probe frame of gen_start() */
 	while (!atomic_load_explicit(&g->stop, memory_order_relaxed)) {
+		if (g->o.max_frames) {
+			if (done >= g->o.max_frames)
+				break;
+			/* the last call sends only what is left */
+			if (g->o.max_frames - done < g->o.repeat)
+				g->o.repeat = (uint32_t)(g->o.max_frames - done);
+		}
 		int r = run_once(g);
 		if (r == -EINTR)
 			continue;
@@ -211,7 +220,9 @@ static void *gen_thread(void *arg)
 			break;
 		}
 		atomic_fetch_add_explicit(&g->sent, g->o.repeat, memory_order_relaxed);
+		done += g->o.repeat;
 	}
+	atomic_store(&g->finished, true);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	g->cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	return NULL;
@@ -246,10 +257,11 @@ int gen_start(struct gen *g, const struct gen_opts *o, char *err, size_t errlen)
 		return e;
 	}
 
-	/* One short probe run here so a kernel without live frames (or a
-	 * device without XDP transmit) fails with a clear message. */
+	/* One single-frame probe run here so a kernel without live frames (or
+	 * a device without XDP transmit) fails with a clear message. The frame
+	 * is real: it counts as sent. */
 	uint32_t rep = g->o.repeat;
-	g->o.repeat = 64;
+	g->o.repeat = 1;
 	int r = run_once(g);
 	g->o.repeat = rep;
 	if (r) {
@@ -260,7 +272,8 @@ int gen_start(struct gen *g, const struct gen_opts *o, char *err, size_t errlen)
 		return r;
 	}
 	atomic_store(&g->stop, false);
-	atomic_store(&g->sent, 0);
+	atomic_store(&g->finished, false);
+	atomic_store(&g->sent, 1);
 	atomic_store(&g->err, 0);
 
 	pthread_attr_t at;
@@ -299,6 +312,11 @@ uint64_t gen_sent(struct gen *g)
 uint64_t gen_cpu_ns(struct gen *g)
 {
 	return g->cpu_ns;
+}
+
+bool gen_finished(struct gen *g)
+{
+	return atomic_load(&g->finished);
 }
 
 int gen_last_error(struct gen *g)
@@ -368,6 +386,11 @@ uint64_t gen_sent(struct gen *g)
 uint64_t gen_cpu_ns(struct gen *g)
 {
 	return 0;
+}
+
+bool gen_finished(struct gen *g)
+{
+	return true;
 }
 
 int gen_last_error(struct gen *g)

@@ -43,6 +43,7 @@ struct gen_opts {
 	uint16_t sport_base; /* first source port */
 	uint32_t batch; /* frames per batch inside the kernel, 1..256; 0 = 64 */
 	uint32_t repeat; /* frames per BPF_PROG_RUN call; 0 = 65536 */
+	uint64_t max_frames; /* stop by itself after this many (0 = until gen_stop()) */
 };
 
 /* Which program gen_attach() puts on a device. */
@@ -105,6 +106,9 @@ uint64_t gen_sent(struct gen *g);
 
 /** gen_cpu_ns() - CPU time the last generator thread used (valid after gen_stop()). */
 uint64_t gen_cpu_ns(struct gen *g);
+
+/** gen_finished() - the thread stopped by itself (max_frames reached, or an error). */
+bool gen_finished(struct gen *g);
 
 /** gen_last_error() - the generator thread's error (0 if none). */
 int gen_last_error(struct gen *g);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * main.c — the pktlink command-line tool: dispatches to bench, info, fwd,
- * capture and help.
+ * capture, gen and help.
  */
 #include "cmds.h"
 
@@ -19,6 +19,8 @@ static const char usage[] =
 	"                                  offloads), or the properties of an endpoint spec\n"
 	"  fwd <specA> <specB>             bridge two endpoints both ways\n"
 	"  capture <spec> -w FILE          write received frames to a pcap file (ns timestamps)\n"
+	"  gen <ifname>                    send frames out of a device with the in-kernel XDP\n"
+	"                                  generator (the one bench uses); needs root\n"
 	"  help specs                      the spec-string syntax of every family\n"
 	"  version                         print the version\n"
 	"\n"
@@ -55,6 +57,8 @@ int main(int argc, char **argv)
 		return cmd_fwd(argc - 1, argv + 1);
 	if (!strcmp(cmd, "capture"))
 		return cmd_capture(argc - 1, argv + 1);
+	if (!strcmp(cmd, "gen"))
+		return cmd_gen(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("pktlink %d.%d (families:%s)\n", PKTLINK_VERSION_MAJOR, PKTLINK_VERSION_MINOR,
 		       families());
@@ -76,8 +80,10 @@ int main(int argc, char **argv)
 				return cmd_fwd(2, (char **)sub);
 			if (!strcmp(argv[2], "capture"))
 				return cmd_capture(2, (char **)sub);
+			if (!strcmp(argv[2], "gen"))
+				return cmd_gen(2, (char **)sub);
 			fprintf(stderr, "pktlink help: unknown topic '%s' (topics: specs, bench, info, "
-					"fwd, capture)\n",
+					"fwd, capture, gen)\n",
 				argv[2]);
 			return 2;
 		}

@@ -7,6 +7,7 @@
  *   - `pktlink capture` on a veth pair writes a pcap file holding exactly
  *     the frames sent (netns);
  *   - `pktlink fwd` bridges two veth pairs both ways (netns);
+ *   - `pktlink gen` sends exactly --count frames into a sink (netns);
  *   - `pktlink bench` runs a short generator-only and, with the fd family,
  *     a short packet-mmap scenario and prints its table (netns; checks that
  *     it runs and cleans up, never a figure).
@@ -180,8 +181,8 @@ static int helps(void)
 	if (!find_bin())
 		return PLT_SKIP;
 	static struct proc p;
-	const char *cmds[] = { "bench", "info", "fwd", "capture" };
-	for (unsigned i = 0; i < 4; i++)
+	const char *cmds[] = { "bench", "info", "fwd", "capture", "gen" };
+	for (unsigned i = 0; i < 5; i++)
 		PLT_CHECK(RUN(&p, 10, cmds[i], "--help") == 0 && strstr(p.buf, "usage: pktlink"),
 			  "%s --help: %s", cmds[i], p.buf);
 	PLT_CHECK(RUN(&p, 10, "help", "specs") == 0, "help specs");
@@ -367,6 +368,28 @@ static int fwd(void)
 }
 #endif
 
+/* gen: exactly --count frames leave the device and reach the sink on its peer. */
+static int gen_count(void)
+{
+	if (!find_bin())
+		return PLT_SKIP;
+	plt_veth("pltg0", "pltg1", 1500, NULL, NULL);
+	static struct proc p;
+	int r = RUN(&p, 30, "gen", "pltg0", "--count", "5000", "--sink", "pltg1", "--duration", "20");
+	if (r != 0 && strstr(p.buf, "without the BPF traffic generator"))
+		return PLT_SKIP;
+	PLT_CHECK(r == 0, "gen exit %d: %s", r, p.buf);
+	PLT_CHECK(strstr(p.buf, "5000 frames of 64 bytes out of pltg0") &&
+			  strstr(p.buf, "sink on pltg1 counted 5000 frames"),
+		  "counts: %s", p.buf);
+	/* The sink was detached again: a second run can attach it. */
+	r = RUN(&p, 30, "gen", "pltg0", "--count", "10", "--len", "128", "--sink", "pltg1");
+	PLT_CHECK(r == 0 && strstr(p.buf, "counted 10 frames"), "second run: %s", p.buf);
+	PLT_CHECK(RUN(&p, 10, "gen", "pltg0", "--batch", "0") == 2 && strstr(p.buf, "--batch"),
+		  "bad batch: %s", p.buf);
+	return 0;
+}
+
 /* bench: a short run prints its table and leaves no device behind. */
 static int bench_smoke(void)
 {
@@ -404,6 +427,7 @@ static const struct plt_case cases[] = {
 	{ "capture", capture, PLT_NETNS, 60 },
 	{ "fwd", fwd, PLT_NETNS, 60 },
 #endif
+	{ "gen_count", gen_count, PLT_NETNS, 90 },
 	{ "bench_smoke", bench_smoke, PLT_NETNS, 150 },
 };
 

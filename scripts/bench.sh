@@ -2,7 +2,8 @@
 # Quick start #1: install what is missing, build in build/, and run
 # `pktlink bench` with the reference peers (DPDK, libpcap), interleaved.
 # Needs root (it creates a private network namespace; nothing outside it is
-# touched). Takes a few minutes (5 interleaved rounds of 1 s per scenario).
+# touched). Takes a few minutes (3 interleaved rounds of 1 s per scenario;
+# bench/compare.sh does 5 rounds of 2 s for the published comparison).
 # Extra arguments go to `pktlink bench`,
 # e.g. `bash scripts/bench.sh --scenarios mmap --runs 3`.
 set -euo pipefail
@@ -30,4 +31,4 @@ cmake --build build -j"$jobs" --target "${targets[@]}" >>build/bench-build.log 2
 echo "== load: $(cut -d' ' -f1-3 /proc/loadavg) (other work on these CPUs makes the figures noisy)"
 peers=()
 [ ${#targets[@]} -gt 1 ] && peers=(--peers)
-exec build/pktlink bench "${peers[@]}" --runs 5 --duration 1 "$@"
+exec build/pktlink bench "${peers[@]}" --runs 3 --duration 1 "$@"

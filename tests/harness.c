@@ -21,6 +21,11 @@
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
+/* LeakSanitizer's entry point when the test is built with ASan; the case's
+ * child ends with _exit(), which skips LSan's at-exit check, so the harness
+ * runs it explicitly after each case. */
+extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+
 uint64_t plt_rand(void)
 {
 	uint64_t x = rng_state;
@@ -239,6 +244,12 @@ int plt_main(int argc, char **argv, const struct plt_case *cases, unsigned ncase
 		if (pid == 0) {
 			alarm((unsigned)timeout + 5); /* belt and braces: the parent kills first */
 			int r = child_run(c);
+			if (r == 0 && __lsan_do_recoverable_leak_check &&
+			    __lsan_do_recoverable_leak_check()) {
+				fprintf(stderr, "%s: memory leaked (LeakSanitizer report above)\n",
+					c->name);
+				r = 1;
+			}
 			fflush(stdout);
 			fflush(stderr);
 			_exit(r);

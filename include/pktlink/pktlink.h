@@ -198,7 +198,10 @@ void pktlink_get_info(const struct pktlink_ep *ep, struct pktlink_info *info);
 
 /**
  * pktlink_set_link_addr() - change the link (MAC) address the endpoint uses
- * for its receive filter. Does not change any kernel device.
+ * for its receive filter. Does not change any kernel device. The receive
+ * path switches to the new address atomically, so this may run while frames
+ * are received; but do not call it concurrently with pktlink_get_info() or
+ * another pktlink_set_link_addr() (the info copy is not locked).
  * Return: 0, or -EOPNOTSUPP when frames carry no link header.
  */
 int pktlink_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6]);

@@ -17,7 +17,7 @@
  * Spec string:
  *   xdp:IFNAME?queue=0&queues=1|N|all&mode=auto|drv|skb&zerocopy=auto|require|off
  *       &frames=4096&frame_size=2048|4096&unaligned=0&headroom=0&need_wakeup=1
- *       &busy_poll=0|USEC&busy_budget=N&xskmap=PATH|FD&debug=0&hugepages=0&sg=0
+ *       &busy_poll=0|USEC&busy_budget=N&xskmap=PATH|FD&debug=0&hugepages=0&sg=0&fd=N
  *
  * Setup order (one order, always): UMEM memory → socket → XDP_UMEM_REG →
  * FILL/COMPLETION/RX/TX ring sizes → XDP_MMAP_OFFSETS → mmap of each ring →
@@ -313,8 +313,10 @@ struct pktlink_xdp_socket_opts {
 	bool no_need_wakeup; /* bind without XDP_USE_NEED_WAKEUP (then TX is kicked always) */
 	bool sg; /* multi-buffer: bind with XDP_USE_SG */
 	bool no_bind; /* set everything up but leave bind to the caller */
-	/* A socket created and handed in by someone else (NewFromSocket): used
-	 * instead of socket(); not closed at destroy. -1 or 0... set has_fd. */
+	/* A socket created and handed in by someone else (NewFromSocket): set
+	 * has_fd and fd; used instead of socket(), never closed by pktlink.
+	 * The kernel cannot undo XDP_UMEM_REG or ring sizes: after a failed
+	 * create the socket is spent. */
 	bool has_fd;
 	int fd;
 	/* Busy polling (SO_PREFER_BUSY_POLL + SO_BUSY_POLL usecs + budget); 0 = off. */
@@ -449,6 +451,14 @@ struct pktlink_xdp_opts {
 	 * one thread (a run-to-completion forwarder). Either may be closed
 	 * first; the UMEM goes with the last. */
 	struct pktlink_ep *share_umem;
+	/* NewFromSocket: an AF_XDP socket created (and maybe restricted with
+	 * SO_BINDTODEVICE) by a privileged process and handed in; used for the
+	 * single queue instead of socket(), not closed by pktlink. Usually
+	 * combined with xskmap (the privileged side attached the program).
+	 * The kernel cannot undo XDP_UMEM_REG or ring sizes on a socket: after
+	 * a failed open the socket is spent — close it, hand in a fresh one. */
+	bool has_sock_fd;
+	int sock_fd;
 };
 
 /**

@@ -840,6 +840,10 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 		o.frame_size = 2048;
 	if (!o.frames)
 		o.frames = 4096;
+	if (o.has_sock_fd && (nq != 1 || o.sock_fd < 0))
+		return pl_err(err, errlen, -EINVAL,
+			      "xdp: a socket handed in (fd=%d) serves one queue: use queues=1",
+			      o.sock_fd);
 	if (o.share_umem) {
 		/* The geometry is the shared UMEM's. */
 		const struct pl_xdp_ep *other = (const struct pl_xdp_ep *)o.share_umem;
@@ -969,6 +973,8 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 			.busy_poll_usec = o.busy_poll_usec,
 			.busy_poll_budget = o.busy_poll_budget,
 			.sg = o.sg,
+			.has_fd = o.has_sock_fd,
+			.fd = o.sock_fd,
 		};
 		if ((r = pktlink_xdp_socket_create(xq->umem, &so, &xq->sock, err, errlen)))
 			goto fail;
@@ -1048,7 +1054,8 @@ const char pl_xdp_spec_help[] =
 	"  hugepages=0|1      back the UMEM with 2 MiB pages when available\n"
 	"  xskmap=PATH|FD     use the XSKMAP of a program you attached instead of pktlink's\n"
 	"  debug=0|1          report frame leaks and double releases at close\n"
-	"  sg=0|1             multi-buffer (XDP_USE_SG): jumbo frames as chunk chains\n";
+	"  sg=0|1             multi-buffer (XDP_USE_SG): jumbo frames as chunk chains\n"
+	"  fd=N               use this AF_XDP socket (handed in by a privileged process)\n";
 
 int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
@@ -1076,9 +1083,14 @@ int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	    (r = pl_spec_bool(s, "debug", &o.debug)) < 0 ||
 	    (r = pl_spec_bool(s, "sg", &o.sg)) < 0)
 		return r;
+	uint32_t sock_fd = 0;
+	if ((r = pl_spec_u32(s, "fd", 0, 1u << 24, &sock_fd)) < 0)
+		return r;
+	o.has_sock_fd = r > 0;
+	o.sock_fd = (int)sock_fd;
 	if ((r = pl_spec_finish(s, "queue, queues, mode, zerocopy, frames, frame_size, unaligned, "
 				   "headroom, need_wakeup, busy_poll, busy_budget, hugepages, "
-				   "xskmap, debug, sg")))
+				   "xskmap, debug, sg, fd")))
 		return r;
 	o.mode = (enum pktlink_xdp_mode)mode;
 	o.zerocopy = (enum pktlink_xdp_zc)zc;

@@ -536,6 +536,14 @@ static int do_bind(struct pktlink_xdp_socket *s, char *err, size_t errlen)
 				   "bind queue %u of %s: EBUSY — another AF_XDP socket is bound "
 				   "there (retried for %d ms); close it or use shared UMEM",
 				   s->queue, s->ifname, PL_XDP_BIND_RETRY_MS);
+	char bound[IF_NAMESIZE + 1] = "";
+	socklen_t bl = sizeof(bound) - 1;
+	if (e == EINVAL && getsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, bound, &bl) == 0 &&
+	    bound[0] && strcmp(bound, s->ifname))
+		return pl_xdp_errf(err, errlen, -e,
+				   "bind queue %u of %s: EINVAL — the socket was restricted to "
+				   "device %s (SO_BINDTODEVICE) by whoever created it",
+				   s->queue, s->ifname, bound);
 	if (e == EINVAL)
 		return pl_xdp_errf(err, errlen, -e,
 				   "bind queue %u of %s: EINVAL — the queue does not exist on the "

@@ -277,6 +277,46 @@ static int socket_handed_in(void)
 	return 0;
 }
 
+/* NewFromSocket at the endpoint level, and SO_BINDTODEVICE set by the
+ * creator: binding elsewhere is refused with a message saying why. */
+static int endpoint_from_socket(void)
+{
+	xt_setup(1500);
+	int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	PLT_CHECK(fd >= 0, "socket: %s", strerror(errno));
+	PLT_CHECK(setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, XT_B, sizeof(XT_B)) == 0,
+		  "SO_BINDTODEVICE: %s", strerror(errno));
+	char spec[128], err[256] = "";
+	struct pktlink_ep *ep = NULL;
+	snprintf(spec, sizeof(spec), "xdp:%s?mode=skb&fd=%d", XT_A, fd);
+	int r = pktlink_open(spec, &ep, err, sizeof(err));
+	PLT_CHECK(r == -EINVAL && strstr(err, "SO_BINDTODEVICE") && strstr(err, XT_B),
+		  "bind elsewhere: %d %s", r, err);
+	PLT_CHECK(fcntl(fd, F_GETFD) >= 0, "fd closed by a failed open");
+	close(fd);
+	fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	PLT_CHECK(setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, XT_A, sizeof(XT_A)) == 0, "bind dev");
+	snprintf(spec, sizeof(spec), "xdp:%s?mode=skb&fd=%d", XT_A, fd);
+	ep = xt_open(spec);
+	PLT_CHECK(pktlink_fd(ep) == fd, "the endpoint uses the socket handed in");
+	uint8_t a[6], b[6], f[64];
+	plt_mac(XT_A, a);
+	plt_mac(XT_B, b);
+	int raw = xt_raw(XT_B);
+	for (uint32_t i = 0; i < 32; i++) {
+		xt_frame(f, 64, i, a, b);
+		xt_raw_send(raw, f, 64);
+	}
+	uint32_t next = 0;
+	PLT_CHECK(xt_ep_recv_check(ep, 32, 64, &next, 3000) == 32, "received");
+	pktlink_close(ep);
+	PLT_CHECK(fcntl(fd, F_GETFD) >= 0, "the handed-in fd must stay open");
+	close(fd);
+	close(raw);
+	xt_leak_check();
+	return 0;
+}
+
 static int busy_queue(void)
 {
 	xt_setup(1500);
@@ -436,6 +476,7 @@ int main(int argc, char **argv)
 		{ "pool_accounting", pool_accounting, PLT_UNIT, 0 },
 		{ "invalid_tx_descs", invalid_tx_descs, PLT_NETNS, 30 },
 		{ "socket_handed_in", socket_handed_in, PLT_NETNS, 30 },
+		{ "endpoint_from_socket", endpoint_from_socket, PLT_NETNS, 30 },
 		{ "busy_queue", busy_queue, PLT_NETNS, 30 },
 		{ "frames_accounted", frames_accounted, PLT_NETNS, 30 },
 		{ "device_gone", device_gone, PLT_NETNS, 30 },

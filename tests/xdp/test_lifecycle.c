@@ -218,6 +218,59 @@ static int all_queues(void)
 	return 0;
 }
 
+static unsigned push_count; /* atomic */
+static unsigned push_per_q[4]; /* atomic */
+
+static void push_cb(void *ctx, struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (pkts[i].len < 46 || pkts[i].data[12] != 0x08 || pkts[i].data[23] != 17)
+			continue;
+		__atomic_fetch_add(&push_per_q[pkts[i].queue & 3], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&push_count, 1, __ATOMIC_RELEASE);
+	}
+}
+
+/* All queues in push mode: one worker per queue. */
+static int all_queues_push(void)
+{
+	plt_sh_ok("ip link add %s numtxqueues 4 numrxqueues 4 type veth peer name %s "
+		  "numtxqueues 4 numrxqueues 4",
+		  XT_A, XT_B);
+	plt_sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 net.ipv6.conf.%s.disable_ipv6=1 "
+	       ">/dev/null 2>&1",
+	       XT_A, XT_B);
+	plt_sh_ok("ip link set %s up && ip link set %s up", XT_A, XT_B);
+	plt_mount_bpffs();
+	struct pktlink_ep *ep = xt_open("xdp:" XT_A "?mode=drv&queues=all&frames=256");
+	PLT_OK(pktlink_attach(ep, push_cb, NULL));
+	uint8_t a[6], b[6], f[128];
+	plt_mac(XT_A, a);
+	plt_mac(XT_B, b);
+	int raw = xt_raw(XT_B);
+	const unsigned total = 1024;
+	for (unsigned i = 0; i < total; i++) {
+		uint32_t n = plt_build_udp(f, a, b, PLT_IP(198, 18, 0, 2), PLT_IP(198, 18, 0, 1),
+					   (uint16_t)(1000 + i), 2000, &i, sizeof(i));
+		xt_raw_send(raw, f, n);
+		if ((i & 63) == 63) {
+			uint64_t end = plt_now_ns() + 3000000000ull;
+			while (__atomic_load_n(&push_count, __ATOMIC_ACQUIRE) <= i && plt_now_ns() < end)
+				usleep(500);
+		}
+	}
+	uint64_t end = plt_now_ns() + 3000000000ull;
+	while (__atomic_load_n(&push_count, __ATOMIC_ACQUIRE) < total && plt_now_ns() < end)
+		usleep(1000);
+	PLT_OK(pktlink_attach(ep, NULL, NULL));
+	pktlink_join(ep);
+	PLT_CHECK(push_count == total, "push delivered %u of %u", push_count, total);
+	close(raw);
+	pktlink_close(ep);
+	xt_leak_check();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -225,6 +278,7 @@ int main(int argc, char **argv)
 		{ "fault_caller_map", fault_caller_map, PLT_NETNS, 60 },
 		{ "ten_times", ten_times, PLT_NETNS, 60 },
 		{ "all_queues", all_queues, PLT_NETNS, 60 },
+		{ "all_queues_push", all_queues_push, PLT_NETNS, 60 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -929,7 +929,9 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 				sused = 0;
 			}
 			uint8_t *d = f->scratch + sused;
-			int sl = pl_gso_next(&g, d, f->link_len + f->o.mtu);
+			/* An Ethernet segment may carry one 802.1Q tag on top of
+			 * link_len + MTU (tx_frame_max allows for it). */
+			int sl = pl_gso_next(&g, d, f->eth ? f->tx_frame_max : f->o.mtu);
 			if (sl <= 0) {
 				bad = sl < 0;
 				break;

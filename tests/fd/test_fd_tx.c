@@ -128,6 +128,44 @@ static int software_gso(void)
 	return 0;
 }
 
+/* A super-packet with an 802.1Q tag and full-MTU segments: each segment is
+ * 14 + 4 + 1500 bytes, which must fit (regression: the segment buffer was
+ * sized without the tag, so every segment failed and the frame was dropped). */
+static int software_gso_vlan(void)
+{
+	int sv[2];
+	PLT_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+	struct pktlink_ep *a = open_fmt("fd:%d?mtu=1500&gso=software&csum=tx", sv[0]);
+	static uint8_t f[70000];
+	const uint32_t plen = 4 * 1460;
+	struct pktlink_pkt pk;
+	uint32_t len = build_tcp_super(f, plen, &pk);
+	memmove(f + 16, f + 12, len - 12); /* open a tag after the MACs */
+	f[12] = 0x81, f[13] = 0x00, f[14] = 0x00, f[15] = 100;
+	pk.len = len + 4;
+	pk.csum_start = (uint16_t)(pk.csum_start + 4);
+	pk.gso_size = 1460;
+	PLT_CHECK(pktlink_tx_burst(a, &pk, 1) == 1, "taken");
+	struct pktlink_stats st;
+	PLT_OK(pktlink_get_stats(a, &st));
+	PLT_CHECK(st.tx_drop_invalid == 0 && st.tx_packets == 4, "4 segments sent, %llu dropped",
+		  (unsigned long long)st.tx_drop_invalid);
+	uint8_t seg[2000];
+	for (unsigned i = 0; i < 4; i++) {
+		ssize_t r = recv(sv[1], seg, sizeof(seg), MSG_DONTWAIT);
+		PLT_CHECK(r == 18 + 1500, "segment %u: %zd bytes", i, r);
+		PLT_CHECK(seg[12] == 0x81 && seg[13] == 0x00 && seg[15] == 100, "tag kept");
+		uint8_t *ip = seg + 18, *tcp = ip + 20;
+		PLT_CHECK(fold(sum16(ip, 20, 0)) == 0xffff, "IP checksum of segment %u", i);
+		PLT_CHECK(fold(sum16(tcp, 1480, pseudo(ip, 6, 1480))) == 0xffff,
+			  "TCP checksum of segment %u", i);
+	}
+	pktlink_close(a);
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
 /* A UDP frame whose checksum field holds only the pseudo-header sum. */
 static uint32_t build_udp_partial(uint8_t *f, uint8_t *good, uint32_t plen, struct pktlink_pkt *pk)
 {
@@ -450,6 +488,7 @@ int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
 		{ "software_gso", software_gso, PLT_UNIT, 30 },
+		{ "software_gso_vlan", software_gso_vlan, PLT_UNIT, 30 },
 		{ "csum_completion", csum_completion, PLT_UNIT, 30 },
 		{ "invalid_frames", invalid_frames, PLT_UNIT, 30 },
 		{ "backpressure", backpressure, PLT_UNIT, 30 },

@@ -115,8 +115,10 @@ int pktlink_fd_open(const struct pktlink_fd_opts *opts, struct pktlink_ep **epp,
  * Pull mode: the frame is returned by pktlink_rx_burst() as a view of the
  * endpoint's buffer; pktlink_fd() polls readable while frames wait.
  * Push mode: the queue's worker thread delivers it to the callback, right
- * after it is queued (not on the calling thread: core has no hook for a
- * synchronous delivery yet).
+ * after it is queued. Unlike the seed's InjectInbound this is not on the
+ * calling thread: callbacks only ever run on the endpoint's own workers, so
+ * a stack never sees its callback re-entered from an injecting thread. To
+ * inject and then inspect the stack synchronously, use pull mode.
  *
  * Thread safety: one injecting thread at a time, concurrently with the RX
  * side (a lock-free single-producer ring). No allocation.

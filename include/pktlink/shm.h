@@ -28,6 +28,14 @@
  * The peer is untrusted: everything read from shared memory is validated;
  * a peer that writes garbage has its packets dropped (rx_drop_invalid) and
  * is disconnected on protocol violations (closed callback, -EPROTO).
+ * Received views of one-buffer frames point into shared memory, which the
+ * peer can still write: a stack must read each header field once (or copy
+ * the frame) just as it would for bytes off the wire. Frames spread over
+ * several buffers are copied into the endpoint's own memory.
+ *
+ * Transmit never blocks: when the peer does not give buffers back (no
+ * completions, no reposts), pktlink_tx_burst() returns 0; retry later.
+ * Nobody signals completions (the seed's protocol), so there is no POLLOUT.
  */
 #ifndef PKTLINK_SHM_H
 #define PKTLINK_SHM_H

@@ -38,6 +38,7 @@ void pl_shm_queue_reset(struct pl_shm_queue *q)
 		q->fds[i] = -1;
 }
 
+/* The mapping of descriptor slot i, or NULL for the eventfd slot. */
 static struct pl_shm_region *region_of(struct pl_shm_queue *q, int i)
 {
 	switch (i) {
@@ -54,6 +55,7 @@ static struct pl_shm_region *region_of(struct pl_shm_queue *q, int i)
 	}
 }
 
+/* The size of slot i in sz (0 for the eventfd slot). */
 static uint64_t size_of(const struct pl_shm_queue_sizes *sz, int i)
 {
 	switch (i) {
@@ -152,6 +154,7 @@ static int create_region(int i, uint64_t size, const char *dir, char *err, size_
 	return fd;
 }
 
+/* Map slot i shared read-write (one setup step); records the mapping for close. */
 static int map_region(struct pl_shm_queue *q, int i, uint64_t size, char *err, size_t errlen)
 {
 	struct pl_shm_region *r = region_of(q, i);
@@ -220,6 +223,7 @@ int pl_shm_queue_adopt(struct pl_shm_queue *q, const int fds[PKTLINK_SHM_QUEUE_F
 	return 0;
 }
 
+/* Whether fd is an eventfd (its /proc link), so that a peer cannot hand us a pipe that blocks. */
 static bool is_eventfd(int fd)
 {
 	char path[64], target[64];
@@ -307,7 +311,7 @@ void pl_shm_queue_close(struct pl_shm_queue *q)
 
 /* ---- hand-over over a unix socket ---- */
 
-#define PL_SHM_MAGIC 0x4d48534c4b54504cull /* "LPTKLSHM" little-endian: "PLTKLSHM"-ish */
+#define PL_SHM_MAGIC 0x4d48534c4b54504cull /* the bytes "LPTKLSHM": not a pktlink peer otherwise */
 
 struct wire_hello {
 	uint64_t magic;
@@ -325,6 +329,7 @@ struct wire_reply {
 	char reason[200];
 };
 
+/* Wait until sock is readable: 0, -ETIMEDOUT, or a poll error. */
 static int wait_readable(int sock, int timeout_ms)
 {
 	struct pollfd p = { .fd = sock, .events = POLLIN };

@@ -120,6 +120,7 @@ struct shm_ep {
 	uint32_t post_head, post_count;
 };
 
+/* The family endpoint around the core one (embedded first). */
 static inline struct shm_ep *to_shm(struct pktlink_ep *ep)
 {
 	return (struct shm_ep *)ep;
@@ -152,6 +153,7 @@ static int peer_check_revents(struct shm_ep *e, short revents)
 	return -errno;
 }
 
+/* Non-blocking look at the peer fd (one poll, counted in *sys): 0 or the gone reason. */
 static int peer_poll(struct shm_ep *e, uint64_t *sys)
 {
 	if (e->peer_fd < 0)
@@ -163,6 +165,7 @@ static int peer_poll(struct shm_ep *e, uint64_t *sys)
 	return peer_check_revents(e, p.revents);
 }
 
+/* Reset our eventfd's counter so that pktlink_fd() stops polling readable (one read). */
 static void drain_eventfd(struct shm_ep *e, uint64_t *sys)
 {
 	uint64_t v;
@@ -171,6 +174,7 @@ static void drain_eventfd(struct shm_ep *e, uint64_t *sys)
 	(void)r; /* EAGAIN: nothing to drain */
 }
 
+/* After a flush: wake the peer through its eventfd unless its word says it is awake. TX thread. */
 static void signal_peer(struct shm_ep *e)
 {
 	if (!pl_notify_needed(e->sig_word))
@@ -257,6 +261,7 @@ static int rx_idle(struct shm_ep *e)
 	return peer_gone_after_drain(e, peer_check_revents(e, p[1].revents));
 }
 
+/* CLOCK_MONOTONIC in ns (vDSO, no system call). */
 static inline uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -333,17 +338,20 @@ static int shm_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeo
 /* ------------------------------------------------------------------------ */
 /* Bounce buffers for frames spread over several shared buffers             */
 
+/* Take a bounce buffer (RX thread), or -1 when all are out. */
 static int bounce_get(struct shm_ep *e)
 {
 	return e->rx_nbounce ? (int)e->rx_bounce_free[--e->rx_nbounce] : -1;
 }
 
+/* Give a bounce buffer back; -1 and out-of-range values are ignored. */
 static void bounce_put(struct shm_ep *e, int b)
 {
 	if (b >= 0 && e->rx_nbounce < SHM_NBOUNCE)
 		e->rx_bounce_free[e->rx_nbounce++] = (uint32_t)b;
 }
 
+/* The memory of bounce buffer b (bounce_size bytes). */
 static uint8_t *bounce_mem(struct shm_ep *e, int b)
 {
 	return e->rx_bounce + (size_t)b * e->bounce_size;
@@ -375,6 +383,7 @@ static int frame_to_pkt(struct shm_ep *e, uint8_t *data, uint32_t total, struct 
 /* ------------------------------------------------------------------------ */
 /* Server RX: descriptors in q[0].tx_pipe, completions back in q[0].rx_pipe */
 
+/* Push the completion of a slot's descriptor and free the slot; false when the pipe is full. */
 static bool srv_complete(struct shm_ep *e, uint32_t slot)
 {
 	if (!pl_txq_push_completion(&e->in_ret, e->slots[slot].id))
@@ -394,6 +403,7 @@ static void srv_complete_or_queue(struct shm_ep *e, uint32_t slot)
 	}
 }
 
+/* Push queued completions, oldest first, while the completion pipe has room. */
 static void srv_retry_pending(struct shm_ep *e)
 {
 	while (e->pend_count && srv_complete(e, e->pend[e->pend_head])) {
@@ -402,6 +412,12 @@ static void srv_retry_pending(struct shm_ep *e)
 	}
 }
 
+/*
+ * Server receive: pull up to n descriptors, validate them, hand out views
+ * (into the client's TX data region, or a bounce copy for multi-buffer
+ * frames). Bad descriptors are dropped, counted and completed; a malformed
+ * pipe or record disconnects the client. Return the count or the gone reason.
+ */
 static int srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_rx_counters *c = &e->ep.rxc[0];
@@ -487,6 +503,7 @@ static int srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	return (int)got;
 }
 
+/* Server release: complete the descriptors of the views (now or when there is room). */
 static void srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -500,6 +517,7 @@ static void srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 /* ------------------------------------------------------------------------ */
 /* Client RX: completions in q[1].rx_pipe, reposts into q[1].tx_pipe         */
 
+/* Post RX buffer b to the server (not flushed); when the post pipe is full, queue it locally. */
 static void cli_post(struct shm_ep *e, uint32_t b)
 {
 	struct pl_rxq_post post = {
@@ -516,6 +534,7 @@ static void cli_post(struct shm_ep *e, uint32_t b)
 	e->rx_state[b] = BUF_POSTED;
 }
 
+/* Post the locally queued buffers, in order, while the post pipe has room. */
 static void cli_retry_reposts(struct shm_ep *e)
 {
 	uint32_t done = 0;
@@ -535,6 +554,7 @@ static void cli_retry_reposts(struct shm_ep *e)
 	}
 }
 
+/* Repost the buffers of one received frame (a chain from first; bounded walk). */
 static void cli_release_chain(struct shm_ep *e, uint32_t first)
 {
 	uint32_t b = first;
@@ -546,6 +566,12 @@ static void cli_release_chain(struct shm_ep *e, uint32_t first)
 	}
 }
 
+/*
+ * Client receive: pull up to n completions, check every buffer against what
+ * we posted (id, offset, used size), hand out views into our RX data region
+ * or bounce copies. A lying server is disconnected; a frame with a bad
+ * virtio-net header is dropped and its buffers reposted.
+ */
 static int cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_rx_counters *c = &e->ep.rxc[0];
@@ -649,6 +675,7 @@ static int cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	return (int)got;
 }
 
+/* Client release: repost the views' buffers and free their bounce copies. */
 static void cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -666,6 +693,7 @@ static void cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 /* ------------------------------------------------------------------------ */
 /* RX ops                                                                    */
 
+/* ops->rx_burst: the role's burst, then the notification bookkeeping (awake / idle). */
 static int shm_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct shm_ep *e = to_shm(ep);
@@ -686,6 +714,7 @@ static int shm_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 	return 0;
 }
 
+/* ops->rx_release. RX thread. */
 static void shm_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
 {
 	struct shm_ep *e = to_shm(ep);
@@ -746,6 +775,7 @@ static void copy_out(uint8_t *base, const uint64_t *off, const uint32_t *sz, uns
 	}
 }
 
+/* Client: free the buffers of every completed TX packet (lazy, at transmit). TX thread. */
 static void cli_reap(struct shm_ep *e)
 {
 	const uint8_t *rec;
@@ -770,6 +800,7 @@ static void cli_reap(struct shm_ep *e)
 	pl_pipe_rx_flush(&e->out_ret);
 }
 
+/* Client transmit: copy frames into free TX buffers and push descriptors (flushed by the caller). */
 static int cli_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_tx_counters *c = &e->ep.txc;
@@ -819,6 +850,11 @@ static int cli_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	return (int)taken;
 }
 
+/*
+ * Server transmit: copy frames into buffers the client posted and push
+ * completions carrying the bytes really copied (flushed by the caller).
+ * Posts outside the client's region are skipped and counted (tx_errors).
+ */
 static int srv_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_tx_counters *c = &e->ep.txc;
@@ -891,6 +927,7 @@ static int srv_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	return (int)taken;
 }
 
+/* ops->tx_burst: the role's burst, one flush and at most one signal per burst. */
 static int shm_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct shm_ep *e = to_shm(ep);
@@ -913,6 +950,7 @@ static int shm_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 	return r;
 }
 
+/* ops->queue_fd: our epoll set (eventfd + peer fd). */
 static int shm_queue_fd(const struct pktlink_ep *ep, unsigned q)
 {
 	const struct shm_ep *e = (const struct shm_ep *)ep;
@@ -922,6 +960,7 @@ static int shm_queue_fd(const struct pktlink_ep *ep, unsigned q)
 /* ------------------------------------------------------------------------ */
 /* Setup and teardown                                                        */
 
+/* ops->destroy: unmap and close whatever setup made, free the tables and the endpoint. */
 static void shm_destroy(struct pktlink_ep *ep)
 {
 	struct shm_ep *e = to_shm(ep);
@@ -956,6 +995,7 @@ static const struct pl_ep_ops shm_ops = {
 	.destroy = shm_destroy,
 };
 
+/* calloc that is one setup step (fails under pl_fault()). */
 static void *zalloc(size_t n)
 {
 	return pl_fault() ? NULL : calloc(1, n ? n : 1);
@@ -1278,6 +1318,7 @@ int pktlink_shm_open(const struct pktlink_shm_opts *opts, const struct pktlink_s
 
 /* ---- over a unix socket ---- */
 
+/* A unix socket address for path, or -EINVAL when it does not fit. */
 static int make_addr(const char *path, struct sockaddr_un *a, char *err, size_t errlen)
 {
 	memset(a, 0, sizeof(*a));

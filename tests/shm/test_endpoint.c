@@ -8,6 +8,9 @@
 #include "shm_testlib.h"
 
 #include "core/fault.h"
+#include "shm/queue.h"
+
+#include <sys/mman.h>
 
 #include <arpa/inet.h>
 #include <poll.h>
@@ -704,6 +707,61 @@ static int options_and_info(void)
 	return 0;
 }
 
+/* ---- the server reports the bytes it copied (the seed reported buffer sizes) ---- */
+
+static int server_reports_copied_bytes(void)
+{
+	struct pktlink_shm_opts s = sht_opts(PKTLINK_SHM_SERVER);
+	struct pktlink_shm_fds fds;
+	char err[256];
+	PLT_CHECK(pktlink_shm_qp_create(&s, &fds, err, sizeof(err)) == 0, "%s", err);
+	struct pktlink_ep *ep;
+	PLT_CHECK(pktlink_shm_open(&s, &fds, -1, &ep, err, sizeof(err)) == 0, "%s", err);
+	/* Play the client by hand: post four 1000-byte buffers. */
+	uint64_t psz = PKTLINK_SHM_DEFAULT_PIPE_SIZE;
+	uint8_t *post = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_SHARED, fds.rx[PKTLINK_SHM_FD_TX_PIPE], 0);
+	uint8_t *comp = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_SHARED, fds.rx[PKTLINK_SHM_FD_RX_PIPE], 0);
+	uint8_t *data = mmap(NULL, PKTLINK_SHM_DEFAULT_DATA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     fds.rx[PKTLINK_SHM_FD_DATA], 0);
+	PLT_CHECK(post != MAP_FAILED && comp != MAP_FAILED && data != MAP_FAILED, "mmap");
+	struct pl_pipe_tx ptx;
+	struct pl_pipe_rx crx;
+	PLT_OK(pl_pipe_tx_init(&ptx, post, psz));
+	PLT_OK(pl_pipe_rx_init(&crx, comp, psz));
+	for (uint64_t i = 0; i < 4; i++) {
+		struct pl_rxq_post b = { .offset = 4096 * i, .size = 1000, .user_data = 100 + i, .id = i };
+		PLT_CHECK(pl_rxq_push_post(&ptx, &b), "post");
+	}
+	pl_pipe_tx_flush(&ptx);
+	static uint8_t f[1514];
+	for (unsigned k = 0; k < sizeof(f); k++)
+		f[k] = (uint8_t)(k * 3);
+	struct pktlink_pkt p[2] = { { .data = f, .len = 100 }, { .data = f, .len = 1514 } };
+	PLT_CHECK(pktlink_tx_burst(ep, p, 2) == 2, "tx: %s", pktlink_last_error(ep));
+	const uint8_t *rec;
+	uint32_t len, size;
+	struct pl_rxq_used u[PL_SHM_MAX_BUFS];
+	PLT_CHECK(pl_pipe_rx_pull(&crx, &rec, &len) == PL_PIPE_RECORD, "completion 1");
+	PLT_CHECK(pl_rxq_parse_completion(rec, len, &size, u) == 1, "one buffer");
+	PLT_CHECK(size == 100 && u[0].used == 100 && u[0].id == 0 && u[0].user_data == 100,
+		  "size %u used %u (the posted size is 1000)", size, u[0].used);
+	PLT_CHECK(!memcmp(data, f, 100), "bytes");
+	PLT_CHECK(pl_pipe_rx_pull(&crx, &rec, &len) == PL_PIPE_RECORD, "completion 2");
+	PLT_CHECK(pl_rxq_parse_completion(rec, len, &size, u) == 2, "two buffers");
+	PLT_CHECK(size == 1514 && u[0].used == 1000 && u[1].used == 514 && u[0].id == 1 && u[1].id == 2,
+		  "size %u used %u + %u", size, u[0].used, u[1].used);
+	PLT_CHECK(!memcmp(data + 4096, f, 1000) && !memcmp(data + 8192, f + 1000, 514), "bytes");
+	PLT_CHECK(pl_pipe_rx_pull(&crx, &rec, &len) == PL_PIPE_EMPTY, "nothing more");
+	/* One buffer of 1000 left: a 1514-byte frame waits for more posts. */
+	PLT_CHECK(pktlink_tx_burst(ep, &p[1], 1) == 0, "sent without buffers");
+	pktlink_close(ep);
+	munmap(post, psz);
+	munmap(comp, psz);
+	munmap(data, PKTLINK_SHM_DEFAULT_DATA_SIZE);
+	pktlink_shm_fds_close(&fds);
+	return 0;
+}
+
 /* ---- setup failure injection ---- */
 
 static int fault_injection(void)
@@ -776,6 +834,43 @@ static int fault_injection(void)
 		}
 		PLT_CHECK(r < 0, "connect step %u: fault fired but connect succeeded", n);
 	}
+	/* And the listening side, with a normal client in a child. */
+	for (unsigned n = 1;; n++) {
+		PLT_CHECK(n < 500, "never succeeded");
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			struct pktlink_ep *e;
+			struct pktlink_shm_opts co = sht_opts(PKTLINK_SHM_CLIENT);
+			co.timeout_ms = 3000;
+			if (pktlink_shm_connect(path, &co, &e, err, sizeof(err)) == 0) {
+				pktlink_wait(e, 3000);
+				pktlink_close(e);
+			}
+			_exit(0);
+		}
+		struct pktlink_ep *e = NULL;
+		struct pktlink_shm_opts so = sht_opts(PKTLINK_SHM_SERVER);
+		so.timeout_ms = 3000;
+		pl_fault_arm(n);
+		int r = pktlink_shm_listen(path, &so, &e, err, sizeof(err));
+		bool fired = pl_fault_fired();
+		pl_fault_arm(0);
+		pktlink_close(e);
+		int st;
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		unlink(path);
+		PLT_CHECK(plt_fd_count() == fds0, "listen step %u: fd leak %d -> %d (%s)", n, fds0,
+			  plt_fd_count(), err);
+		PLT_CHECK(sht_shm_maps() == 0, "listen step %u: mappings left", n);
+		if (!fired) {
+			PLT_CHECK(r == 0, "no fault but failed: %s", err);
+			break;
+		}
+		PLT_CHECK(r < 0, "listen step %u: fault fired but listen succeeded", n);
+	}
 	return 0;
 }
 
@@ -793,6 +888,7 @@ int main(int argc, char **argv)
 		{ "peer_killed", peer_killed, PLT_UNIT, 50 },
 		{ "spec_listen_connect", spec_listen_connect, PLT_UNIT, 50 },
 		{ "options_and_info", options_and_info, PLT_UNIT, 30 },
+		{ "server_reports_copied_bytes", server_reports_copied_bytes, PLT_UNIT, 0 },
 		{ "fault_injection", fault_injection, PLT_UNIT, 50 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

@@ -63,7 +63,9 @@
 #define SHM_PEER_CHECK_EVERY 4096u /* busy-poll: look at the peer fd once per this many empty polls */
 #define SHM_SPIN_NS 20000u /* default: how long a waiter watches the pipe before it sleeps */
 
-enum { BUF_FREE = 0, BUF_POSTED = 1, BUF_HELD = 2, BUF_TX_HEAD = 3, BUF_TX_BODY = 4 };
+/* Buffer states: RX (free, posted to the server, held in a view) and TX
+ * (free, first / later buffer of a packet in flight, lent by tx_alloc). */
+enum { BUF_FREE = 0, BUF_POSTED = 1, BUF_HELD = 2, BUF_TX_HEAD = 3, BUF_TX_BODY = 4, BUF_TX_LENT = 5 };
 
 struct srv_slot {
 	uint64_t id;
@@ -800,6 +802,86 @@ static void cli_reap(struct shm_ep *e)
 	pl_pipe_rx_flush(&e->out_ret);
 }
 
+/* The lent buffer behind a PKTLINK_PKT_TXBUF view, or UINT32_MAX if it is not one of ours. */
+static uint32_t cli_lent_buf(struct shm_ep *e, const struct pktlink_pkt *p)
+{
+	uint64_t b = p->priv;
+	if (b >= e->ntx || e->tx_state[b] != BUF_TX_LENT ||
+	    p->data != e->q[0].data.base + b * e->buf_size + e->vnet_len)
+		return UINT32_MAX;
+	return (uint32_t)b;
+}
+
+/*
+ * Send a frame built in a buffer from tx_alloc(): no copy, the virtio-net
+ * header goes in front of it in the same buffer. Return 1 when sent, 0 when
+ * taken but dropped (counted), -1 when the descriptor pipe is full (the
+ * buffer stays the caller's).
+ */
+static int cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p)
+{
+	uint32_t b = cli_lent_buf(e, p);
+	if (b == UINT32_MAX) {
+		pl_stat_add(&e->ep.txc.drop_invalid, 1); /* not ours: nothing to free */
+		return 0;
+	}
+	uint8_t vh[SHM_VNET_LEN];
+	if (tx_prepare(e, p, vh)) {
+		pl_stat_add(&e->ep.txc.drop_invalid, 1);
+		e->tx_state[b] = BUF_FREE;
+		e->tx_free[e->tx_nfree++] = b;
+		return 0;
+	}
+	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, p->len + e->vnet_len };
+	if (!pl_txq_push_desc(&e->out, b, one.size, &one, 1))
+		return -1;
+	if (e->vnet_len)
+		memcpy(e->q[0].data.base + one.offset, vh, e->vnet_len);
+	e->tx_state[b] = BUF_TX_HEAD;
+	e->tx_next[b] = UINT32_MAX;
+	return 1;
+}
+
+/* ops->tx_alloc: lend free TX buffers (client only), each holding one frame. TX thread. */
+static int shm_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct shm_ep *e = to_shm(ep);
+	if (!(ep->info.caps & PKTLINK_CAP_TX_ALLOC))
+		return pl_ep_error(ep, -EOPNOTSUPP,
+				   "shm %s endpoints lend no TX buffers (the server writes into "
+				   "buffers the client posted; a client needs buffer_size >= %u)",
+				   e->role == PKTLINK_SHM_SERVER ? "server" : "client",
+				   e->max_frame + e->vnet_len);
+	cli_reap(e);
+	unsigned i = 0;
+	for (; i < n && e->tx_nfree; i++) {
+		uint32_t b = e->tx_free[--e->tx_nfree];
+		e->tx_state[b] = BUF_TX_LENT;
+		pkts[i] = (struct pktlink_pkt){
+			.data = e->q[0].data.base + (uint64_t)b * e->buf_size + e->vnet_len,
+			.len = e->max_frame,
+			.flags = PKTLINK_PKT_TXBUF,
+			.priv = b,
+		};
+	}
+	return (int)i;
+}
+
+/* ops->tx_free: take back lent buffers that were not sent. TX thread. */
+static void shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
+{
+	struct shm_ep *e = to_shm(ep);
+	if (e->role == PKTLINK_SHM_SERVER)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t b = cli_lent_buf(e, &pkts[i]);
+		if (b != UINT32_MAX) {
+			e->tx_state[b] = BUF_FREE;
+			e->tx_free[e->tx_nfree++] = b;
+		}
+	}
+}
+
 /* Client transmit: copy frames into free TX buffers and push descriptors (flushed by the caller). */
 static int cli_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 {
@@ -814,6 +896,16 @@ static int cli_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	for (; taken < n; taken++) {
 		struct pktlink_pkt *p = &pkts[taken];
 		uint8_t vh[SHM_VNET_LEN];
+		if (p->flags & PKTLINK_PKT_TXBUF) {
+			int r = cli_tx_lent(e, p);
+			if (r < 0)
+				break; /* descriptor pipe full: stays the caller's */
+			if (r > 0) {
+				bytes += p->len;
+				sent++;
+			}
+			continue;
+		}
 		if (tx_prepare(e, p, vh)) {
 			pl_stat_add(&c->drop_invalid, 1);
 			continue;
@@ -990,6 +1082,8 @@ static const struct pl_ep_ops shm_ops = {
 	.rx_burst = shm_rx_burst,
 	.rx_release = shm_rx_release,
 	.tx_burst = shm_tx_burst,
+	.tx_alloc = shm_tx_alloc,
+	.tx_free = shm_tx_free,
 	.queue_fd = shm_queue_fd,
 	.rx_wait = shm_rx_wait,
 	.destroy = shm_destroy,
@@ -1188,6 +1282,8 @@ static int shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q
 		in->gso_kind = PKTLINK_GSO_KIND_HOST;
 		in->gso_max_size = e->max_frame;
 	}
+	if (!server && e->buf_size >= e->max_frame + e->vnet_len)
+		in->caps |= PKTLINK_CAP_TX_ALLOC;
 	in->arp_hwtype = 1;
 	if (o->has_link_addr) {
 		memcpy(in->link_addr, o->link_addr, 6);

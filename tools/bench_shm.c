@@ -6,6 +6,9 @@
  *   shm/c2s        a client process floods bursts of 32 frames of
  *                  --frame-len bytes; the measured server receives them
  *                  (pull mode, bursts of 64, released at once).
+ *   shm/c2s-copy   as shm/c2s, and the receiver copies each frame into its
+ *                  own memory (what DPDK's memif copy mode does on receive;
+ *                  shm/c2s hands out views and never touches the payload).
  *   shm/s2c        the same the other way: the server process sends into the
  *                  client's posted buffers; the measured client receives.
  *   shm/lat-busy   ping-pong, one frame at a time, both sides spinning:
@@ -47,7 +50,7 @@
 #define RX_BURST 64
 #define LAT_MAX_SAMPLES (4u << 20)
 
-enum shm_kind { K_C2S, K_S2C, K_LAT_BUSY, K_LAT_EVENT };
+enum shm_kind { K_C2S, K_S2C, K_LAT_BUSY, K_LAT_EVENT, K_C2S_COPY };
 
 /* Figures the sending process publishes for the measured one. */
 struct shm_shared {
@@ -164,13 +167,14 @@ static int shm_setup(struct bench_env *env, const struct bench_scenario *s, void
 	}
 	/* Which side is measured here: the receiver (server for c2s), the
 	 * client for s2c and the latency ping-pong. */
-	bool here_server = kind == K_C2S;
+	bool here_server = kind == K_C2S || kind == K_C2S_COPY;
+	bool tput = kind == K_C2S || kind == K_S2C || kind == K_C2S_COPY;
 	struct pktlink_shm_opts mine = { .sz = sizeof(mine) }, peer = { .sz = sizeof(peer) };
 	mine.role = here_server ? PKTLINK_SHM_SERVER : PKTLINK_SHM_CLIENT;
 	peer.role = here_server ? PKTLINK_SHM_CLIENT : PKTLINK_SHM_SERVER;
 	mine.mtu = peer.mtu = env->frame_len > 1514 ? env->frame_len - 14 : 1500;
-	mine.busy_poll = kind == K_LAT_BUSY || ((kind == K_C2S || kind == K_S2C) && env->busy_poll);
-	peer.busy_poll = kind == K_LAT_BUSY || kind == K_C2S || kind == K_S2C;
+	mine.busy_poll = kind == K_LAT_BUSY || (tput && env->busy_poll);
+	peer.busy_poll = kind == K_LAT_BUSY || tput;
 	if (kind == K_LAT_EVENT)
 		mine.wait_spin_us = peer.wait_spin_us = -1; /* the eventfd round trip itself */
 	struct pktlink_shm_fds fds;
@@ -197,7 +201,7 @@ static int shm_setup(struct bench_env *env, const struct bench_scenario *s, void
 			_exit(2);
 		pktlink_shm_fds_close(&fds);
 		close(sp[1]);
-		if (kind == K_C2S || kind == K_S2C)
+		if (tput)
 			flood(env, ep, st->sh);
 		else
 			echo(ep, kind == K_LAT_BUSY);
@@ -219,8 +223,9 @@ static int shm_setup(struct bench_env *env, const struct bench_scenario *s, void
 }
 
 static void rx_loop(struct bench_env *env, struct pktlink_ep *ep, uint64_t until, uint64_t *pkts,
-		    bool busy)
+		    bool busy, bool copy)
 {
+	static uint8_t priv[RX_BURST][2048]; /* copy mode: where frames are copied out to */
 	struct pktlink_pkt p[RX_BURST];
 	unsigned k = 0;
 	/* The clock is read every 16 bursts: it costs as much as a burst. */
@@ -234,6 +239,9 @@ static void rx_loop(struct bench_env *env, struct pktlink_ep *ep, uint64_t until
 			continue;
 		}
 		*pkts += (uint64_t)n;
+		if (copy)
+			for (int i = 0; i < n; i++)
+				memcpy(priv[i], p[i].data, p[i].len < 2048 ? p[i].len : 2048);
 		pktlink_rx_release(ep, p, (unsigned)n);
 	}
 }
@@ -243,16 +251,17 @@ static int tput_run(struct bench_env *env, const struct bench_scenario *s, void 
 {
 	struct shm_state *st = state;
 	bool busy = env->busy_poll;
+	bool copy = (enum shm_kind)(uintptr_t)s->arg == K_C2S_COPY;
 	uint64_t warm = 0, pkts = 0;
 	uint64_t t = util_now_ns();
-	rx_loop(env, st->ep, t + (uint64_t)(env->warmup_s * 1e9), &warm, busy);
+	rx_loop(env, st->ep, t + (uint64_t)(env->warmup_s * 1e9), &warm, busy, copy);
 	struct pktlink_stats a, b;
 	pktlink_get_stats(st->ep, &a);
 	uint64_t tx0 = __atomic_load_n(&st->sh->tx_packets, __ATOMIC_RELAXED);
 	uint64_t txs0 = __atomic_load_n(&st->sh->tx_syscalls, __ATOMIC_RELAXED);
 	uint64_t c0 = util_thread_cpu_ns();
 	uint64_t t0 = util_now_ns();
-	rx_loop(env, st->ep, t0 + (uint64_t)(env->duration_s * 1e9), &pkts, busy);
+	rx_loop(env, st->ep, t0 + (uint64_t)(env->duration_s * 1e9), &pkts, busy, copy);
 	uint64_t t1 = util_now_ns();
 	uint64_t c1 = util_thread_cpu_ns();
 	uint64_t tx1 = __atomic_load_n(&st->sh->tx_packets, __ATOMIC_RELAXED);
@@ -370,6 +379,9 @@ static const struct bench_scenario shm_scenarios[] = {
 	  shm_setup, tput_run, shm_teardown },
 	{ "shm/s2c", "shm", "server process floods, measured client receives (pull, burst 64)", 0,
 	  { "dpdk-memif/c2s", "seqpacket/c2s" }, { "Gbit/s", "tx_sys/pkt" }, (void *)K_S2C,
+	  shm_setup, tput_run, shm_teardown },
+	{ "shm/c2s-copy", "shm", "as shm/c2s, and the receiver copies every frame out (like memif copy mode)",
+	  0, { "dpdk-memif/c2s", "seqpacket/c2s" }, { "Gbit/s", "tx_sys/pkt" }, (void *)K_C2S_COPY,
 	  shm_setup, tput_run, shm_teardown },
 	{ "shm/lat-busy", "shm", "ping-pong one frame, both sides spinning: one-way latency", 0,
 	  { NULL, NULL }, { "lat_med_us", "lat_p99_us" }, (void *)K_LAT_BUSY, shm_setup, lat_run,

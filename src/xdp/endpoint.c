@@ -76,6 +76,7 @@ struct pl_xdp_ep {
 
 static const struct pl_ep_ops pl_xdp_ops;
 
+/* xep() - the xdp endpoint around its core part (embedded first). */
 static inline struct pl_xdp_ep *xep(struct pktlink_ep *ep)
 {
 	return (struct pl_xdp_ep *)ep;
@@ -84,20 +85,26 @@ static inline struct pl_xdp_ep *xep(struct pktlink_ep *ep)
 /* ------------------------------------------------------------------------ */
 /* RX                                                                        */
 
-/* Post free RX frames of queue q to its FILL ring; kick the kernel if it
- * stopped for want of frames. RX thread of q. */
-static void rx_refill(struct pl_xdp_ep *x, struct pl_xdp_q *xq, unsigned q)
+/* rx_refill() - post the free RX frames of a queue to its FILL ring (no
+ * syscall: a kernel that ran dry is woken by the next empty rx_burst or by
+ * poll()). RX thread of the queue. */
+static void rx_refill(struct pl_xdp_q *xq)
 {
-	struct pktlink_xdp_socket *s = xq->sock;
 	if (xq->umem->rx_top)
-		pktlink_xdp_socket_refill(s);
-	(void)x;
-	(void)q;
+		pktlink_xdp_socket_refill(xq->sock);
 }
 
 static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts,
 			   unsigned n);
 
+/*
+ * xdp_rx_burst() - ops->rx_burst: up to n views of received frames of queue
+ * q (one descriptor each; multi-buffer endpoints go to the _sg variant).
+ * Refills FILL first, so frames released since the last call are back with
+ * the kernel. Every descriptor is checked against the pool's records (only
+ * frames we posted, inside their chunk) before it becomes a view; a bad one
+ * is counted in rx_drop_invalid. RX thread of q. Return: views, or 0.
+ */
 static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_xdp_ep *x = xep(ep);
@@ -301,6 +308,12 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 	return (int)k;
 }
 
+/*
+ * xdp_rx_release() - ops->rx_release: views back to the pool and straight on
+ * to FILL. A handle that is not a view we handed out (released twice,
+ * forged) is refused and counted (pktlink_xdp_umem_errors()), never posted.
+ * RX thread that received them.
+ */
 static void xdp_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_xdp_ep *x = xep(ep);
@@ -331,18 +344,26 @@ static void xdp_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts
 		}
 		rx_frame_free(u, f);
 		if (q != last && last != ~0u)
-			rx_refill(x, &x->q[last], last);
+			rx_refill(&x->q[last]);
 		last = q;
 	}
 	/* Back into FILL now: an application that sleeps in poll() after
 	 * releasing must find the kernel able to receive. */
 	if (last != ~0u)
-		rx_refill(x, &x->q[last], last);
+		rx_refill(&x->q[last]);
 }
 
 /* ------------------------------------------------------------------------ */
 /* TX                                                                        */
 
+/*
+ * xdp_tx_burst() - ops->tx_burst, through queue 0's socket: completions are
+ * reaped first; caller memory is copied into free TX frames (chains when
+ * larger than a chunk with sg), PKTLINK_PKT_TXBUF buffers go as they are
+ * after checking they are ours and still held. Invalid frames are taken
+ * and counted (tx_drop_invalid). One release-publish and at most a few
+ * kicks per call. TX thread. Return: frames taken.
+ */
 static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_xdp_ep *x = xep(ep);
@@ -477,6 +498,8 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 	return (int)taken;
 }
 
+/* xdp_tx_alloc() - ops->tx_alloc: free TX frames of queue 0's UMEM as
+ * buffers (APP_TX), reaping completions when short. TX thread. */
 static int xdp_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_xdp_ep *x = xep(ep);
@@ -498,6 +521,8 @@ static int xdp_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 	return (int)k;
 }
 
+/* xdp_tx_free() - ops->tx_free: unsent tx_alloc buffers back to the pool;
+ * anything else is refused and counted. TX thread. */
 static void xdp_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_xdp_ep *x = xep(ep);
@@ -642,6 +667,7 @@ static int xdp_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeo
 	return r;
 }
 
+/* xdp_queue_fd() - ops->queue_fd: the AF_XDP socket of queue q. */
 static int xdp_queue_fd(const struct pktlink_ep *ep, unsigned q)
 {
 	const struct pl_xdp_ep *x = (const struct pl_xdp_ep *)ep;
@@ -676,6 +702,8 @@ int pktlink_xdp_get_sock_stats(const struct pktlink_ep *ep, struct pktlink_xdp_s
 	return ret;
 }
 
+/* xdp_read_stats() - ops->read_stats: add the kernel's XDP_STATISTICS of
+ * every queue (one getsockopt each). Any thread. */
 static int xdp_read_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
 {
 	struct pktlink_xdp_sock_stats ks;
@@ -690,6 +718,8 @@ static int xdp_read_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
 	return 0;
 }
 
+/* xdp_destroy() - ops->destroy: undo whatever pktlink_xdp_open() got done,
+ * backwards; safe on a half-built endpoint. */
 static void xdp_destroy(struct pktlink_ep *ep)
 {
 	struct pl_xdp_ep *x = xep(ep);
@@ -782,6 +812,7 @@ static unsigned device_rx_queues(const char *ifname)
 	return n ? n : 1;
 }
 
+/* device_info() - the device's MTU and MAC (SIOCGIFMTU, SIOCGIFHWADDR). */
 static int device_info(struct pl_xdp_ep *x, uint32_t *mtu, char *err, size_t errlen)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -1057,6 +1088,7 @@ const char pl_xdp_spec_help[] =
 	"  sg=0|1             multi-buffer (XDP_USE_SG): jumbo frames as chunk chains\n"
 	"  fd=N               use this AF_XDP socket (handed in by a privileged process)\n";
 
+/* pl_xdp_open_spec() - "xdp:IFNAME?..." → pktlink_xdp_open() (registry.h). */
 int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	static const char *const modes[] = { "auto", "drv", "skb", NULL };

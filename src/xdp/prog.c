@@ -29,6 +29,7 @@ void pl_xdp_prog_init(struct pl_xdp_prog *p)
 	p->prog_fd = -1;
 }
 
+/* mode_name() - for messages. */
 static const char *mode_name(enum xdp_attach_mode m)
 {
 	return m == XDP_MODE_NATIVE ? "driver" : m == XDP_MODE_SKB ? "generic (skb)" : "?";
@@ -68,6 +69,7 @@ static bool dispatcher_possible(void)
 	return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_EXT, NULL) == 1;
 }
 
+/* attach_once() - one attach attempt in mode m (a pl_fault() step). */
 static int attach_once(struct pl_xdp_prog *p, enum xdp_attach_mode m)
 {
 	if (pl_fault())

@@ -55,6 +55,7 @@ int pl_xdp_errf(char *buf, size_t len, int err, const char *fmt, ...)
 	return err;
 }
 
+/* errname() - the errno's name for messages ("EBUSY"), else strerror(). */
 static const char *errname(int e)
 {
 	switch (e) {
@@ -76,6 +77,7 @@ static const char *errname(int e)
 	}
 }
 
+/* is_pow2(), next_pow2() - ring and chunk geometry. */
 static bool is_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
@@ -307,6 +309,7 @@ uint32_t pktlink_xdp_frame_free(struct pktlink_xdp_umem *u, const uint64_t *addr
 /* ------------------------------------------------------------------------ */
 /* Sockets                                                                   */
 
+/* ring_unmap() - munmap a ring if it was mapped, and forget it. */
 static void ring_unmap(struct pktlink_xdp_ring *r)
 {
 	if (r->map)
@@ -356,6 +359,7 @@ void pktlink_xdp_socket_destroy(struct pktlink_xdp_socket *s)
 	free(s);
 }
 
+/* set_ring() - one ring-size setsockopt (a pl_fault() step). */
 static int set_ring(struct pktlink_xdp_socket *s, int opt, const char *name, uint32_t size,
 		    char *err, size_t errlen)
 {
@@ -371,6 +375,8 @@ static int set_ring(struct pktlink_xdp_socket *s, int opt, const char *name, uin
 	return 0;
 }
 
+/* map_ring() - mmap one ring at its page offset (a pl_fault() step) and
+ * point r at its producer, consumer, flags and entries. */
 static int map_ring(struct pktlink_xdp_socket *s, struct pktlink_xdp_ring *r, const char *name,
 		    const struct xdp_ring_offset *off, uint32_t size, size_t entsz, off_t pgoff,
 		    char *err, size_t errlen)
@@ -492,6 +498,8 @@ int pktlink_xdp_socket_kick(struct pktlink_xdp_socket *s)
 	return 0;
 }
 
+/* do_bind() - bind to (ifindex, queue), retrying EBUSY for up to
+ * PL_XDP_BIND_RETRY_MS; errors say which parameter or party is at fault. */
 static int do_bind(struct pktlink_xdp_socket *s, char *err, size_t errlen)
 {
 	struct sockaddr_xdp sxdp = {

@@ -996,6 +996,12 @@ static int srv_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			room += bufs[nb].size < total - room ? bufs[nb].size : total - room;
 			nb++;
 		}
+		if (room < total && nb == PL_SHM_MAX_BUFS) {
+			/* Posts so small that no frame fits in the most buffers a
+			 * completion may list: drop it rather than stall forever. */
+			pl_stat_add(&c->errors, 1);
+			continue;
+		}
 		if (room < total)
 			break; /* not enough posted buffers: the client must repost */
 		uint32_t left = total;

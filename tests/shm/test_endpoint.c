@@ -754,6 +754,19 @@ static int server_reports_copied_bytes(void)
 	PLT_CHECK(pl_pipe_rx_pull(&crx, &rec, &len) == PL_PIPE_EMPTY, "nothing more");
 	/* One buffer of 1000 left: a 1514-byte frame waits for more posts. */
 	PLT_CHECK(pktlink_tx_burst(ep, &p[1], 1) == 0, "sent without buffers");
+	/* Posts of one byte: 256 buffers (the most per completion) cannot hold
+	 * it, so it is dropped and counted instead of stalling the queue. */
+	for (uint64_t i = 0; i < 300; i++) {
+		struct pl_rxq_post b = { .offset = 65536 + i, .size = 1, .id = 10 + i };
+		PLT_CHECK(pl_rxq_push_post(&ptx, &b), "post");
+	}
+	pl_pipe_tx_flush(&ptx);
+	PLT_CHECK(pktlink_tx_burst(ep, &p[1], 1) == 1, "a frame that can never fit stalls the queue");
+	struct pktlink_stats st;
+	pktlink_get_stats(ep, &st);
+	PLT_CHECK(st.tx_errors == 1 && st.tx_packets == 2, "errors %llu packets %llu",
+		  (unsigned long long)st.tx_errors, (unsigned long long)st.tx_packets);
+	PLT_CHECK(pl_pipe_rx_pull(&crx, &rec, &len) == PL_PIPE_EMPTY, "nothing more");
 	pktlink_close(ep);
 	munmap(post, psz);
 	munmap(comp, psz);

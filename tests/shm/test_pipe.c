@@ -406,7 +406,7 @@ static uint32_t rnd_size(uint64_t *s)
 
 static int random_two_processes(void)
 {
-	const uint64_t size = 2048;
+	const uint64_t size = 4096;
 	uint8_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	PLT_CHECK(mem != MAP_FAILED, "mmap");
 	PLT_OK(pl_pipe_init_region(mem, size));
@@ -428,12 +428,15 @@ static int random_two_processes(void)
 			while (!(b = pl_pipe_tx_push(&tx, sz + 4))) {
 				pl_pipe_tx_flush(&tx);
 				batch = 0;
-				if ((++spins & 1023) == 0) {
+				/* Spin a little, then sleep: on a loaded machine the
+				 * consumer needs this CPU to make room. */
+				if (++spins > 64) {
 					if (plt_now_ns() > deadline)
 						_exit(3); /* the consumer is gone */
-					sched_yield();
+					usleep(20);
 				}
 			}
+			spins = 0;
 			memcpy(b, &i, 4);
 			memset(b + 4, (uint8_t)i, sz);
 			i++;
@@ -459,12 +462,13 @@ static int random_two_processes(void)
 		if (r == PL_PIPE_EMPTY) {
 			pl_pipe_rx_flush(&rx);
 			pulled = 0;
-			if ((++idle & 1023) == 0) {
+			if (++idle > 64) {
 				PLT_CHECK(plt_now_ns() < deadline, "producer stalled at %u", i);
-				sched_yield();
+				usleep(20);
 			}
 			continue;
 		}
+		idle = 0;
 		uint32_t sz = rnd_size(&s);
 		PLT_CHECK(n == sz + 4, "record %u: size %u, wanted %u", i, n, sz + 4);
 		uint32_t seq;

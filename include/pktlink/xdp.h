@@ -334,7 +334,7 @@ struct pktlink_xdp_socket;
  * device and queue share the owner's FILL/COMPLETION; on another device or
  * queue the new socket gets a FILL/COMPLETION pair of its own). The FILL
  * ring it owns is filled with the UMEM's free receive frames. Then bind,
- * retrying EBUSY for up to 500 ms (the kernel frees a closed socket's queue
+ * retrying EBUSY for up to 1 s (the kernel frees a closed socket's queue
  * asynchronously). The socket is not in any XSKMAP yet: see
  * pktlink_xdp_socket_fd().
  *

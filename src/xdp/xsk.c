@@ -42,7 +42,7 @@
 #define PL_XDP_DEFAULT_RING 2048
 #define PL_XDP_MAX_FRAMES (1u << 20)
 #define PL_XDP_HUGE_SZ (2u << 20)
-#define PL_XDP_BIND_RETRY_MS 500
+#define PL_XDP_BIND_RETRY_MS 1000
 
 int pl_xdp_errf(char *buf, size_t len, int err, const char *fmt, ...)
 {

@@ -463,8 +463,12 @@ static int close_while_waiting(void)
 	usleep(50000); /* the worker is asleep in poll now (or soon) */
 	PLT_CHECK(pktlink_attach(ep, count_cb, &cnt) == -EBUSY, "second attach");
 	uint64_t t0 = plt_now_ns();
+	/* Stop and wait are idempotent (the seed's server Close was not). */
+	pktlink_attach(ep, NULL, NULL);
 	pktlink_attach(ep, NULL, NULL);
 	pktlink_join(ep);
+	pktlink_join(ep);
+	pktlink_attach(ep, NULL, NULL);
 	/* Re-attach after join works, then close directly (close stops it). */
 	PLT_OK(pktlink_attach(ep, count_cb, &cnt));
 	pktlink_close(ep);

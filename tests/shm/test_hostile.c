@@ -352,7 +352,7 @@ static int corrupting_peer(void)
 		struct maps m;
 		data_maps(&m);
 		static uint8_t frame[1514];
-		uint64_t end = plt_now_ns() + (uint64_t)(HOSTILE_MS + 3000) * 1000000;
+		uint64_t end = plt_now_ns() + (uint64_t)(HOSTILE_MS + 10000) * 1000000;
 		int last = 0;
 		uint64_t frames = 0;
 		while (plt_now_ns() < end) {

@@ -18,6 +18,7 @@
  *   xdp:IFNAME?queue=0&queues=1|N|all&mode=auto|drv|skb&zerocopy=auto|require|off
  *       &frames=4096&frame_size=2048|4096&unaligned=0&headroom=0&need_wakeup=1
  *       &busy_poll=0|USEC&busy_budget=N&xskmap=PATH|FD&debug=0&hugepages=0&sg=0&fd=N
+ *       &rx_size=N&tx_size=N
  *
  * Setup order (one order, always): UMEM memory → socket → XDP_UMEM_REG →
  * FILL/COMPLETION/RX/TX ring sizes → XDP_MMAP_OFFSETS → mmap of each ring →
@@ -424,6 +425,9 @@ struct pktlink_xdp_opts {
 	uint32_t frames; /* per queue; default 4096 (half RX, half TX) */
 	uint32_t frame_size; /* default 2048 */
 	uint32_t headroom; /* default 0 */
+	/* RX and TX ring sizes, powers of two 64..32768; default: frames / 2
+	 * rounded up to a power of two (so the RX ring can hold every RX frame) */
+	uint32_t rx_size, tx_size;
 	bool unaligned;
 	bool hugepages;
 	bool no_need_wakeup;

@@ -871,6 +871,13 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 		o.frame_size = 2048;
 	if (!o.frames)
 		o.frames = 4096;
+	for (int i = 0; i < 2; i++) {
+		uint32_t v = i ? o.tx_size : o.rx_size;
+		if (v && (v < 64 || v > 32768 || (v & (v - 1))))
+			return pl_err(err, errlen, -EINVAL,
+				      "xdp: %s=%u: ring sizes are powers of two from 64 to 32768",
+				      i ? "tx_size" : "rx_size", v);
+	}
 	if (o.has_sock_fd && (nq != 1 || o.sock_fd < 0))
 		return pl_err(err, errlen, -EINVAL,
 			      "xdp: a socket handed in (fd=%d) serves one queue: use queues=1",
@@ -994,8 +1001,8 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 			.sz = sizeof(so),
 			.ifname = x->ifname,
 			.queue = xq->qid,
-			.rx_size = ring,
-			.tx_size = ring,
+			.rx_size = o.rx_size ? o.rx_size : ring,
+			.tx_size = o.tx_size ? o.tx_size : ring,
 			.no_tx = q != 0, /* TX goes out through queue 0 */
 			/* Generic XDP always copies; say so, or the kernel may
 			 * try zero-copy on a driver that has it. */
@@ -1086,7 +1093,8 @@ const char pl_xdp_spec_help[] =
 	"  xskmap=PATH|FD     use the XSKMAP of a program you attached instead of pktlink's\n"
 	"  debug=0|1          report frame leaks and double releases at close\n"
 	"  sg=0|1             multi-buffer (XDP_USE_SG): jumbo frames as chunk chains\n"
-	"  fd=N               use this AF_XDP socket (handed in by a privileged process)\n";
+	"  fd=N               use this AF_XDP socket (handed in by a privileged process)\n"
+	"  rx_size=N tx_size=N  ring sizes, powers of two (default frames/2)\n";
 
 /* pl_xdp_open_spec() - "xdp:IFNAME?..." → pktlink_xdp_open() (registry.h). */
 int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
@@ -1113,7 +1121,9 @@ int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	    (r = pl_spec_bool(s, "hugepages", &o.hugepages)) < 0 ||
 	    (r = pl_spec_str(s, "xskmap", &xskmap)) < 0 ||
 	    (r = pl_spec_bool(s, "debug", &o.debug)) < 0 ||
-	    (r = pl_spec_bool(s, "sg", &o.sg)) < 0)
+	    (r = pl_spec_bool(s, "sg", &o.sg)) < 0 ||
+	    (r = pl_spec_u32(s, "rx_size", 64, 32768, &o.rx_size)) < 0 ||
+	    (r = pl_spec_u32(s, "tx_size", 64, 32768, &o.tx_size)) < 0)
 		return r;
 	uint32_t sock_fd = 0;
 	if ((r = pl_spec_u32(s, "fd", 0, 1u << 24, &sock_fd)) < 0)
@@ -1122,7 +1132,7 @@ int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	o.sock_fd = (int)sock_fd;
 	if ((r = pl_spec_finish(s, "queue, queues, mode, zerocopy, frames, frame_size, unaligned, "
 				   "headroom, need_wakeup, busy_poll, busy_budget, hugepages, "
-				   "xskmap, debug, sg, fd")))
+				   "xskmap, debug, sg, fd, rx_size, tx_size")))
 		return r;
 	o.mode = (enum pktlink_xdp_mode)mode;
 	o.zerocopy = (enum pktlink_xdp_zc)zc;

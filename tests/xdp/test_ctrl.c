@@ -8,7 +8,10 @@
 #include "xdp_common.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 /* ---- rings over plain memory (the kernel's side played by the test) ---- */
 
@@ -317,6 +320,41 @@ static int endpoint_from_socket(void)
 	return 0;
 }
 
+/* Drop one capability from this (forked, per-case) process's effective set. */
+static void drop_cap(int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	PLT_CHECK(syscall(SYS_capget, &h, d) == 0, "capget: %s", strerror(errno));
+	d[cap / 32].effective &= ~(1u << (cap % 32));
+	PLT_CHECK(syscall(SYS_capset, &h, d) == 0, "capset: %s", strerror(errno));
+}
+
+/* Errors name the cause and the fix: the memlock limit, the permission. */
+static int memlock_and_permission(void)
+{
+	xt_setup(1500);
+	char err[256] = "";
+	struct pktlink_ep *ep = NULL;
+	/* bad ring size in the spec names the key */
+	int r = pktlink_open("xdp:" XT_A "?rx_size=100", &ep, err, sizeof(err));
+	PLT_CHECK(r == -EINVAL && strstr(err, "rx_size=100"), "ring size: %s", err);
+	/* without CAP_IPC_LOCK the UMEM counts against RLIMIT_MEMLOCK */
+	drop_cap(CAP_IPC_LOCK);
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+	PLT_CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0, "setrlimit: %s", strerror(errno));
+	r = pktlink_open("xdp:" XT_A "?mode=skb&frames=4096", &ep, err, sizeof(err));
+	PLT_CHECK(r < 0 && !ep, "open under a 64 KiB memlock limit: %d", r);
+	PLT_CHECK(strstr(err, "RLIMIT_MEMLOCK") && strstr(err, "XDP_UMEM_REG"), "message: %s", err);
+	PLT_CHECK(!xt_xdp_attached(XT_A), "program left attached");
+	/* without CAP_NET_RAW there is no AF_XDP socket */
+	drop_cap(CAP_NET_RAW);
+	r = pktlink_open("xdp:" XT_A "?mode=skb&frames=16", &ep, err, sizeof(err));
+	PLT_CHECK(r == -EPERM && strstr(err, "CAP_NET_RAW"), "message: %d %s", r, err);
+	xt_leak_check();
+	return 0;
+}
+
 static int busy_queue(void)
 {
 	xt_setup(1500);
@@ -478,6 +516,7 @@ int main(int argc, char **argv)
 		{ "socket_handed_in", socket_handed_in, PLT_NETNS, 30 },
 		{ "endpoint_from_socket", endpoint_from_socket, PLT_NETNS, 30 },
 		{ "busy_queue", busy_queue, PLT_NETNS, 30 },
+		{ "memlock_and_permission", memlock_and_permission, PLT_NETNS, 30 },
 		{ "frames_accounted", frames_accounted, PLT_NETNS, 30 },
 		{ "device_gone", device_gone, PLT_NETNS, 30 },
 		{ "device_gone_push", device_gone_push, PLT_NETNS, 30 },

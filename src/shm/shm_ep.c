@@ -245,7 +245,12 @@ static int rx_idle(struct shm_ep *e)
 		return pl_pipe_rx_peek(&e->in) ? 1 : 0;
 	}
 	/* Armed and still empty: a caller polling pktlink_fd() woke up for a
-	 * stale signal or a hang-up. Drain the signal and look at the peer. */
+	 * stale signal or a hang-up. Drain the signal and look at the peer —
+	 * on every 8th such call only, so that a caller spinning on
+	 * pktlink_rx_burst() without busy_poll does not pay two system calls
+	 * per empty poll (a poller may spin up to 8 times on a stale signal). */
+	if (++e->empty_polls % 8 != 0)
+		return 0;
 	if (e->peer_fd < 0) {
 		drain_eventfd(e, sys);
 		e->drained = true;

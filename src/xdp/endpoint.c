@@ -383,8 +383,9 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 		m = want;
 	if (!m || !pktlink_xdp_prod_reserve(&s->tx, m, &idx)) {
 		/* Ring full: frames are waiting for a kick (copy mode). */
-		pktlink_xdp_socket_kick(s);
-		pl_stat_add(&c->syscalls, 1);
+		uint32_t nsys = 0;
+		pl_xdp_kick(s, &nsys);
+		pl_stat_add(&c->syscalls, nsys);
 		return 0;
 	}
 	uint32_t used = 0, frames = 0;
@@ -479,8 +480,9 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 	if (used) {
 		pktlink_xdp_prod_submit(&s->tx, used);
 		if (!s->zc || !s->need_wakeup || pktlink_xdp_ring_needs_wakeup(&s->tx)) {
-			int r = pktlink_xdp_socket_kick(s);
-			pl_stat_add(&c->syscalls, 1);
+			uint32_t nsys = 0;
+			int r = pl_xdp_kick(s, &nsys);
+			pl_stat_add(&c->syscalls, nsys);
 			if (r < 0) {
 				pl_stat_add(&c->errors, 1);
 				pl_ep_error(ep, r, "TX kick on queue %u of %s: %s", xq->qid, x->ifname,
@@ -563,8 +565,9 @@ int pktlink_xdp_forward(struct pktlink_ep *rx_ep, struct pktlink_ep *tx_ep,
 	if (m > n)
 		m = n;
 	if (!m || !pktlink_xdp_prod_reserve(&s->tx, m, &idx)) {
-		pktlink_xdp_socket_kick(s);
-		pl_stat_add(&c->syscalls, 1);
+		uint32_t nsys = 0;
+		pl_xdp_kick(s, &nsys);
+		pl_stat_add(&c->syscalls, nsys);
 		return 0;
 	}
 	uint32_t used = 0;
@@ -614,8 +617,9 @@ int pktlink_xdp_forward(struct pktlink_ep *rx_ep, struct pktlink_ep *tx_ep,
 	if (used) {
 		pktlink_xdp_prod_submit(&s->tx, used);
 		if (!s->zc || !s->need_wakeup || pktlink_xdp_ring_needs_wakeup(&s->tx)) {
-			int r = pktlink_xdp_socket_kick(s);
-			pl_stat_add(&c->syscalls, 1);
+			uint32_t nsys = 0;
+			int r = pl_xdp_kick(s, &nsys);
+			pl_stat_add(&c->syscalls, nsys);
 			if (r < 0) {
 				pl_stat_add(&c->errors, 1);
 				pl_ep_error(tx_ep, r, "TX kick on queue %u of %s: %s", tq->qid,

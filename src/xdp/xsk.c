@@ -459,7 +459,7 @@ uint32_t pktlink_xdp_socket_reap(struct pktlink_xdp_socket *s)
 	return n;
 }
 
-int pktlink_xdp_socket_kick(struct pktlink_xdp_socket *s)
+int pl_xdp_kick(struct pktlink_xdp_socket *s, uint32_t *nsys)
 {
 	if (!s->tx.map)
 		return 0;
@@ -467,6 +467,7 @@ int pktlink_xdp_socket_kick(struct pktlink_xdp_socket *s)
 		/* Zero-copy: the driver drains the ring by itself once woken. */
 		if (s->need_wakeup && !pktlink_xdp_ring_needs_wakeup(&s->tx))
 			return 0;
+		(*nsys)++;
 		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
 			return 0;
 		int e = errno;
@@ -483,6 +484,7 @@ int pktlink_xdp_socket_kick(struct pktlink_xdp_socket *s)
 		if (before == target)
 			return 0;
 		int e = 0;
+		(*nsys)++;
 		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0)
 			e = errno;
 		if (e && e != EAGAIN) {
@@ -496,6 +498,12 @@ int pktlink_xdp_socket_kick(struct pktlink_xdp_socket *s)
 			pktlink_xdp_socket_reap(s);
 	}
 	return 0;
+}
+
+int pktlink_xdp_socket_kick(struct pktlink_xdp_socket *s)
+{
+	uint32_t nsys = 0;
+	return pl_xdp_kick(s, &nsys);
 }
 
 /* do_bind() - bind to (ifindex, queue), retrying EBUSY for up to

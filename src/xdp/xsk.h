@@ -121,6 +121,10 @@ static inline void pl_xdp_count_error(struct pktlink_xdp_umem *u)
 	__atomic_fetch_add(&u->errors, 1, __ATOMIC_RELAXED);
 }
 
+/* pl_xdp_kick() - pktlink_xdp_socket_kick(), adding the system calls it
+ * made to *nsys (for the endpoint's tx_syscalls). TX thread. */
+int pl_xdp_kick(struct pktlink_xdp_socket *s, uint32_t *nsys);
+
 /* Error text helper shared by xsk.c and endpoint.c. */
 int pl_xdp_errf(char *buf, size_t len, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -195,8 +195,11 @@ enum {
 	/* Back the UMEM with 2 MiB hugepages when the system has them; falls
 	 * back to normal pages otherwise (pktlink_xdp_umem_hugepages() says). */
 	PKTLINK_XDP_UMEM_HUGEPAGES = 1u << 1,
-	/* Check every frame the kernel returns against the pool's records,
-	 * and report frames still held by the application at destroy. */
+	/* Leak reporting: an endpoint whose UMEM has this flag (debug=1)
+	 * prints the frames still held by the application and the refused
+	 * frame operations on stderr at close. (The checks themselves — every
+	 * frame the kernel or the application hands back is checked against
+	 * the pool's records — are always on: they cost a byte compare.) */
 	PKTLINK_XDP_UMEM_DEBUG = 1u << 2,
 };
 

@@ -18,7 +18,7 @@
  *   xdp:IFNAME?queue=0&queues=1|N|all&mode=auto|drv|skb&zerocopy=auto|require|off
  *       &frames=4096&frame_size=2048|4096&unaligned=0&headroom=0&need_wakeup=1
  *       &busy_poll=0|USEC&busy_budget=N&xskmap=PATH|FD&debug=0&hugepages=0&sg=0&fd=N
- *       &rx_size=N&tx_size=N
+ *       &rx_size=N&tx_size=N&attach=auto|libxdp|libbpf
  *
  * Setup order (one order, always): UMEM memory → socket → XDP_UMEM_REG →
  * FILL/COMPLETION/RX/TX ring sizes → XDP_MMAP_OFFSETS → mmap of each ring →
@@ -413,6 +413,16 @@ enum pktlink_xdp_mode {
 	PKTLINK_XDP_MODE_SKB = 2,
 };
 
+/* How pktlink attaches its XDP program. */
+enum pktlink_xdp_attach {
+	/* libxdp when its multi-program dispatcher can work here (kernel with
+	 * BPF_PROG_TYPE_EXT, bpffs mounted), so the program coexists with other
+	 * libxdp programs; else directly with libbpf (one program per device). */
+	PKTLINK_XDP_ATTACH_AUTO = 0,
+	PKTLINK_XDP_ATTACH_LIBXDP = 1, /* always through libxdp (it may fall back itself) */
+	PKTLINK_XDP_ATTACH_LIBBPF = 2, /* always directly: bpf_xdp_attach(), no replace */
+};
+
 /**
  * struct pktlink_xdp_opts - options of pktlink_xdp_open(). Zero-initialise,
  * set sz, fill in; zero fields take the documented defaults.
@@ -466,6 +476,7 @@ struct pktlink_xdp_opts {
 	 * a failed open the socket is spent — close it, hand in a fresh one. */
 	bool has_sock_fd;
 	int sock_fd;
+	enum pktlink_xdp_attach attach;
 };
 
 /**

@@ -902,8 +902,9 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 		o.headroom = su->headroom;
 		o.unaligned = su->flags & PKTLINK_XDP_UMEM_UNALIGNED;
 	}
-	if (o.mode > PKTLINK_XDP_MODE_SKB || o.zerocopy > PKTLINK_XDP_ZC_OFF)
-		return pl_err(err, errlen, -EINVAL, "xdp: bad mode or zerocopy value");
+	if (o.mode > PKTLINK_XDP_MODE_SKB || o.zerocopy > PKTLINK_XDP_ZC_OFF ||
+	    o.attach > PKTLINK_XDP_ATTACH_LIBBPF)
+		return pl_err(err, errlen, -EINVAL, "xdp: bad mode, zerocopy or attach value");
 	if (o.mode == PKTLINK_XDP_MODE_SKB && o.zerocopy == PKTLINK_XDP_ZC_REQUIRE)
 		return pl_err(err, errlen, -EINVAL,
 			      "xdp: zerocopy=require cannot work with mode=skb (generic XDP "
@@ -1048,8 +1049,8 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 			goto fail;
 		x->st.mode = skb ? PKTLINK_XDP_MODE_SKB : PKTLINK_XDP_MODE_DRV;
 	} else {
-		if ((r = pl_xdp_prog_attach(&x->prog, x->ifindex, x->ifname, o.mode, o.sg, err,
-					    errlen)))
+		if ((r = pl_xdp_prog_attach(&x->prog, x->ifindex, x->ifname, o.mode, o.sg, o.attach,
+					    err, errlen)))
 			goto fail;
 		x->st.own_program = true;
 		x->st.dispatcher = x->prog.dispatcher;
@@ -1098,13 +1099,17 @@ const char pl_xdp_spec_help[] =
 	"  debug=0|1          report frame leaks and double releases at close\n"
 	"  sg=0|1             multi-buffer (XDP_USE_SG): jumbo frames as chunk chains\n"
 	"  fd=N               use this AF_XDP socket (handed in by a privileged process)\n"
-	"  rx_size=N tx_size=N  ring sizes, powers of two (default frames/2)\n";
+	"  rx_size=N tx_size=N  ring sizes, powers of two (default frames/2)\n"
+	"  attach=auto|libxdp|libbpf  how the XDP program is attached (auto: libxdp's\n"
+	"                     dispatcher where it works, else libbpf)\n";
 
 /* pl_xdp_open_spec() - "xdp:IFNAME?..." → pktlink_xdp_open() (registry.h). */
 int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	static const char *const modes[] = { "auto", "drv", "skb", NULL };
 	static const char *const zcs[] = { "auto", "require", "off", NULL };
+	static const char *const attaches[] = { "auto", "libxdp", "libbpf", NULL };
+	unsigned attach = 0;
 	struct pktlink_xdp_opts o = { .sz = sizeof(o) };
 	unsigned mode = 0, zc = 0;
 	bool need_wakeup = true;
@@ -1127,8 +1132,10 @@ int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	    (r = pl_spec_bool(s, "debug", &o.debug)) < 0 ||
 	    (r = pl_spec_bool(s, "sg", &o.sg)) < 0 ||
 	    (r = pl_spec_u32(s, "rx_size", 64, 32768, &o.rx_size)) < 0 ||
-	    (r = pl_spec_u32(s, "tx_size", 64, 32768, &o.tx_size)) < 0)
+	    (r = pl_spec_u32(s, "tx_size", 64, 32768, &o.tx_size)) < 0 ||
+	    (r = pl_spec_enum(s, "attach", attaches, &attach)) < 0)
 		return r;
+	o.attach = (enum pktlink_xdp_attach)attach;
 	uint32_t sock_fd = 0;
 	if ((r = pl_spec_u32(s, "fd", 0, 1u << 24, &sock_fd)) < 0)
 		return r;
@@ -1136,7 +1143,7 @@ int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	o.sock_fd = (int)sock_fd;
 	if ((r = pl_spec_finish(s, "queue, queues, mode, zerocopy, frames, frame_size, unaligned, "
 				   "headroom, need_wakeup, busy_poll, busy_budget, hugepages, "
-				   "xskmap, debug, sg, fd, rx_size, tx_size")))
+				   "xskmap, debug, sg, fd, rx_size, tx_size, attach")))
 		return r;
 	o.mode = (enum pktlink_xdp_mode)mode;
 	o.zerocopy = (enum pktlink_xdp_zc)zc;

@@ -83,7 +83,8 @@ static int attach_once(struct pl_xdp_prog *p, enum xdp_attach_mode m)
 }
 
 int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,
-		       enum pktlink_xdp_mode mode, bool frags, char *err, size_t errlen)
+		       enum pktlink_xdp_mode mode, bool frags, enum pktlink_xdp_attach how,
+		       char *err, size_t errlen)
 {
 	p->ifindex = ifindex;
 	bool disp_there;
@@ -95,7 +96,8 @@ int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,
 				   "xdp off) or attach your own program and pass its XSKMAP "
 				   "(xskmap=)",
 				   ifname, other, ifname);
-	p->via_libxdp = dispatcher_possible();
+	p->via_libxdp = how == PKTLINK_XDP_ATTACH_LIBXDP ||
+			(how == PKTLINK_XDP_ATTACH_AUTO && dispatcher_possible());
 
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "pl_xsk");
 	errno = 0;

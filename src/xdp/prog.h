@@ -50,7 +50,8 @@ void pl_xdp_prog_init(struct pl_xdp_prog *p);
  * Return: 0 with p->attach_mode set, or a negative errno with a reason.
  */
 int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,
-		       enum pktlink_xdp_mode mode, bool frags, char *err, size_t errlen);
+		       enum pktlink_xdp_mode mode, bool frags, enum pktlink_xdp_attach how,
+		       char *err, size_t errlen);
 
 /**
  * pl_xdp_prog_use_map() - use a caller's XSKMAP: fd (not closed by us) or,

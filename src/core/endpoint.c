@@ -234,7 +234,7 @@ int pktlink_wait(struct pktlink_ep *ep, int timeout_ms)
 		return dead;
 	if (ep->info.num_queues == 1 && ep->ops->rx_wait) {
 		int r = ep->ops->rx_wait(ep, 0, -1, timeout_ms);
-		return r < 0 ? r : 1;
+		return r < 0 ? r : r > 0;
 	}
 	struct pollfd pfd = { .fd = pktlink_fd(ep), .events = POLLIN };
 	int r = poll(&pfd, 1, timeout_ms);

@@ -79,7 +79,9 @@ struct pl_ep_ops {
 	/* Optional: block until queue q may have frames, stop_fd is readable,
 	 * or timeout_ms passes. Families with their own wake-up protocol
 	 * (shared-memory notification words) implement this; the default polls
-	 * queue_fd and stop_fd. Return >= 0, or a negative errno. */
+	 * queue_fd and stop_fd. Return > 0 when the queue may be ready (or
+	 * stop_fd fired), 0 on timeout (or a wake-up with nothing to report),
+	 * or a negative errno (the peer-gone reason). */
 	int (*rx_wait)(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms);
 	/* Optional: apply a new link address (the core already stored it in
 	 * info.link_addr before calling). */

@@ -418,6 +418,28 @@ static int release_any_order(void)
 }
 
 /* The injectable variant: written fd, inbound only from inject calls. */
+/* pktlink_wait(): 0 on timeout, 1 when a frame waits (the fd family has its
+ * own wait; core used to report its timeouts as "ready"). */
+static int wait_timeout(void)
+{
+	int sv[2];
+	PLT_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+	struct pktlink_ep *ep = open_one(sv[0], PKTLINK_FD_RX_READV, NULL);
+	PLT_CHECK(pktlink_wait(ep, 0) == 0, "idle, no wait");
+	PLT_CHECK(pktlink_wait(ep, 20) == 0, "idle, 20 ms timeout");
+	uint8_t f[60];
+	memset(f, 0xff, sizeof(f)); /* broadcast: passes the filter */
+	PLT_CHECK(send(sv[1], f, sizeof(f), 0) == (ssize_t)sizeof(f), "send");
+	PLT_CHECK(pktlink_wait(ep, 5000) == 1, "ready");
+	struct pktlink_pkt p[4];
+	PLT_CHECK(pktlink_rx_burst(ep, p, 4) == 1, "one frame");
+	pktlink_rx_release(ep, p, 1);
+	pktlink_close(ep);
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
 static int injectable(void)
 {
 	int sv[2];
@@ -498,6 +520,7 @@ int main(int argc, char **argv)
 		{ "attach_cycles", attach_cycles, PLT_UNIT, 30 },
 		{ "release_any_order", release_any_order, PLT_UNIT, 30 },
 		{ "injectable", injectable, PLT_UNIT, 30 },
+		{ "wait_timeout", wait_timeout, PLT_UNIT, 30 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

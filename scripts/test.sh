@@ -12,9 +12,11 @@ filter=()
 [ $# -gt 0 ] && filter=(-R "$1")
 run_suite() { # name, build dir, cmake args...
   local name=$1 dir=$2; shift 2
+  local log=$dir/build-output.log
   echo "== $name: configure and build ($dir)"
-  cmake -S . -B "$dir" -DPKTLINK_WERROR=ON "$@" >"$dir.log" 2>&1 || { cat "$dir.log"; return 1; }
-  cmake --build "$dir" -j"$jobs" >>"$dir.log" 2>&1 || { tail -50 "$dir.log"; return 1; }
+  mkdir -p "$dir"
+  cmake -S . -B "$dir" -DPKTLINK_WERROR=ON "$@" >"$log" 2>&1 || { cat "$log"; return 1; }
+  cmake --build "$dir" -j"$jobs" >>"$log" 2>&1 || { tail -50 "$log"; return 1; }
   echo "== $name: ctest"
   local extra=()
   [ "$name" = tsan ] && extra=(-L tsan)

@@ -273,9 +273,9 @@ static int fd_run(struct bench_env *env, const struct bench_scenario *s, void *s
 static const struct fd_arg a_readv_rx = { "packet:%s?dispatch=readv", false, false, false };
 static const struct fd_arg a_recvmmsg_rx = { "packet:%s?dispatch=recvmmsg", false, false, false };
 static const struct fd_arg a_mmap_rx = { "packet:%s?dispatch=mmap", false, false, false };
-static const struct fd_arg a_sendmmsg_tx = { "packet:%s?tx=sendmmsg", false, true, false };
-static const struct fd_arg a_mmap_tx = { "packet:%s?tx=mmap", false, true, false };
-static const struct fd_arg a_mmap_fwd = { "packet:%s?dispatch=mmap&tx=mmap", false, false, true };
+static const struct fd_arg a_sendmmsg_tx = { "packet:%s?tx=sendmmsg&qdisc_bypass=1", false, true, false };
+static const struct fd_arg a_mmap_tx = { "packet:%s?tx=mmap&qdisc_bypass=1", false, true, false };
+static const struct fd_arg a_mmap_fwd = { "packet:%s?dispatch=mmap&tx=mmap&qdisc_bypass=1", false, false, true };
 static const struct fd_arg a_tap_rx = { "tap:%s", true, false, false };
 static const struct fd_arg a_tap_tx = { "tap:%s", true, true, false };
 

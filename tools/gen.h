@@ -42,7 +42,7 @@ struct gen_opts {
 	uint32_t nflows; /* rotate the UDP source port over this many values (0/1: fixed) */
 	uint16_t sport_base; /* first source port */
 	uint32_t batch; /* frames per batch inside the kernel, 1..256; 0 = 64 */
-	uint32_t repeat; /* frames per BPF_PROG_RUN call; 0 = 65536 */
+	uint32_t repeat; /* frames per BPF_PROG_RUN call; 0 = sized to ~0.5 s per call */
 	uint64_t max_frames; /* stop by itself after this many (0 = until gen_stop()) */
 };
 
@@ -101,7 +101,12 @@ int gen_start(struct gen *g, const struct gen_opts *o, char *err, size_t errlen)
  */
 uint64_t gen_stop(struct gen *g);
 
-/** gen_sent() - frames run so far by the running generator (approximate). */
+/**
+ * gen_sent() - frames sent so far. Exact for completed calls; inside the
+ * call in flight (each lasts ~0.5 s) interpolated from the measured rate.
+ * Uses SIGUSR1 to interrupt the kernel on gen_stop() (a no-op handler is
+ * installed by gen_start()).
+ */
 uint64_t gen_sent(struct gen *g);
 
 /** gen_cpu_ns() - CPU time the last generator thread used (valid after gen_stop()). */

@@ -32,32 +32,9 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "peer_util.h"
+
 #define MAX_BURST 256
-
-static volatile sig_atomic_t quit;
-
-/* on_signal() - leave the loop; the port is then stopped and EAL cleaned up. */
-static void on_signal(int sig)
-{
-	(void)sig;
-	quit = 1;
-}
-
-/* now_ns() / cpu_ns() - wall clock and this thread's CPU time. */
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* cpu_ns() - CPU time of the calling (polling) thread, user + system. */
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 enum mode { M_RXDROP, M_TXONLY, M_L2FWD };
 
@@ -257,9 +234,7 @@ static void loop(uint16_t port, struct rte_mempool *mp, const struct cfg *c, con
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	peer_catch_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	int n = rte_eal_init(argc, argv);

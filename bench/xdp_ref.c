@@ -35,30 +35,10 @@
 #include <unistd.h>
 #include <xdp/xsk.h>
 
+#include "peer_util.h"
+
 #define BATCH 64
 #define FRAME_SIZE 2048
-
-static volatile sig_atomic_t quit;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	quit = 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 enum mode { RXDROP, TXONLY, L2FWD };
 
@@ -286,8 +266,7 @@ int main(int argc, char **argv)
 	}
 	if (!iface || len < 60 || len > FRAME_SIZE)
 		die("arguments (--iface required, --len 60..2048)", EINVAL);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	peer_catch_signals();
 	if (cpu >= 0) {
 		cpu_set_t set;
 		CPU_ZERO(&set);

@@ -353,6 +353,9 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 				r->left = 0;
 			} else {
 				r->off = (uint32_t)no;
+				/* The kernel wrote the next header on another
+				 * CPU: start its cache miss now. */
+				__builtin_prefetch(blk + no);
 			}
 		}
 		if (status & TP_STATUS_LOSING)
@@ -366,6 +369,9 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 			struct pktlink_pkt *p = &pkts[got];
 			uint8_t *data = blk + frame_off;
 			uint32_t len = snap;
+			/* The frame's first line (another miss) is read next by
+			 * the caller's MAC filter or the application. */
+			__builtin_prefetch(data);
 			memset(p, 0, sizeof(*p));
 			if (r->vnet) {
 				/* Parse before the tag goes in: it may overwrite

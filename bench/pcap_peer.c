@@ -25,30 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-static volatile sig_atomic_t quit;
-
-/* on_signal() - leave the loop. */
-static void on_signal(int sig)
-{
-	(void)sig;
-	quit = 1;
-}
-
-/* now_ns() / cpu_ns() - wall clock and this thread's CPU time. */
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* cpu_ns() - CPU time of the calling (polling) thread, user + system. */
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "peer_util.h"
 
 /* count_cb() - per-packet callback: count only (touch nothing, like rxdrop). */
 static void count_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -124,9 +101,7 @@ int main(int argc, char **argv)
 				"--snaplen >= 60, --buffer-mb 1..1024\n");
 		return 2;
 	}
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	peer_catch_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (cpu >= 0) {
 		cpu_set_t set;

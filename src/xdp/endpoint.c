@@ -364,6 +364,37 @@ static void xdp_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts
  * and counted (tx_drop_invalid). One release-publish and at most a few
  * kicks per call. TX thread. Return: frames taken.
  */
+/*
+ * xdp_tx_commit() - finish a TX batch on queue xq of ep: give back the
+ * reserved descriptors that were not filled (reserved - used), publish the
+ * used ones, and kick the kernel when it needs it (copy mode always; zero
+ * copy when need-wakeup asks). A kick that fails counts a TX error; ENXIO
+ * means the socket was unbound, i.e. the device is gone. TX thread only.
+ */
+static void xdp_tx_commit(struct pktlink_ep *ep, struct pl_xdp_q *xq, uint32_t reserved,
+			  uint32_t used)
+{
+	struct pktlink_xdp_socket *s = xq->sock;
+	struct pl_tx_counters *c = &ep->txc;
+	if (used < reserved)
+		pktlink_xdp_prod_cancel(&s->tx, reserved - used);
+	if (!used)
+		return;
+	pktlink_xdp_prod_submit(&s->tx, used);
+	if (s->zc && s->need_wakeup && !pktlink_xdp_ring_needs_wakeup(&s->tx))
+		return;
+	uint32_t nsys = 0;
+	int r = pl_xdp_kick(s, &nsys);
+	pl_stat_add(&c->syscalls, nsys);
+	if (r < 0) {
+		pl_stat_add(&c->errors, 1);
+		pl_ep_error(ep, r, "TX kick on queue %u of %s: %s", xq->qid, xep(ep)->ifname,
+			    strerror(-r));
+		if (r == -ENXIO)
+			pl_ep_peer_gone(ep, -ENODEV);
+	}
+}
+
 static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_xdp_ep *x = xep(ep);
@@ -475,24 +506,7 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 		frames++;
 		bytes += len;
 	}
-	if (used < m)
-		pktlink_xdp_prod_cancel(&s->tx, m - used);
-	if (used) {
-		pktlink_xdp_prod_submit(&s->tx, used);
-		if (!s->zc || !s->need_wakeup || pktlink_xdp_ring_needs_wakeup(&s->tx)) {
-			uint32_t nsys = 0;
-			int r = pl_xdp_kick(s, &nsys);
-			pl_stat_add(&c->syscalls, nsys);
-			if (r < 0) {
-				pl_stat_add(&c->errors, 1);
-				pl_ep_error(ep, r, "TX kick on queue %u of %s: %s", xq->qid, x->ifname,
-					    strerror(-r));
-				/* ENXIO: the socket was unbound, i.e. the device is gone. */
-				if (r == -ENXIO)
-					pl_ep_peer_gone(ep, -ENODEV);
-			}
-		}
-	}
+	xdp_tx_commit(ep, xq, m, used);
 	pl_stat_add(&c->packets, frames);
 	pl_stat_add(&c->bytes, bytes);
 	if (invalid)
@@ -612,21 +626,7 @@ int pktlink_xdp_forward(struct pktlink_ep *rx_ep, struct pktlink_ep *tx_ep,
 		used++;
 		bytes += len;
 	}
-	if (used < m)
-		pktlink_xdp_prod_cancel(&s->tx, m - used);
-	if (used) {
-		pktlink_xdp_prod_submit(&s->tx, used);
-		if (!s->zc || !s->need_wakeup || pktlink_xdp_ring_needs_wakeup(&s->tx)) {
-			uint32_t nsys = 0;
-			int r = pl_xdp_kick(s, &nsys);
-			pl_stat_add(&c->syscalls, nsys);
-			if (r < 0) {
-				pl_stat_add(&c->errors, 1);
-				pl_ep_error(tx_ep, r, "TX kick on queue %u of %s: %s", tq->qid,
-					    tx->ifname, strerror(-r));
-			}
-		}
-	}
+	xdp_tx_commit(tx_ep, tq, m, used);
 	pl_stat_add(&c->packets, used);
 	pl_stat_add(&c->bytes, bytes);
 	if (invalid)

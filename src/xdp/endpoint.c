@@ -98,6 +98,26 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 			   unsigned n);
 
 /*
+ * xdp_rx_peek() - the start of every RX burst: refill FILL (so frames
+ * released since the last call are back with the kernel), then peek up to
+ * want RX descriptors. With nothing received, make the syscall the kernel
+ * asked for (need-wakeup on FILL: it ran dry earlier) or that busy polling
+ * drives the queue with. RX thread. Return: descriptors peeked at *idx.
+ */
+static uint32_t xdp_rx_peek(struct pktlink_xdp_socket *s, struct pktlink_xdp_umem *u,
+			    struct pl_rx_counters *c, uint32_t want, uint32_t *idx)
+{
+	if (u->rx_top)
+		pktlink_xdp_socket_refill(s);
+	uint32_t got = pktlink_xdp_cons_peek(&s->rx, want, idx);
+	if (!got && (s->busy_poll || (s->need_wakeup && pktlink_xdp_ring_needs_wakeup(s->fq)))) {
+		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		pl_stat_add(&c->syscalls, 1);
+	}
+	return got;
+}
+
+/*
  * xdp_rx_burst() - ops->rx_burst: up to n views of received frames of queue
  * q (one descriptor each; multi-buffer endpoints go to the _sg variant).
  * Refills FILL first, so frames released since the last call are back with
@@ -116,18 +136,9 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 	struct pl_rx_counters *c = &ep->rxc[q];
 	uint32_t idx;
 
-	if (u->rx_top)
-		pktlink_xdp_socket_refill(s);
-	uint32_t got = pktlink_xdp_cons_peek(&s->rx, n, &idx);
-	if (!got) {
-		/* The kernel wants a syscall to look at FILL again (it ran dry
-		 * earlier), or busy polling drives the queue from here. */
-		if (s->busy_poll || (s->need_wakeup && pktlink_xdp_ring_needs_wakeup(s->fq))) {
-			recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
-			pl_stat_add(&c->syscalls, 1);
-		}
+	uint32_t got = xdp_rx_peek(s, u, c, n, &idx);
+	if (!got)
 		return 0;
-	}
 	unsigned k = 0;
 	uint64_t bytes = 0, bad = 0;
 	uint64_t base_priv = (uint64_t)q << 32;
@@ -197,18 +208,10 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 	struct pl_rx_counters *c = &ep->rxc[q];
 	uint32_t idx;
 
-	if (u->rx_top)
-		pktlink_xdp_socket_refill(s);
 	/* Enough descriptors for n frames of which the last may be a chain. */
-	uint32_t want = n + PKTLINK_XDP_MAX_FRAGS + 1;
-	uint32_t got = pktlink_xdp_cons_peek(&s->rx, want, &idx);
-	if (!got) {
-		if (s->busy_poll || (s->need_wakeup && pktlink_xdp_ring_needs_wakeup(s->fq))) {
-			recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
-			pl_stat_add(&c->syscalls, 1);
-		}
+	uint32_t got = xdp_rx_peek(s, u, c, n + PKTLINK_XDP_MAX_FRAGS + 1, &idx);
+	if (!got)
 		return 0;
-	}
 	unsigned k = 0;
 	uint32_t i = 0;
 	uint64_t bytes = 0, bad = 0;

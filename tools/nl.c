@@ -144,22 +144,38 @@ int nl_veth_create(const char *a, const char *b, char *err, size_t errlen)
 	return nl_talk(&req.nh, what, err, errlen);
 }
 
-int nl_link_del(const char *name, char *err, size_t errlen)
+/*
+ * link_req() - start an RTM_*LINK request for the existing device name:
+ * zero req, set the header and an ifinfomsg with its ifindex (*ifi points
+ * at it, for flags and attributes). Return: 0, or a negative errno
+ * (ENODEV for a missing device) with "WHAT: no such device" in err.
+ */
+static int link_req(union nl_req *req, struct ifinfomsg **ifi, uint16_t type, const char *name,
+		    const char *what, char *err, size_t errlen)
 {
-	char what[64];
-	snprintf(what, sizeof(what), "deleting %s", name);
 	int idx = ifindex_of(name);
 	if (idx < 0) {
 		snprintf(err, errlen, "%s: no such device", what);
 		return idx;
 	}
+	memset(req, 0, sizeof(*req));
+	req->nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	req->nh.nlmsg_type = type;
+	*ifi = NLMSG_DATA(&req->nh);
+	(*ifi)->ifi_family = AF_UNSPEC;
+	(*ifi)->ifi_index = idx;
+	return 0;
+}
+
+int nl_link_del(const char *name, char *err, size_t errlen)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "deleting %s", name);
 	union nl_req req;
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-	req.nh.nlmsg_type = RTM_DELLINK;
-	struct ifinfomsg *ifi = NLMSG_DATA(&req.nh);
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = idx;
+	struct ifinfomsg *ifi;
+	int r = link_req(&req, &ifi, RTM_DELLINK, name, what, err, errlen);
+	if (r < 0)
+		return r;
 	return nl_talk(&req.nh, what, err, errlen);
 }
 
@@ -167,18 +183,11 @@ int nl_link_set(const char *name, bool up, unsigned mtu, char *err, size_t errle
 {
 	char what[64];
 	snprintf(what, sizeof(what), "setting %s %s", name, up ? "up" : "down");
-	int idx = ifindex_of(name);
-	if (idx < 0) {
-		snprintf(err, errlen, "%s: no such device", what);
-		return idx;
-	}
 	union nl_req req;
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-	req.nh.nlmsg_type = RTM_NEWLINK;
-	struct ifinfomsg *ifi = NLMSG_DATA(&req.nh);
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = idx;
+	struct ifinfomsg *ifi;
+	int r = link_req(&req, &ifi, RTM_NEWLINK, name, what, err, errlen);
+	if (r < 0)
+		return r;
 	ifi->ifi_change = IFF_UP;
 	ifi->ifi_flags = up ? IFF_UP : 0;
 	if (mtu) {

@@ -69,6 +69,21 @@ enum {
 	 * transmit it is consumed without a copy. Set by pktlink; do not set
 	 * or clear it yourself. */
 	PKTLINK_PKT_TXBUF = 1u << 2,
+	/* RX: @timestamp holds the time the frame was received, taken by the
+	 * kernel or the device (TPACKET_V3 block, SO_TIMESTAMPNS, XDP RX
+	 * metadata). */
+	PKTLINK_PKT_TSTAMP = 1u << 3,
+	/* RX, with PKTLINK_PKT_TSTAMP: the stamp is the device's hardware clock
+	 * (else the kernel's software receive time, CLOCK_REALTIME). */
+	PKTLINK_PKT_TSTAMP_HW = 1u << 4,
+	/* RX: @rx_hash holds the flow hash of the device or kernel. */
+	PKTLINK_PKT_RX_HASH = 1u << 5,
+	/* @vlan_tci/@vlan_proto hold a VLAN tag that is not in the frame's
+	 * bytes (stripped by the device or kernel on RX; to be inserted on TX
+	 * where the endpoint can). */
+	PKTLINK_PKT_VLAN = 1u << 6,
+	/* RX: @mark holds the packet mark (skb->mark, XDP metadata). */
+	PKTLINK_PKT_MARK = 1u << 7,
 };
 
 /**
@@ -84,18 +99,34 @@ enum {
  * @gso_size describe a super-packet that must be cut into segments of
  * @gso_size payload bytes; @csum_start/@csum_offset locate a partial
  * checksum (PKTLINK_PKT_CSUM_PARTIAL). All zero means a plain frame.
+ *
+ * The receive metadata (@timestamp, @rx_hash, @vlan_tci, @mark) is valid
+ * only when its flag says so; an endpoint that has none leaves the flag
+ * clear. On transmit, zero what you do not use (a zero-initialised struct
+ * is a plain frame).
+ *
+ * ABI: this struct is an array element, so its size (64 bytes, one cache
+ * line) and layout are fixed for the life of the soname. New metadata goes
+ * into @reserved, which is zero on RX and must be zero on TX.
  */
 struct pktlink_pkt {
 	uint8_t *data;
 	uint32_t len;
-	uint16_t flags;
+	uint16_t flags; /* PKTLINK_PKT_* */
 	uint16_t queue; /* RX: the queue it came from; TX: ignored */
 	uint16_t csum_start;
 	uint16_t csum_offset;
 	uint16_t gso_size;
 	uint8_t gso_type; /* enum pktlink_gso_type */
-	uint8_t reserved;
+	uint8_t reserved0;
+	uint32_t rx_hash; /* PKTLINK_PKT_RX_HASH */
+	uint32_t mark; /* PKTLINK_PKT_MARK */
+	uint64_t timestamp; /* PKTLINK_PKT_TSTAMP: nanoseconds since the Unix epoch */
+	uint16_t vlan_tci; /* PKTLINK_PKT_VLAN: PCP, DEI and VLAN id, host order */
+	uint16_t vlan_proto; /* PKTLINK_PKT_VLAN: 0x8100 or 0x88a8, host order */
+	uint32_t priv2; /* the endpoint's handle; do not touch */
 	uint64_t priv; /* the endpoint's handle; do not touch */
+	uint64_t reserved[1];
 };
 
 /* Capabilities (struct pktlink_info.caps). */

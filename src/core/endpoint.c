@@ -10,6 +10,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+/* The packet view is an array element: its size is ABI (pktlink.h). */
+_Static_assert(sizeof(struct pktlink_pkt) == 64, "struct pktlink_pkt must stay 64 bytes");
+
 int pl_ep_init(struct pktlink_ep *ep, const struct pl_ep_ops *ops, unsigned num_queues)
 {
 	if (!num_queues || num_queues > PL_MAX_QUEUES)

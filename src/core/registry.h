@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * registry.h — spec-string openers of every family, used by pktlink_open().
- * Each family implements its opener in its own folder; src/core/open.c holds
- * the table. Private to the library.
+ * Each family implements its openers in its own folder and lists them in its
+ * family table. Private to the library.
  */
 #ifndef PL_CORE_REGISTRY_H
 #define PL_CORE_REGISTRY_H
@@ -23,19 +23,13 @@ struct pl_family_entry {
 	const char *help; /* "name:TARGET?keys — description" lines */
 };
 
-/* fd family (src/fd) */
-int pl_fd_open_spec(struct pl_spec *s, struct pktlink_ep **epp);
-int pl_tap_open_spec(struct pl_spec *s, struct pktlink_ep **epp);
-int pl_tun_open_spec(struct pl_spec *s, struct pktlink_ep **epp);
-int pl_packet_open_spec(struct pl_spec *s, struct pktlink_ep **epp);
-extern const char pl_fd_spec_help[], pl_tap_spec_help[], pl_tun_spec_help[], pl_packet_spec_help[];
-
-/* xdp family (src/xdp) */
-int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp);
-extern const char pl_xdp_spec_help[];
-
-/* shm family (src/shm) */
-int pl_shm_open_spec(struct pl_spec *s, struct pktlink_ep **epp);
-extern const char pl_shm_spec_help[];
+/*
+ * Every family folder defines one table, pl_family_<folder>[], ended by an
+ * entry whose name is NULL; a family may register several prefixes (fd has
+ * fd, tap, tun and packet). CMake writes generated/families.c, the list of
+ * the tables of the families that were built (PKTLINK_FAMILIES), so core
+ * knows no family by name and adding one means adding a folder.
+ */
+extern const struct pl_family_entry *const pl_families[];
 
 #endif /* PL_CORE_REGISTRY_H */

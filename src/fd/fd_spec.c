@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char pl_fd_spec_help[] =
+static const char fd_spec_help[] =
 	"fd:FD[,FD...]?keys — frames over descriptors you opened (socketpair SOCK_SEQPACKET/"
 	"SOCK_DGRAM, TAP/TUN, AF_PACKET); not closed by pktlink\n"
 	"    mtu=N (required)  hdr=eth|none (eth)  addr=MAC  promisc=0|1  vnet_hdr=0|1\n"
@@ -24,18 +24,18 @@ const char pl_fd_spec_help[] =
 	"    gso=none|host|software  gso_max=N  csum=none|rx|tx|rxtx  frames=N (256 buffers/queue)\n"
 	"    inject=0|1 (never read: inbound frames come from pktlink_fd_inject())\n";
 
-const char pl_tap_spec_help[] =
+static const char tap_spec_help[] =
 	"tap:NAME?keys — a TAP device opened (created if needed) by name; one queue per fd\n"
 	"    queues=N (1)  vnet_hdr=0|1  vnet_hdr_len=10|12 (12)  mtu=N (the device's)  addr=MAC\n"
 	"    promisc=0|1  gso=none|host|software (host with vnet_hdr)  gso_max=N\n"
 	"    csum=none|rx|tx|rxtx (rxtx with vnet_hdr)  frames=N\n";
 
-const char pl_tun_spec_help[] =
+static const char tun_spec_help[] =
 	"tun:NAME?keys — a TUN device (IP packets, no link header) opened by name\n"
 	"    queues=N (1)  vnet_hdr=0|1  vnet_hdr_len=10|12 (12)  mtu=N (the device's)\n"
 	"    gso=none|host|software  gso_max=N  csum=none|rx|tx|rxtx  frames=N\n";
 
-const char pl_packet_spec_help[] =
+static const char packet_spec_help[] =
 	"packet:IFNAME?keys — AF_PACKET sockets on a device (several in one fanout group)\n"
 	"    fds=N (1)  dispatch=readv|recvmmsg|mmap (recvmmsg)  tx=sendmmsg|mmap (sendmmsg)\n"
 	"    vnet_hdr=0|1  ignore_outgoing=0|1 (1)  promisc=0|1  qdisc_bypass=0|1\n"
@@ -105,10 +105,10 @@ static int spec_ifname(struct pl_spec *s, const char *fam)
 }
 
 /**
- * pl_fd_open_spec() - "fd:3,4?...": descriptors handed in by number (not
- * owned). Errors name the key; see pl_fd_spec_help for the keys.
+ * fd_open_spec() - "fd:3,4?...": descriptors handed in by number (not
+ * owned). Errors name the key; see fd_spec_help for the keys.
  */
-int pl_fd_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
+static int fd_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	struct fd_setup st;
 	memset(&st, 0, sizeof(st));
@@ -209,24 +209,24 @@ static int tuntap_open_spec(struct pl_spec *s, struct pktlink_ep **epp, bool tap
 	return pl_fd_ep_open(&st, epp, s->err, s->errlen);
 }
 
-/** pl_tap_open_spec() - "tap:NAME?...": a TAP device opened by name (owned fds). */
-int pl_tap_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
+/** tap_open_spec() - "tap:NAME?...": a TAP device opened by name (owned fds). */
+static int tap_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	return tuntap_open_spec(s, epp, true);
 }
 
-/** pl_tun_open_spec() - "tun:NAME?...": a TUN device (IP packets) opened by name. */
-int pl_tun_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
+/** tun_open_spec() - "tun:NAME?...": a TUN device (IP packets) opened by name. */
+static int tun_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	return tuntap_open_spec(s, epp, false);
 }
 
 /**
- * pl_packet_open_spec() - "packet:IFNAME?...": fds= AF_PACKET sockets on the
+ * packet_open_spec() - "packet:IFNAME?...": fds= AF_PACKET sockets on the
  * device (one fanout group when several), in the dispatch= receive mode,
  * with PACKET_AUXDATA outside mmap mode so stripped VLAN tags come back.
  */
-int pl_packet_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
+static int packet_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	int r = spec_ifname(s, "packet");
 	if (r)
@@ -291,3 +291,12 @@ int pl_packet_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	st.pcfg.auxdata = st.o.rx_mode != PKTLINK_FD_RX_MMAP;
 	return pl_fd_ep_open(&st, epp, s->err, s->errlen);
 }
+
+/* The fd family's spec prefixes (core/registry.h). */
+const struct pl_family_entry pl_family_fd[] = {
+	{ "fd", fd_open_spec, fd_spec_help },
+	{ "tap", tap_open_spec, tap_spec_help },
+	{ "tun", tun_open_spec, tun_spec_help },
+	{ "packet", packet_open_spec, packet_spec_help },
+	{ NULL, NULL, NULL },
+};

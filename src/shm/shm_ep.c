@@ -1624,7 +1624,7 @@ int pktlink_shm_connect(const char *path, const struct pktlink_shm_opts *opts,
 
 /* ---- spec opener ---- */
 
-const char pl_shm_spec_help[] =
+static const char shm_spec_help[] =
 	"shm:PATH?role=client|server&mtu=1500&buffer_size=2048&data_size=1048576&pipe_size=65536\n"
 	"    &busy_poll=0&vnet_hdr=0&gso_max_size=0&csum_offload=0&addr=MAC&dir=DIR\n"
 	"    &timeout_ms=30000&allow_unsealed=0&spin_us=20\n"
@@ -1635,7 +1635,7 @@ const char pl_shm_spec_help[] =
 	"  sleep at once); vnet_hdr=1 puts a virtio-net header before each frame (both\n"
 	"  sides must agree).\n";
 
-int pl_shm_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
+static int shm_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	static const char *const roles[] = { "client", "server", NULL };
 	struct pktlink_shm_opts o = { .sz = sizeof(o) };
@@ -1694,3 +1694,9 @@ int pl_shm_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 		return pktlink_shm_listen(s->target, &o, epp, s->err, s->errlen);
 	return pktlink_shm_connect(s->target, &o, epp, s->err, s->errlen);
 }
+
+/* The shm family's spec prefix (core/registry.h). */
+const struct pl_family_entry pl_family_shm[] = {
+	{ "shm", shm_open_spec, shm_spec_help },
+	{ NULL, NULL, NULL },
+};

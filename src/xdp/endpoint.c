@@ -164,14 +164,8 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 		}
 		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_APP_RX);
 		struct pktlink_pkt *p = &pkts[k++];
-		p->data = u->area + off;
-		p->len = len;
-		p->flags = 0;
-		p->queue = (uint16_t)q;
-		p->csum_start = p->csum_offset = p->gso_size = 0;
-		p->gso_type = 0;
-		p->reserved = 0;
-		p->priv = base_priv | f;
+		*p = (struct pktlink_pkt){ .data = u->area + off, .len = len, .queue = (uint16_t)q,
+					   .priv = base_priv | f };
 		bytes += len;
 	}
 	pktlink_xdp_cons_release(&s->rx, got);
@@ -1084,7 +1078,7 @@ fail:
 /* ------------------------------------------------------------------------ */
 /* Spec strings                                                              */
 
-const char pl_xdp_spec_help[] =
+static const char xdp_spec_help[] =
 	"xdp:IFNAME?keys — AF_XDP socket(s) on a device queue\n"
 	"  queue=N            first queue (default 0)\n"
 	"  queues=N|all       number of queues from queue= on, or every RX queue (default 1)\n"
@@ -1106,8 +1100,8 @@ const char pl_xdp_spec_help[] =
 	"  attach=auto|libxdp|libbpf  how the XDP program is attached (auto: libxdp's\n"
 	"                     dispatcher where it works, else libbpf)\n";
 
-/* pl_xdp_open_spec() - "xdp:IFNAME?..." → pktlink_xdp_open() (registry.h). */
-int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
+/* xdp_open_spec() - "xdp:IFNAME?..." → pktlink_xdp_open(). */
+static int xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
 	static const char *const modes[] = { "auto", "drv", "skb", NULL };
 	static const char *const zcs[] = { "auto", "require", "off", NULL };
@@ -1179,3 +1173,9 @@ int pl_xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	}
 	return pktlink_xdp_open(&o, epp, s->err, s->errlen);
 }
+
+/* The xdp family's spec prefix (core/registry.h). */
+const struct pl_family_entry pl_family_xdp[] = {
+	{ "xdp", xdp_open_spec, xdp_spec_help },
+	{ NULL, NULL, NULL },
+};

@@ -49,6 +49,7 @@
 
 #include "core/fault.h"
 #include "core/offload.h"
+#include "core/tx_prep.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -645,28 +646,17 @@ static inline uint16_t fd_pick(const struct fd_ep *f, const uint8_t *data, uint3
 	return (uint16_t)(h % f->nfds);
 }
 
-/* TX paths of one caller frame. */
-enum { TXP_INVALID = -1, TXP_DIRECT = 0, TXP_SWGSO = 1, TXP_CSUM = 2 };
+/* TX paths of one caller frame: the core's verdicts (core/tx_prep.h), with
+ * PL_TX_PLAIN and PL_TX_PASS both "direct" (a virtio-net header, when the
+ * descriptors carry one, says which). */
+enum { TXP_INVALID = PL_TX_INVALID, TXP_DIRECT = PL_TX_PLAIN, TXP_SWGSO = PL_TX_GSO,
+       TXP_CSUM = PL_TX_CSUM };
 
 /* Decide how to send p (no side effects). */
-static int fd_tx_classify(const struct fd_ep *f, const struct pktlink_pkt *p)
+static inline int fd_tx_classify(const struct fd_ep *f, const struct pktlink_pkt *p)
 {
-	uint32_t len = p->len;
-	if (PL_UNLIKELY(!p->data || len == 0 || (f->eth && len < ETH_HLEN_)))
-		return TXP_INVALID;
-	if (p->gso_type != PKTLINK_GSO_NONE) {
-		if (f->o.gso == PKTLINK_FD_GSO_NONE || p->gso_size == 0 ||
-		    len > f->o.gso_max_size + f->link_len + 4)
-			return TXP_INVALID;
-		if (f->o.gso == PKTLINK_FD_GSO_HOST && f->vnet_len)
-			return TXP_DIRECT;
-		return TXP_SWGSO;
-	}
-	if (PL_UNLIKELY(len > f->tx_frame_max))
-		return TXP_INVALID;
-	if ((p->flags & PKTLINK_PKT_CSUM_PARTIAL) && !f->vnet_len)
-		return TXP_CSUM;
-	return TXP_DIRECT;
+	int how = pl_tx_classify(&f->tc, p);
+	return how == PL_TX_PASS ? TXP_DIRECT : how;
 }
 
 /* Add one out-frame (data, len) for caller frame src; hdr = virtio-net header
@@ -821,13 +811,8 @@ static unsigned fd_settle(struct fd_ep *f, unsigned s, unsigned m, uint32_t unbu
 static int fd_tx_txbuf_fixup(struct fd_ep *f, struct pktlink_pkt *p, int path)
 {
 	(void)f;
-	if (path == TXP_CSUM) {
-		if (pl_csum_complete(p->data, p->len, p->csum_start, p->csum_offset))
-			return TXP_INVALID;
-		p->flags &= (uint16_t)~PKTLINK_PKT_CSUM_PARTIAL;
-		p->csum_start = p->csum_offset = 0;
-		return TXP_DIRECT;
-	}
+	if (path == TXP_CSUM)
+		return pl_tx_csum_in_place(p) ? TXP_INVALID : TXP_DIRECT;
 	return TXP_INVALID;
 }
 
@@ -880,8 +865,9 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 				fd_out_add(f, m, fdi, i, p->data, p->len, p);
 			} else {
 				uint8_t *d = f->scratch + sused;
-				memcpy(d, p->data, p->len);
-				if (pl_csum_complete(d, p->len, p->csum_start, p->csum_offset)) {
+				struct pl_tx_iter it;
+				if (pl_tx_iter_init(&it, &f->tc, p, PL_TX_CSUM) < 0 ||
+				    pl_tx_iter_next(&it, d, f->scratch_slot) < 0) {
 					/* offsets outside the frame: nothing was queued
 					 * for it. Flush what precedes first, so "taken"
 					 * stays a prefix and a retry does not count the
@@ -909,8 +895,9 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 			continue;
 		}
 		/* software GSO: cut into MTU-sized segments in the scratch area */
-		struct pl_gso g;
-		if (pl_gso_init(&g, p, f->link_len, false) != 0) {
+		struct pl_tx_iter g;
+		int total_or_err = pl_tx_iter_init(&g, &f->tc, p, PL_TX_GSO);
+		if (total_or_err < 0) {
 			if (m) {
 				int s = fd_flush(f, m);
 				if (s < 0)
@@ -923,7 +910,7 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 			pl_stat_add(&c->drop_invalid, 1);
 			continue;
 		}
-		uint32_t total = pl_gso_count(&g), built = 0;
+		uint32_t total = (uint32_t)total_or_err, built = 0;
 		uint16_t fdi = fd_pick(f, p->data, p->len);
 		bool bad = false;
 		while (built < total) {
@@ -938,8 +925,8 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 			}
 			uint8_t *d = f->scratch + sused;
 			/* An Ethernet segment may carry one 802.1Q tag on top of
-			 * link_len + MTU (tx_frame_max allows for it). */
-			int sl = pl_gso_next(&g, d, f->eth ? f->tx_frame_max : f->o.mtu);
+			 * link_len + MTU (tc.frame_max allows for it). */
+			int sl = pl_tx_iter_next(&g, d, f->tc.frame_max);
 			if (sl <= 0) {
 				bad = sl < 0;
 				break;
@@ -1581,6 +1568,17 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	f->frame_max = super_rx ? FD_SUPER_MAX + f->link_len + 4 : mtu_buf + f->link_len + 4;
 	f->slot_size = round_up64(FD_HEADROOM + f->frame_max);
 	f->tx_frame_max = o->mtu + f->link_len + 4;
+	/* What the descriptors take (core/tx_prep.h): a virtio-net header
+	 * carries partial checksums always, and super-packets with gso=host. */
+	f->tc = (struct pl_tx_caps){
+		.min_len = f->eth ? ETH_HLEN_ : 1,
+		/* an IP-only link carries no VLAN tag */
+		.frame_max = f->eth ? f->tx_frame_max : o->mtu,
+		.super_max = o->gso != PKTLINK_FD_GSO_NONE ? o->gso_max_size + f->link_len + 4 : 0,
+		.link_len = f->link_len,
+		.csum_pass = f->vnet_len != 0,
+		.gso_pass = f->vnet_len != 0 && o->gso == PKTLINK_FD_GSO_HOST,
+	};
 	f->scratch_slot = round_up64(f->tx_frame_max);
 	f->rx_mode = (uint8_t)o->rx_mode;
 	f->tx_mode = (uint8_t)o->tx_mode;

@@ -10,6 +10,7 @@
 #define PL_FD_INTERNAL_H
 
 #include "core/endpoint.h"
+#include "core/tx_prep.h"
 #include "fd/packet.h"
 #include "fd/tun.h"
 #include <pktlink/fd.h>
@@ -109,6 +110,7 @@ struct fd_ep {
 	uint32_t frame_max; /* largest frame (no vnet header) a receive buffer holds */
 	uint32_t slot_size; /* bytes per receive buffer */
 	uint32_t tx_frame_max; /* largest plain (non-GSO) frame accepted on transmit */
+	struct pl_tx_caps tc; /* what the descriptors take on transmit (core/tx_prep.h) */
 	int ifindex; /* packet: endpoints (0 otherwise) */
 	uint32_t dev_mtu; /* the device's MTU (packet:), 0 when unknown */
 	uint64_t mac; /* atomic: our link address as a 48-bit word (RX filter) */

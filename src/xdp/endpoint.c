@@ -106,6 +106,7 @@ static void rx_refill(struct pl_xdp_q *xq)
 
 static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts,
 			   unsigned n);
+static void xdp_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
 
 /*
  * xdp_rx_peek() - the start of every RX burst: refill FILL (so frames
@@ -125,6 +126,13 @@ static uint32_t xdp_rx_peek(struct pktlink_xdp_socket *s, struct pktlink_xdp_ume
 		pl_stat_add(&c->syscalls, 1);
 	}
 	return got;
+}
+
+/* Give frame f of the RX side back to the free stack (RX thread). */
+static inline void rx_frame_free(struct pktlink_xdp_umem *u, uint32_t f)
+{
+	pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
+	u->rx_free[u->rx_top++] = f;
 }
 
 /*
@@ -150,7 +158,7 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 	if (!got)
 		return 0;
 	unsigned k = 0;
-	uint64_t bytes = 0, bad = 0;
+	uint64_t bytes = 0, bad = 0, filtered = 0;
 	uint64_t base_priv = (uint64_t)q << 32;
 	for (uint32_t i = 0; i < got; i++) {
 		const struct xdp_desc *d = pktlink_xdp_ring_desc(&s->rx, idx + i);
@@ -172,10 +180,17 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 			}
 			continue;
 		}
-		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_APP_RX);
-		struct pktlink_pkt *p = &pkts[k++];
+		struct pktlink_pkt *p = &pkts[k];
 		*p = (struct pktlink_pkt){ .data = u->area + off, .len = len, .queue = (uint16_t)q,
 					   .priv = base_priv | f };
+		int v = pl_rx_apply(&ep->rxp, p, 0, 0);
+		if (PL_XDP_UNLIKELY(v != PL_RX_KEEP)) {
+			(*(v == PL_RX_FILTER ? &filtered : &bad))++;
+			rx_frame_free(u, f);
+			continue;
+		}
+		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_APP_RX);
+		k++;
 		bytes += len;
 	}
 	pktlink_xdp_cons_release(&s->rx, got);
@@ -184,15 +199,11 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 	pl_stat_add(&c->bytes, bytes);
 	if (bad)
 		pl_stat_add(&c->drop_invalid, bad);
+	if (filtered)
+		pl_stat_add(&c->drop_filter, filtered);
 	return (int)k;
 }
 
-/* Give frame f of the RX side back to the free stack (RX thread). */
-static inline void rx_frame_free(struct pktlink_xdp_umem *u, uint32_t f)
-{
-	pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
-	u->rx_free[u->rx_top++] = f;
-}
 
 /*
  * Multi-buffer receive. A frame is one descriptor, or a chain whose
@@ -218,7 +229,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 		return 0;
 	unsigned k = 0;
 	uint32_t i = 0;
-	uint64_t bytes = 0, bad = 0;
+	uint64_t bytes = 0, bad = 0, filtered = 0;
 	uint64_t base_priv = (uint64_t)q << 32;
 	while (i < got && k < n) {
 		/* Find the chain's end (a descriptor without XDP_PKT_CONTD). */
@@ -272,7 +283,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 			i = j + 1;
 			continue;
 		}
-		struct pktlink_pkt *p = &pkts[k++];
+		struct pktlink_pkt *p = &pkts[k];
 		memset(p, 0, sizeof(*p));
 		p->queue = (uint16_t)q;
 		if (nd == 1) {
@@ -297,8 +308,15 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 			p->len = off;
 			p->priv = PL_XDP_PRIV_BOUNCE | base_priv | slot;
 		}
-		bytes += p->len;
 		i = j + 1;
+		int v = pl_rx_apply(&ep->rxp, p, 0, 0);
+		if (PL_XDP_UNLIKELY(v != PL_RX_KEEP)) {
+			(*(v == PL_RX_FILTER ? &filtered : &bad))++;
+			xdp_rx_release(ep, p, 1);
+			continue;
+		}
+		k++;
+		bytes += p->len;
 	}
 	if (i < got)
 		pktlink_xdp_cons_cancel(&s->rx, got - i);
@@ -312,6 +330,8 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 	pl_stat_add(&c->bytes, bytes);
 	if (bad)
 		pl_stat_add(&c->drop_invalid, bad);
+	if (filtered)
+		pl_stat_add(&c->drop_filter, filtered);
 	return (int)k;
 }
 
@@ -1041,6 +1061,9 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 	info->caps = PKTLINK_CAP_TX_ALLOC | PKTLINK_CAP_ETHERNET | PKTLINK_CAP_RESOLUTION_REQUIRED;
 	info->arp_hwtype = ARPHRD_ETHER;
 	info->gso_kind = PKTLINK_GSO_KIND_NONE;
+	/* The device filters by MAC (a NIC queue) before XDP sees a frame:
+	 * no second filter here. Frames carry no offload metadata. */
+	pl_rx_policy_init(&x->ep.rxp, true, true, NULL, false, false);
 
 	uint32_t mtu = 0;
 	if ((r = device_info(x, &mtu, err, errlen)))

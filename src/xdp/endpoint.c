@@ -1038,7 +1038,7 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 		all_zc = all_zc && xq->sock->zc;
 	}
 	if ((r = pl_ep_init_pollfd(&x->ep))) {
-		pl_err(err, errlen, r, "xdp: %s", x->ep.errmsg);
+		pl_err(err, errlen, r, "xdp: %s", pktlink_last_error(&x->ep));
 		goto fail;
 	}
 

@@ -18,6 +18,7 @@ int pl_ep_init(struct pktlink_ep *ep, const struct pl_ep_ops *ops, unsigned num_
 	if (!num_queues || num_queues > PL_MAX_QUEUES)
 		return -EINVAL;
 	ep->ops = ops;
+	pl_ep_error_init(ep);
 	ep->epoll_fd = -1;
 	ep->wake_fd = -1;
 	ep->info.family = ops->family;
@@ -70,15 +71,6 @@ int pl_err(char *buf, size_t len, int err, const char *fmt, ...)
 	return err;
 }
 
-int pl_ep_error(struct pktlink_ep *ep, int err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(ep->errmsg, sizeof(ep->errmsg), fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 int pl_ep_peer_gone(struct pktlink_ep *ep, int reason)
 {
 	int expected = 0;
@@ -86,8 +78,7 @@ int pl_ep_peer_gone(struct pktlink_ep *ep, int reason)
 		reason = -ECONNRESET;
 	if (__atomic_compare_exchange_n(&ep->dead, &expected, reason, false, __ATOMIC_ACQ_REL,
 					__ATOMIC_ACQUIRE)) {
-		if (!ep->errmsg[0])
-			pl_ep_error(ep, reason, "peer went away: %s", strerror(-reason));
+		pl_ep_error_gone(ep, reason);
 		pktlink_closed_fn fn = __atomic_load_n(&ep->closed_fn, __ATOMIC_ACQUIRE);
 		if (fn)
 			fn(ep->closed_ctx, ep, reason);
@@ -98,9 +89,9 @@ int pl_ep_peer_gone(struct pktlink_ep *ep, int reason)
 			ssize_t w = write(wfd, &one, sizeof(one));
 			(void)w;
 		}
-		return reason;
+		return pl_ep_gone_seen(ep, reason);
 	}
-	return expected;
+	return pl_ep_gone_seen(ep, expected);
 }
 
 void pktlink_close(struct pktlink_ep *ep)
@@ -149,17 +140,12 @@ int pktlink_get_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
 	return ep->ops->read_stats ? ep->ops->read_stats(ep, st) : 0;
 }
 
-const char *pktlink_last_error(const struct pktlink_ep *ep)
-{
-	return ep->errmsg;
-}
-
 int pktlink_rx_burst_queue(struct pktlink_ep *ep, unsigned queue, struct pktlink_pkt *pkts,
 			   unsigned n)
 {
 	int dead = pl_ep_dead(ep);
 	if (PL_UNLIKELY(dead))
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	if (PL_UNLIKELY(queue >= ep->info.num_queues))
 		return -EINVAL;
 	if (PL_UNLIKELY(__atomic_load_n(&ep->attached, __ATOMIC_RELAXED)))
@@ -196,7 +182,7 @@ int pktlink_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n
 {
 	int dead = pl_ep_dead(ep);
 	if (PL_UNLIKELY(dead))
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	return ep->ops->tx_burst(ep, pkts, n);
 }
 
@@ -209,7 +195,7 @@ int pktlink_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n
 				   ep->info.family);
 	int dead = pl_ep_dead(ep);
 	if (dead)
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	return ep->ops->tx_alloc(ep, pkts, n);
 }
 
@@ -235,7 +221,7 @@ int pktlink_wait(struct pktlink_ep *ep, int timeout_ms)
 {
 	int dead = pl_ep_dead(ep);
 	if (dead)
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	if (ep->info.num_queues == 1 && ep->ops->rx_wait) {
 		int r = ep->ops->rx_wait(ep, 0, -1, timeout_ms);
 		return r < 0 ? r : r > 0;

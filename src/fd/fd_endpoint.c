@@ -1645,7 +1645,7 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	}
 	r = pl_ep_init_pollfd(&f->ep);
 	if (r) {
-		pl_err(err, errlen, r, "%s", f->ep.errmsg);
+		pl_err(err, errlen, r, "%s", pktlink_last_error(&f->ep));
 		goto fail;
 	}
 
@@ -1667,7 +1667,7 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 		       : o->gso == PKTLINK_FD_GSO_SOFTWARE ? PKTLINK_GSO_KIND_SOFTWARE
 							   : PKTLINK_GSO_KIND_NONE;
 	in->gso_max_size = o->gso != PKTLINK_FD_GSO_NONE ? o->gso_max_size : 0;
-	f->ep.errmsg[0] = 0;
+	pl_ep_error_clear(&f->ep);
 	*epp = &f->ep;
 	return 0;
 

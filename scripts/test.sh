@@ -24,6 +24,9 @@ run_suite() { # name, build dir, cmake args...
 }
 rc=0
 run_suite release build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo || rc=1
+# The ABI of the release build against the committed baseline (abi/).
+echo "== abi: scripts/abi-check.sh build/test"
+bash scripts/abi-check.sh build/test || rc=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan+ubsan build/asan -DCMAKE_BUILD_TYPE=Debug -DPKTLINK_SANITIZE=ON \
   -DPKTLINK_BUILD_BENCH=OFF || rc=1

@@ -25,6 +25,9 @@ run_suite() { # name, build dir, cmake args...
 }
 rc=0
 run_suite release build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo || rc=1
+# The ABI of the release build against the committed baseline (abi/).
+echo "== abi: scripts/abi-check.sh build/test"
+bash scripts/abi-check.sh build/test || rc=1
 # Loaded machine: the release suite once more while a busy loop runs on
 # every CPU, since a user's machine is never idle (tests wait for conditions
 # with deadlines; none may depend on getting the CPU at once). The loops are

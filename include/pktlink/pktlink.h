@@ -34,12 +34,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pktlink/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define PKTLINK_VERSION_MAJOR 0
-#define PKTLINK_VERSION_MINOR 1
+/*
+ * ABI: each function belongs to a symbol version (PKTLINK_0.2, ...), and
+ * structs grow only at their end, in one of two ways:
+ *  - Options structs (pktlink_attach_opts, each family's *_opts) start with
+ *    `size_t sz`, which the caller sets to sizeof the struct it was built
+ *    with (PKTLINK_OPTS() does it). The library reads what the caller has,
+ *    takes defaults for the rest, and refuses (-EINVAL) a newer caller's
+ *    struct only when it sets an option this library does not know.
+ *  - Output structs (pktlink_info, pktlink_stats) are filled through a call
+ *    that takes the caller's size (the static inline wrappers pass it), so
+ *    an older program is never written past its struct, and a newer one
+ *    reads zero in fields this library does not fill.
+ * struct pktlink_pkt is an array element and never changes size.
+ */
+
+/**
+ * PKTLINK_OPTS() - declare an options struct @NAME of type `struct @TYPE`,
+ * zeroed (padding included, which the size check relies on), with sz set
+ * and the given fields, e.g.
+ *   PKTLINK_OPTS(pktlink_attach_opts, ao, .burst = 32);
+ */
+#define PKTLINK_OPTS(TYPE, NAME, ...)                                          \
+	struct TYPE NAME = __extension__({                                     \
+		__builtin_memset(&NAME, 0, sizeof(struct TYPE));               \
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };       \
+	})
 
 /** An open link endpoint. Opaque; created by an open function, freed by pktlink_close(). */
 struct pktlink_ep;
@@ -224,8 +250,21 @@ void pktlink_close(struct pktlink_ep *ep);
 /* ------------------------------------------------------------------------ */
 /* Properties                                                                */
 
+/**
+ * pktlink_get_info_sz() - fill the first @size bytes of @info (the caller's
+ * sizeof(struct pktlink_info)). Bytes of a larger (newer) struct that this
+ * library does not know are zeroed. Never fails; safe from any thread.
+ * Return: the number of bytes the library filled (the smaller of @size and
+ * its own struct size).
+ * Call it through pktlink_get_info(), which passes the size.
+ */
+size_t pktlink_get_info_sz(const struct pktlink_ep *ep, struct pktlink_info *info, size_t size);
+
 /** pktlink_get_info() - fill @info. Never fails; safe from any thread. */
-void pktlink_get_info(const struct pktlink_ep *ep, struct pktlink_info *info);
+static inline void pktlink_get_info(const struct pktlink_ep *ep, struct pktlink_info *info)
+{
+	pktlink_get_info_sz(ep, info, sizeof(*info));
+}
 
 /**
  * pktlink_set_link_addr() - change the link (MAC) address the endpoint uses
@@ -238,13 +277,22 @@ void pktlink_get_info(const struct pktlink_ep *ep, struct pktlink_info *info);
 int pktlink_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6]);
 
 /**
- * pktlink_get_stats() - copy the endpoint's counters into @st. For
- * families with kernel counters (AF_PACKET, AF_XDP) this reads them too,
- * which costs a system call. Safe from any thread.
+ * pktlink_get_stats_sz() - copy the endpoint's counters into the first
+ * @size bytes of @st (the caller's sizeof(struct pktlink_stats)); counters
+ * of a larger (newer) struct that this library does not have read zero.
+ * For families with kernel counters (AF_PACKET, AF_XDP) this reads them
+ * too, which costs a system call. Safe from any thread.
  * Return: 0, or a negative errno if reading kernel counters failed (the
  * pktlink counters are still filled in).
+ * Call it through pktlink_get_stats(), which passes the size.
  */
-int pktlink_get_stats(struct pktlink_ep *ep, struct pktlink_stats *st);
+int pktlink_get_stats_sz(struct pktlink_ep *ep, struct pktlink_stats *st, size_t size);
+
+/** pktlink_get_stats() - pktlink_get_stats_sz() with the caller's struct size. */
+static inline int pktlink_get_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
+{
+	return pktlink_get_stats_sz(ep, st, sizeof(*st));
+}
 
 /**
  * pktlink_last_error() - the detail of the last error the calling thread got
@@ -370,8 +418,13 @@ typedef void (*pktlink_closed_fn)(void *ctx, struct pktlink_ep *ep, int reason);
  */
 void pktlink_set_closed_cb(struct pktlink_ep *ep, pktlink_closed_fn fn, void *ctx);
 
-/* Options for pktlink_attach_opts(). */
+/*
+ * Options for pktlink_attach_opts(). Set @sz = sizeof(struct
+ * pktlink_attach_opts) (or declare it with PKTLINK_OPTS()); zero fields
+ * take the defaults.
+ */
 struct pktlink_attach_opts {
+	size_t sz;
 	unsigned burst; /* frames per callback, 1..256; 0 = 64 */
 	bool busy_poll; /* never sleep: spin on the queues (burns a core per queue) */
 };
@@ -386,7 +439,12 @@ struct pktlink_attach_opts {
  */
 int pktlink_attach(struct pktlink_ep *ep, pktlink_deliver_fn fn, void *ctx);
 
-/** pktlink_attach_opts() - pktlink_attach() with options (@opts may be NULL). */
+/**
+ * pktlink_attach_opts() - pktlink_attach() with options. @opts may be NULL
+ * (the defaults); otherwise opts->sz must be set. Return: as
+ * pktlink_attach(), and -EINVAL for an unset sz or an option this library
+ * does not know (see the ABI note at the top of this file).
+ */
 int pktlink_attach_opts(struct pktlink_ep *ep, pktlink_deliver_fn fn, void *ctx,
 			const struct pktlink_attach_opts *opts);
 
@@ -400,6 +458,22 @@ void pktlink_join(struct pktlink_ep *ep);
 
 /** pktlink_strerror() - like strerror() for pktlink's negative return values. */
 const char *pktlink_strerror(int err);
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+
+/**
+ * pktlink_version() - the version of the library in use at run time, as
+ * "MAJOR.MINOR.PATCH" (static string). Compare with PKTLINK_VERSION, the
+ * version of the headers the program was built with.
+ */
+const char *pktlink_version(void);
+
+/**
+ * pktlink_version_number() - the run-time version as one number,
+ * PKTLINK_VERSION_NUMBER's encoding: (major << 16) | (minor << 8) | patch.
+ */
+uint32_t pktlink_version_number(void);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* endpoint.c — the public endpoint API on top of a family's pl_ep_ops. */
 #include "endpoint.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -103,9 +104,20 @@ void pktlink_close(struct pktlink_ep *ep)
 	ep->ops->destroy(ep);
 }
 
-void pktlink_get_info(const struct pktlink_ep *ep, struct pktlink_info *info)
+/* Copy an output struct at the caller's size: an older caller's shorter
+ * struct is not overrun, a newer caller's extra fields read zero. */
+static size_t copy_out(void *dst, size_t dst_size, const void *src, size_t src_size)
 {
-	*info = ep->info;
+	size_t n = dst_size < src_size ? dst_size : src_size;
+	memcpy(dst, src, n);
+	if (dst_size > n)
+		memset((char *)dst + n, 0, dst_size - n);
+	return n;
+}
+
+size_t pktlink_get_info_sz(const struct pktlink_ep *ep, struct pktlink_info *info, size_t size)
+{
+	return copy_out(info, size, &ep->info, sizeof(ep->info));
 }
 
 int pktlink_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6])
@@ -120,8 +132,9 @@ int pktlink_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6])
 	return ep->ops->set_link_addr ? ep->ops->set_link_addr(ep, addr) : 0;
 }
 
-int pktlink_get_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
+int pktlink_get_stats_sz(struct pktlink_ep *ep, struct pktlink_stats *out, size_t size)
 {
+	struct pktlink_stats s, *st = &s;
 	memset(st, 0, sizeof(*st));
 	for (unsigned q = 0; q < ep->info.num_queues; q++) {
 		const struct pl_rx_counters *c = &ep->rxc[q];
@@ -137,7 +150,9 @@ int pktlink_get_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
 	st->tx_drop_invalid = pl_stat_read(&ep->txc.drop_invalid);
 	st->tx_errors = pl_stat_read(&ep->txc.errors);
 	st->tx_syscalls = pl_stat_read(&ep->txc.syscalls);
-	return ep->ops->read_stats ? ep->ops->read_stats(ep, st) : 0;
+	int r = ep->ops->read_stats ? ep->ops->read_stats(ep, st) : 0;
+	copy_out(out, size, st, sizeof(*st));
+	return r;
 }
 
 int pktlink_rx_burst_queue(struct pktlink_ep *ep, unsigned queue, struct pktlink_pkt *pkts,
@@ -251,7 +266,13 @@ int pktlink_attach_opts(struct pktlink_ep *ep, pktlink_deliver_fn fn, void *ctx,
 		pl_dispatch_stop(ep);
 		return 0;
 	}
-	return pl_dispatch_start(ep, fn, ctx, opts);
+	struct pktlink_attach_opts o;
+	char why[PL_ERRMSG_LEN];
+	int r = PL_OPTS_LOAD(pktlink_attach_opts, &o, opts, sizeof(size_t), busy_poll, why,
+			     sizeof(why));
+	if (r)
+		return pl_ep_error(ep, r, "pktlink_attach_opts: %s", why);
+	return pl_dispatch_start(ep, fn, ctx, &o);
 }
 
 void pktlink_join(struct pktlink_ep *ep)

@@ -49,6 +49,7 @@
 
 #include "core/fault.h"
 #include "core/offload.h"
+#include "core/opts.h"
 #include "core/tx_prep.h"
 
 #include <errno.h>
@@ -1689,16 +1690,12 @@ int pktlink_fd_open(const struct pktlink_fd_opts *opts, struct pktlink_ep **epp,
 	*epp = NULL;
 	if (!opts)
 		return pl_err(err, errlen, -EINVAL, "pktlink_fd_open: opts is NULL");
-	if (opts->sz < offsetof(struct pktlink_fd_opts, fds) + sizeof(opts->fds))
-		return pl_err(err, errlen, -EINVAL,
-			      "pktlink_fd_open: opts.sz is %zu: set opts.sz = sizeof(struct "
-			      "pktlink_fd_opts)",
-			      opts->sz);
 	struct fd_setup s;
 	memset(&s, 0, sizeof(s));
-	/* an older, shorter struct: the missing fields stay zero */
-	memcpy(&s.o, opts, opts->sz < sizeof(s.o) ? opts->sz : sizeof(s.o));
-	s.o.sz = sizeof(s.o);
+	int r = PL_OPTS_LOAD(pktlink_fd_opts, &s.o, opts, pl_offsetofend(struct pktlink_fd_opts, fds),
+			     injectable, err, errlen);
+	if (r)
+		return r;
 	s.origin = FD_ORIGIN_HANDED;
 	s.mtu_given = s.o.mtu != 0;
 	return pl_fd_ep_open(&s, epp, err, errlen);

@@ -39,6 +39,7 @@
 #include "core/endpoint.h"
 #include "core/fault.h"
 #include "core/offload.h"
+#include "core/opts.h"
 #include "core/registry.h"
 #include "core/spec.h"
 
@@ -1311,10 +1312,10 @@ static int opts_load(const struct pktlink_shm_opts *in, struct pktlink_shm_opts 
 	memset(o, 0, sizeof(*o));
 	if (!in)
 		return pl_err(err, errlen, -EINVAL, "shm: opts is NULL");
-	if (in->sz < offsetof(struct pktlink_shm_opts, allow_unsealed) + sizeof(bool))
-		return pl_err(err, errlen, -EINVAL,
-			      "shm: opts.sz is %zu: set it to sizeof(struct pktlink_shm_opts)", in->sz);
-	memcpy(o, in, in->sz < sizeof(*o) ? in->sz : sizeof(*o));
+	int r = PL_OPTS_LOAD(pktlink_shm_opts, o, in, pl_offsetofend(struct pktlink_shm_opts, allow_unsealed),
+			     wait_spin_us, err, errlen);
+	if (r)
+		return r;
 	if (o->role != PKTLINK_SHM_CLIENT && o->role != PKTLINK_SHM_SERVER)
 		return pl_err(err, errlen, -EINVAL, "shm: role must be client or server");
 	if (!o->data_size)

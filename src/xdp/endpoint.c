@@ -23,6 +23,7 @@
 #include "xsk.h"
 #include "core/endpoint.h"
 #include "core/fault.h"
+#include "core/opts.h"
 #include "core/registry.h"
 #include "core/spec.h"
 #include "core/tx_prep.h"
@@ -979,10 +980,11 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 	if (!epp)
 		return pl_err(err, errlen, -EINVAL, "pktlink_xdp_open: epp is NULL");
 	*epp = NULL;
-	if (!opts || opts->sz < sizeof(size_t) || opts->sz > sizeof(o))
-		return pl_err(err, errlen, -EINVAL,
-			      "pktlink_xdp_opts.sz must be sizeof(struct pktlink_xdp_opts)");
-	memcpy(&o, opts, opts->sz);
+	if (!opts)
+		return pl_err(err, errlen, -EINVAL, "pktlink_xdp_open: opts is NULL");
+	int oerr = PL_OPTS_LOAD(pktlink_xdp_opts, &o, opts, sizeof(size_t), attach, err, errlen);
+	if (oerr)
+		return oerr;
 	if (!o.ifname || !o.ifname[0])
 		return pl_err(err, errlen, -EINVAL, "xdp: a device name is required (xdp:IFNAME)");
 	if (strlen(o.ifname) >= IF_NAMESIZE)

@@ -335,7 +335,7 @@ static int attach_cycles(void)
 	uint8_t f[1600];
 	uint32_t seq = 0;
 	for (int i = 0; i < 100; i++) {
-		struct pktlink_attach_opts ao = { .burst = (unsigned)(1 + i % 64) };
+		PKTLINK_OPTS(pktlink_attach_opts, ao, .burst = (unsigned)(1 + i % 64));
 		PLT_OK(pktlink_attach_opts(a, t_push_cb, &p, &ao));
 		PLT_CHECK(pktlink_attach(a, t_push_cb, &p) == -EBUSY, "double attach");
 		for (int k = 0; k < 5; k++) {

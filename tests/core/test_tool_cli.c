@@ -266,7 +266,7 @@ static int capture(void)
 	finish_reaped(&p, 20);
 	int st = p.status;
 	PLT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "capture failed (%#x): %s", st, p.buf);
-	PLT_CHECK(strstr(p.buf, "5 frames written"), "summary: %s", p.buf);
+	PLT_CHECK(strstr(p.buf, "5 packets captured"), "summary: %s", p.buf);
 	PLT_CHECK(sent >= 5, "sent only %u", sent);
 
 	uint8_t buf[4096];

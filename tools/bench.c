@@ -172,6 +172,8 @@ static int bench_child(const struct bench_opts *o, struct scen_rec *recs, unsign
 	}
 	/* The measured thread is this one: pin it where the peers run too. */
 	util_pin_cpu(o->cpu_dut);
+	struct bench_meta meta;
+	bench_meta_start(&meta);
 
 	if (!o->json) {
 		struct utsname u;
@@ -197,10 +199,11 @@ static int bench_child(const struct bench_opts *o, struct scen_rec *recs, unsign
 	}
 	if (!o->json && !o->verbose && isatty(2))
 		fprintf(stderr, "\r%70s\r", "");
+	bench_meta_end(&meta);
 	if (stop_flag)
 		fprintf(stderr, "pktlink bench: interrupted; results so far:\n");
 	if (o->json)
-		print_json(recs, n, o);
+		print_json(recs, n, o, &meta);
 	else
 		print_table(recs, n, o);
 	if (o->json_out) {
@@ -213,7 +216,7 @@ static int bench_child(const struct bench_opts *o, struct scen_rec *recs, unsign
 				strerror(errno));
 		} else {
 			dup2(fd, 1);
-			print_json(recs, n, o);
+			print_json(recs, n, o, &meta);
 			fflush(stdout);
 			dup2(saved, 1);
 		}

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define BENCH_MAX_SCENARIOS 128
 #define BENCH_MAX_RUNS 50
@@ -47,6 +48,12 @@ struct scen_rec {
 	bool skip_rest;
 };
 
+/* When and under what load the figures were taken (bench --json header). */
+struct bench_meta {
+	time_t started, ended;
+	double load_before[3], load_after[3]; /* getloadavg(): 1, 5, 15 minutes */
+};
+
 /* bench_cli.c */
 int bench_parse(int argc, char **argv, struct bench_opts *o);
 bool selected(const struct bench_opts *o, const struct bench_scenario *s);
@@ -61,6 +68,10 @@ const char *fmt_num(char *buf, size_t len, double v, int prec);
 double median_of(const struct scen_rec *sr, unsigned runs, int which);
 unsigned count_ok(const struct scen_rec *sr, unsigned runs);
 void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o);
-void print_json(struct scen_rec *recs, unsigned n, const struct bench_opts *o);
+void print_json(struct scen_rec *recs, unsigned n, const struct bench_opts *o,
+		const struct bench_meta *m);
+/* bench_meta_start() / bench_meta_end() - stamp and load before / after the runs. */
+void bench_meta_start(struct bench_meta *m);
+void bench_meta_end(struct bench_meta *m);
 
 #endif

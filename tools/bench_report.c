@@ -3,6 +3,9 @@
  * bench_report.c — `pktlink bench`: results, the table and the JSON report (see bench_int.h).
  */
 #include "bench_int.h"
+#include "json.h"
+
+#include <pktlink/pktlink.h>
 #include "gen.h"
 #include "nl.h"
 #include "util.h"
@@ -45,10 +48,11 @@ double per_pkt(uint64_t v, const struct bench_result *r)
 	return (double)v / (double)r->packets;
 }
 
-/* median_of() - median of a per-run figure over the runs that succeeded. */
-double median_of(const struct scen_rec *sr, unsigned runs, int which)
+/* values_of() - a per-run figure (0 Mpps, 1 CPU ns/frame, 2 syscalls/frame,
+ * 3 offered Mpps, 4.. the scenario's extras) of the runs that succeeded,
+ * into @v. Return: how many. */
+static unsigned values_of(const struct scen_rec *sr, unsigned runs, int which, double *v)
 {
-	double v[BENCH_MAX_RUNS];
 	unsigned n = 0;
 	for (unsigned i = 0; i < runs; i++) {
 		const struct run_rec *rr = &sr->runs[i];
@@ -64,6 +68,14 @@ double median_of(const struct scen_rec *sr, unsigned runs, int which)
 		if (!isnan(x))
 			v[n++] = x;
 	}
+	return n;
+}
+
+/* median_of() - median of a per-run figure over the runs that succeeded. */
+double median_of(const struct scen_rec *sr, unsigned runs, int which)
+{
+	double v[BENCH_MAX_RUNS];
+	unsigned n = values_of(sr, runs, which, v);
 	return n ? util_median(v, n) : NAN;
 }
 
@@ -172,87 +184,196 @@ void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o)
 		       "and CPU ratio < 1 favour pktlink)\n");
 }
 
-/* json_num() - a JSON number or null. */
-static void json_num(const char *key, double v, bool comma)
+/* json_figure() - "key": {median, min, max} of a per-run figure. */
+static void json_figure(struct json *j, const char *key, const struct scen_rec *sr, unsigned runs,
+			int which)
 {
-	if (isnan(v))
-		printf("\"%s\":null%s", key, comma ? "," : "");
-	else
-		printf("\"%s\":%.6g%s", key, v, comma ? "," : "");
-}
-
-/* json_str() - a JSON string (names and notes are printable ASCII; escape quotes). */
-static void json_str(const char *key, const char *s, bool comma)
-{
-	printf("\"%s\":\"", key);
-	for (const char *p = s ? s : ""; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if ((unsigned char)*p < 0x20)
-			printf(" ");
-		else
-			putchar(*p);
+	double v[BENCH_MAX_RUNS];
+	unsigned n = values_of(sr, runs, which, v);
+	double mn = NAN, mx = NAN;
+	for (unsigned i = 0; i < n; i++) {
+		if (isnan(mn) || v[i] < mn)
+			mn = v[i];
+		if (isnan(mx) || v[i] > mx)
+			mx = v[i];
 	}
-	printf("\"%s", comma ? "," : "");
+	json_key(j, key);
+	json_obj(j);
+	json_knum(j, "median", n ? util_median(v, n) : NAN);
+	json_knum(j, "min", mn);
+	json_knum(j, "max", mx);
+	json_ku64(j, "runs", n);
+	json_end(j);
 }
 
-/* print_json() - the same as print_table(), for machines. */
-void print_json(struct scen_rec *recs, unsigned n, const struct bench_opts *o)
+/* cpu_model() - "model name" of /proc/cpuinfo (or the architecture's equivalent). */
+static void cpu_model(char *out, size_t cap)
 {
-	printf("{\"duration_s\":%.3f,\"runs\":%u,\"frame_len\":%u,\"scenarios\":[", o->duration,
-	       o->runs, o->frame_len);
+	snprintf(out, cap, "unknown");
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "model name", 10) && strncmp(line, "Model", 5) &&
+		    strncmp(line, "cpu model", 9))
+			continue;
+		char *c = strchr(line, ':');
+		if (!c)
+			continue;
+		c++;
+		while (*c == ' ' || *c == '\t')
+			c++;
+		c[strcspn(c, "\n")] = '\0';
+		snprintf(out, cap, "%s", c);
+		break;
+	}
+	fclose(f);
+}
+
+static void json_load(struct json *j, const char *key, const double la[3])
+{
+	json_key(j, key);
+	json_arr(j);
+	for (int i = 0; i < 3; i++)
+		json_num(j, la[i]);
+	json_end(j);
+}
+
+static void json_time(struct json *j, const char *key, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_kstr(j, key, buf);
+}
+
+void bench_meta_start(struct bench_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->started = time(NULL);
+	if (getloadavg(m->load_before, 3) != 3)
+		m->load_before[0] = m->load_before[1] = m->load_before[2] = NAN;
+}
+
+void bench_meta_end(struct bench_meta *m)
+{
+	m->ended = time(NULL);
+	if (getloadavg(m->load_after, 3) != 3)
+		m->load_after[0] = m->load_after[1] = m->load_after[2] = NAN;
+}
+
+/* print_json() - the same as print_table(), for machines, after a header
+ * that says where and how the figures were taken. */
+void print_json(struct scen_rec *recs, unsigned n, const struct bench_opts *o,
+		const struct bench_meta *m)
+{
+	struct json jj, *j = &jj;
+	json_init(j, stdout);
+	json_obj(j);
+
+	json_key(j, "header");
+	json_obj(j);
+	char ver[32], cpu[256];
+	snprintf(ver, sizeof(ver), "%d.%d", PKTLINK_VERSION_MAJOR, PKTLINK_VERSION_MINOR);
+	json_kstr(j, "pktlink_version", ver);
+	struct utsname u;
+	uname(&u);
+	json_kstr(j, "kernel", u.release);
+	json_kstr(j, "machine", u.machine);
+	cpu_model(cpu, sizeof(cpu));
+	json_kstr(j, "cpu_model", cpu);
+	json_ki64(j, "cpus_online", sysconf(_SC_NPROCESSORS_ONLN));
+	json_time(j, "started", m->started);
+	json_time(j, "ended", m->ended);
+	json_load(j, "load_before", m->load_before);
+	json_load(j, "load_after", m->load_after);
+	json_key(j, "options");
+	json_obj(j);
+	json_knum(j, "duration_s", o->duration);
+	json_knum(j, "warmup_s", o->warmup);
+	json_ku64(j, "runs", o->runs);
+	json_kstr(j, "scenarios", o->filter);
+	json_ku64(j, "frame_len", o->frame_len);
+	json_ku64(j, "flows", o->nflows);
+	json_ki64(j, "cpu_gen", o->cpu_gen);
+	json_ki64(j, "cpu_dut", o->cpu_dut);
+	json_kbool(j, "busy_poll", o->busy);
+	json_kbool(j, "peers", o->peers);
+	json_knum(j, "timeout_s", o->timeout);
+	json_end(j);
+	json_end(j);
+
+	/* Kept from before the header existed, for readers of older output. */
+	json_knum(j, "duration_s", o->duration);
+	json_ku64(j, "runs", o->runs);
+	json_ku64(j, "frame_len", o->frame_len);
+
+	json_key(j, "scenarios");
+	json_arr(j);
 	for (unsigned i = 0; i < n; i++) {
 		struct scen_rec *sr = &recs[i];
-		printf("%s{", i ? "," : "");
-		json_str("name", sr->s->name, true);
-		json_str("family", sr->s->family, true);
-		json_num("mpps", median_of(sr, o->runs, 0), true);
-		json_num("cpu_ns_per_pkt", median_of(sr, o->runs, 1), true);
-		json_num("syscalls_per_pkt", median_of(sr, o->runs, 2), true);
-		json_num("offered_mpps", median_of(sr, o->runs, 3), true);
+		json_obj(j);
+		json_kstr(j, "name", sr->s->name);
+		json_kstr(j, "family", sr->s->family);
+		json_knum(j, "mpps", median_of(sr, o->runs, 0));
+		json_knum(j, "cpu_ns_per_pkt", median_of(sr, o->runs, 1));
+		json_knum(j, "syscalls_per_pkt", median_of(sr, o->runs, 2));
+		json_knum(j, "offered_mpps", median_of(sr, o->runs, 3));
 		for (int k = 0; k < 4; k++)
 			if (sr->s->extra_names[k])
-				json_num(sr->s->extra_names[k], median_of(sr, o->runs, 4 + k), true);
-		json_str("note", sr->note, true);
-		printf("\"runs\":[");
+				json_knum(j, sr->s->extra_names[k], median_of(sr, o->runs, 4 + k));
+		json_key(j, "stats");
+		json_obj(j);
+		json_figure(j, "mpps", sr, o->runs, 0);
+		json_figure(j, "cpu_ns_per_pkt", sr, o->runs, 1);
+		json_figure(j, "syscalls_per_pkt", sr, o->runs, 2);
+		json_figure(j, "offered_mpps", sr, o->runs, 3);
+		for (int k = 0; k < 4; k++)
+			if (sr->s->extra_names[k])
+				json_figure(j, sr->s->extra_names[k], sr, o->runs, 4 + k);
+		json_end(j);
+		json_kstr(j, "note", sr->note);
+		json_key(j, "runs");
+		json_arr(j);
 		for (unsigned r = 0; r < o->runs; r++) {
 			struct run_rec *rr = &sr->runs[r];
-			printf("%s{", r ? "," : "");
-			json_str("status",
-				 rr->st == RUN_OK     ? "ok"
-				 : rr->st == RUN_FAIL ? "failed"
-				 : rr->st == RUN_SKIP ? "skipped"
-						      : "not run",
-				 true);
-			printf("\"packets\":%llu,", (unsigned long long)rr->res.packets);
-			json_num("secs", rr->res.secs, true);
-			json_num("mpps", rr->st == RUN_OK ? mpps(&rr->res) : NAN, true);
-			json_num("cpu_ns_per_pkt",
-				 rr->st == RUN_OK && rr->res.cpu_ns ? per_pkt(rr->res.cpu_ns, &rr->res)
-								    : NAN,
-				 true);
-			json_num("syscalls_per_pkt",
-				 rr->st == RUN_OK ? per_pkt(rr->res.syscalls, &rr->res) : NAN, false);
-			printf("}");
+			json_obj(j);
+			json_kstr(j, "status",
+				  rr->st == RUN_OK     ? "ok"
+				  : rr->st == RUN_FAIL ? "failed"
+				  : rr->st == RUN_SKIP ? "skipped"
+						       : "not run");
+			json_ku64(j, "packets", rr->res.packets);
+			json_knum(j, "secs", rr->res.secs);
+			json_knum(j, "mpps", rr->st == RUN_OK ? mpps(&rr->res) : NAN);
+			json_knum(j, "cpu_ns_per_pkt",
+				  rr->st == RUN_OK && rr->res.cpu_ns ? per_pkt(rr->res.cpu_ns, &rr->res)
+								     : NAN);
+			json_knum(j, "syscalls_per_pkt",
+				  rr->st == RUN_OK ? per_pkt(rr->res.syscalls, &rr->res) : NAN);
+			json_end(j);
 		}
-		printf("]}");
+		json_end(j);
+		json_end(j);
 	}
-	printf("],\"comparisons\":[");
-	bool first = true;
+	json_end(j);
+	json_key(j, "comparisons");
+	json_arr(j);
 	for (unsigned i = 0; i < n; i++)
 		for (int k = 0; k < 2; k++) {
 			const char *ref = recs[i].s->compare_to[k];
 			struct scen_rec *rr = ref ? find_rec(recs, n, ref) : NULL;
 			if (!rr)
 				continue;
-			printf("%s{", first ? "" : ",");
-			first = false;
-			json_str("pktlink", recs[i].s->name, true);
-			json_str("peer", ref, true);
-			json_num("mpps_ratio", pair_ratio(&recs[i], rr, o->runs, 0), true);
-			json_num("cpu_ratio", pair_ratio(&recs[i], rr, o->runs, 1), false);
-			printf("}");
+			json_obj(j);
+			json_kstr(j, "pktlink", recs[i].s->name);
+			json_kstr(j, "peer", ref);
+			json_knum(j, "mpps_ratio", pair_ratio(&recs[i], rr, o->runs, 0));
+			json_knum(j, "cpu_ratio", pair_ratio(&recs[i], rr, o->runs, 1));
+			json_end(j);
 		}
-	printf("]}\n");
+	json_end(j);
+	json_done(j);
 }
-

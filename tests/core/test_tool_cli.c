@@ -8,6 +8,8 @@
  *     the frames sent (netns);
  *   - `pktlink fwd` bridges two veth pairs both ways (netns);
  *   - `pktlink gen` sends exactly --count frames into a sink (netns);
+ *   - `pktlink bench --json` carries its header and per-row median, min and
+ *     max (parsed with jq);
  *   - `pktlink bench` runs a short generator-only and, with the fd family,
  *     a short packet-mmap scenario and prints its table (netns; checks that
  *     it runs and cleans up, never a figure).
@@ -81,8 +83,8 @@ static int helps(void)
 	if (!find_bin())
 		return PLT_SKIP;
 	static struct proc p;
-	const char *cmds[] = { "bench", "info", "fwd", "capture", "gen" };
-	for (unsigned i = 0; i < 5; i++)
+	const char *cmds[] = { "bench", "info", "status", "fwd", "capture", "gen" };
+	for (unsigned i = 0; i < 6; i++)
 		PLT_CHECK(RUN(&p, 10, cmds[i], "--help") == 0 && strstr(p.buf, "usage: pktlink"),
 			  "%s --help: %s", cmds[i], p.buf);
 	PLT_CHECK(RUN(&p, 10, "help", "specs") == 0, "help specs");
@@ -320,6 +322,44 @@ static int bench_smoke(void)
 	return 0;
 }
 
+/* bench --json: a header (version, kernel, CPU, load, options) and per-row
+ * median/min/max, checked by parsing the output with jq. */
+static int bench_json(void)
+{
+	if (!find_bin())
+		return PLT_SKIP;
+	if (plt_sh("command -v jq >/dev/null")) {
+		fprintf(stderr, "SKIP: jq missing: run scripts/deps.sh\n");
+		return PLT_SKIP;
+	}
+	static struct proc p;
+	char path[] = "/tmp/pktlink-test-bench-XXXXXX";
+	int fd = mkstemp(path);
+	PLT_CHECK(fd >= 0, "mkstemp");
+	close(fd);
+	int r = RUN(&p, 90, "bench", "-r", "1", "-d", "0.2", "--warmup", "0", "--scenarios",
+		    "generator", "--json-out", path);
+	if (r != 0 && strstr(p.buf, "no generator")) {
+		unlink(path);
+		return PLT_SKIP; /* built without clang */
+	}
+	PLT_CHECK(r == 0, "bench exit %d: %s", r, p.buf);
+	int bad = plt_sh(
+		"jq -e '(.header | (.pktlink_version | type == \"string\") and (.kernel | length > 0) "
+		"and (.cpu_model | length > 0) and (.load_before | length == 3) and "
+		"(.load_after | length == 3) and (.started | test(\"^[0-9-]+T\")) and "
+		".options.runs == 1 and .options.duration_s == 0.2 and .options.scenarios == "
+		"\"generator\") and (.scenarios | length == 1) and (.scenarios[0] | .name == "
+		"\"generator/xdp-drop\" and (.stats.mpps | .runs == 1 and .min <= .median and "
+		".median <= .max))' %s >/dev/null",
+		path);
+	if (bad)
+		plt_sh("cat %s >&2", path);
+	unlink(path);
+	PLT_CHECK(!bad, "bench --json output does not hold what it must (printed above)");
+	return 0;
+}
+
 static const struct plt_case cases[] = {
 	{ "bad_options", bad_options, PLT_UNIT, 60 },
 	{ "helps", helps, PLT_UNIT, 60 },
@@ -329,6 +369,7 @@ static const struct plt_case cases[] = {
 #endif
 	{ "gen_count", gen_count, PLT_NETNS, 90 },
 	{ "bench_smoke", bench_smoke, PLT_NETNS, 150 },
+	{ "bench_json", bench_json, PLT_NETNS, 120 },
 };
 
 int main(int argc, char **argv)

@@ -9,13 +9,9 @@
 #include "nl.h"
 #include "util.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,12 +19,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
 
 /* ---- registry ------------------------------------------------------------ */
 
@@ -203,27 +196,14 @@ static int bench_child(const struct bench_opts *o, struct scen_rec *recs, unsign
 	if (stop_flag)
 		fprintf(stderr, "pktlink bench: interrupted; results so far:\n");
 	if (o->json)
-		print_json(recs, n, o, &meta);
+		print_json(stdout, recs, n, o, &meta);
 	else
 		print_table(recs, n, o);
 	if (o->json_out) {
-		/* Same printer, stdout pointed at the file for the moment. */
-		fflush(stdout);
-		int saved = dup(1);
-		int fd = open(o->json_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || saved < 0) {
+		FILE *f = fopen(o->json_out, "we");
+		if (!f || (print_json(f, recs, n, o, &meta), fclose(f)))
 			fprintf(stderr, "pktlink bench: cannot write %s: %s\n", o->json_out,
 				strerror(errno));
-		} else {
-			dup2(fd, 1);
-			print_json(recs, n, o, &meta);
-			fflush(stdout);
-			dup2(saved, 1);
-		}
-		if (fd >= 0)
-			close(fd);
-		if (saved >= 0)
-			close(saved);
 	}
 	rc = stop_flag ? 130 : 0;
 out:

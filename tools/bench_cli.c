@@ -3,30 +3,14 @@
  * bench_cli.c — `pktlink bench` options and usage (see bench_int.h).
  */
 #include "bench_int.h"
-#include "gen.h"
-#include "nl.h"
 #include "util.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
-#include <math.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
 
 /* ---- options --------------------------------------------------------------- */
 

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -68,7 +69,7 @@ const char *fmt_num(char *buf, size_t len, double v, int prec);
 double median_of(const struct scen_rec *sr, unsigned runs, int which);
 unsigned count_ok(const struct scen_rec *sr, unsigned runs);
 void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o);
-void print_json(struct scen_rec *recs, unsigned n, const struct bench_opts *o,
+void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_opts *o,
 		const struct bench_meta *m);
 /* bench_meta_start() / bench_meta_end() - stamp and load before / after the runs. */
 void bench_meta_start(struct bench_meta *m);

@@ -4,32 +4,16 @@
  */
 #include "bench_int.h"
 #include "json.h"
-
-#include <pktlink/pktlink.h>
-#include "gen.h"
-#include "nl.h"
 #include "util.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <limits.h>
 #include <math.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
+#include <pktlink/pktlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
 
 /* ---- results ------------------------------------------------------------------ */
 
@@ -266,11 +250,11 @@ void bench_meta_end(struct bench_meta *m)
 
 /* print_json() - the same as print_table(), for machines, after a header
  * that says where and how the figures were taken. */
-void print_json(struct scen_rec *recs, unsigned n, const struct bench_opts *o,
+void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_opts *o,
 		const struct bench_meta *m)
 {
 	struct json jj, *j = &jj;
-	json_init(j, stdout);
+	json_init(j, f);
 	json_obj(j);
 
 	json_key(j, "header");

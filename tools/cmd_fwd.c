@@ -78,7 +78,10 @@ struct fwd_side {
 	struct fwd_dev dev0; /* device drop counters at open */
 	bool has_dev;
 	bool fix_csum; /* RX gives no offload state: look for unmarked partial checksums */
+	bool tx_csum; /* TX completes partial checksums itself */
+	uint32_t gso_kind; /* enum pktlink_gso_kind */
 	uint32_t link_len; /* link header bytes (14 or 0) */
+	uint32_t mtu;
 };
 
 /* RX-only metadata a sending endpoint must not see (pktlink.h: zero on TX). */
@@ -87,10 +90,55 @@ struct fwd_side {
 	 PKTLINK_PKT_MARK)
 
 /*
- * fwd_burst() - move one burst from @rx to @tx. Return: frames received
- * (>= 0), or the negative errno of @rx. *tx_err gets @tx's negative errno
- * when it failed (its peer went away); the frames not taken are then
- * counted as tx_full.
+ * fwd_send() - send @n frames on @tx, retrying a little while it is full.
+ * Return: frames taken; *tx_err gets @tx's negative errno when it failed
+ * (its peer went away).
+ */
+static unsigned fwd_send(struct pktlink_ep *tx, struct pktlink_pkt *out, unsigned n, int *tx_err)
+{
+	unsigned sent = 0;
+	struct pollfd pfd = { .fd = pktlink_fd(tx), .events = POLLOUT };
+	for (int tries = 0; tries < 16 && sent < n && !*tx_err; tries++) {
+		int t = pktlink_tx_burst(tx, out + sent, n - sent);
+		if (t < 0) {
+			*tx_err = t;
+			break;
+		}
+		sent += (unsigned)t;
+		/* Full: give the other side a moment (bounded) to drain. */
+		if (t == 0 && tries >= 2)
+			poll(&pfd, 1, 1);
+	}
+	return sent;
+}
+
+/* Room for one super-packet's segments when the sending side has no GSO. */
+#define FWD_SEG_MAX 64
+#define FWD_SEG_BUF (FWD_SEG_MAX * 2048)
+
+/*
+ * fwd_segment_send() - a GSO super-packet for a side without GSO: cut it
+ * and send the segments. Return: 1 when every segment was taken, 0 when
+ * some were not (the frame counts as tx_full), -1 when it cannot be cut.
+ */
+static int fwd_segment_send(struct fwd_side *txs, const struct pktlink_pkt *p, int *tx_err)
+{
+	static uint8_t buf[FWD_SEG_BUF];
+	struct pktlink_pkt segs[FWD_SEG_MAX];
+	uint32_t seg_cap = txs->mtu + txs->link_len + 4; /* room for a VLAN tag */
+	if (seg_cap > 2048)
+		seg_cap = 2048;
+	int k = fwd_gso_segment(p, txs->link_len, buf, sizeof(buf), seg_cap, segs, FWD_SEG_MAX);
+	if (k < 0)
+		return -1;
+	return fwd_send(txs->ep, segs, (unsigned)k, tx_err) == (unsigned)k;
+}
+
+/*
+ * fwd_burst() - move one burst from @rxs to @txs. Return: frames received
+ * (>= 0), or the negative errno of the receiving side. *tx_err gets the
+ * sending side's negative errno when it failed; the frames not taken are
+ * then counted as tx_full.
  */
 static int fwd_burst(struct fwd_side *rxs, struct fwd_side *txs, unsigned burst,
 		     struct fwd_dir *d, uint64_t limit, uint64_t *total, int *tx_err)
@@ -105,9 +153,11 @@ static int fwd_burst(struct fwd_side *rxs, struct fwd_side *txs, unsigned burst,
 	int n = pktlink_rx_burst(rx, in, want);
 	if (n <= 0)
 		return n;
-	/* Hand the other side plain frames: same bytes, offload fields and
-	 * VLAN tag, none of the receiving endpoint's handles or RX metadata. */
+	unsigned sent = 0, invalid = 0, pend = 0; /* out[pend..i) wait to be sent */
 	for (int i = 0; i < n; i++) {
+		/* Hand the other side plain frames: same bytes, offload fields
+		 * and VLAN tag, none of the receiving endpoint's handles or RX
+		 * metadata. */
 		struct pktlink_pkt *o = &out[i];
 		*o = in[i];
 		o->flags &= (uint16_t)~FWD_RX_ONLY_FLAGS;
@@ -119,28 +169,33 @@ static int fwd_burst(struct fwd_side *rxs, struct fwd_side *txs, unsigned burst,
 		o->timestamp = 0;
 		o->reserved[0] = 0;
 		o->reserved0 = 0;
+		d->bytes += o->len;
 		if (rxs->fix_csum && !(o->flags & PKTLINK_PKT_CSUM_PARTIAL) && !o->gso_type &&
 		    fwd_csum_fix(o->data, o->len, rxs->link_len))
 			d->csum_fixed++;
-	}
-	unsigned sent = 0;
-	struct pollfd pfd = { .fd = pktlink_fd(tx), .events = POLLOUT };
-	for (int tries = 0; tries < 16 && sent < (unsigned)n; tries++) {
-		int t = pktlink_tx_burst(tx, out + sent, (unsigned)n - sent);
-		if (t < 0) {
-			*tx_err = t;
-			break;
+		/* What the sending side cannot take is done here (a side
+		 * whose caps say it completes or segments is left to it). */
+		if (o->gso_type && txs->gso_kind == PKTLINK_GSO_KIND_NONE) {
+			sent += fwd_send(tx, out + pend, (unsigned)i - pend, tx_err);
+			int r = fwd_segment_send(txs, o, tx_err);
+			if (r < 0)
+				invalid++;
+			sent += r > 0;
+			d->segmented += r > 0;
+			pend = (unsigned)i + 1;
+		} else if ((o->flags & PKTLINK_PKT_CSUM_PARTIAL) && !txs->tx_csum) {
+			if (!fwd_csum_complete(o)) {
+				sent += fwd_send(tx, out + pend, (unsigned)i - pend, tx_err);
+				invalid++;
+				pend = (unsigned)i + 1;
+			}
 		}
-		sent += (unsigned)t;
-		/* Full: give the other side a moment (bounded) to drain. */
-		if (t == 0 && tries >= 2)
-			poll(&pfd, 1, 1);
 	}
-	for (unsigned i = 0; i < sent; i++)
-		d->bytes += out[i].len;
+	sent += fwd_send(tx, out + pend, (unsigned)n - pend, tx_err);
 	d->rx += (unsigned)n;
 	d->fwd += sent;
-	d->tx_full += (unsigned)n - sent;
+	d->tx_full += (unsigned)n - sent - invalid;
+	d->invalid += invalid;
 	*total += sent;
 	pktlink_rx_release(rx, in, (unsigned)n);
 	return n;
@@ -167,6 +222,9 @@ static int side_open(struct fwd_side *s, const char *user_spec)
 	pktlink_get_info(s->ep, &info);
 	s->fix_csum = !(info.caps & PKTLINK_CAP_RX_CSUM_OFFLOAD);
 	s->link_len = info.max_header_len;
+	s->tx_csum = info.caps & PKTLINK_CAP_TX_CSUM_OFFLOAD;
+	s->gso_kind = info.gso_kind;
+	s->mtu = info.mtu;
 	/* The device behind packet:/tap:/tun:/xdp: endpoints, for its drop counters. */
 	const char *c = strchr(s->spec, ':');
 	if (c && strncmp(s->spec, "fd:", 3) && strncmp(s->spec, "shm:", 4)) {
@@ -346,9 +404,10 @@ int cmd_fwd(int argc, char **argv)
 			struct fwd_side *bad = na < 0 || ta < 0 ? &a : &b;
 			int e = na < 0 ? na : nb < 0 ? nb : ta < 0 ? ta : tb;
 			bool gone = e != -EBUSY && e != -EINVAL && e != -ENOMEM;
-			fprintf(stderr, "pktlink fwd: %s (%s): %s: %s (%s)\n", bad->name, bad->spec,
-				gone ? "the peer went away" : "failed", pktlink_strerror(e),
-				pktlink_last_error(bad->ep));
+			const char *detail = pktlink_last_error(bad->ep);
+			fprintf(stderr, "pktlink fwd: %s (%s): %s: %s\n", bad->name, bad->spec,
+				gone ? "stopping, the peer went away" : "failed",
+				detail[0] ? detail : pktlink_strerror(e));
 			rc = gone ? FWD_EXIT_PEER_GONE : FWD_EXIT_FAIL;
 			break;
 		}

@@ -51,10 +51,28 @@ bool fwd_same_endpoint(const char *a, const char *b, char *why, size_t whylen);
  * fwd_csum_fix() - complete, in place, the TCP/UDP checksum of an Ethernet
  * (@link_len 14) or IP (@link_len 0) frame whose checksum field holds only
  * the pseudo-header sum: a partial checksum the receiving endpoint could not
- * mark (fwd_csum.c explains). Untrusted input: anything that does not parse
+ * mark (fwd_offload.c explains). Untrusted input: anything that does not parse
  * is left alone. Return: whether the frame was changed.
  */
 bool fwd_csum_fix(uint8_t *frame, uint32_t len, uint32_t link_len);
+
+/**
+ * fwd_csum_complete() - finish @p's partial checksum (PKTLINK_PKT_CSUM_PARTIAL)
+ * in place and clear the request, for a sending endpoint that cannot take
+ * it (no PKTLINK_CAP_TX_CSUM_OFFLOAD). Return: false when the offsets do not
+ * fit the frame (then it cannot be sent).
+ */
+bool fwd_csum_complete(struct pktlink_pkt *p);
+
+/**
+ * fwd_gso_segment() - cut the GSO super-packet @p into plain frames with
+ * full checksums, for a sending endpoint without GSO: each segment is
+ * written into @buf (@cap bytes, at most @seg_cap per segment) and described
+ * in @segs (at most @max). Return: the number of segments, or -1 when the
+ * request is malformed or does not fit.
+ */
+int fwd_gso_segment(const struct pktlink_pkt *p, uint32_t link_len, uint8_t *buf, size_t cap,
+		    uint32_t seg_cap, struct pktlink_pkt *segs, unsigned max);
 
 /* Device-level drop counters of the kernel interface behind an endpoint. */
 struct fwd_dev {
@@ -72,6 +90,8 @@ struct fwd_dir {
 	uint64_t tx_full; /* not taken: the sending side stayed full after the retries */
 	uint64_t bytes; /* bytes of the taken frames */
 	uint64_t csum_fixed; /* unmarked partial checksums completed (fwd_csum_fix()) */
+	uint64_t invalid; /* could not be completed or segmented for the sending side */
+	uint64_t segmented; /* super-packets cut here for a sending side without GSO */
 };
 
 /*

@@ -59,6 +59,7 @@ void fwd_counts_make(struct fwd_counts *c, const struct fwd_dir *d,
 		refused = d->fwd;
 	c->tx_invalid = txs->tx_drop_invalid < refused ? txs->tx_drop_invalid : refused;
 	c->tx_errors = refused - c->tx_invalid;
+	c->tx_invalid += d->invalid;
 	c->forwarded = d->fwd - refused;
 	c->bytes = d->bytes;
 	c->csum_fixed = d->csum_fixed;

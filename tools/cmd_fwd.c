@@ -405,9 +405,13 @@ int cmd_fwd(int argc, char **argv)
 			int e = na < 0 ? na : nb < 0 ? nb : ta < 0 ? ta : tb;
 			bool gone = e != -EBUSY && e != -EINVAL && e != -ENOMEM;
 			const char *detail = pktlink_last_error(bad->ep);
-			fprintf(stderr, "pktlink fwd: %s (%s): %s: %s\n", bad->name, bad->spec,
-				gone ? "stopping, the peer went away" : "failed",
-				detail[0] ? detail : pktlink_strerror(e));
+			if (detail[0])
+				fprintf(stderr, "pktlink fwd: %s (%s): %s; stopping\n", bad->name,
+					bad->spec, detail);
+			else
+				fprintf(stderr, "pktlink fwd: %s (%s): %s: %s; stopping\n", bad->name,
+					bad->spec, gone ? "the peer went away" : "failed",
+					pktlink_strerror(e));
 			rc = gone ? FWD_EXIT_PEER_GONE : FWD_EXIT_FAIL;
 			break;
 		}

@@ -77,6 +77,7 @@ struct fwd_side {
 	struct pktlink_ep *ep;
 	struct fwd_dev dev0; /* device drop counters at open */
 	bool has_dev;
+	bool dev_swapped; /* TAP/TUN: the device's tx is what we receive, its rx what we send */
 	bool fix_csum; /* RX gives no offload state: look for unmarked partial checksums */
 	bool tx_csum; /* TX completes partial checksums itself */
 	uint32_t gso_kind; /* enum pktlink_gso_kind */
@@ -233,18 +234,26 @@ static int side_open(struct fwd_side *s, const char *user_spec)
 			memcpy(s->dev0.name, c + 1, n);
 			s->dev0.name[n] = '\0';
 			s->has_dev = fwd_dev_read(s->dev0.name, &s->dev0) == 0;
+			s->dev_swapped = !strncmp(s->spec, "tap:", 4) || !strncmp(s->spec, "tun:", 4);
 		}
 	}
 	return 0;
 }
 
-/* side_dev_tx_dropped() - the device's tx_dropped since open (0 without a device). */
-static uint64_t side_dev_tx_dropped(const struct fwd_side *s)
+/* side_dev_drops() - the device's rx_dropped and tx_dropped since open (0 without a device). */
+static void side_dev_drops(const struct fwd_side *s, uint64_t *rx, uint64_t *tx)
 {
 	struct fwd_dev now = { 0 };
+	*rx = *tx = 0;
 	if (!s->has_dev || fwd_dev_read(s->dev0.name, &now))
-		return 0;
-	return now.tx_dropped >= s->dev0.tx_dropped ? now.tx_dropped - s->dev0.tx_dropped : 0;
+		return;
+	*rx = now.rx_dropped >= s->dev0.rx_dropped ? now.rx_dropped - s->dev0.rx_dropped : 0;
+	*tx = now.tx_dropped >= s->dev0.tx_dropped ? now.tx_dropped - s->dev0.tx_dropped : 0;
+	if (s->dev_swapped) {
+		uint64_t t = *rx;
+		*rx = *tx;
+		*tx = t;
+	}
 }
 
 /* fwd_report() - one counts line (text on stderr, or JSON on stdout). */
@@ -255,8 +264,11 @@ static void fwd_report(struct fwd_side *a, struct fwd_side *b, const struct fwd_
 	pktlink_get_stats(a->ep, &sa);
 	pktlink_get_stats(b->ep, &sb);
 	struct fwd_counts cab, cba;
-	fwd_counts_make(&cab, ab, &sa, &sb, side_dev_tx_dropped(b));
-	fwd_counts_make(&cba, ba, &sb, &sa, side_dev_tx_dropped(a));
+	uint64_t arx, atx, brx, btx;
+	side_dev_drops(a, &arx, &atx);
+	side_dev_drops(b, &brx, &btx);
+	fwd_counts_make(&cab, ab, &sa, &sb, arx, btx);
+	fwd_counts_make(&cba, ba, &sb, &sa, brx, atx);
 	if (json) {
 		printf("{\"final\":%s,\"seconds\":%.3f,\"a\":", final ? "true" : "false", secs);
 		fwd_json_str(stdout, a->spec);

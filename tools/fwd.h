@@ -106,20 +106,23 @@ struct fwd_counts {
 	uint64_t csum_fixed; /* of the forwarded: partial checksums fwd completed */
 	uint64_t rx_kernel, rx_nobuf, rx_filter, rx_invalid; /* receive side */
 	uint64_t tx_full, tx_invalid, tx_errors; /* sending side */
-	uint64_t dev_tx_dropped; /* the sending device dropped frames after pktlink sent them */
-	uint64_t lost; /* the sum of the reasons above except dev_tx_dropped */
+	uint64_t dev_rx_dropped; /* the receiving device dropped them before pktlink saw them */
+	uint64_t dev_tx_dropped; /* the sending device dropped them after pktlink sent them */
+	uint64_t lost; /* the sum of the reasons above */
 };
 
 /**
  * fwd_counts_make() - combine one direction's own counts @d with the
  * receiving endpoint's stats @rxs and the sending endpoint's stats @txs
  * (both since open; each endpoint transmits only this direction's frames)
- * and the sending device's tx_dropped delta. Frames the sending endpoint
- * took but refused (tx_invalid, tx_errors) are moved out of "forwarded".
+ * and the device counters since open: the receiving device's rx_dropped
+ * and the sending device's tx_dropped (0 without a device). Frames the
+ * sending side took but refused (tx_invalid, tx_errors) or its device
+ * dropped are moved out of "forwarded".
  */
 void fwd_counts_make(struct fwd_counts *c, const struct fwd_dir *d,
 		     const struct pktlink_stats *rxs, const struct pktlink_stats *txs,
-		     uint64_t dev_tx_dropped);
+		     uint64_t dev_rx_dropped, uint64_t dev_tx_dropped);
 
 /**
  * fwd_counts_text() - one line "A->B 10 in, 8 forwarded (12 kB), 2 lost: ..."

@@ -44,7 +44,7 @@ int fwd_dev_read(const char *name, struct fwd_dev *d)
 
 void fwd_counts_make(struct fwd_counts *c, const struct fwd_dir *d,
 		     const struct pktlink_stats *rxs, const struct pktlink_stats *txs,
-		     uint64_t dev_tx_dropped)
+		     uint64_t dev_rx_dropped, uint64_t dev_tx_dropped)
 {
 	memset(c, 0, sizeof(*c));
 	c->rx_kernel = rxs->rx_drop_kernel;
@@ -61,11 +61,15 @@ void fwd_counts_make(struct fwd_counts *c, const struct fwd_dir *d,
 	c->tx_errors = refused - c->tx_invalid;
 	c->tx_invalid += d->invalid;
 	c->forwarded = d->fwd - refused;
+	/* The device's counter also holds frames the kernel sent itself: never
+	 * more than what is left. */
+	c->dev_tx_dropped = dev_tx_dropped < c->forwarded ? dev_tx_dropped : c->forwarded;
+	c->forwarded -= c->dev_tx_dropped;
+	c->dev_rx_dropped = dev_rx_dropped;
 	c->bytes = d->bytes;
 	c->csum_fixed = d->csum_fixed;
-	c->dev_tx_dropped = dev_tx_dropped;
-	c->lost = c->rx_kernel + c->rx_nobuf + c->rx_filter + c->rx_invalid + c->tx_full +
-		  c->tx_invalid + c->tx_errors;
+	c->lost = c->dev_rx_dropped + c->rx_kernel + c->rx_nobuf + c->rx_filter + c->rx_invalid +
+		  c->tx_full + c->tx_invalid + c->tx_errors + c->dev_tx_dropped;
 	c->offered = c->forwarded + c->lost;
 }
 
@@ -74,13 +78,16 @@ void fwd_counts_text(FILE *f, const char *label, const struct fwd_counts *c)
 	fprintf(f, "%s %" PRIu64 " in, %" PRIu64 " forwarded (%" PRIu64 " bytes), %" PRIu64 " lost",
 		label, c->offered, c->forwarded, c->bytes, c->lost);
 	static const char *const names[] = {
+		"receive device dropped (its rx_dropped)",
 		"receive side: kernel dropped (socket/ring full)", "receive side: no buffer",
 		"receive side: not for this MAC (promisc=0)", "receive side: malformed",
 		"send side: full after retries", "send side: refused as invalid",
 		"send side: kernel/peer error",
+		"send device dropped (its tx_dropped)",
 	};
-	const uint64_t v[] = { c->rx_kernel, c->rx_nobuf,   c->rx_filter, c->rx_invalid,
-			       c->tx_full,   c->tx_invalid, c->tx_errors };
+	const uint64_t v[] = { c->dev_rx_dropped, c->rx_kernel,	 c->rx_nobuf,
+			       c->rx_filter,	  c->rx_invalid, c->tx_full,
+			       c->tx_invalid,	  c->tx_errors,	 c->dev_tx_dropped };
 	const char *sep = ": ";
 	for (unsigned i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		if (!v[i])
@@ -90,20 +97,18 @@ void fwd_counts_text(FILE *f, const char *label, const struct fwd_counts *c)
 	}
 	if (c->csum_fixed)
 		fprintf(f, "; %" PRIu64 " unmarked partial checksums completed", c->csum_fixed);
-	if (c->dev_tx_dropped)
-		fprintf(f, "; after sending, the device dropped %" PRIu64 " (its tx_dropped)",
-			c->dev_tx_dropped);
 }
 
 void fwd_counts_json(FILE *f, const struct fwd_counts *c)
 {
 	fprintf(f,
 		"{\"in\":%" PRIu64 ",\"forwarded\":%" PRIu64 ",\"bytes\":%" PRIu64
-		",\"lost\":%" PRIu64 ",\"lost_by_reason\":{\"rx_kernel\":%" PRIu64
+		",\"lost\":%" PRIu64 ",\"lost_by_reason\":{\"rx_device\":%" PRIu64
+		",\"rx_kernel\":%" PRIu64
 		",\"rx_nobuf\":%" PRIu64 ",\"rx_filter\":%" PRIu64 ",\"rx_invalid\":%" PRIu64
 		",\"tx_full\":%" PRIu64 ",\"tx_invalid\":%" PRIu64 ",\"tx_errors\":%" PRIu64
-		"},\"device_tx_dropped\":%" PRIu64 ",\"csum_completed\":%" PRIu64 "}",
-		c->offered, c->forwarded, c->bytes, c->lost, c->rx_kernel, c->rx_nobuf, c->rx_filter,
+		",\"tx_device\":%" PRIu64 "},\"csum_completed\":%" PRIu64 "}",
+		c->offered, c->forwarded, c->bytes, c->lost, c->dev_rx_dropped, c->rx_kernel, c->rx_nobuf, c->rx_filter,
 		c->rx_invalid, c->tx_full, c->tx_invalid, c->tx_errors, c->dev_tx_dropped, c->csum_fixed);
 }
 

@@ -27,7 +27,7 @@ struct ft_side {
 };
 
 /* ft_far_config() - addresses and link up on the far device. */
-static void ft_far_config(const struct ft_side *s)
+static inline void ft_far_config(const struct ft_side *s)
 {
 	plt_sh_ok("nsenter --net=/proc/%d/ns/net sh -c 'ip addr add 198.18.0.%u/24 dev %s && "
 		  "ip -6 addr add 2001:2::%u/64 dev %s nodad && ip link set %s up'",
@@ -40,7 +40,7 @@ static void ft_far_config(const struct ft_side *s)
  * tap nothing yet (fwd creates the TAP device; ft_side_after_open() moves it).
  * @suffix tells the sides (and the two forwarders of an shm pair) apart.
  */
-static void ft_side_setup(struct ft_side *s, enum ft_kind kind, unsigned idx, const char *suffix)
+static inline void ft_side_setup(struct ft_side *s, enum ft_kind kind, unsigned idx, const char *suffix)
 {
 	s->kind = kind;
 	s->idx = idx;
@@ -74,7 +74,7 @@ static void ft_side_setup(struct ft_side *s, enum ft_kind kind, unsigned idx, co
 }
 
 /* ft_side_after_open() - tap: move the TAP device fwd created into the side's namespace. */
-static void ft_side_after_open(const struct ft_side *s)
+static inline void ft_side_after_open(const struct ft_side *s)
 {
 	if (s->kind != FT_TAP)
 		return;
@@ -83,7 +83,7 @@ static void ft_side_after_open(const struct ft_side *s)
 }
 
 /* ft_traffic() - what every bridged pair must carry, A = @a, B = @b. */
-static void ft_traffic(const struct ft_side *a, const struct ft_side *b, const char *dir)
+static inline void ft_traffic(const struct ft_side *a, const struct ft_side *b, const char *dir)
 {
 	ft_ping(a->ns, "198.18.0.2", 20);
 	char src[256], dst[256];
@@ -100,13 +100,13 @@ static void ft_traffic(const struct ft_side *a, const struct ft_side *b, const c
 }
 
 /* ft_tmpdir() - a private directory for the case's files (removed by ft_cleanup()). */
-static void ft_tmpdir(char dir[64])
+static inline void ft_tmpdir(char dir[64])
 {
 	snprintf(dir, 64, "/tmp/plt-fwd-XXXXXX");
 	PLT_CHECK(mkdtemp(dir), "mkdtemp");
 }
 
-static void ft_cleanup(const struct ft_side *a, const struct ft_side *b, const char *dir)
+static inline void ft_cleanup(const struct ft_side *a, const struct ft_side *b, const char *dir)
 {
 	plt_sh("rm -rf '%s'", dir);
 	kill(a->ns, SIGKILL);
@@ -116,7 +116,7 @@ static void ft_cleanup(const struct ft_side *a, const struct ft_side *b, const c
 }
 
 /* ft_check_stopped() - fwd stopped by SIGTERM exits 0 with its summary. */
-static void ft_check_stopped(struct ft_proc *p, const char *what)
+static inline void ft_check_stopped(struct ft_proc *p, const char *what)
 {
 	int st = ft_fwd_stop(p);
 	PLT_CHECK(st == 0 && strstr(p->buf, "summary after"), "%s: exit %d, output:\n%s", what, st,

@@ -45,7 +45,7 @@
 /* ---- namespaces ---- */
 
 /* ft_ns_new() - a process holding a new network namespace with lo up. */
-static pid_t ft_ns_new(void)
+static inline pid_t ft_ns_new(void)
 {
 	int p[2];
 	PLT_CHECK(pipe(p) == 0, "pipe");
@@ -68,7 +68,7 @@ static pid_t ft_ns_new(void)
 }
 
 /* ft_ns_enter() - move the calling process into @holder's namespace. */
-static void ft_ns_enter(pid_t holder)
+static inline void ft_ns_enter(pid_t holder)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", holder);
@@ -81,7 +81,7 @@ static void ft_ns_enter(pid_t holder)
 }
 
 /* ft_wait() - wait for @pid up to @timeout_s; kill it when late. Return its exit status or -1. */
-static int ft_wait(pid_t pid, int timeout_s)
+static inline int ft_wait(pid_t pid, int timeout_s)
 {
 	uint64_t end = plt_now_ns() + (uint64_t)timeout_s * 1000000000ull;
 	int st;
@@ -110,7 +110,7 @@ struct ft_proc {
 };
 
 /* ft_proc_read() - read what the process printed, waiting up to @ms. */
-static void ft_proc_read(struct ft_proc *p, int ms)
+static inline void ft_proc_read(struct ft_proc *p, int ms)
 {
 	struct pollfd pfd = { p->out, POLLIN, 0 };
 	while (p->len < sizeof(p->buf) - 1 && poll(&pfd, 1, ms) > 0) {
@@ -124,7 +124,7 @@ static void ft_proc_read(struct ft_proc *p, int ms)
 }
 
 /* ft_fwd_start() - run `pktlink fwd` with @args (NULL-terminated); no wait. */
-static void ft_fwd_start(struct ft_proc *p, const char *const *args)
+static inline void ft_fwd_start(struct ft_proc *p, const char *const *args)
 {
 	const char *argv[24] = { PKTLINK_TOOL, "fwd" };
 	unsigned n = 2;
@@ -149,7 +149,7 @@ static void ft_fwd_start(struct ft_proc *p, const char *const *args)
 }
 
 /* ft_fwd_wait_for() - wait up to @timeout_s until the output holds @what. */
-static bool ft_fwd_wait_for(struct ft_proc *p, const char *what, int timeout_s)
+static inline bool ft_fwd_wait_for(struct ft_proc *p, const char *what, int timeout_s)
 {
 	uint64_t end = plt_now_ns() + (uint64_t)timeout_s * 1000000000ull;
 	while (!strstr(p->buf, what)) {
@@ -163,7 +163,7 @@ static bool ft_fwd_wait_for(struct ft_proc *p, const char *what, int timeout_s)
 }
 
 /* ft_fwd_stop() - SIGTERM, wait (bounded), collect the output. Return the exit status. */
-static int ft_fwd_stop(struct ft_proc *p)
+static inline int ft_fwd_stop(struct ft_proc *p)
 {
 	kill(p->pid, SIGTERM);
 	uint64_t end = plt_now_ns() + 15000000000ull;
@@ -189,7 +189,7 @@ static int ft_fwd_stop(struct ft_proc *p)
 /* ---- kernel TCP and UDP ---- */
 
 /* ft_addr() - a sockaddr for "198.18.0.2" or "2001:2::2" and @port. */
-static socklen_t ft_addr(const char *ip, uint16_t port, struct sockaddr_storage *ss)
+static inline socklen_t ft_addr(const char *ip, uint16_t port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
@@ -207,7 +207,7 @@ static socklen_t ft_addr(const char *ip, uint16_t port, struct sockaddr_storage 
 
 /* ft_tcp_server() - child: accept one connection on @ip:@port, write what
  * arrives to @path; signal readiness on @ready. Bounded by @timeout_s. */
-static int ft_tcp_server(const char *ip, uint16_t port, const char *path, int ready, int timeout_s)
+static inline int ft_tcp_server(const char *ip, uint16_t port, const char *path, int ready, int timeout_s)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = ft_addr(ip, port, &ss);
@@ -261,7 +261,7 @@ static int ft_tcp_server(const char *ip, uint16_t port, const char *path, int re
 }
 
 /* ft_tcp_client() - child: connect to @ip:@port and send the file @path. */
-static int ft_tcp_client(const char *ip, uint16_t port, const char *path, int timeout_s)
+static inline int ft_tcp_client(const char *ip, uint16_t port, const char *path, int timeout_s)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = ft_addr(ip, port, &ss);
@@ -310,7 +310,7 @@ static int ft_tcp_client(const char *ip, uint16_t port, const char *path, int ti
 }
 
 /* ft_sha256() - the sha256sum of a file (64 hex digits) into @out[65]. */
-static void ft_sha256(const char *path, char out[65])
+static inline void ft_sha256(const char *path, char out[65])
 {
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
@@ -322,7 +322,7 @@ static void ft_sha256(const char *path, char out[65])
 }
 
 /* ft_random_file() - write @bytes of pseudo-random data to @path. */
-static void ft_random_file(const char *path, size_t bytes)
+static inline void ft_random_file(const char *path, size_t bytes)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	PLT_CHECK(fd >= 0, "create %s", path);
@@ -341,7 +341,7 @@ static void ft_random_file(const char *path, size_t bytes)
  * ft_tcp() - send the file @src from namespace @from to @to_ip:@port in
  * namespace @to, where it is written to @dst; check both sha256 sums.
  */
-static void ft_tcp(pid_t from, pid_t to, const char *to_ip, uint16_t port, const char *src,
+static inline void ft_tcp(pid_t from, pid_t to, const char *to_ip, uint16_t port, const char *src,
 		   const char *dst, int timeout_s)
 {
 	int p[2];
@@ -373,7 +373,7 @@ static void ft_tcp(pid_t from, pid_t to, const char *to_ip, uint16_t port, const
 }
 
 /* ft_udp_echo_server() - child: echo every datagram on @ip:@port until "END" or @timeout_s. */
-static int ft_udp_echo_server(const char *ip, uint16_t port, int ready, int timeout_s)
+static inline int ft_udp_echo_server(const char *ip, uint16_t port, int ready, int timeout_s)
 {
 	struct sockaddr_storage ss, peer;
 	socklen_t sl = ft_addr(ip, port, &ss);
@@ -405,7 +405,7 @@ static int ft_udp_echo_server(const char *ip, uint16_t port, int ready, int time
 
 /* ft_udp_client() - child: for each size, @count datagrams to the echo
  * server, each answered with the same bytes (retried when lost). */
-static int ft_udp_client(const char *ip, uint16_t port, const unsigned *sizes, unsigned nsizes,
+static inline int ft_udp_client(const char *ip, uint16_t port, const unsigned *sizes, unsigned nsizes,
 			 unsigned count, int timeout_s)
 {
 	struct sockaddr_storage ss;
@@ -450,7 +450,7 @@ static int ft_udp_client(const char *ip, uint16_t port, const unsigned *sizes, u
 }
 
 /* ft_udp() - UDP echo from namespace @from through the forwarder to @to and back. */
-static void ft_udp(pid_t from, pid_t to, const char *to_ip, uint16_t port, int timeout_s)
+static inline void ft_udp(pid_t from, pid_t to, const char *to_ip, uint16_t port, int timeout_s)
 {
 	static const unsigned sizes[] = { 1, 18, 200, 1000, 1472, 3000, 9000 };
 	int p[2];
@@ -479,7 +479,7 @@ static void ft_udp(pid_t from, pid_t to, const char *to_ip, uint16_t port, int t
 }
 
 /* ft_ping() - wait until @from reaches @ip (ARP/ND through the forwarder), at most @timeout_s. */
-static void ft_ping(pid_t from, const char *ip, int timeout_s)
+static inline void ft_ping(pid_t from, const char *ip, int timeout_s)
 {
 	uint64_t end = plt_now_ns() + (uint64_t)timeout_s * 1000000000ull;
 	while (plt_sh("nsenter --net=/proc/%d/ns/net ping -n -q -c 1 -W 1 %s >/dev/null 2>&1", from,

@@ -125,6 +125,7 @@ int pktlink_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6])
 				   ep->info.family);
 	memcpy(ep->info.link_addr, addr, 6);
 	ep->info.has_link_addr = 1;
+	pl_rx_policy_set_addr(&ep->rxp, addr);
 	return ep->ops->set_link_addr ? ep->ops->set_link_addr(ep, addr) : 0;
 }
 

@@ -13,6 +13,8 @@
 #ifndef PL_CORE_ENDPOINT_H
 #define PL_CORE_ENDPOINT_H
 
+#include "core/rx_policy.h"
+
 #include <pktlink/pktlink.h>
 #include <stdarg.h>
 
@@ -97,6 +99,7 @@ struct pl_ep_ops {
 struct pktlink_ep {
 	const struct pl_ep_ops *ops;
 	struct pktlink_info info;
+	struct pl_rx_policy rxp; /* the receive policy (core/rx_policy.h); set by the family at open */
 	struct pl_rx_counters *rxc; /* [info.num_queues] */
 	struct pl_tx_counters txc;
 	int epoll_fd; /* over all queue fds when num_queues > 1, else -1 */

@@ -7,7 +7,8 @@ pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev libxdp-dev libpcap-
       libdpdk-dev librte-net-af-xdp23 librte-net-af-packet23 librte-net-tap23
       librte-net-memif23 librte-mempool-ring23
       abigail-tools scdoc mandoc
-      tcpdump tshark iputils-ping jq bash-completion)
+      tcpdump tshark iputils-ping jq bash-completion
+      golang-go golang-gvisor-gvisor-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

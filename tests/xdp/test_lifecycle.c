@@ -10,6 +10,8 @@
 
 #include "core/fault.h"
 
+#include <sys/mount.h>
+
 static void traffic(struct pktlink_ep *ep, uint32_t base, unsigned count)
 {
 	uint8_t a[6], b[6], f[64], buf[2048];
@@ -92,6 +94,39 @@ static int fault_every_step(void)
 	 * generic mode (an injected failure is final) */
 	steps = fault_walk("xdp:" XT_A "?mode=auto&frames=64");
 	PLT_CHECK(steps == 17, "%u setup steps, expected 17", steps);
+	xt_leak_check();
+	return 0;
+}
+
+/* attach=libxdp: many open/close cycles and a failure at every setup step
+ * leave no descriptor behind — through libxdp's dispatcher (bpffs mounted)
+ * and through its single-program fallback (no bpffs). */
+static int libxdp_no_leak(void)
+{
+	xt_setup(1500);
+	static const char *const specs[] = { "xdp:" XT_A "?mode=skb&attach=libxdp",
+					     "xdp:" XT_A "?mode=drv&attach=libxdp&frames=256" };
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			PLT_CHECK(umount2("/sys/fs/bpf", MNT_DETACH) == 0, "umount bpffs: %s",
+				  strerror(errno));
+		for (unsigned k = 0; k < 2; k++) {
+			struct pktlink_ep *ep = xt_open(specs[k]);
+			pktlink_close(ep);
+			int fds = plt_fd_count();
+			for (unsigned i = 0; i < 20; i++) {
+				ep = xt_open(specs[k]);
+				pktlink_close(ep);
+				PLT_CHECK(plt_fd_count() == fds, "%s (%s): cycle %u: fds %d -> %d",
+					  specs[k], pass ? "no bpffs" : "dispatcher", i, fds,
+					  plt_fd_count());
+				PLT_CHECK(!xt_xdp_attached(XT_A), "cycle %u: program left attached",
+					  i);
+			}
+			unsigned steps = fault_walk(specs[k]);
+			PLT_CHECK(steps >= 14, "%s: %u setup steps", specs[k], steps);
+		}
+	}
 	xt_leak_check();
 	return 0;
 }
@@ -276,6 +311,7 @@ int main(int argc, char **argv)
 	static const struct plt_case cases[] = {
 		{ "fault_every_step", fault_every_step, PLT_NETNS, 60 },
 		{ "fault_caller_map", fault_caller_map, PLT_NETNS, 60 },
+		{ "libxdp_no_leak", libxdp_no_leak, PLT_NETNS, 120 },
 		{ "ten_times", ten_times, PLT_NETNS, 60 },
 		{ "all_queues", all_queues, PLT_NETNS, 60 },
 		{ "all_queues_push", all_queues_push, PLT_NETNS, 60 },

@@ -265,8 +265,8 @@ static int metadata(void)
 }
 
 /* The libxdp attach path (on kernels without freplace, libxdp itself falls
- * back to one program): traffic flows, close detaches. (libxdp 1.3 leaks a
- * descriptor per attach/detach on that fallback, so fds are not counted.) */
+ * back to one program): traffic flows, close detaches. (Descriptors are
+ * counted over many cycles in test_lifecycle's libxdp_no_leak.) */
 static int attach_libxdp(void)
 {
 	xt_setup(1500);

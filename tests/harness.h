@@ -94,6 +94,7 @@ int plt_fd_count(void);
  * the condition with a bounded deadline instead of sleeping and assuming.
  */
 #define PLT_WAIT_MS 20000 /* the default deadline: generous, since polling costs nothing */
+#define PLT_WAIT_NS ((uint64_t)PLT_WAIT_MS * 1000000ull)
 
 /**
  * plt_wait_until() - poll cond(arg) until it returns true or timeout_ms

@@ -415,12 +415,19 @@ enum pktlink_xdp_mode {
 
 /* How pktlink attaches its XDP program. */
 enum pktlink_xdp_attach {
-	/* libxdp when its multi-program dispatcher can work here (kernel with
-	 * BPF_PROG_TYPE_EXT, bpffs mounted), so the program coexists with other
-	 * libxdp programs; else directly with libbpf (one program per device). */
+	/* Join libxdp's multi-program dispatcher when one is already on the
+	 * device; else directly with libbpf through a bpf_link, which the
+	 * kernel detaches when the owner exits, even when killed. A pktlink
+	 * program left attached over netlink by a process that is gone
+	 * (libxdp's single-program fallback, an older pktlink) is replaced. */
 	PKTLINK_XDP_ATTACH_AUTO = 0,
-	PKTLINK_XDP_ATTACH_LIBXDP = 1, /* always through libxdp (it may fall back itself) */
-	PKTLINK_XDP_ATTACH_LIBBPF = 2, /* always directly: bpf_xdp_attach(), no replace */
+	/* Always through libxdp, so later libxdp programs can share the device
+	 * (libxdp may itself fall back to a single program, attached over
+	 * netlink: that one outlives a killed owner until the next open). */
+	PKTLINK_XDP_ATTACH_LIBXDP = 1,
+	/* Always directly: a bpf_link (over netlink before Linux 5.9, replacing
+	 * nothing). One program per device. */
+	PKTLINK_XDP_ATTACH_LIBBPF = 2,
 };
 
 /**

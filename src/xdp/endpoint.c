@@ -1255,8 +1255,8 @@ static const char xdp_spec_help[] =
 	"  sg=0|1             multi-buffer (XDP_USE_SG): jumbo frames as chunk chains\n"
 	"  fd=N               use this AF_XDP socket (handed in by a privileged process)\n"
 	"  rx_size=N tx_size=N  ring sizes, powers of two (default frames/2)\n"
-	"  attach=auto|libxdp|libbpf  how the XDP program is attached (auto: libxdp's\n"
-	"                     dispatcher where it works, else libbpf)\n";
+	"  attach=auto|libxdp|libbpf  how the XDP program is attached (auto: join libxdp's\n"
+	"                     dispatcher if one is there, else a bpf_link via libbpf)\n";
 
 /* xdp_open_spec() - "xdp:IFNAME?..." → pktlink_xdp_open(). */
 static int xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)

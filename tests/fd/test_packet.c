@@ -142,7 +142,7 @@ static int filter_push(void)
 				pk.len = t_frame(f, ours++, p.salt, 1514, mac0, mac1);
 			else
 				pk.len = t_frame(f, 100000 + i, p.salt, 1514, other, mac1), others++;
-			uint64_t end = plt_now_ns() + 5000000000ull;
+			uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 			while (pktlink_tx_burst(b, &pk, 1) == 0 && plt_now_ns() < end)
 				usleep(100);
 			/* pace: the socket's receive buffer holds ~100 frames,
@@ -151,7 +151,7 @@ static int filter_push(void)
 			       plt_now_ns() < end)
 				usleep(200);
 		}
-		uint64_t end = plt_now_ns() + 10000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while (__atomic_load_n(&p.rcvd, __ATOMIC_ACQUIRE) < ours && plt_now_ns() < end)
 			usleep(1000);
 		PLT_OK(pktlink_attach(a, NULL, NULL));

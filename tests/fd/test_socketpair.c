@@ -237,12 +237,12 @@ static int filter_other_mac(void)
 				f[13] = 0xb6; /* not a test frame */
 				bcast++;
 			}
-			uint64_t end = plt_now_ns() + 5000000000ull;
+			uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 			while (send(sv[1], f, len, MSG_DONTWAIT) < 0 && errno == EAGAIN &&
 			       plt_now_ns() < end)
 				usleep(200);
 		}
-		uint64_t end = plt_now_ns() + 10000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while ((__atomic_load_n(&p.rcvd, __ATOMIC_ACQUIRE) < ours ||
 			__atomic_load_n(&p.others, __ATOMIC_ACQUIRE) < bcast) &&
 		       plt_now_ns() < end)
@@ -343,7 +343,7 @@ static int attach_cycles(void)
 			PLT_CHECK(send(sv[1], f, len, 0) == (ssize_t)len, "send");
 		}
 		if (i % 2) {
-			uint64_t end = plt_now_ns() + 5000000000ull;
+			uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 			while (__atomic_load_n(&p.rcvd, __ATOMIC_ACQUIRE) < seq && plt_now_ns() < end)
 				usleep(100);
 		}
@@ -352,7 +352,7 @@ static int attach_cycles(void)
 		pktlink_join(a); /* twice is fine */
 	}
 	/* whatever the last detach left in the socket arrives in pull mode */
-	uint64_t end = plt_now_ns() + 5000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (p.rcvd < seq && plt_now_ns() < end) {
 		struct pktlink_pkt pk[16];
 		int r = pktlink_rx_burst(a, pk, 16);
@@ -483,7 +483,7 @@ static int injectable(void)
 	memcpy(p.dst, MAC_A, 6);
 	memcpy(p.src, MAC_B, 6);
 	PLT_OK(pktlink_attach(a, t_push_cb, &p));
-	uint64_t end = plt_now_ns() + 10000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	for (uint32_t i = 0; i < 2000 && plt_now_ns() < end;) {
 		len = t_frame(f, i, 6, 1514, MAC_A, MAC_B);
 		if (pktlink_fd_inject(a, f, len) == 0)

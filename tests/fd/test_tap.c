@@ -248,12 +248,12 @@ static int tap_filter_push(void)
 			  "sendto other");
 		PLT_CHECK(sendto(s, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len,
 			  "sendto");
-		uint64_t end = plt_now_ns() + 2000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while (i % 16 == 15 && __atomic_load_n(&u.got, __ATOMIC_ACQUIRE) <= i &&
 		       plt_now_ns() < end)
 			usleep(100);
 	}
-	uint64_t end = plt_now_ns() + 10000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (__atomic_load_n(&u.got, __ATOMIC_ACQUIRE) < n && plt_now_ns() < end)
 		usleep(1000);
 	PLT_OK(pktlink_attach(ep, NULL, NULL));
@@ -292,7 +292,7 @@ static int tap_multiqueue(void)
 		payload(buf, len, i);
 		PLT_CHECK(sendto(s, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len,
 			  "sendto");
-		uint64_t end = plt_now_ns() + 2000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while (__atomic_load_n(&u.got, __ATOMIC_ACQUIRE) <= i && plt_now_ns() < end)
 			usleep(100);
 	}
@@ -378,6 +378,7 @@ static int tap_deleted(void)
 		int threads0 = t_thread_baseline(), fds0 = plt_fd_count();
 		struct pktlink_ep *ep = open_spec("tap:pltap0?queues=2");
 		plt_sh_ok("ip link set pltap0 up");
+		t_wait_oper_up("pltap0");
 		int reason = 0;
 		pktlink_set_closed_cb(ep, t_closed_cb, &reason);
 		struct t_push p;

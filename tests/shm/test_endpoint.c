@@ -517,9 +517,9 @@ static int peer_killed(void)
 		/* Mid-stream, and also transmitting from this side. */
 		kill(pid, SIGKILL);
 		static uint8_t buf[100];
-		deadline = plt_now_ns() + 10000000000ull;
+		deadline = plt_now_ns() + PLT_WAIT_NS;
 		while (!__atomic_load_n(&cnt.closed, __ATOMIC_ACQUIRE)) {
-			PLT_CHECK(plt_now_ns() < deadline, "no closed callback 10 s after SIGKILL");
+			PLT_CHECK(plt_now_ns() < deadline, "no closed callback after SIGKILL");
 			struct pktlink_pkt p = { .data = buf, .len = sizeof(buf) };
 			int r = pktlink_tx_burst(ep, &p, 1);
 			if (r < 0)

@@ -18,9 +18,9 @@
  *          everything.
  *
  * Errors: every function that can fail returns a negative errno value, and
- * the endpoint keeps a human-readable explanation (pktlink_last_error()).
- * Opening functions take an optional error buffer instead, since there is no
- * endpoint yet.
+ * a human-readable explanation is kept for the thread that made the call
+ * (pktlink_last_error()). Opening functions take an optional error buffer
+ * instead, since there is no endpoint yet.
  *
  * Threading: one RX thread and one TX thread may use one endpoint at the same
  * time. Per-queue RX (pktlink_rx_burst_queue()) allows one RX thread per queue.
@@ -295,9 +295,19 @@ static inline int pktlink_get_stats(struct pktlink_ep *ep, struct pktlink_stats 
 }
 
 /**
- * pktlink_last_error() - the detail of the last error on this endpoint, or
- * "" when there was none. The string lives in the endpoint and is
- * overwritten by the next error; read it from the thread that saw the error.
+ * pktlink_last_error() - the detail of the last error the calling thread got
+ * from this endpoint, or "" when there was none.
+ *
+ * Each thread has its own detail: an RX thread, a TX thread and a thread
+ * reading stats never see or overwrite each other's, so call this from the
+ * thread that got the error, after the failing call. One exception: once the
+ * peer is gone, every thread sees why (the closed callback's reason, in
+ * words), unless it got a later error of its own.
+ *
+ * The string is valid until this thread's next failing call on an endpoint,
+ * and never after pktlink_close(). A thread keeps the details of the last 8
+ * endpoints that failed in it; an older one reads as "". Safe from any
+ * thread.
  */
 const char *pktlink_last_error(const struct pktlink_ep *ep);
 

@@ -432,7 +432,7 @@ struct pktlink_xdp_opts {
 	const char *ifname; /* required */
 	uint32_t queue; /* first queue; default 0 */
 	uint32_t num_queues; /* queues from @queue on, one socket + UMEM each; 0 = 1 */
-	bool all_queues; /* every RX queue of the device (overrides num_queues) */
+	bool all_queues; /* every RX queue of the device (overrides num_queues; queue must be 0) */
 	enum pktlink_xdp_mode mode;
 	enum pktlink_xdp_zc zerocopy;
 	uint32_t frames; /* per queue; default 4096 (half RX, half TX) */

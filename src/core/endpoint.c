@@ -19,6 +19,7 @@ int pl_ep_init(struct pktlink_ep *ep, const struct pl_ep_ops *ops, unsigned num_
 	if (!num_queues || num_queues > PL_MAX_QUEUES)
 		return -EINVAL;
 	ep->ops = ops;
+	pl_ep_error_init(ep);
 	ep->epoll_fd = -1;
 	ep->wake_fd = -1;
 	ep->info.family = ops->family;
@@ -71,15 +72,6 @@ int pl_err(char *buf, size_t len, int err, const char *fmt, ...)
 	return err;
 }
 
-int pl_ep_error(struct pktlink_ep *ep, int err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(ep->errmsg, sizeof(ep->errmsg), fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 int pl_ep_peer_gone(struct pktlink_ep *ep, int reason)
 {
 	int expected = 0;
@@ -87,8 +79,7 @@ int pl_ep_peer_gone(struct pktlink_ep *ep, int reason)
 		reason = -ECONNRESET;
 	if (__atomic_compare_exchange_n(&ep->dead, &expected, reason, false, __ATOMIC_ACQ_REL,
 					__ATOMIC_ACQUIRE)) {
-		if (!ep->errmsg[0])
-			pl_ep_error(ep, reason, "peer went away: %s", strerror(-reason));
+		pl_ep_error_gone(ep, reason);
 		pktlink_closed_fn fn = __atomic_load_n(&ep->closed_fn, __ATOMIC_ACQUIRE);
 		if (fn)
 			fn(ep->closed_ctx, ep, reason);
@@ -99,9 +90,9 @@ int pl_ep_peer_gone(struct pktlink_ep *ep, int reason)
 			ssize_t w = write(wfd, &one, sizeof(one));
 			(void)w;
 		}
-		return reason;
+		return pl_ep_gone_seen(ep, reason);
 	}
-	return expected;
+	return pl_ep_gone_seen(ep, expected);
 }
 
 void pktlink_close(struct pktlink_ep *ep)
@@ -137,6 +128,7 @@ int pktlink_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6])
 				   ep->info.family);
 	memcpy(ep->info.link_addr, addr, 6);
 	ep->info.has_link_addr = 1;
+	pl_rx_policy_set_addr(&ep->rxp, addr);
 	return ep->ops->set_link_addr ? ep->ops->set_link_addr(ep, addr) : 0;
 }
 
@@ -163,17 +155,12 @@ int pktlink_get_stats_sz(struct pktlink_ep *ep, struct pktlink_stats *out, size_
 	return r;
 }
 
-const char *pktlink_last_error(const struct pktlink_ep *ep)
-{
-	return ep->errmsg;
-}
-
 int pktlink_rx_burst_queue(struct pktlink_ep *ep, unsigned queue, struct pktlink_pkt *pkts,
 			   unsigned n)
 {
 	int dead = pl_ep_dead(ep);
 	if (PL_UNLIKELY(dead))
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	if (PL_UNLIKELY(queue >= ep->info.num_queues))
 		return -EINVAL;
 	if (PL_UNLIKELY(__atomic_load_n(&ep->attached, __ATOMIC_RELAXED)))
@@ -210,7 +197,7 @@ int pktlink_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n
 {
 	int dead = pl_ep_dead(ep);
 	if (PL_UNLIKELY(dead))
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	return ep->ops->tx_burst(ep, pkts, n);
 }
 
@@ -223,7 +210,7 @@ int pktlink_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n
 				   ep->info.family);
 	int dead = pl_ep_dead(ep);
 	if (dead)
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	return ep->ops->tx_alloc(ep, pkts, n);
 }
 
@@ -249,7 +236,7 @@ int pktlink_wait(struct pktlink_ep *ep, int timeout_ms)
 {
 	int dead = pl_ep_dead(ep);
 	if (dead)
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	if (ep->info.num_queues == 1 && ep->ops->rx_wait) {
 		int r = ep->ops->rx_wait(ep, 0, -1, timeout_ms);
 		return r < 0 ? r : r > 0;

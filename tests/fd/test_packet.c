@@ -207,7 +207,7 @@ static int device_deleted(void)
 		PLT_CHECK(t_wait_nonzero(&reason, 10) == -ENODEV, "%s: reason %d (%s)", modes[m],
 			  reason, plt_errname(-reason));
 		pktlink_join(a);
-		PLT_CHECK(t_thread_count() == threads0, "workers exited");
+		PLT_CHECK_THREADS(threads0, "workers exited");
 		pktlink_close(a);
 		PLT_CHECK(plt_fd_count() == fds0, "nothing leaked");
 	}
@@ -280,7 +280,7 @@ static int teardown_every_step(void)
 			}
 			PLT_CHECK(plt_fd_count() == fds0, "%s, step %u: fd count %d, baseline %d (%s)",
 				  specs[k], n, plt_fd_count(), fds0, err);
-			PLT_CHECK(t_thread_count() == threads0, "threads");
+			PLT_CHECK_THREADS(threads0, "threads");
 			if (r == 0)
 				break;
 			PLT_CHECK(fired, "%s: open failed without a fault: %s", specs[k], err);

@@ -129,7 +129,7 @@ static unsigned collect(struct pl_packet_rx_ring *r, int fd, struct pktlink_pkt 
 	uint64_t end = plt_now_ns() + (uint64_t)max_ms * 1000000;
 	while (got < want && plt_now_ns() < end) {
 		struct pktlink_pkt p[64];
-		int n = pl_packet_rx_ring_burst(r, p, 64, 3, c);
+		int n = pl_packet_rx_ring_burst(r, p, 64, 3, NULL, c);
 		PLT_CHECK(n >= 0, "burst: %d", n);
 		if (n == 0) {
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -218,7 +218,7 @@ static int rx_ring_random_hold_release(void)
 			send_frame(tx, f, len);
 		}
 		struct pktlink_pkt p[16];
-		int n = pl_packet_rx_ring_burst(r, p, 1 + (unsigned)(plt_rand() % 16), 3, &c);
+		int n = pl_packet_rx_ring_burst(r, p, 1 + (unsigned)(plt_rand() % 16), 3, NULL, &c);
 		PLT_CHECK(n >= 0, "burst %d", n);
 		for (int i = 0; i < n; i++) {
 			if (!is_ours(p[i].data, p[i].len)) {
@@ -313,7 +313,7 @@ static int rx_ring_full_drops_counted_and_recovers(void)
 		check_frame(&held[i], i); /* the first ones, in order */
 	/* The walk must stop at blocks we still hold. */
 	struct pktlink_pkt more[8];
-	PLT_CHECK(pl_packet_rx_ring_burst(r, more, 8, 0, &c) == 0, "burst past held blocks");
+	PLT_CHECK(pl_packet_rx_ring_burst(r, more, 8, 0, NULL, &c) == 0, "burst past held blocks");
 	pl_packet_rx_ring_release(r, held, n);
 	/* New frames arrive; the first one carries TP_STATUS_LOSING and the
 	 * drops get counted. */

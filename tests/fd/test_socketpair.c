@@ -140,7 +140,7 @@ static int push_mode(int type, enum pktlink_fd_rx_mode rx)
 		PLT_OK(pktlink_attach(rxe, NULL, NULL));
 		pktlink_join(rxe);
 	}
-	PLT_CHECK(t_thread_count() == threads0, "workers gone");
+	PLT_CHECK_THREADS(threads0, "workers gone");
 	pktlink_close(a);
 	pktlink_close(b);
 	close(sv[0]);
@@ -278,7 +278,7 @@ static int peer_death(void)
 	close(sv[1]);
 	PLT_CHECK(t_wait_nonzero(&reason, 10) < 0, "closed callback ran");
 	pktlink_join(a); /* the workers stop on their own */
-	PLT_CHECK(t_thread_count() == threads0, "workers exited");
+	PLT_CHECK_THREADS(threads0, "workers exited");
 	PLT_CHECK(pktlink_rx_burst(a, NULL, 1) == reason, "rx after death: the reason");
 	PLT_CHECK(pktlink_attach(a, t_push_cb, &p) < 0, "no attach after death");
 	pktlink_close(a);
@@ -361,7 +361,7 @@ static int attach_cycles(void)
 		pktlink_rx_release(a, pk, (unsigned)r);
 	}
 	PLT_CHECK(p.rcvd == seq && p.err == 0, "all %u frames in order: %u", seq, p.rcvd);
-	PLT_CHECK(t_thread_count() == threads0, "no worker left");
+	PLT_CHECK_THREADS(threads0, "no worker left");
 	pktlink_close(a);
 	PLT_CHECK(plt_fd_count() == fds0, "no fd leaked (stop eventfds closed)");
 	close(sv[0]);

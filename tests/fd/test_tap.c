@@ -388,7 +388,7 @@ static int tap_deleted(void)
 		if (push) {
 			PLT_CHECK(t_wait_nonzero(&reason, 10) == -ENODEV, "reason %d", reason);
 			pktlink_join(ep);
-			PLT_CHECK(t_thread_count() == threads0, "workers exited");
+			PLT_CHECK_THREADS(threads0, "workers exited");
 		} else {
 			struct pktlink_pkt pk[4];
 			int r = pktlink_rx_burst(ep, pk, 4);
@@ -427,7 +427,7 @@ static int teardown_every_step(void)
 			}
 			PLT_CHECK(plt_fd_count() == fds0, "%s, step %u: fds %d, baseline %d (%s)",
 				  specs[k], n, plt_fd_count(), fds0, err);
-			PLT_CHECK(t_thread_count() == threads0, "threads");
+			PLT_CHECK_THREADS(threads0, "threads");
 			if (r == 0)
 				break;
 			PLT_CHECK(fired && err[0], "%s: failed without a fault: %s", specs[k], err);

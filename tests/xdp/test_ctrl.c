@@ -377,6 +377,15 @@ static int busy_queue(void)
 	PLT_CHECK(r == -EINVAL && strstr(err, "mode"), "message: %s", err);
 	r = pktlink_open("xdp:" XT_A "?bogus=1", &ep2, err, sizeof(err));
 	PLT_CHECK(r == -EINVAL && strstr(err, "bogus"), "message: %s", err);
+	/* queue= is not silently dropped by queues=all; queues takes digits only */
+	r = pktlink_open("xdp:" XT_A "?queues=all&queue=1", &ep2, err, sizeof(err));
+	PLT_CHECK(r == -EINVAL && strstr(err, "queue=1") && strstr(err, "queues=all"),
+		  "message: %s", err);
+	r = pktlink_open("xdp:" XT_A "?queues=+1", &ep2, err, sizeof(err));
+	PLT_CHECK(r == -EINVAL && strstr(err, "'+1'") && strstr(err, "'queues'"), "message: %s",
+		  err);
+	r = pktlink_open("xdp:" XT_A "?queues", &ep2, err, sizeof(err));
+	PLT_CHECK(r == -EINVAL && strstr(err, "'queues' has no value"), "message: %s", err);
 	r = pktlink_open("xdp:" XT_A "?mode=skb&zerocopy=require", &ep2, err, sizeof(err));
 	PLT_CHECK(r == -EINVAL && strstr(err, "zerocopy=require"), "message: %s", err);
 	/* veth has no zero-copy: require fails loudly in driver mode too */

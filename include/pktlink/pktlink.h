@@ -428,6 +428,7 @@ struct pktlink_attach_opts {
 	unsigned burst; /* frames per callback, 1..256; 0 = 64 */
 	bool busy_poll; /* never sleep: spin on the queues (burns a core per queue) */
 };
+#define pktlink_attach_opts__last_field busy_poll /* the last field: update it when adding one */
 
 /**
  * pktlink_attach() - with @fn, start one worker thread per queue that

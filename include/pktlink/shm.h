@@ -167,6 +167,7 @@ struct pktlink_shm_opts {
 	 * 0 = fail at once, -1 = no limit. A signal ends the wait (-EINTR). */
 	int connect_wait_ms;
 };
+#define pktlink_shm_opts__last_field connect_wait_ms /* the last field: update it when adding one */
 
 /**
  * pktlink_shm_qp_create() - create a queue pair (ten descriptors, the

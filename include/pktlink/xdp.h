@@ -215,6 +215,7 @@ struct pktlink_xdp_umem_opts {
 	uint32_t rx_frames; /* frames for receive (FILL); the rest is for transmit; default half */
 	uint32_t flags; /* PKTLINK_XDP_UMEM_* */
 };
+#define pktlink_xdp_umem_opts__last_field flags /* the last field: update it when adding one */
 
 /**
  * enum pktlink_xdp_frame_state - where a frame is. Every frame is in
@@ -327,6 +328,7 @@ struct pktlink_xdp_socket_opts {
 	uint32_t busy_poll_usec;
 	uint32_t busy_poll_budget;
 };
+#define pktlink_xdp_socket_opts__last_field busy_poll_budget /* the last field: update it when adding one */
 
 /** struct pktlink_xdp_socket - an AF_XDP socket with its rings. Opaque. */
 struct pktlink_xdp_socket;
@@ -485,6 +487,7 @@ struct pktlink_xdp_opts {
 	int sock_fd;
 	enum pktlink_xdp_attach attach;
 };
+#define pktlink_xdp_opts__last_field attach /* the last field: update it when adding one */
 
 /**
  * pktlink_xdp_open() - open an AF_XDP endpoint. See the file comment for

@@ -268,7 +268,7 @@ int pktlink_attach_opts(struct pktlink_ep *ep, pktlink_deliver_fn fn, void *ctx,
 	}
 	struct pktlink_attach_opts o;
 	char why[PL_ERRMSG_LEN];
-	int r = PL_OPTS_LOAD(pktlink_attach_opts, &o, opts, sizeof(size_t), busy_poll, why,
+	int r = PL_OPTS_LOAD(pktlink_attach_opts, &o, opts, sizeof(size_t), why,
 			     sizeof(why));
 	if (r)
 		return pl_ep_error(ep, r, "pktlink_attach_opts: %s", why);

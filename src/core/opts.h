@@ -38,21 +38,23 @@ int pl_opts_load(void *dst, size_t lib_size, size_t known, const void *user, siz
 		 const char *type, char *err, size_t errlen);
 
 /*
- * PL_OPTS_LOAD(type, dst, user, min, last_field, err, errlen) - pl_opts_load()
- * for `struct type`, whose last field is @last_field. The assertion fails
- * to compile when a field is added after @last_field that grows the struct:
- * name the new last field at the call then.
+ * PL_OPTS_LOAD(type, dst, user, min, err, errlen) - pl_opts_load() for
+ * `struct type`, whose last field is named next to it in its public header
+ * (`#define type##__last_field field`, as libbpf does). The assertion fails
+ * to compile when a field added after it grew the struct; a field added into
+ * trailing padding is caught by tests/abi/check_symbols.sh.
  */
-#define PL_OPTS_LOAD(type, dst, user, min, last_field, err, errlen)                               \
+#define PL_OPTS_LOAD(type, dst, user, min, err, errlen)                                           \
 	__extension__({                                                                           \
 		_Static_assert(sizeof(struct type) ==                                             \
-				       (pl_offsetofend(struct type, last_field) +                 \
+				       (pl_offsetofend(struct type, type##__last_field) +         \
 					_Alignof(struct type) - 1) /                              \
 					       _Alignof(struct type) * _Alignof(struct type),     \
-			       "struct " #type ": " #last_field " is no longer the last field; "   \
-			       "name the new last field in PL_OPTS_LOAD()");                       \
-		pl_opts_load((dst), sizeof(struct type), pl_offsetofend(struct type, last_field), \
-			     (user), (min), #type, (err), (errlen));                              \
+			       "struct " #type ": " #type "__last_field does not name the last "   \
+			       "field (in its header)");                                          \
+		pl_opts_load((dst), sizeof(struct type),                                          \
+			     pl_offsetofend(struct type, type##__last_field), (user), (min), #type,  \
+			     (err), (errlen));                                                    \
 	})
 
 #endif /* PL_CORE_OPTS_H */

@@ -1693,7 +1693,7 @@ int pktlink_fd_open(const struct pktlink_fd_opts *opts, struct pktlink_ep **epp,
 	struct fd_setup s;
 	memset(&s, 0, sizeof(s));
 	int r = PL_OPTS_LOAD(pktlink_fd_opts, &s.o, opts, pl_offsetofend(struct pktlink_fd_opts, fds),
-			     injectable, err, errlen);
+			     err, errlen);
 	if (r)
 		return r;
 	s.origin = FD_ORIGIN_HANDED;

@@ -1381,7 +1381,7 @@ static int opts_load(const struct pktlink_shm_opts *in, struct pktlink_shm_opts 
 	if (!in)
 		return pl_err(err, errlen, -EINVAL, "shm: opts is NULL");
 	int r = PL_OPTS_LOAD(pktlink_shm_opts, o, in, pl_offsetofend(struct pktlink_shm_opts, allow_unsealed),
-			     connect_wait_ms, err, errlen);
+			     err, errlen);
 	if (r)
 		return r;
 	if (o->role != PKTLINK_SHM_CLIENT && o->role != PKTLINK_SHM_SERVER)

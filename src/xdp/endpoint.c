@@ -982,7 +982,7 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 	*epp = NULL;
 	if (!opts)
 		return pl_err(err, errlen, -EINVAL, "pktlink_xdp_open: opts is NULL");
-	int oerr = PL_OPTS_LOAD(pktlink_xdp_opts, &o, opts, sizeof(size_t), attach, err, errlen);
+	int oerr = PL_OPTS_LOAD(pktlink_xdp_opts, &o, opts, sizeof(size_t), err, errlen);
 	if (oerr)
 		return oerr;
 	if (!o.ifname || !o.ifname[0])

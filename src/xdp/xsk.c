@@ -103,8 +103,7 @@ int pktlink_xdp_umem_create(const struct pktlink_xdp_umem_opts *opts,
 		return pl_xdp_errf(err, errlen, -EINVAL, "pktlink_xdp_umem_create: umemp is NULL");
 	*umemp = NULL;
 	if (opts) {
-		int r = PL_OPTS_LOAD(pktlink_xdp_umem_opts, &o, opts, sizeof(size_t), flags, err,
-				     errlen);
+		int r = PL_OPTS_LOAD(pktlink_xdp_umem_opts, &o, opts, sizeof(size_t), err, errlen);
 		if (r)
 			return r;
 	}
@@ -609,8 +608,8 @@ int pktlink_xdp_socket_create(struct pktlink_xdp_umem *u,
 				   "pktlink_xdp_socket_create: umem, opts and sockp are required");
 	*sockp = NULL;
 	struct pktlink_xdp_socket_opts o;
-	int oerr = PL_OPTS_LOAD(pktlink_xdp_socket_opts, &o, opts, sizeof(size_t), busy_poll_budget,
-				err, errlen);
+	int oerr = PL_OPTS_LOAD(pktlink_xdp_socket_opts, &o, opts, sizeof(size_t), err,
+				errlen);
 	if (oerr)
 		return oerr;
 	struct pktlink_xdp_socket *s = calloc(1, sizeof(*s));

@@ -3,6 +3,7 @@
 #   abi/test_abi      C program linked with the shared library: version,
 #                     output structs at the caller's size, the options validator
 #   abi/symbols       headers == map == exports of libpktlink.so and libpktlink.a
+#   man/check         the manual pages: mandoc lint, nothing undocumented
 #   abi/install       cmake --install to a temporary prefix, then consumers
 #                     built with pkg-config and with find_package (shared and static)
 set(PL_ABI_DIR ${CMAKE_CURRENT_LIST_DIR})
@@ -21,3 +22,14 @@ add_test(NAME abi/install
          COMMAND bash ${PL_ABI_DIR}/test_install.sh ${CMAKE_BINARY_DIR} ${PL_ABI_DIR}/consumer
                  ${PKTLINK_FAMILIES})
 set_tests_properties(abi/install PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 LABELS abi)
+
+# The manual pages (cmake/man.cmake): lint, and every public function,
+# command, option and spec key documented.
+if(TARGET pktlink_tool)
+  set(pl_man_tool $<TARGET_FILE:pktlink_tool>)
+else()
+  set(pl_man_tool -)
+endif()
+add_test(NAME man/check COMMAND bash ${PL_ABI_DIR}/check_man.sh ${CMAKE_BINARY_DIR} ${pl_man_tool}
+                                ${PKTLINK_FAMILIES})
+set_tests_properties(man/check PROPERTIES TIMEOUT 120 LABELS "man;abi")

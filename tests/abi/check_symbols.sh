@@ -57,5 +57,40 @@ for f in $(comm -13 "$tmp/declared" "$tmp/ar"); do
 done
 echo "libpktlink.a: $(wc -l <"$tmp/ar") global symbols"
 
+# Options structs (struct *_opts, first field size_t sz) name their last field next to them
+# (#define <struct>__last_field <field>, read by src/core/opts.h): a field
+# added after it would be refused, or, in trailing padding, ignored. The
+# member at the largest offset comes from the library's DWARF (abidw).
+if command -v abidw >/dev/null; then
+  mkdir -p "$tmp/hd"
+  for h in "${headers[@]}"; do cp "$src/include/pktlink/$h" "$tmp/hd/"; done
+  cp "$build/include/pktlink/version.h" "$tmp/hd/"
+  abidw --headers-dir "$tmp/hd" --no-corpus-path --out-file "$tmp/abi.xml" "$so"
+  opts=$(cat "$tmp"/hd/*.h | awk '/^struct [a-z0-9_]+_opts \{$/ { name = $2; getline; if ($0 ~ /^\tsize_t sz;/) print name }')
+  for o in $opts; do
+    f=$(cat "$tmp"/hd/*.h | sed -n "s/^#define ${o}__last_field \([a-z0-9_]*\).*/\1/p")
+    if [ -z "$f" ]; then
+      bad "struct $o starts with sz but its header has no '#define ${o}__last_field FIELD'"
+      continue
+    fi
+    last=$(awk -F"'" -v want="$o" '
+      /<class-decl name=/ { inside = ($2 == want) ; next }
+      /<\/class-decl>/ { inside = 0; next }
+      inside && /layout-offset-in-bits=/ {
+        for (i = 1; i < NF; i++) if ($i ~ /layout-offset-in-bits=$/) off = $(i + 1) + 0
+        getline; if (off >= max) { max = off; name = $0; sub(/.*var-decl name=./, "", name); sub(/\x27.*/, "", name) }
+      }
+      END { print name }' "$tmp/abi.xml")
+    if [ -z "$last" ]; then
+      bad "struct $o: not found in the library's debug information"
+    elif [ "$last" != "$f" ]; then
+      bad "struct $o: ${o}__last_field is $f, but its last field is $last: update the #define"
+    fi
+  done
+  echo "options structs: $(echo $opts | wc -w) checked (${opts//$'\n'/ })"
+else
+  bad "abidw missing (apt-get install abigail-tools; scripts/deps.sh)"
+fi
+
 if [ $fail -ne 0 ]; then echo "symbols: FAILED"; exit 1; fi
 echo "symbols: headers, map, libpktlink.so and libpktlink.a agree"

@@ -40,6 +40,15 @@ done
 ls "$prefix"/share/doc/pktlink/examples/*.c >/dev/null 2>&1 || fail "examples not installed"
 [ -f "$(dirname "$pc")/../cmake/pktlink/pktlinkConfigVersion.cmake" ] ||
   fail "no CMake package version file"
+# Manual pages, when scdoc built them: a page per section, a link page
+# per grouped function.
+if [ -d "$build/man/man3" ]; then
+  for m in man1/pktlink.1 man7/pktlink.7 man3/pktlink_open.3 man3/pktlink_tx_burst.3; do
+    [ -f "$prefix/share/man/$m" ] || fail "manual page $m is not installed"
+  done
+  grep -q '^\.so man3/pktlink_rx_burst\.3' "$prefix/share/man/man3/pktlink_tx_burst.3" ||
+    fail "pktlink_tx_burst.3 is not a link to pktlink_rx_burst.3"
+fi
 
 # The directory of the libpktlink.so a program loads (resolved).
 loaded_dir() { dirname "$(realpath "$(ldd "$1" | awk '/libpktlink\.so/ { print $3 }')")"; }

@@ -6,8 +6,8 @@
  * Sources:
  *   - any endpoint spec, received in pull mode. packet: endpoints are opened
  *     with outgoing frames included, promiscuous and without pktlink's MAC
- *     filter (ignore_outgoing=0, promisc=1) and with kernel RX timestamps
- *     (timestamp=1) unless the spec says otherwise, and the filter
+ *     filter (ignore_outgoing=0, promisc=1), and every fd-family endpoint
+ *     with kernel RX timestamps (timestamp=1), unless the spec says otherwise, and the filter
  *     expression is attached to their sockets so that the kernel filters;
  *   - xdp:IFNAME without --steal: an XDP program copies received frames to
  *     a ring buffer and passes them on (capture_xdp.c), so the kernel keeps
@@ -591,7 +591,8 @@ static int open_endpoint(const char *spec_in, struct pktlink_ep **ep, bool *kern
 	char err[512] = "";
 	int r = -EINVAL;
 	*kernel_ts = false;
-	if (packet && !spec_has_key(spec, "timestamp")) {
+	bool fdfam = packet || tap || !strncmp(spec, "tun:", 4) || !strncmp(spec, "fd:", 3);
+	if (fdfam && !spec_has_key(spec, "timestamp")) {
 		char ts_spec[2048];
 		snprintf(ts_spec, sizeof(ts_spec), "%s", spec);
 		spec_add(ts_spec, sizeof(ts_spec), "timestamp=1");

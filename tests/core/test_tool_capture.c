@@ -10,7 +10,8 @@
  *     capinfos -t tells pcapng from pcap, every frame has its own stamp
  *     (request and reply differ);
  *   - xdp: without --steal the ping still gets every reply, and the file
- *     holds the received frames;
+ *     holds the received frames; with --steal the capture says so and the
+ *     kernel misses the frames;
  *   - -w - is live: records reach the reader before the capture ends;
  *   - -s cuts records and keeps the wire length; --interval and SIGUSR1
  *     print counts, --json as JSON lines with a summary (parsed by jq);
@@ -202,6 +203,20 @@ static int xdp_no_steal(void)
 	struct icmp_sum s;
 	icmp_summary(f, &s);
 	PLT_CHECK(s.replies == 3, "replies in %s: %d", f, s.replies);
+
+	/* --steal: the AF_XDP endpoint takes the frames, says so, and the
+	 * kernel misses them meanwhile. */
+	two_ns_veth();
+	spawn(&p, (const char *const[]){ "capture", "xdp:pltc0?mode=skb", "--steal", "-w", f, "-c", "2", "-d", "30", NULL });
+	PLT_CHECK(wait_output(&p, "--steal: frames of the captured queues go to this capture", 20),
+		  "steal not announced: %s", p.buf);
+	PLT_CHECK(plt_sh("ping -c 2 -i 0.3 -W 1 198.18.5.2 | grep -q ' 0%% packet loss'") != 0,
+		  "the kernel still got the replies with --steal");
+	finish(&p, 20);
+	peer_ns_end();
+	PLT_CHECK(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0 &&
+			  strstr(p.buf, "2 packets captured"),
+		  "steal capture: %s", p.buf);
 	unlink(f);
 	return 0;
 }

@@ -625,7 +625,7 @@ int cmd_capture(int argc, char **argv)
 	int rc = 1;
 	bool xdp_copy = !strncmp(c.o.spec, "xdp:", 4) && !c.o.steal;
 	char ifname[IF_NAMESIZE + 64];
-	spec_target(strchr(c.o.spec, ':') ? c.o.spec : c.o.spec, ifname, sizeof(ifname));
+	spec_target(c.o.spec, ifname, sizeof(ifname));
 	struct pktlink_ep *ep = NULL;
 	struct capxdp *x = NULL;
 	bool kernel_ts = false;
@@ -710,7 +710,7 @@ int cmd_capture(int argc, char **argv)
 		fprintf(stderr,
 			"pktlink capture: capturing on %s%s, link-type %s, snapshot length %u bytes, "
 			"%s, writing %s to %s\n",
-			xdp_copy ? c.o.spec : c.o.spec, filt, linktype_name(linktype), c.o.snaplen, ts,
+			c.o.spec, filt, linktype_name(linktype), c.o.snaplen, ts,
 			ng ? "pcapng" : "pcap", c.o.out);
 		if (xdp_copy)
 			fprintf(stderr,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench.c — `pktlink bench`: the namespace, the veth pair, the generator,
- * the interleaved runner, the table. Scenarios live in tools/bench_*.c
- * (registry: bench.h).
+ * bench.c — `pktlink bench`: the scenario registry, the child that runs
+ * inside the namespace, the interleaved runner and bench_main(). Options,
+ * environment, peers and report are in their own files (bench_int.h lists
+ * them); scenarios live in tools/bench_<family>.c (registry: bench.h).
  */
 #include "bench_int.h"
 #include "gen.h"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_env.c — `pktlink bench`: helpers for scenarios (generator, sink), the namespace and the veth pair (see bench_int.h).
+ * bench_env.c — `pktlink bench`'s environment: the private namespace, the
+ * veth pair, and the generator and sink helpers scenarios call (see
+ * bench_int.h).
  */
 #include "bench_int.h"
 #include "gen.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_peers.c — `pktlink bench`: external peer processes (DPDK, libpcap, libxdp builds in bench/) (see bench_int.h).
+ * bench_peers.c — `pktlink bench`: the external peer processes (the DPDK,
+ * libpcap and libxdp programs built in bench/) (see bench_int.h).
  */
 #include "bench_int.h"
 #include "gen.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_report.c — `pktlink bench`: results, the table and the JSON report (see bench_int.h).
+ * bench_report.c — `pktlink bench`: figures of the runs, the table and the
+ * JSON report with its header (see bench_int.h).
  */
 #include "bench_int.h"
 #include "json.h"

@@ -6,8 +6,8 @@
  * Sources:
  *   - any endpoint spec, received in pull mode. packet: endpoints are opened
  *     with outgoing frames included, promiscuous and without pktlink's MAC
- *     filter (ignore_outgoing=0, promisc=1) and with kernel RX timestamps
- *     (timestamp=1) unless the spec says otherwise, and the filter
+ *     filter (ignore_outgoing=0, promisc=1), and every fd-family endpoint
+ *     with kernel RX timestamps (timestamp=1), unless the spec says otherwise, and the filter
  *     expression is attached to their sockets so that the kernel filters;
  *   - xdp:IFNAME without --steal: an XDP program copies received frames to
  *     a ring buffer and passes them on (capture_xdp.c), so the kernel keeps
@@ -48,7 +48,8 @@ static const char capture_usage[] =
 	"each frame with the kernel's receive timestamp. The filter expression is\n"
 	"tcpdump's (pcap-filter(7)); on packet: endpoints the kernel runs it.\n"
 	"xdp:IFNAME leaves every frame to the kernel (an XDP program copies received\n"
-	"frames and passes them on; XDP sees received frames only); --steal opens the\n"
+	"frames and passes them on, storing at most 16384 bytes of each; XDP sees received\n"
+	"frames only, and the filter runs in user space there); --steal opens the\n"
 	"AF_XDP endpoint instead, and the kernel then does not see what it takes.\n"
 	"\n"
 	"options:\n"
@@ -591,7 +592,8 @@ static int open_endpoint(const char *spec_in, struct pktlink_ep **ep, bool *kern
 	char err[512] = "";
 	int r = -EINVAL;
 	*kernel_ts = false;
-	if (packet && !spec_has_key(spec, "timestamp")) {
+	bool fdfam = packet || tap || !strncmp(spec, "tun:", 4) || !strncmp(spec, "fd:", 3);
+	if (fdfam && !spec_has_key(spec, "timestamp")) {
 		char ts_spec[2048];
 		snprintf(ts_spec, sizeof(ts_spec), "%s", spec);
 		spec_add(ts_spec, sizeof(ts_spec), "timestamp=1");
@@ -623,7 +625,7 @@ int cmd_capture(int argc, char **argv)
 	int rc = 1;
 	bool xdp_copy = !strncmp(c.o.spec, "xdp:", 4) && !c.o.steal;
 	char ifname[IF_NAMESIZE + 64];
-	spec_target(strchr(c.o.spec, ':') ? c.o.spec : c.o.spec, ifname, sizeof(ifname));
+	spec_target(c.o.spec, ifname, sizeof(ifname));
 	struct pktlink_ep *ep = NULL;
 	struct capxdp *x = NULL;
 	bool kernel_ts = false;
@@ -708,7 +710,7 @@ int cmd_capture(int argc, char **argv)
 		fprintf(stderr,
 			"pktlink capture: capturing on %s%s, link-type %s, snapshot length %u bytes, "
 			"%s, writing %s to %s\n",
-			xdp_copy ? c.o.spec : c.o.spec, filt, linktype_name(linktype), c.o.snaplen, ts,
+			c.o.spec, filt, linktype_name(linktype), c.o.snaplen, ts,
 			ng ? "pcapng" : "pcap", c.o.out);
 		if (xdp_copy)
 			fprintf(stderr,

@@ -38,6 +38,9 @@ static const char info_usage[] =
 	"With a spec (FAMILY:TARGET?...): open the endpoint and print its properties\n"
 	"(MTU, header length, capabilities, GSO, queues, link address).\n"
 	"\n"
+	"--json prints the same as one JSON object.\n"
+	"exit status: 0, 1 when the device or endpoint cannot be read, 2 usage error.\n"
+	"\n"
 	"examples: pktlink info eth0\n"
 	"          pktlink info 'packet:veth0?dispatch=mmap&fds=2'\n";
 

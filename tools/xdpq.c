@@ -151,6 +151,9 @@ static void fill_prog(struct xdpq_prog *p, uint32_t id, const char *mode, int pr
 				snprintf(p->tag + 2 * i, 3, "%02x", info.tag[i]);
 		}
 		close(fd);
+	} else {
+		/* Reading a program by id needs CAP_SYS_ADMIN. */
+		snprintf(p->name, sizeof(p->name), "? (%s)", strerror(errno));
 	}
 	p->dispatcher = !strcmp(p->name, "xdp_dispatcher");
 	p->pktlink = !strncmp(p->name, "pl_xsk_redirect", 15) || !strcmp(p->name, "pl_capture");

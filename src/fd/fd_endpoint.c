@@ -243,8 +243,6 @@ static bool fd_rx_frame(struct fd_ep *f, struct pl_rx_counters *c, unsigned qi, 
 	}
 	p->queue = (uint16_t)qi;
 	p->priv = ((uint64_t)qi << 32) | idx;
-	pl_stat_add(&c->packets, 1);
-	pl_stat_add(&c->bytes, p->len);
 	return true;
 invalid:
 	pl_stat_add(&c->drop_invalid, 1);
@@ -491,8 +489,6 @@ static int fd_rx_inject(struct fd_ep *f, struct pktlink_pkt *pkts, unsigned n)
 			p->len = len;
 			p->priv = idx;
 			q->out[idx] = 1;
-			pl_stat_add(&c->packets, 1);
-			pl_stat_add(&c->bytes, len);
 		}
 		if (got || pass)
 			break;
@@ -702,11 +698,6 @@ static int fd_flush(struct fd_ep *f, unsigned m)
 		}
 		pl_stat_add(&c->syscalls, 1);
 		if (r > 0) {
-			uint64_t bytes = 0;
-			for (unsigned k = s; k < s + (unsigned)r; k++)
-				bytes += f->outs[k].iov[f->outs[k].niov - 1].iov_len;
-			pl_stat_add(&c->packets, (uint64_t)r);
-			pl_stat_add(&c->bytes, bytes);
 			s += (unsigned)r;
 			continue;
 		}
@@ -794,7 +785,7 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 			}
 			if (PL_UNLIKELY(p->flags & PKTLINK_PKT_TXBUF) && f->txr)
 				pl_packet_tx_ring_free(f->txr, p, 1); /* taken: the ring's again */
-			pl_stat_add(&c->drop_invalid, 1);
+			pl_tx_invalid(c, 1, p->len);
 			continue;
 		}
 		if (path == TXP_DIRECT || path == TXP_CSUM) {
@@ -830,7 +821,7 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 						m = 0;
 						sused = 0;
 					}
-					pl_stat_add(&c->drop_invalid, 1);
+					pl_tx_invalid(c, 1, p->len);
 					continue;
 				}
 				struct pktlink_pkt plain;
@@ -856,7 +847,7 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 				m = 0;
 				sused = 0;
 			}
-			pl_stat_add(&c->drop_invalid, 1);
+			pl_tx_invalid(c, 1, p->len);
 			continue;
 		}
 		uint32_t total = (uint32_t)total_or_err, built = 0;
@@ -895,7 +886,7 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 			 * (nothing was queued: drop the frame); a later failure
 			 * loses the rest of it */
 			if (built == 0)
-				pl_stat_add(&c->drop_invalid, 1);
+				pl_tx_invalid(c, 1, p->len);
 			else
 				pl_stat_add(&c->errors, total - built);
 		}
@@ -1056,7 +1047,7 @@ static void fd_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, un
 }
 
 #define FD_OPS_COMMON                                                                          \
-	.family = "fd", .rx_burst = fd_rx_burst, .rx_release = fd_rx_release,                 \
+	.family = "fd", .core_counts = true, .rx_burst = fd_rx_burst, .rx_release = fd_rx_release,                 \
 	.tx_burst = fd_tx_burst, .queue_fd = fd_queue_fd, .rx_wait = fd_rx_wait,               \
 	.read_stats = fd_read_stats, .destroy = fd_destroy
 

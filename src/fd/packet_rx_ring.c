@@ -299,7 +299,7 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 			    uint16_t queue, const struct pl_rx_policy *rp, struct pl_rx_counters *c)
 {
 	unsigned got = 0;
-	uint64_t bytes = 0, bad = 0, trunc = 0, filtered = 0;
+	uint64_t bad = 0, trunc = 0, filtered = 0;
 	if (!rp)
 		rp = &ring_take_all;
 	bool losing = false;
@@ -416,7 +416,6 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 			p->queue = queue;
 			p->priv = (uint64_t)b + 1;
 			r->refs[b]++;
-			bytes += p->len;
 			got++;
 		}
 next:
@@ -424,10 +423,6 @@ next:
 			finish_block(r);
 	}
 	if (c) {
-		if (got) {
-			pl_stat_add(&c->packets, got);
-			pl_stat_add(&c->bytes, bytes);
-		}
 		if (bad)
 			pl_stat_add(&c->drop_invalid, bad);
 		if (filtered)

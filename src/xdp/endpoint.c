@@ -159,7 +159,7 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 	if (!got)
 		return 0;
 	unsigned k = 0;
-	uint64_t bytes = 0, bad = 0, filtered = 0;
+	uint64_t bad = 0, filtered = 0;
 	uint64_t base_priv = (uint64_t)q << 32;
 	for (uint32_t i = 0; i < got; i++) {
 		const struct xdp_desc *d = pktlink_xdp_ring_desc(&s->rx, idx + i);
@@ -192,12 +192,9 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 		}
 		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_APP_RX);
 		k++;
-		bytes += len;
 	}
 	pktlink_xdp_cons_release(&s->rx, got);
 	s->fq_sock->fill_out -= got;
-	pl_stat_add(&c->packets, k);
-	pl_stat_add(&c->bytes, bytes);
 	if (bad)
 		pl_stat_add(&c->drop_invalid, bad);
 	if (filtered)
@@ -230,7 +227,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 		return 0;
 	unsigned k = 0;
 	uint32_t i = 0;
-	uint64_t bytes = 0, bad = 0, filtered = 0;
+	uint64_t bad = 0, filtered = 0;
 	uint64_t base_priv = (uint64_t)q << 32;
 	while (i < got && k < n) {
 		/* Find the chain's end (a descriptor without XDP_PKT_CONTD). */
@@ -317,7 +314,6 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 			continue;
 		}
 		k++;
-		bytes += p->len;
 	}
 	if (i < got)
 		pktlink_xdp_cons_cancel(&s->rx, got - i);
@@ -327,8 +323,6 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 	}
 	if (u->rx_top)
 		pktlink_xdp_socket_refill(s);
-	pl_stat_add(&c->packets, k);
-	pl_stat_add(&c->bytes, bytes);
 	if (bad)
 		pl_stat_add(&c->drop_invalid, bad);
 	if (filtered)
@@ -465,8 +459,7 @@ enum { XTX_INVALID = -1, XTX_NOROOM = 0, XTX_TAKEN = 1 };
  * XTX_INVALID (can never be sent: drop and count it).
  */
 static int xdp_tx_offload(struct pl_xdp_ep *x, struct pktlink_xdp_socket *s, const struct pktlink_pkt *p,
-			  int how, uint32_t idx, uint32_t *used, uint32_t *m, uint32_t *frames,
-			  uint64_t *bytes)
+			  int how, uint32_t idx, uint32_t *used, uint32_t *m)
 {
 	struct pktlink_xdp_umem *u = s->umem;
 	struct pl_tx_iter it;
@@ -515,8 +508,6 @@ static int xdp_tx_offload(struct pl_xdp_ep *x, struct pktlink_xdp_socket *s, con
 				break;
 			xdp_tx_chain(x, s, idx, used, x->tx_scratch, (uint32_t)r);
 		}
-		(*frames)++;
-		*bytes += (uint32_t)r;
 	}
 	return XTX_TAKEN;
 }
@@ -546,9 +537,9 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 		pl_stat_add(&c->syscalls, nsys);
 		return 0;
 	}
-	uint32_t used = 0, frames = 0;
+	uint32_t used = 0;
 	unsigned taken = 0;
-	uint64_t bytes = 0, invalid = 0;
+	uint64_t invalid = 0, invalid_bytes = 0;
 	for (; taken < n && used < m; taken++) {
 		struct pktlink_pkt *p = &pkts[taken];
 		uint64_t addr;
@@ -566,6 +557,7 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 					    len > x->tx_alloc_cap || how == PL_TX_INVALID ||
 					    (how == PL_TX_CSUM && pl_tx_csum_in_place(p) != 0))) {
 				invalid++;
+				invalid_bytes += p->len;
 				if (held) {
 					pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
 					u->tx_free[u->tx_top++] = f;
@@ -577,11 +569,13 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 			if (PL_XDP_UNLIKELY(how == PL_TX_GSO)) {
 				/* Segments are built in other frames; the buffer
 				 * itself is free again once they are. */
-				int r = xdp_tx_offload(x, s, p, how, idx, &used, &m, &frames, &bytes);
+				int r = xdp_tx_offload(x, s, p, how, idx, &used, &m);
 				if (r == XTX_NOROOM)
 					break;
-				if (r == XTX_INVALID)
+				if (r == XTX_INVALID) {
 					invalid++;
+					invalid_bytes += p->len;
+				}
 				pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
 				u->tx_free[u->tx_top++] = f;
 				continue;
@@ -591,11 +585,13 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 		} else {
 			if (PL_XDP_UNLIKELY(how != PL_TX_PLAIN)) {
 				int r = how == PL_TX_INVALID ? XTX_INVALID :
-					xdp_tx_offload(x, s, p, how, idx, &used, &m, &frames, &bytes);
+					xdp_tx_offload(x, s, p, how, idx, &used, &m);
 				if (r == XTX_NOROOM)
 					break;
-				if (r == XTX_INVALID)
+				if (r == XTX_INVALID) {
 					invalid++;
+					invalid_bytes += p->len;
+				}
 				continue;
 			}
 			if (len > x->frag_cap) {
@@ -605,6 +601,7 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 				uint32_t nd = (len + x->frag_cap - 1) / x->frag_cap;
 				if (nd > PKTLINK_XDP_MAX_FRAGS) {
 					invalid++;
+					invalid_bytes += p->len;
 					continue;
 				}
 				if (used + nd > m)
@@ -615,8 +612,6 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 						break;
 				}
 				xdp_tx_chain(x, s, idx, &used, p->data, len);
-				bytes += len;
-				frames++;
 				continue;
 			}
 			if (!u->tx_top) {
@@ -634,14 +629,10 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 		dsc->len = len;
 		dsc->options = 0;
 		used++;
-		frames++;
-		bytes += len;
 	}
 	xdp_tx_commit(ep, xq, m, used);
-	pl_stat_add(&c->packets, frames);
-	pl_stat_add(&c->bytes, bytes);
 	if (invalid)
-		pl_stat_add(&c->drop_invalid, invalid);
+		pl_tx_invalid(c, invalid, invalid_bytes);
 	return (int)taken;
 }
 
@@ -893,6 +884,7 @@ static void xdp_destroy(struct pktlink_ep *ep)
 
 static const struct pl_ep_ops pl_xdp_ops = {
 	.family = "xdp",
+	.core_counts = true,
 	.rx_burst = xdp_rx_burst,
 	.rx_release = xdp_rx_release,
 	.tx_burst = xdp_tx_burst,

@@ -10,8 +10,11 @@
  *     capinfos -t tells pcapng from pcap, every frame has its own stamp
  *     (request and reply differ);
  *   - xdp: without --steal the ping still gets every reply, and the file
- *     holds the received frames;
+ *     holds the received frames; with --steal the capture says so and the
+ *     kernel misses the frames;
  *   - -w - is live: records reach the reader before the capture ends;
+ *   - -s cuts records and keeps the wire length; --interval and SIGUSR1
+ *     print counts, --json as JSON lines with a summary (parsed by jq);
  *   - -G/-W rotation makes several files; a bad filter expression is a
  *     usage error; a write error (-w /dev/full) ends the capture at once.
  * Needs tcpdump, tshark and capinfos (scripts/deps.sh installs them).
@@ -76,21 +79,6 @@ static bool have_tools(void)
 	return true;
 }
 
-/* tshark_count() - frames in @path matching display filter @df. */
-static int tshark_count(const char *path, const char *df)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "tshark -r %s -Y '%s' 2>/dev/null | wc -l", path, df);
-	FILE *f = popen(cmd, "r");
-	int n = -1;
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		pclose(f);
-	}
-	return n;
-}
-
 /* file_type() - capinfos -t's verdict on @path into @out. */
 static void file_type(const char *path, char *out, size_t cap)
 {
@@ -105,20 +93,36 @@ static void file_type(const char *path, char *out, size_t cap)
 	}
 }
 
-/* distinct_stamps() - how many different timestamps the frames of @path have. */
-static int distinct_stamps(const char *path)
+/* struct icmp_sum - what one tshark pass over a file says about its ICMP frames. */
+struct icmp_sum {
+	int frames, requests, replies, distinct_stamps;
+};
+
+/* icmp_summary() - one tshark pass: ICMP types and per-frame stamps of @path. */
+static void icmp_summary(const char *path, struct icmp_sum *s)
 {
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -T fields -e frame.time_epoch 2>/dev/null | sort -u | wc -l", path);
+		 "tshark -r %s -Y icmp -T fields -e icmp.type -e frame.time_epoch 2>/dev/null", path);
+	memset(s, 0, sizeof(*s));
 	FILE *f = popen(cmd, "r");
-	int n = -1;
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		pclose(f);
+	PLT_CHECK(f, "tshark");
+	char line[256], stamps[64][64];
+	while (fgets(line, sizeof(line), f)) {
+		int type;
+		char ts[64];
+		if (sscanf(line, "%d %63s", &type, ts) != 2)
+			continue;
+		s->frames++;
+		s->requests += type == 8;
+		s->replies += type == 0;
+		bool seen = false;
+		for (int i = 0; i < s->distinct_stamps; i++)
+			seen |= !strcmp(stamps[i], ts);
+		if (!seen && s->distinct_stamps < 64)
+			snprintf(stamps[s->distinct_stamps++], sizeof(stamps[0]), "%s", ts);
 	}
-	return n;
+	pclose(f);
 }
 
 /* Same ping, three captures: tcpdump, pktlink pcapng, pktlink pcap. */
@@ -145,15 +149,18 @@ static int versus_tcpdump(void)
 	PLT_CHECK(WIFEXITED(ng.status) && WEXITSTATUS(ng.status) == 0, "pktlink: %s", ng.buf);
 	PLT_CHECK(WIFEXITED(pc.status) && WEXITSTATUS(pc.status) == 0, "pktlink: %s", pc.buf);
 	PLT_CHECK(strstr(ng.buf, "6 packets captured"), "summary: %s", ng.buf);
+	/* AF_PACKET gives a kernel stamp per frame: none taken in user space. */
+	PLT_CHECK(strstr(ng.buf, "kernel timestamps") && strstr(ng.buf, "timestamps: 6 kernel"),
+		  "not kernel-stamped: %s", ng.buf);
 	const char *files[] = { ftd, fng, fpc };
 	for (int i = 0; i < 3; i++) {
-		PLT_CHECK(tshark_count(files[i], "icmp") == 6, "%s: %d ICMP frames", files[i],
-			  tshark_count(files[i], "icmp"));
-		PLT_CHECK(tshark_count(files[i], "icmp.type == 8") == 3 &&
-				  tshark_count(files[i], "icmp.type == 0") == 3,
-			  "%s: both directions", files[i]);
-		PLT_CHECK(distinct_stamps(files[i]) == 6, "%s: %d distinct stamps of 6", files[i],
-			  distinct_stamps(files[i]));
+		struct icmp_sum s;
+		icmp_summary(files[i], &s);
+		PLT_CHECK(s.frames == 6, "%s: %d ICMP frames", files[i], s.frames);
+		PLT_CHECK(s.requests == 3 && s.replies == 3, "%s: %d requests, %d replies", files[i],
+			  s.requests, s.replies);
+		PLT_CHECK(s.distinct_stamps == 6, "%s: %d distinct stamps of 6", files[i],
+			  s.distinct_stamps);
 	}
 	char t[256];
 	file_type(fng, t, sizeof(t));
@@ -193,8 +200,23 @@ static int xdp_no_steal(void)
 	finish(&p, 20);
 	peer_ns_end();
 	PLT_CHECK(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0, "capture: %s", p.buf);
-	PLT_CHECK(tshark_count(f, "icmp.type == 0") == 3, "replies in %s: %d", f,
-		  tshark_count(f, "icmp.type == 0"));
+	struct icmp_sum s;
+	icmp_summary(f, &s);
+	PLT_CHECK(s.replies == 3, "replies in %s: %d", f, s.replies);
+
+	/* --steal: the AF_XDP endpoint takes the frames, says so, and the
+	 * kernel misses them meanwhile. */
+	two_ns_veth();
+	spawn(&p, (const char *const[]){ "capture", "xdp:pltc0?mode=skb", "--steal", "-w", f, "-c", "2", "-d", "30", NULL });
+	PLT_CHECK(wait_output(&p, "--steal: frames of the captured queues go to this capture", 20),
+		  "steal not announced: %s", p.buf);
+	PLT_CHECK(plt_sh("ping -c 2 -i 0.3 -W 1 198.18.5.2 | grep -q ' 0%% packet loss'") != 0,
+		  "the kernel still got the replies with --steal");
+	finish(&p, 20);
+	peer_ns_end();
+	PLT_CHECK(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0 &&
+			  strstr(p.buf, "2 packets captured"),
+		  "steal capture: %s", p.buf);
 	unlink(f);
 	return 0;
 }
@@ -265,10 +287,46 @@ static int live_and_errors(void)
 	return 0;
 }
 
+/* -s truncates records but keeps the length on the wire; -v/--interval and
+ * SIGUSR1 print counts; --json makes them (and the summary) JSON lines. */
+static int counts_and_snaplen(void)
+{
+	if (!have_tools())
+		return PLT_SKIP;
+	two_ns_veth();
+	static struct proc p;
+	const char *f = "/tmp/pltcap-snap.pcap";
+	spawn(&p, (const char *const[]){ "capture", "pltc0", "-w", f, "-s", "60", "-c", "2", "--json", "--interval", "0.2", "-d", "30", "icmp", NULL });
+	PLT_CHECK(wait_output(&p, "capturing on", 20), "not ready: %s", p.buf);
+	PLT_CHECK(wait_output(&p, "\"type\":\"counts\"", 20), "no periodic counts: %s", p.buf);
+	kill(p.pid, SIGUSR1);
+	plt_sh_ok("ping -c 1 -W 2 198.18.5.2 >/dev/null");
+	finish(&p, 20);
+	peer_ns_end();
+	PLT_CHECK(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0, "capture: %s", p.buf);
+	char path[] = "/tmp/pltcap-json-XXXXXX";
+	int fd = mkstemp(path);
+	PLT_CHECK(fd >= 0, "mkstemp");
+	PLT_CHECK(write(fd, p.buf, p.len) == (ssize_t)p.len, "write");
+	close(fd);
+	int bad = plt_sh("grep '^{' %s | jq -s -e 'map(select(.type == \"summary\")) | length == 1 "
+			 "and .[0].captured == 2 and .[0].timestamps.kernel == 2' >/dev/null",
+			 path);
+	unlink(path);
+	PLT_CHECK(!bad, "JSON summary: %s", p.buf);
+	bad = plt_sh("test \"$(tshark -r %s -T fields -e frame.cap_len -e frame.len 2>/dev/null | "
+		     "sort -u | tr '\\t\\n' ' ,')\" = '60 98,'",
+		     f);
+	PLT_CHECK(!bad, "records not cut to 60 of 98 bytes");
+	unlink(f);
+	return 0;
+}
+
 static const struct plt_case cases[] = {
 	{ "versus_tcpdump", versus_tcpdump, PLT_NETNS, 90 },
 	{ "xdp_no_steal", xdp_no_steal, PLT_NETNS, 60 },
 	{ "live_and_errors", live_and_errors, PLT_NETNS, 90 },
+	{ "counts_and_snaplen", counts_and_snaplen, PLT_NETNS, 60 },
 };
 
 int main(int argc, char **argv)

@@ -7,6 +7,8 @@
  *   - attach=libxdp: libxdp's dispatcher and, under it, pl_xsk_redirect
  *     with its run priority and chain-call actions;
  *   - an owner killed with SIGKILL: a program it left attached is STALE;
+ *     so is a pktlink program attached over netlink by `ip`, which exited;
+ *   - a TAP device held by this process, with its owner;
  *   - info --json on a device and on a spec parses.
  */
 #include "harness.h"
@@ -75,6 +77,20 @@ static int owned_program(void)
 	pktlink_close(ep);
 	PLT_CHECK(RUN(&p, 30, "status", "pltst0") == 0 && strstr(p.buf, "No XDP program"),
 		  "after close: %s", p.buf);
+
+	/* A TAP device held by this process. */
+	struct pktlink_ep *tap = NULL;
+	char err[256] = "";
+	if (!pktlink_open("tap:pltstap0", &tap, err, sizeof(err))) {
+		PLT_CHECK(RUN(&p, 30, "status") == 0 && strstr(p.buf, "TAP/TUN DEVICES") &&
+				  strstr(p.buf, "pltstap0") && strstr(p.buf, want),
+			  "tap: %s", p.buf);
+		PLT_CHECK(!plt_sh("%s status pltstap0 --json | jq -e '.interfaces[0].tun | .kind == "
+				  "\"tap\" and .owner_pid == %d' >/dev/null",
+				  bin, (int)getpid()),
+			  "tap --json");
+		pktlink_close(tap);
+	}
 	return 0;
 }
 
@@ -140,6 +156,28 @@ static int stale_program(void)
 		PLT_CHECK(strstr(p.buf, "STALE: owner gone"), "not marked stale: %s", p.buf);
 	else
 		PLT_CHECK(strstr(p.buf, "No XDP program"), "status: %s", p.buf);
+
+	/* A pktlink program attached over netlink by a process that is gone
+	 * (here `ip`, with the capture program built next to the tool). */
+	char obj[PATH_MAX + 32];
+	snprintf(obj, sizeof(obj), "%s", bin);
+	char *slash = strrchr(obj, '/');
+	PLT_CHECK(slash, "bin path");
+	snprintf(slash, sizeof(obj) - (size_t)(slash - obj), "/tools/pl_cap_bpf_obj.o");
+	if (access(obj, R_OK) ||
+	    plt_sh("ip link set dev pltst0 xdpgeneric off && ip link set dev pltst0 xdpgeneric obj %s sec xdp", obj)) {
+		fprintf(stderr, "SKIP (part): cannot attach %s with ip (no libbpf in iproute2?)\n",
+			obj);
+		return 0;
+	}
+	PLT_CHECK(RUN(&p, 30, "status", "pltst0") == 0 && strstr(p.buf, "pl_capture") &&
+			  strstr(p.buf, "STALE: owner gone"),
+		  "left-over program not marked: %s", p.buf);
+	PLT_CHECK(!plt_sh("%s status pltst0 --json | jq -e '.interfaces[0].xdp[0] | .stale and "
+			  ".pktlink and .owner_pid == 0' >/dev/null",
+			  bin),
+		  "stale in --json");
+	PLT_CHECK(RUN(&p, 30, "info", "pltst0") == 0 && strstr(p.buf, "STALE"), "info: %s", p.buf);
 	return 0;
 }
 

@@ -19,6 +19,8 @@
  *   closed      the closed callback runs exactly once, with the reason
  *               pktlink_rx_burst() then returns
  *   push        attached workers deliver every injected frame
+ * Multi-buffer is covered by the xdp-drv-sg fixture (MTU 4000 over 2048-byte
+ * chunks: the large sizes are chains).
  *
  * A case that fails because of a library bug stays in the table.
  */
@@ -77,6 +79,15 @@ static int fx_xdp_drv_open(struct ct_pair *p)
 static int fx_xdp_skb_open(struct ct_pair *p)
 {
 	return veth_open(p, "xdp:ct0?mode=skb");
+}
+
+/* Multi-buffer: a 4000-byte MTU over 2048-byte chunks, so large frames are chains. */
+static int fx_xdp_sg_open(struct ct_pair *p)
+{
+	plt_veth("ct0", "ct1", 4000, NULL, NULL);
+	snprintf(p->dev, sizeof(p->dev), "ct1");
+	ct_peer_packet(p, "ct1");
+	return ct_open_ep(p, "xdp:ct0?mode=drv&sg=1&frame_size=2048");
 }
 
 static void fx_dev_gone(struct ct_pair *p)
@@ -160,6 +171,7 @@ static const struct ct_fixture fixtures[] = {
 	{ "tap-vnet", fx_tap_vnet_open, fx_dev_gone },
 	{ "xdp-drv", fx_xdp_drv_open, fx_dev_gone },
 	{ "xdp-skb", fx_xdp_skb_open, fx_dev_gone },
+	{ "xdp-drv-sg", fx_xdp_sg_open, fx_dev_gone },
 	{ "shm", fx_shm_open, fx_shm_gone },
 };
 
@@ -500,8 +512,9 @@ THUNKS(5)
 THUNKS(6)
 THUNKS(7)
 THUNKS(8)
+THUNKS(9)
 static int (*const *const rows[])(void) = { row_0, row_1, row_2, row_3, row_4,
-					      row_5, row_6, row_7, row_8 };
+					      row_5, row_6, row_7, row_8, row_9 };
 _Static_assert(sizeof(rows) / sizeof(*rows) == NFX, "one thunk row per fixture");
 _Static_assert(C_N == 8, "one thunk per case");
 

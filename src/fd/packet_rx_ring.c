@@ -69,7 +69,6 @@ struct pl_packet_rx_ring {
 	uint32_t nblocks;
 	uint32_t min_mac; /* smallest tp_mac that leaves room for the tag (and vnet header) */
 	bool vnet;
-	uint16_t queue; /* the queue number of the last burst: in every view's priv */
 	/* walk state (RX thread only) */
 	uint32_t head; /* block being walked or next to look at */
 	bool in_block;
@@ -303,7 +302,7 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 	uint64_t bad = 0, trunc = 0, filtered = 0;
 	if (!rp)
 		rp = &ring_take_all;
-	r->queue = queue;
+
 	bool losing = false;
 
 	if (!r || (!pkts && n))
@@ -446,10 +445,9 @@ void pl_packet_rx_ring_release(struct pl_packet_rx_ring *r, const struct pktlink
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t priv = pkts[i].priv;
 		uint64_t b = (uint64_t)(uint32_t)priv - 1;
-		/* Defensive: a foreign (another queue's) or doubly released
-		 * view is ignored rather than corrupting the count. */
-		if ((uint32_t)priv == 0 || (priv >> 32) != r->queue || b >= r->nblocks ||
-		    r->refs[b] == 0)
+		/* Defensive: a foreign or doubly released view is ignored
+		 * rather than corrupting the count. */
+		if ((uint32_t)priv == 0 || b >= r->nblocks || r->refs[b] == 0)
 			continue;
 		if (--r->refs[b] == 0 && r->pending[b]) {
 			r->pending[b] = 0;

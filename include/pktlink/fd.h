@@ -92,6 +92,12 @@ struct pktlink_fd_opts {
 	enum pktlink_fd_tx_mode tx_mode; /* MMAP: only "packet:" endpoints (own TX socket) */
 	unsigned rx_ring_frames; /* receive buffers per queue, 2..65536; 0 = 256 */
 	bool injectable; /* never read the fds: inbound comes from pktlink_fd_inject() */
+	/* Fill pktlink_pkt.timestamp (PKTLINK_PKT_TSTAMP) on readv/recvmmsg
+	 * receive: SO_TIMESTAMPNS on sockets (a control message per frame, so
+	 * off by default; set on the descriptors, handed-in ones included),
+	 * the read's completion time on TAP/TUN. The mmap ring always has
+	 * the kernel's stamp, whatever this says. */
+	bool rx_timestamp;
 };
 
 /**

@@ -49,6 +49,7 @@
 
 #include "core/fault.h"
 #include "core/offload.h"
+#include "core/tx_prep.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +64,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ETH_HLEN_ 14u
@@ -106,16 +108,6 @@ static const char *kind_name(uint8_t kind)
 static inline bool kind_is_socket(uint8_t kind)
 {
 	return kind == FD_KIND_PACKET || kind == FD_KIND_DGRAM || kind == FD_KIND_SEQPACKET;
-}
-
-/* The link address as a 48-bit word, so the RX filter can read it without a
- * lock while pktlink_set_link_addr() changes it (relaxed atomics: a stale
- * address for one frame is harmless, a torn one is avoided). */
-static inline uint64_t mac_word(const uint8_t m[6])
-{
-	uint64_t w = 0;
-	memcpy(&w, m, 6);
-	return w;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -205,81 +197,89 @@ static inline uint8_t *slot_base(const struct fd_ep *f, const struct fd_queue *q
 
 /**
  * fd_rx_frame() - turn the bytes read into slot idx into a view, or drop
- * them. base points at the virtio-net header (or the frame when there is
- * none), r bytes were read. Counts the outcome in c. Per-packet path: no
+ * them (the receive policy, core/rx_policy.h). base points at the
+ * virtio-net header (or the frame when there is none), r bytes were read;
+ * ts is the receive time (0: none). Counts the outcome in c. Per-packet path: no
  * allocation, no lock. Return: true when p is a view to hand out.
  */
 static bool fd_rx_frame(struct fd_ep *f, struct pl_rx_counters *c, unsigned qi, uint32_t idx,
 			uint8_t *base, size_t r, int mflags, const struct tpacket_auxdata *aux,
-			struct pktlink_pkt *p)
+			uint64_t ts, struct pktlink_pkt *p)
 {
 	if (PL_UNLIKELY((mflags & MSG_TRUNC) || r < f->vnet_len || r - f->vnet_len == 0))
 		goto invalid;
-	uint8_t *data = base + f->vnet_len;
 	uint32_t len = (uint32_t)(r - f->vnet_len);
 	memset(p, 0, sizeof(*p));
 	if (f->vnet_len && PL_UNLIKELY(pl_vnet_to_pkt(base, len, p) != 0))
 		goto invalid;
-	if (aux && (aux->tp_status & TP_STATUS_VLAN_VALID) && len >= 12) {
-		/* the kernel stripped the tag: put it back for an on-wire view
-		 * (the 4 bytes before data are headroom or the parsed header) */
-		uint16_t tpid = (aux->tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux->tp_vlan_tpid
-									     : 0x8100;
-		data = pl_packet_vlan_insert(data, &len, tpid, aux->tp_vlan_tci);
-		if (p->flags & PKTLINK_PKT_CSUM_PARTIAL)
-			p->csum_start = (uint16_t)(p->csum_start + 4);
-	}
-	if (aux && f->rx_csum &&
-	    (aux->tp_status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY)))
-		p->flags |= PKTLINK_PKT_CSUM_VALID; /* verified, or generated locally */
-	if (p->gso_type != PKTLINK_GSO_NONE && f->o.gso == PKTLINK_FD_GSO_NONE)
-		goto invalid; /* a super-packet the stack said it cannot take */
-	if ((p->flags & PKTLINK_PKT_CSUM_PARTIAL) && !f->rx_csum) {
-		/* the stack did not ask for partial checksums: finish it here,
-		 * in our own buffer */
-		if (p->gso_type != PKTLINK_GSO_NONE ||
-		    pl_csum_complete(data, len, p->csum_start, p->csum_offset) != 0)
-			goto invalid;
-		p->flags &= (uint16_t)~PKTLINK_PKT_CSUM_PARTIAL;
-		p->csum_start = p->csum_offset = 0;
-	}
-	if (!f->rx_csum)
-		p->flags &= (uint16_t)~PKTLINK_PKT_CSUM_VALID;
-	if (f->eth) {
-		if (PL_UNLIKELY(len < ETH_HLEN_))
-			goto invalid;
-		/* receive filter: ours, broadcast, multicast (bit 0 of the first
-		 * byte covers both); without a link address, everything */
-		if (!f->promisc && !(data[0] & 1) &&
-		    __atomic_load_n(&f->ep.info.has_link_addr, __ATOMIC_RELAXED)) {
-			uint64_t dst = 0;
-			memcpy(&dst, data, 6);
-			if (dst != __atomic_load_n(&f->mac, __ATOMIC_RELAXED)) {
-				pl_stat_add(&c->drop_filter, 1);
-				return false;
-			}
-		}
-	}
-	p->data = data;
+	p->data = base + f->vnet_len;
 	p->len = len;
+	if (ts) {
+		p->timestamp = ts;
+		p->flags |= PKTLINK_PKT_TSTAMP;
+	}
+	uint16_t tpid = 0, tci = 0;
+	if (aux) {
+		if (aux->tp_status & TP_STATUS_VLAN_VALID) {
+			/* the kernel stripped the tag: the policy puts it back
+			 * (the 4 bytes before data are headroom or the parsed
+			 * virtio-net header) */
+			tpid = (aux->tp_status & TP_STATUS_VLAN_TPID_VALID) && aux->tp_vlan_tpid
+				       ? aux->tp_vlan_tpid
+				       : 0x8100;
+			tci = aux->tp_vlan_tci;
+		}
+		if (aux->tp_status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY))
+			p->flags |= PKTLINK_PKT_CSUM_VALID; /* verified, or generated locally */
+	}
+	int v = pl_rx_apply(&f->ep.rxp, p, tpid, tci);
+	if (PL_UNLIKELY(v != PL_RX_KEEP)) {
+		if (v == PL_RX_FILTER) {
+			pl_stat_add(&c->drop_filter, 1);
+			return false;
+		}
+		goto invalid;
+	}
 	p->queue = (uint16_t)qi;
 	p->priv = ((uint64_t)qi << 32) | idx;
-	pl_stat_add(&c->packets, 1);
-	pl_stat_add(&c->bytes, len);
 	return true;
 invalid:
 	pl_stat_add(&c->drop_invalid, 1);
 	return false;
 }
 
-/* Find the PACKET_AUXDATA control message, if any. */
-static const struct tpacket_auxdata *find_aux(struct msghdr *mh)
+/* Does queue q receive control messages (PACKET_AUXDATA, SO_TIMESTAMPNS)? */
+static inline bool fd_q_cmsg(const struct fd_ep *f, const struct fd_queue *q)
 {
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+	return q->kind == FD_KIND_PACKET || (f->tstamp && kind_is_socket(q->kind));
+}
+
+/* The control messages of one frame: PACKET_AUXDATA (NULL when absent) and
+ * the SO_TIMESTAMPNS receive time in nanoseconds (0 when absent). */
+static const struct tpacket_auxdata *fd_cmsgs(struct msghdr *mh, uint64_t *ts)
+{
+	const struct tpacket_auxdata *aux = NULL;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
 		if (cm->cmsg_level == SOL_PACKET && cm->cmsg_type == PACKET_AUXDATA &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(struct tpacket_auxdata)))
-			return (const struct tpacket_auxdata *)CMSG_DATA(cm);
-	return NULL;
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct tpacket_auxdata))) {
+			aux = (const struct tpacket_auxdata *)CMSG_DATA(cm);
+		} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
+			   cm->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			struct timespec t;
+			memcpy(&t, CMSG_DATA(cm), sizeof(t));
+			*ts = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+		}
+	}
+	return aux;
+}
+
+/* The receive time of a frame read from a character device (no kernel
+ * stamp there): the read's completion, from the vDSO (no system call). */
+static inline uint64_t fd_now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
 /**
@@ -335,18 +335,22 @@ static int fd_rx_single(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, 
 		ssize_t r;
 		int mflags = 0;
 		const struct tpacket_auxdata *aux = NULL;
+		uint64_t ts = 0;
 		if (q->kind == FD_KIND_CHR) {
 			r = readv(q->fd, &iov, 1);
+			if (f->tstamp && r > 0)
+				ts = fd_now_ns();
 		} else {
 			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-			if (q->kind == FD_KIND_PACKET) {
+			bool cm = fd_q_cmsg(f, q);
+			if (cm) {
 				mh.msg_control = q->cmsg;
 				mh.msg_controllen = FD_CMSG_LEN;
 			}
 			r = recvmsg(q->fd, &mh, MSG_DONTWAIT);
 			mflags = mh.msg_flags;
-			if (r >= 0 && q->kind == FD_KIND_PACKET)
-				aux = find_aux(&mh);
+			if (r >= 0 && cm)
+				aux = fd_cmsgs(&mh, &ts);
 		}
 		pl_stat_add(&c->syscalls, 1);
 		if (r < 0) {
@@ -363,7 +367,7 @@ static int fd_rx_single(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, 
 		}
 		if (r == 0 && q->kind == FD_KIND_SEQPACKET)
 			return fd_rx_eof(f, q, got);
-		if (fd_rx_frame(f, c, qi, idx, base, (size_t)r, mflags, aux, &pkts[got])) {
+		if (fd_rx_frame(f, c, qi, idx, base, (size_t)r, mflags, aux, ts, &pkts[got])) {
 			q->nfree--;
 			q->out[idx] = 1;
 			got++;
@@ -389,6 +393,7 @@ static int fd_rx_mmsg(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, un
 			k = FD_RX_BATCH;
 		if (!k)
 			break;
+		bool cm = fd_q_cmsg(f, q);
 		/* the message headers were wired to iov[i] and cmsg[i] at
 		 * setup; per call only the buffer and what the kernel rewrites
 		 * (control length, flags) are set */
@@ -396,7 +401,7 @@ static int fd_rx_mmsg(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, un
 			uint32_t idx = q->freel[q->nfree - 1 - i];
 			q->bidx[i] = idx;
 			q->iov[i].iov_base = slot_base(f, q, idx) + FD_HEADROOM - f->vnet_len;
-			if (q->kind == FD_KIND_PACKET)
+			if (cm)
 				q->msgs[i].msg_hdr.msg_controllen = FD_CMSG_LEN;
 		}
 		int r = recvmmsg(q->fd, q->msgs, k, MSG_DONTWAIT, NULL);
@@ -423,10 +428,11 @@ static int fd_rx_mmsg(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, un
 				if (q->msgs[i].msg_len == 0 && q->kind == FD_KIND_SEQPACKET) {
 					eof = 1;
 				} else {
+					uint64_t ts = 0;
 					const struct tpacket_auxdata *aux =
-						q->kind == FD_KIND_PACKET ? find_aux(mh) : NULL;
+						cm ? fd_cmsgs(mh, &ts) : NULL;
 					if (fd_rx_frame(f, c, qi, idx, q->iov[i].iov_base,
-							q->msgs[i].msg_len, mh->msg_flags, aux,
+							q->msgs[i].msg_len, mh->msg_flags, aux, ts,
 							&pkts[got])) {
 						q->out[idx] = 1;
 						got++;
@@ -451,73 +457,14 @@ static int fd_rx_mmsg(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, un
 static int fd_rx_ring(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct fd_queue *q = &f->q[qi];
-	struct pl_rx_counters *c = &f->ep.rxc[qi];
-	struct pl_rx_counters tmp;
-	memset(&tmp, 0, sizeof(tmp));
-	int r = pl_packet_rx_ring_burst(q->ring, pkts, n, (uint16_t)qi, &tmp);
+	int r = pl_packet_rx_ring_burst(q->ring, pkts, n, (uint16_t)qi, &f->ep.rxp, &f->ep.rxc[qi]);
 	if (r < 0) {
 		int e = -r;
 		if (e == EAGAIN || e == EINTR)
 			return 0;
 		return fd_rx_error(f, q, 0, e);
 	}
-	unsigned kept = 0;
-	uint64_t bytes = 0;
-	uint64_t mac = __atomic_load_n(&f->mac, __ATOMIC_RELAXED);
-	uint8_t macb[8];
-	memcpy(macb, &mac, sizeof(macb)); /* the address bytes, as mac_word() stored them */
-	bool filter = f->eth && !f->promisc &&
-		      __atomic_load_n(&f->ep.info.has_link_addr, __ATOMIC_RELAXED);
-	for (int i = 0; i < r; i++) {
-		struct pktlink_pkt *p = &pkts[i];
-		bool drop_inv = f->eth && p->len < ETH_HLEN_;
-		bool drop_filt = false;
-		if (!drop_inv && filter && !(p->data[0] & 1)) {
-			/* 4 + 2 byte compare in registers (a 6-byte memcpy into
-			 * a word went through the stack: a store-forward stall) */
-			uint32_t d4, m4;
-			uint16_t d2, m2;
-			memcpy(&d4, p->data, 4);
-			memcpy(&d2, p->data + 4, 2);
-			memcpy(&m4, macb, 4);
-			memcpy(&m2, macb + 4, 2);
-			drop_filt = (d4 ^ m4) | (uint32_t)(d2 ^ m2);
-		}
-		if (!drop_inv && !drop_filt && p->gso_type != PKTLINK_GSO_NONE &&
-		    f->o.gso == PKTLINK_FD_GSO_NONE)
-			drop_inv = true;
-		if (!drop_inv && !drop_filt && (p->flags & PKTLINK_PKT_CSUM_PARTIAL) &&
-		    !f->rx_csum) {
-			if (p->gso_type != PKTLINK_GSO_NONE ||
-			    pl_csum_complete(p->data, p->len, p->csum_start, p->csum_offset))
-				drop_inv = true;
-			else
-				p->flags &= (uint16_t)~PKTLINK_PKT_CSUM_PARTIAL;
-		}
-		if (drop_inv || drop_filt) {
-			pl_packet_rx_ring_release(q->ring, p, 1);
-			pl_stat_add(drop_inv ? &c->drop_invalid : &c->drop_filter, 1);
-			continue;
-		}
-		if (!f->rx_csum)
-			p->flags &= (uint16_t)~PKTLINK_PKT_CSUM_VALID;
-		p->queue = (uint16_t)qi;
-		bytes += p->len;
-		if (kept != (unsigned)i)
-			pkts[kept] = *p;
-		kept++;
-	}
-	pl_stat_add(&c->packets, kept);
-	pl_stat_add(&c->bytes, bytes);
-	if (tmp.drop_invalid)
-		pl_stat_add(&c->drop_invalid, tmp.drop_invalid);
-	if (tmp.drop_nobuf)
-		pl_stat_add(&c->drop_nobuf, tmp.drop_nobuf);
-	if (tmp.drop_filter)
-		pl_stat_add(&c->drop_filter, tmp.drop_filter);
-	if (tmp.syscalls)
-		pl_stat_add(&c->syscalls, tmp.syscalls);
-	return (int)kept;
+	return r;
 }
 
 /**
@@ -541,8 +488,6 @@ static int fd_rx_inject(struct fd_ep *f, struct pktlink_pkt *pkts, unsigned n)
 			p->len = len;
 			p->priv = idx;
 			q->out[idx] = 1;
-			pl_stat_add(&c->packets, 1);
-			pl_stat_add(&c->bytes, len);
 		}
 		if (got || pass)
 			break;
@@ -588,11 +533,14 @@ static void fd_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts,
 {
 	struct fd_ep *f = to_fd(ep);
 	if (!f->o.injectable && f->rx_mode == PKTLINK_FD_RX_MMAP) {
-		/* hand runs of the same queue to that queue's ring */
+		/* hand runs of the same queue to that queue's ring; the queue
+		 * comes from the handle (priv), never from the public .queue,
+		 * which the caller may have changed */
 		unsigned i = 0;
 		while (i < n) {
-			unsigned qi = pkts[i].queue, j = i + 1;
-			while (j < n && pkts[j].queue == qi)
+			uint64_t qi = pkts[i].priv >> 32;
+			unsigned j = i + 1;
+			while (j < n && pkts[j].priv >> 32 == qi)
 				j++;
 			if (qi < f->nq && f->q[qi].ring)
 				pl_packet_rx_ring_release(f->q[qi].ring, &pkts[i], j - i);
@@ -645,28 +593,17 @@ static inline uint16_t fd_pick(const struct fd_ep *f, const uint8_t *data, uint3
 	return (uint16_t)(h % f->nfds);
 }
 
-/* TX paths of one caller frame. */
-enum { TXP_INVALID = -1, TXP_DIRECT = 0, TXP_SWGSO = 1, TXP_CSUM = 2 };
+/* TX paths of one caller frame: the core's verdicts (core/tx_prep.h), with
+ * PL_TX_PLAIN and PL_TX_PASS both "direct" (a virtio-net header, when the
+ * descriptors carry one, says which). */
+enum { TXP_INVALID = PL_TX_INVALID, TXP_DIRECT = PL_TX_PLAIN, TXP_SWGSO = PL_TX_GSO,
+       TXP_CSUM = PL_TX_CSUM };
 
 /* Decide how to send p (no side effects). */
-static int fd_tx_classify(const struct fd_ep *f, const struct pktlink_pkt *p)
+static inline int fd_tx_classify(const struct fd_ep *f, const struct pktlink_pkt *p)
 {
-	uint32_t len = p->len;
-	if (PL_UNLIKELY(!p->data || len == 0 || (f->eth && len < ETH_HLEN_)))
-		return TXP_INVALID;
-	if (p->gso_type != PKTLINK_GSO_NONE) {
-		if (f->o.gso == PKTLINK_FD_GSO_NONE || p->gso_size == 0 ||
-		    len > f->o.gso_max_size + f->link_len + 4)
-			return TXP_INVALID;
-		if (f->o.gso == PKTLINK_FD_GSO_HOST && f->vnet_len)
-			return TXP_DIRECT;
-		return TXP_SWGSO;
-	}
-	if (PL_UNLIKELY(len > f->tx_frame_max))
-		return TXP_INVALID;
-	if ((p->flags & PKTLINK_PKT_CSUM_PARTIAL) && !f->vnet_len)
-		return TXP_CSUM;
-	return TXP_DIRECT;
+	int how = pl_tx_classify(&f->tc, p);
+	return how == PL_TX_PASS ? TXP_DIRECT : how;
 }
 
 /* Add one out-frame (data, len) for caller frame src; hdr = virtio-net header
@@ -763,11 +700,6 @@ static int fd_flush(struct fd_ep *f, unsigned m)
 		}
 		pl_stat_add(&c->syscalls, 1);
 		if (r > 0) {
-			uint64_t bytes = 0;
-			for (unsigned k = s; k < s + (unsigned)r; k++)
-				bytes += f->outs[k].iov[f->outs[k].niov - 1].iov_len;
-			pl_stat_add(&c->packets, (uint64_t)r);
-			pl_stat_add(&c->bytes, bytes);
 			s += (unsigned)r;
 			continue;
 		}
@@ -821,13 +753,8 @@ static unsigned fd_settle(struct fd_ep *f, unsigned s, unsigned m, uint32_t unbu
 static int fd_tx_txbuf_fixup(struct fd_ep *f, struct pktlink_pkt *p, int path)
 {
 	(void)f;
-	if (path == TXP_CSUM) {
-		if (pl_csum_complete(p->data, p->len, p->csum_start, p->csum_offset))
-			return TXP_INVALID;
-		p->flags &= (uint16_t)~PKTLINK_PKT_CSUM_PARTIAL;
-		p->csum_start = p->csum_offset = 0;
-		return TXP_DIRECT;
-	}
+	if (path == TXP_CSUM)
+		return pl_tx_csum_in_place(p) ? TXP_INVALID : TXP_DIRECT;
 	return TXP_INVALID;
 }
 
@@ -860,7 +787,7 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 			}
 			if (PL_UNLIKELY(p->flags & PKTLINK_PKT_TXBUF) && f->txr)
 				pl_packet_tx_ring_free(f->txr, p, 1); /* taken: the ring's again */
-			pl_stat_add(&c->drop_invalid, 1);
+			pl_tx_invalid(c, 1, p->len);
 			continue;
 		}
 		if (path == TXP_DIRECT || path == TXP_CSUM) {
@@ -880,8 +807,9 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 				fd_out_add(f, m, fdi, i, p->data, p->len, p);
 			} else {
 				uint8_t *d = f->scratch + sused;
-				memcpy(d, p->data, p->len);
-				if (pl_csum_complete(d, p->len, p->csum_start, p->csum_offset)) {
+				struct pl_tx_iter it;
+				if (pl_tx_iter_init(&it, &f->tc, p, PL_TX_CSUM) < 0 ||
+				    pl_tx_iter_next(&it, d, f->scratch_slot) < 0) {
 					/* offsets outside the frame: nothing was queued
 					 * for it. Flush what precedes first, so "taken"
 					 * stays a prefix and a retry does not count the
@@ -895,7 +823,7 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 						m = 0;
 						sused = 0;
 					}
-					pl_stat_add(&c->drop_invalid, 1);
+					pl_tx_invalid(c, 1, p->len);
 					continue;
 				}
 				struct pktlink_pkt plain;
@@ -909,8 +837,9 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 			continue;
 		}
 		/* software GSO: cut into MTU-sized segments in the scratch area */
-		struct pl_gso g;
-		if (pl_gso_init(&g, p, f->link_len, false) != 0) {
+		struct pl_tx_iter g;
+		int total_or_err = pl_tx_iter_init(&g, &f->tc, p, PL_TX_GSO);
+		if (total_or_err < 0) {
 			if (m) {
 				int s = fd_flush(f, m);
 				if (s < 0)
@@ -920,10 +849,10 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 				m = 0;
 				sused = 0;
 			}
-			pl_stat_add(&c->drop_invalid, 1);
+			pl_tx_invalid(c, 1, p->len);
 			continue;
 		}
-		uint32_t total = pl_gso_count(&g), built = 0;
+		uint32_t total = (uint32_t)total_or_err, built = 0;
 		uint16_t fdi = fd_pick(f, p->data, p->len);
 		bool bad = false;
 		while (built < total) {
@@ -938,8 +867,8 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 			}
 			uint8_t *d = f->scratch + sused;
 			/* An Ethernet segment may carry one 802.1Q tag on top of
-			 * link_len + MTU (tx_frame_max allows for it). */
-			int sl = pl_gso_next(&g, d, f->eth ? f->tx_frame_max : f->o.mtu);
+			 * link_len + MTU (tc.frame_max allows for it). */
+			int sl = pl_tx_iter_next(&g, d, f->tc.frame_max);
 			if (sl <= 0) {
 				bad = sl < 0;
 				break;
@@ -959,7 +888,7 @@ static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned
 			 * (nothing was queued: drop the frame); a later failure
 			 * loses the rest of it */
 			if (built == 0)
-				pl_stat_add(&c->drop_invalid, 1);
+				pl_tx_invalid(c, 1, p->len);
 			else
 				pl_stat_add(&c->errors, total - built);
 		}
@@ -1031,12 +960,6 @@ static int fd_rx_wait(struct pktlink_ep *ep, unsigned qi, int stop_fd, int timeo
 }
 
 /* ops->set_link_addr: publish the new address to the RX filter. */
-static int fd_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6])
-{
-	struct fd_ep *f = to_fd(ep);
-	__atomic_store_n(&f->mac, mac_word(addr), __ATOMIC_RELAXED);
-	return 0;
-}
 
 /* ops->read_stats: add the kernel's drop counters (AF_PACKET socket buffer
  * overflows, readv/recvmmsg modes) and the inject queue's overflows.
@@ -1126,9 +1049,9 @@ static void fd_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, un
 }
 
 #define FD_OPS_COMMON                                                                          \
-	.family = "fd", .rx_burst = fd_rx_burst, .rx_release = fd_rx_release,                 \
+	.family = "fd", .core_counts = true, .rx_burst = fd_rx_burst, .rx_release = fd_rx_release,                 \
 	.tx_burst = fd_tx_burst, .queue_fd = fd_queue_fd, .rx_wait = fd_rx_wait,               \
-	.set_link_addr = fd_set_link_addr, .read_stats = fd_read_stats, .destroy = fd_destroy
+	.read_stats = fd_read_stats, .destroy = fd_destroy
 
 static const struct pl_ep_ops fd_ops = { FD_OPS_COMMON };
 
@@ -1392,8 +1315,16 @@ static int fd_queue_alloc(struct fd_ep *f, unsigned qi, char *err, size_t errlen
 		q->iov[i].iov_len = f->vnet_len + f->frame_max;
 		q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
 		q->msgs[i].msg_hdr.msg_iovlen = 1;
-		if (q->kind == FD_KIND_PACKET)
+		if (fd_q_cmsg(f, q))
 			q->msgs[i].msg_hdr.msg_control = q->cmsg + (size_t)i * FD_CMSG_LEN;
+	}
+	/* Kernel receive timestamps cost a control message per frame: only
+	 * when asked (timestamp=1). The mmap ring has them for free. */
+	if (f->tstamp && kind_is_socket(q->kind) && f->rx_mode != PKTLINK_FD_RX_MMAP) {
+		int one = 1;
+		if (setsockopt(q->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+			return pl_err(err, errlen, -errno, "queue %u: SO_TIMESTAMPNS: %s: use timestamp=0",
+				      qi, strerror(errno));
 	}
 	if (f->o.injectable) {
 		uint32_t cap = 1;
@@ -1574,6 +1505,7 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	f->o.vnet_hdr_len = f->vnet_len;
 	f->rx_csum = o->rx_csum_offload;
 	f->tx_csum = o->tx_csum_offload;
+	f->tstamp = o->rx_timestamp;
 	uint32_t mtu_buf = o->mtu > f->dev_mtu ? o->mtu : f->dev_mtu;
 	bool super_rx = f->vnet_len && o->gso != PKTLINK_FD_GSO_NONE &&
 			(s->origin != FD_ORIGIN_TUN ||
@@ -1581,6 +1513,17 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	f->frame_max = super_rx ? FD_SUPER_MAX + f->link_len + 4 : mtu_buf + f->link_len + 4;
 	f->slot_size = round_up64(FD_HEADROOM + f->frame_max);
 	f->tx_frame_max = o->mtu + f->link_len + 4;
+	/* What the descriptors take (core/tx_prep.h): a virtio-net header
+	 * carries partial checksums always, and super-packets with gso=host. */
+	f->tc = (struct pl_tx_caps){
+		.min_len = f->eth ? ETH_HLEN_ : 1,
+		/* an IP-only link carries no VLAN tag */
+		.frame_max = f->eth ? f->tx_frame_max : o->mtu,
+		.super_max = o->gso != PKTLINK_FD_GSO_NONE ? o->gso_max_size + f->link_len + 4 : 0,
+		.link_len = f->link_len,
+		.csum_pass = f->vnet_len != 0,
+		.gso_pass = f->vnet_len != 0 && o->gso == PKTLINK_FD_GSO_HOST,
+	};
 	f->scratch_slot = round_up64(f->tx_frame_max);
 	f->rx_mode = (uint8_t)o->rx_mode;
 	f->tx_mode = (uint8_t)o->tx_mode;
@@ -1590,8 +1533,10 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	if (f->eth && o->has_link_addr) {
 		memcpy(f->ep.info.link_addr, o->link_addr, 6);
 		f->ep.info.has_link_addr = 1;
-		f->mac = mac_word(o->link_addr);
 	}
+	pl_rx_policy_init(&f->ep.rxp, f->eth, f->promisc,
+			  f->eth && o->has_link_addr ? o->link_addr : NULL, f->rx_csum,
+			  o->gso != PKTLINK_FD_GSO_NONE);
 
 	/* steps: AF_PACKET rings, fanout (rings first: a ring cannot be added
 	 * to a socket that is already in a fanout group). Rings go on handed-in

@@ -10,6 +10,7 @@
 #define PL_FD_INTERNAL_H
 
 #include "core/endpoint.h"
+#include "core/tx_prep.h"
 #include "fd/packet.h"
 #include "fd/tun.h"
 #include <pktlink/fd.h>
@@ -30,8 +31,8 @@
 #define FD_DEFAULT_FRAMES 256
 /* The largest super-packet (GSO/GRO) a descriptor can hand us. */
 #define FD_SUPER_MAX 65536u
-/* Room for one struct tpacket_auxdata control message. */
-#define FD_CMSG_LEN 64
+/* Room for a struct tpacket_auxdata and a struct timespec control message. */
+#define FD_CMSG_LEN 128
 
 /* What a descriptor is; decides the receive and transmit system calls. */
 enum fd_kind {
@@ -104,14 +105,15 @@ struct fd_ep {
 	bool eth;
 	bool promisc;
 	bool rx_csum, tx_csum; /* as advertised */
+	bool tstamp; /* RX timestamps asked for (opts.rx_timestamp) */
 	uint32_t link_len; /* 14 or 0 */
 	uint32_t vnet_len; /* 0, 10 or 12 */
 	uint32_t frame_max; /* largest frame (no vnet header) a receive buffer holds */
 	uint32_t slot_size; /* bytes per receive buffer */
 	uint32_t tx_frame_max; /* largest plain (non-GSO) frame accepted on transmit */
+	struct pl_tx_caps tc; /* what the descriptors take on transmit (core/tx_prep.h) */
 	int ifindex; /* packet: endpoints (0 otherwise) */
 	uint32_t dev_mtu; /* the device's MTU (packet:), 0 when unknown */
-	uint64_t mac; /* atomic: our link address as a 48-bit word (RX filter) */
 	unsigned nfds;
 	int fds[PL_MAX_QUEUES]; /* the descriptors written (and read, unless injectable) */
 	uint8_t fd_kind[PL_MAX_QUEUES];

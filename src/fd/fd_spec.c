@@ -22,18 +22,19 @@ static const char fd_spec_help[] =
 	"    mtu=N (required)  hdr=eth|none (eth)  addr=MAC  promisc=0|1  vnet_hdr=0|1\n"
 	"    vnet_hdr_len=10|12  rx=readv|recvmmsg|mmap (readv)  tx=auto|writev|sendmmsg\n"
 	"    gso=none|host|software  gso_max=N  csum=none|rx|tx|rxtx  frames=N (256 buffers/queue)\n"
+	"    timestamp=0|1 (RX kernel timestamps; a control message per frame)\n"
 	"    inject=0|1 (never read: inbound frames come from pktlink_fd_inject())\n";
 
 static const char tap_spec_help[] =
 	"tap:NAME?keys — a TAP device opened (created if needed) by name; one queue per fd\n"
 	"    queues=N (1)  vnet_hdr=0|1  vnet_hdr_len=10|12 (12)  mtu=N (the device's)  addr=MAC\n"
 	"    promisc=0|1  gso=none|host|software (host with vnet_hdr)  gso_max=N\n"
-	"    csum=none|rx|tx|rxtx (rxtx with vnet_hdr)  frames=N\n";
+	"    csum=none|rx|tx|rxtx (rxtx with vnet_hdr)  frames=N  timestamp=0|1\n";
 
 static const char tun_spec_help[] =
 	"tun:NAME?keys — a TUN device (IP packets, no link header) opened by name\n"
 	"    queues=N (1)  vnet_hdr=0|1  vnet_hdr_len=10|12 (12)  mtu=N (the device's)\n"
-	"    gso=none|host|software  gso_max=N  csum=none|rx|tx|rxtx  frames=N\n";
+	"    gso=none|host|software  gso_max=N  csum=none|rx|tx|rxtx  frames=N  timestamp=0|1\n";
 
 static const char packet_spec_help[] =
 	"packet:IFNAME?keys — AF_PACKET sockets on a device (several in one fanout group)\n"
@@ -41,7 +42,7 @@ static const char packet_spec_help[] =
 	"    vnet_hdr=0|1  ignore_outgoing=0|1 (1)  promisc=0|1  qdisc_bypass=0|1\n"
 	"    block_timeout_ms=N (2)  block_size=N  block_count=N  frame_size=N  tx_frames=N\n"
 	"    mtu=N (the device's)  addr=MAC (the device's)  gso=none|host|software  gso_max=N\n"
-	"    csum=none|rx|tx|rxtx  frames=N\n";
+	"    csum=none|rx|tx|rxtx  frames=N  timestamp=0|1 (always on with dispatch=mmap)\n";
 
 static const char *const gso_names[] = { "none", "host", "software", NULL };
 static const char *const csum_names[] = { "none", "rx", "tx", "rxtx", NULL };
@@ -81,6 +82,8 @@ static int spec_common(struct pl_spec *s, struct fd_setup *st, bool eth_keys)
 	o->rx_csum_offload = e & 1;
 	o->tx_csum_offload = (e & 2) != 0;
 	if ((r = pl_spec_u32(s, "frames", 2, 65536, &o->rx_ring_frames)) < 0)
+		return r;
+	if ((r = pl_spec_bool(s, "timestamp", &o->rx_timestamp)) < 0)
 		return r;
 	if (eth_keys) {
 		if ((r = pl_spec_mac(s, "addr", o->link_addr)) < 0)
@@ -159,7 +162,7 @@ static int fd_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	if ((r = pl_spec_bool(s, "inject", &st.o.injectable)) < 0)
 		return r;
 	if ((r = pl_spec_finish(s, "mtu, hdr, addr, promisc, vnet_hdr, vnet_hdr_len, rx, tx, gso, "
-				   "gso_max, csum, frames, inject")) < 0)
+				   "gso_max, csum, frames, inject, timestamp")) < 0)
 		return r;
 	r = pl_fd_ep_open(&st, epp, s->err, s->errlen);
 	return r;
@@ -183,9 +186,9 @@ static int tuntap_open_spec(struct pl_spec *s, struct pktlink_ep **epp, bool tap
 	if ((r = spec_common(s, &st, tap)) < 0)
 		return r;
 	if ((r = pl_spec_finish(s, tap ? "queues, vnet_hdr, vnet_hdr_len, mtu, addr, promisc, gso, "
-					 "gso_max, csum, frames"
+					 "gso_max, csum, frames, timestamp"
 				       : "queues, vnet_hdr, vnet_hdr_len, mtu, gso, gso_max, csum, "
-					 "frames")) < 0)
+					 "frames, timestamp")) < 0)
 		return r;
 	if ((st.o.rx_csum_offload || st.o.gso == PKTLINK_FD_GSO_HOST) && !st.o.vnet_hdr)
 		return pl_err(s->err, s->errlen, -EINVAL,
@@ -278,7 +281,7 @@ static int packet_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 		return r;
 	if ((r = pl_spec_finish(s, "fds, dispatch, tx, vnet_hdr, ignore_outgoing, promisc, "
 				   "qdisc_bypass, block_timeout_ms, block_size, block_count, "
-				   "frame_size, tx_frames, mtu, addr, gso, gso_max, csum, frames")) < 0)
+				   "frame_size, tx_frames, mtu, addr, gso, gso_max, csum, frames, timestamp")) < 0)
 		return r;
 	if (if_nametoindex(st.ifname) == 0)
 		return pl_err(s->err, s->errlen, -ENODEV,

@@ -163,13 +163,18 @@ int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
 			     struct pl_packet_rx_ring **out, char *err, size_t errlen);
 
 /**
- * pl_packet_rx_ring_burst() - up to n frames as views into the ring (VLAN
- * tag re-inserted, virtio-net header parsed into the offload fields). A
- * block goes back to the kernel when every frame taken from it is released.
- * Counters c are updated (packets, bytes, drops).
+ * pl_packet_rx_ring_burst() - up to n frames as views into the ring, after
+ * the receive policy rp (core/rx_policy.h: VLAN tag re-inserted, MAC
+ * filter, offload flags; NULL hands out every frame with the offload fields
+ * parsed from the virtio-net header). Frames carry the kernel's receive
+ * timestamp (PKTLINK_PKT_TSTAMP). A block goes back to the kernel when
+ * every frame taken from it is released. Counters c get the drops
+ * (filtered frames in drop_filter) and system calls; packets and bytes are
+ * the caller's to count (core counts them for endpoints).
  *
  * Views stay valid until released with pl_packet_rx_ring_release(); pkt.priv
- * is the ring's handle. Without a vnet header, TP_STATUS_CSUM_VALID and
+ * is the ring's handle (queue << 32 | block + 1, so an endpoint with a ring
+ * per queue finds the ring from the handle; pkt.queue is never read back). Without a vnet header, TP_STATUS_CSUM_VALID and
  * TP_STATUS_CSUMNOTREADY (a local sender's checksum left to "hardware")
  * both give PKTLINK_PKT_CSUM_VALID. Bad or truncated frames are skipped and
  * counted (drop_invalid, drop_nobuf); when a block reports kernel drops
@@ -185,7 +190,7 @@ int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
  * Return: count (0 when nothing is ready), or -EINVAL for bad arguments.
  */
 int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkts, unsigned n,
-			    uint16_t queue, struct pl_rx_counters *c);
+			    uint16_t queue, const struct pl_rx_policy *rp, struct pl_rx_counters *c);
 
 /**
  * pl_packet_rx_ring_release() - give back views from this ring, in any
@@ -232,7 +237,8 @@ int pl_packet_tx_ring_create(int ifindex, uint32_t frame_count, uint32_t frame_s
  * bytes, larger than a slot, an offload request pl_pkt_to_vnet() rejects)
  * is taken and counted in c->drop_invalid. Frames the kernel refuses later
  * (TP_STATUS_WRONG_FORMAT, e.g. longer than the MTU) count in c->errors and
- * do not stall the frames behind them. packets/bytes count frames queued.
+ * do not stall the frames behind them. c gets drops (pl_tx_invalid())
+ * and system calls; packets and bytes are the caller's to count.
  * The caller's memory may be reused on return. c may be NULL. TX thread only.
  * PKTLINK_PKT_TXBUF frames must come from pl_packet_tx_ring_alloc() of this
  * ring (others are taken and counted invalid); taken ones belong to the
@@ -284,18 +290,6 @@ int pl_packet_tx_ring_fd(const struct pl_packet_tx_ring *r);
 
 /** pl_packet_tx_ring_destroy() - unmap and close its socket. NULL is fine. */
 void pl_packet_tx_ring_destroy(struct pl_packet_tx_ring *r);
-
-/**
- * pl_packet_vlan_insert() - re-insert an 802.1Q tag the kernel stripped.
- * frame has headroom >= 4 bytes before it: the MAC addresses move 4 bytes
- * back and the tag goes after them. Returns the new frame start (frame - 4);
- * *len grows by 4.
- *
- * tpid is 0x8100 or 0x88a8 (written as given), tci the tag control word.
- * A frame shorter than 12 bytes (or NULL) is returned unchanged. Pure,
- * thread-safe for distinct buffers.
- */
-uint8_t *pl_packet_vlan_insert(uint8_t *frame, uint32_t *len, uint16_t tpid, uint16_t tci);
 
 /**
  * pl_packet_kernel_drops() - read and reset PACKET_STATISTICS (tp_drops) on

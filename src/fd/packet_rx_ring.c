@@ -289,11 +289,20 @@ static void collect_drops(struct pl_packet_rx_ring *r, struct pl_rx_counters *c)
 	}
 }
 
+/* The policy of a bare ring (no endpoint): hand out everything, as the
+ * kernel delivered it (tag re-inserted, offload fields parsed). */
+static const struct pl_rx_policy ring_take_all = {
+	.promisc = 1, .rx_csum = 1, .gso = 1, .min_len = 14
+};
+
 int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkts, unsigned n,
-			    uint16_t queue, struct pl_rx_counters *c)
+			    uint16_t queue, const struct pl_rx_policy *rp, struct pl_rx_counters *c)
 {
 	unsigned got = 0;
-	uint64_t bytes = 0, bad = 0, trunc = 0;
+	uint64_t bad = 0, trunc = 0, filtered = 0;
+	if (!rp)
+		rp = &ring_take_all;
+
 	bool losing = false;
 
 	if (!r || (!pkts && n))
@@ -368,15 +377,12 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 		} else {
 			struct pktlink_pkt *p = &pkts[got];
 			uint8_t *data = blk + frame_off;
-			uint32_t len = snap;
 			/* The frame's first line (another miss) is read next by
-			 * the caller's MAC filter or the application. */
+			 * the MAC filter or the application. */
 			__builtin_prefetch(data);
 			memset(p, 0, sizeof(*p));
 			if (r->vnet) {
-				/* Parse before the tag goes in: it may overwrite
-				 * the header's last bytes. */
-				if (pl_vnet_to_pkt(data - PL_VNET_HDR_LEN, len, p) < 0) {
+				if (pl_vnet_to_pkt(data - PL_VNET_HDR_LEN, snap, p) < 0) {
 					bad++;
 					goto next;
 				}
@@ -389,21 +395,29 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 			if (status & TP_STATUS_VLAN_VALID) {
 				if (!(status & TP_STATUS_VLAN_TPID_VALID) || !tpid)
 					tpid = 0x8100;
-				data = pl_packet_vlan_insert(data, &len, tpid, tci);
-				if (p->flags & PKTLINK_PKT_CSUM_PARTIAL) {
-					if (p->csum_start > UINT16_MAX - 4) {
-						bad++;
-						goto next;
-					}
-					p->csum_start = (uint16_t)(p->csum_start + 4);
-				}
+			} else {
+				tpid = 0;
 			}
 			p->data = data;
-			p->len = len;
+			p->len = snap;
+			/* The kernel stamps every frame of the ring anyway:
+			 * handing it out costs two loads. */
+			p->timestamp = (uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec;
+			p->flags |= PKTLINK_PKT_TSTAMP;
+			/* The tag goes in after the virtio-net header was parsed:
+			 * it may overwrite the header's last bytes. */
+			int v = pl_rx_apply(rp, p, tpid, tci);
+			if (PL_UNLIKELY(v != PL_RX_KEEP)) {
+				if (v == PL_RX_FILTER)
+					filtered++;
+				else
+					bad++;
+				goto next;
+			}
 			p->queue = queue;
-			p->priv = (uint64_t)b + 1;
+			/* the handle: queue and block, never the public .queue */
+			p->priv = (uint64_t)queue << 32 | ((uint64_t)b + 1);
 			r->refs[b]++;
-			bytes += len;
 			got++;
 		}
 next:
@@ -411,12 +425,10 @@ next:
 			finish_block(r);
 	}
 	if (c) {
-		if (got) {
-			pl_stat_add(&c->packets, got);
-			pl_stat_add(&c->bytes, bytes);
-		}
 		if (bad)
 			pl_stat_add(&c->drop_invalid, bad);
+		if (filtered)
+			pl_stat_add(&c->drop_filter, filtered);
 		if (trunc)
 			pl_stat_add(&c->drop_nobuf, trunc);
 	}
@@ -431,10 +443,11 @@ void pl_packet_rx_ring_release(struct pl_packet_rx_ring *r, const struct pktlink
 	if (!r || !pkts)
 		return;
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t b = pkts[i].priv - 1;
+		uint64_t priv = pkts[i].priv;
+		uint64_t b = (uint64_t)(uint32_t)priv - 1;
 		/* Defensive: a foreign or doubly released view is ignored
 		 * rather than corrupting the count. */
-		if (pkts[i].priv == 0 || b >= r->nblocks || r->refs[b] == 0)
+		if ((uint32_t)priv == 0 || b >= r->nblocks || r->refs[b] == 0)
 			continue;
 		if (--r->refs[b] == 0 && r->pending[b]) {
 			r->pending[b] = 0;

@@ -133,22 +133,6 @@ fail:
 	return r;
 }
 
-uint8_t *pl_packet_vlan_insert(uint8_t *frame, uint32_t *len, uint16_t tpid, uint16_t tci)
-{
-	if (!frame || !len || *len < 12)
-		return frame;
-	uint8_t *n = frame - 4;
-	/* Overlapping move of the two MAC addresses 4 bytes towards the
-	 * headroom; the tag then sits where the EtherType was. */
-	memmove(n, frame, 12);
-	n[12] = (uint8_t)(tpid >> 8);
-	n[13] = (uint8_t)tpid;
-	n[14] = (uint8_t)(tci >> 8);
-	n[15] = (uint8_t)tci;
-	*len += 4;
-	return n;
-}
-
 uint64_t pl_packet_kernel_drops(int fd)
 {
 	/* tpacket_stats_v3 is a superset of tpacket_stats: the kernel copies

@@ -25,6 +25,7 @@
 #include "core/fault.h"
 #include "core/registry.h"
 #include "core/spec.h"
+#include "core/tx_prep.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +39,9 @@
 #include <unistd.h>
 
 #define PL_XDP_ETH_HLEN 14
+/* Largest GSO super-packet (IP packet bytes) accepted for software
+ * segmentation: what Linux hands out at most (GSO_LEGACY_MAX_SIZE). */
+#define PL_XDP_GSO_MAX 65536u
 
 struct pl_xdp_q {
 	struct pktlink_xdp_umem *umem;
@@ -72,6 +76,12 @@ struct pl_xdp_ep {
 	uint32_t frag_cap; /* bytes one TX chunk carries (frame_size - tx_off) */
 	uint32_t tx_alloc_cap; /* capacity of a tx_alloc() buffer */
 	bool sg; /* multi-buffer */
+	/* What AF_XDP takes: bytes only, so pktlink completes checksums and
+	 * segments super-packets itself (core/tx_prep.h). */
+	struct pl_tx_caps tc;
+	/* Multi-buffer: one output frame longer than a chunk (a completed
+	 * checksum, a segment) is built here, then copied out as a chain. */
+	uint8_t *tx_scratch;
 };
 
 static const struct pl_ep_ops pl_xdp_ops;
@@ -96,6 +106,7 @@ static void rx_refill(struct pl_xdp_q *xq)
 
 static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts,
 			   unsigned n);
+static void xdp_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
 
 /*
  * xdp_rx_peek() - the start of every RX burst: refill FILL (so frames
@@ -115,6 +126,13 @@ static uint32_t xdp_rx_peek(struct pktlink_xdp_socket *s, struct pktlink_xdp_ume
 		pl_stat_add(&c->syscalls, 1);
 	}
 	return got;
+}
+
+/* Give frame f of the RX side back to the free stack (RX thread). */
+static inline void rx_frame_free(struct pktlink_xdp_umem *u, uint32_t f)
+{
+	pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
+	u->rx_free[u->rx_top++] = f;
 }
 
 /*
@@ -140,7 +158,7 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 	if (!got)
 		return 0;
 	unsigned k = 0;
-	uint64_t bytes = 0, bad = 0;
+	uint64_t bad = 0, filtered = 0;
 	uint64_t base_priv = (uint64_t)q << 32;
 	for (uint32_t i = 0; i < got; i++) {
 		const struct xdp_desc *d = pktlink_xdp_ring_desc(&s->rx, idx + i);
@@ -162,27 +180,27 @@ static int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *p
 			}
 			continue;
 		}
-		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_APP_RX);
-		struct pktlink_pkt *p = &pkts[k++];
+		struct pktlink_pkt *p = &pkts[k];
 		*p = (struct pktlink_pkt){ .data = u->area + off, .len = len, .queue = (uint16_t)q,
 					   .priv = base_priv | f };
-		bytes += len;
+		int v = pl_rx_apply(&ep->rxp, p, 0, 0);
+		if (PL_XDP_UNLIKELY(v != PL_RX_KEEP)) {
+			(*(v == PL_RX_FILTER ? &filtered : &bad))++;
+			rx_frame_free(u, f);
+			continue;
+		}
+		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_APP_RX);
+		k++;
 	}
 	pktlink_xdp_cons_release(&s->rx, got);
 	s->fq_sock->fill_out -= got;
-	pl_stat_add(&c->packets, k);
-	pl_stat_add(&c->bytes, bytes);
 	if (bad)
 		pl_stat_add(&c->drop_invalid, bad);
+	if (filtered)
+		pl_stat_add(&c->drop_filter, filtered);
 	return (int)k;
 }
 
-/* Give frame f of the RX side back to the free stack (RX thread). */
-static inline void rx_frame_free(struct pktlink_xdp_umem *u, uint32_t f)
-{
-	pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
-	u->rx_free[u->rx_top++] = f;
-}
 
 /*
  * Multi-buffer receive. A frame is one descriptor, or a chain whose
@@ -208,7 +226,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 		return 0;
 	unsigned k = 0;
 	uint32_t i = 0;
-	uint64_t bytes = 0, bad = 0;
+	uint64_t bad = 0, filtered = 0;
 	uint64_t base_priv = (uint64_t)q << 32;
 	while (i < got && k < n) {
 		/* Find the chain's end (a descriptor without XDP_PKT_CONTD). */
@@ -262,7 +280,7 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 			i = j + 1;
 			continue;
 		}
-		struct pktlink_pkt *p = &pkts[k++];
+		struct pktlink_pkt *p = &pkts[k];
 		memset(p, 0, sizeof(*p));
 		p->queue = (uint16_t)q;
 		if (nd == 1) {
@@ -287,8 +305,14 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 			p->len = off;
 			p->priv = PL_XDP_PRIV_BOUNCE | base_priv | slot;
 		}
-		bytes += p->len;
 		i = j + 1;
+		int v = pl_rx_apply(&ep->rxp, p, 0, 0);
+		if (PL_XDP_UNLIKELY(v != PL_RX_KEEP)) {
+			(*(v == PL_RX_FILTER ? &filtered : &bad))++;
+			xdp_rx_release(ep, p, 1);
+			continue;
+		}
+		k++;
 	}
 	if (i < got)
 		pktlink_xdp_cons_cancel(&s->rx, got - i);
@@ -298,10 +322,10 @@ static int xdp_rx_burst_sg(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt
 	}
 	if (u->rx_top)
 		pktlink_xdp_socket_refill(s);
-	pl_stat_add(&c->packets, k);
-	pl_stat_add(&c->bytes, bytes);
 	if (bad)
 		pl_stat_add(&c->drop_invalid, bad);
+	if (filtered)
+		pl_stat_add(&c->drop_filter, filtered);
 	return (int)k;
 }
 
@@ -392,6 +416,101 @@ static void xdp_tx_commit(struct pktlink_ep *ep, struct pl_xdp_q *xq, uint32_t r
 	}
 }
 
+/*
+ * xdp_tx_chain() - copy len bytes at src into free TX frames of u as a chain
+ * of chunks (XDP_PKT_CONTD on all but the last) at ring slots idx + *used
+ * onwards. The caller checked that the slots and frames are there (all or
+ * nothing). TX thread.
+ */
+static void xdp_tx_chain(struct pl_xdp_ep *x, struct pktlink_xdp_socket *s, uint32_t idx,
+			 uint32_t *used, const uint8_t *src, uint32_t len)
+{
+	struct pktlink_xdp_umem *u = s->umem;
+	uint32_t nd = (len + x->frag_cap - 1) / x->frag_cap;
+	uint32_t off = 0;
+	for (uint32_t t = 0; t < nd; t++) {
+		uint32_t f = u->tx_free[--u->tx_top];
+		pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_TX);
+		uint32_t l = len - off < x->frag_cap ? len - off : x->frag_cap;
+		uint64_t addr = pl_xdp_frame_base(u, f) + x->tx_off;
+		memcpy(u->area + addr, src + off, l);
+		struct xdp_desc *dsc = pktlink_xdp_ring_desc(&s->tx, idx + *used);
+		dsc->addr = addr;
+		dsc->len = l;
+		dsc->options = t + 1 < nd ? XDP_PKT_CONTD : 0;
+		(*used)++;
+		off += l;
+	}
+}
+
+/* Outcome of xdp_tx_offload(). */
+enum { XTX_INVALID = -1, XTX_NOROOM = 0, XTX_TAKEN = 1 };
+
+/*
+ * xdp_tx_offload() - send caller frame p, whose offload request
+ * pl_tx_classify() said pktlink completes (how: PL_TX_CSUM or PL_TX_GSO):
+ * its output frames (core/tx_prep.h) are written straight into free TX
+ * frames, all or nothing — the ring slots (grown past *m when needed: the
+ * reservation is contiguous) and frames for every output frame are secured
+ * first, so a super-packet never goes out in part. *frames and *bytes count
+ * the output frames sent. TX thread.
+ * Return: XTX_TAKEN, XTX_NOROOM (retry later: nothing was written), or
+ * XTX_INVALID (can never be sent: drop and count it).
+ */
+static int xdp_tx_offload(struct pl_xdp_ep *x, struct pktlink_xdp_socket *s, const struct pktlink_pkt *p,
+			  int how, uint32_t idx, uint32_t *used, uint32_t *m)
+{
+	struct pktlink_xdp_umem *u = s->umem;
+	struct pl_tx_iter it;
+	int cnt = pl_tx_iter_init(&it, &x->tc, p, how);
+	if (cnt < 0)
+		return XTX_INVALID;
+	/* The first output frame is the longest (segments shrink only at
+	 * the end): it bounds the chunks per output frame. */
+	uint32_t per = (pl_tx_iter_next_len(&it) + x->frag_cap - 1) / x->frag_cap;
+	uint64_t need = (uint64_t)cnt * per;
+	if (per > 1 && (!x->tx_scratch || per > PKTLINK_XDP_MAX_FRAGS))
+		return XTX_INVALID;
+	if (need > s->tx.size || need > u->frames - u->rx_frames)
+		return XTX_INVALID; /* more than the ring or the pool can ever hold */
+	if (*used + need > *m) {
+		uint32_t more = (uint32_t)(*used + need - *m), at;
+		if (!pktlink_xdp_prod_reserve(&s->tx, more, &at))
+			return XTX_NOROOM;
+		*m += more;
+	}
+	if (u->tx_top < need) {
+		pktlink_xdp_socket_reap(s);
+		if (u->tx_top < need)
+			return XTX_NOROOM;
+	}
+	uint32_t len;
+	while ((len = pl_tx_iter_next_len(&it)) != 0) {
+		int r;
+		if (len <= x->frag_cap) {
+			uint32_t f = u->tx_free[--u->tx_top];
+			uint64_t addr = pl_xdp_frame_base(u, f) + x->tx_off;
+			r = pl_tx_iter_next(&it, u->area + addr, x->frag_cap);
+			if (PL_XDP_UNLIKELY(r <= 0)) {
+				u->tx_top++; /* unreachable: the lengths were checked */
+				break;
+			}
+			pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_TX);
+			struct xdp_desc *dsc = pktlink_xdp_ring_desc(&s->tx, idx + *used);
+			dsc->addr = addr;
+			dsc->len = (uint32_t)r;
+			dsc->options = 0;
+			(*used)++;
+		} else {
+			r = pl_tx_iter_next(&it, x->tx_scratch, x->tx_cap);
+			if (PL_XDP_UNLIKELY(r <= 0))
+				break;
+			xdp_tx_chain(x, s, idx, used, x->tx_scratch, (uint32_t)r);
+		}
+	}
+	return XTX_TAKEN;
+}
+
 static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_xdp_ep *x = xep(ep);
@@ -404,7 +523,8 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 	if (!s->tx.map)
 		return pl_ep_error(ep, -EOPNOTSUPP, "this xdp endpoint has no TX ring");
 	pktlink_xdp_socket_reap(s);
-	/* One slot per frame, more for multi-buffer chains. */
+	/* One slot per frame, more for multi-buffer chains (offloaded frames
+	 * grow the reservation when they need more). */
 	uint32_t want = x->sg ? n * 4 + PKTLINK_XDP_MAX_FRAGS : n;
 	uint32_t m = pktlink_xdp_prod_nb_free(&s->tx, want);
 	if (m > want)
@@ -416,27 +536,28 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 		pl_stat_add(&c->syscalls, nsys);
 		return 0;
 	}
-	uint32_t used = 0, frames = 0;
+	uint32_t used = 0;
 	unsigned taken = 0;
-	uint64_t bytes = 0, invalid = 0;
+	uint64_t invalid = 0, invalid_bytes = 0;
 	for (; taken < n && used < m; taken++) {
 		struct pktlink_pkt *p = &pkts[taken];
 		uint64_t addr;
 		uint32_t len = p->len;
+		int how = pl_tx_classify(&x->tc, p);
 		if (p->flags & PKTLINK_PKT_TXBUF) {
 			uint32_t f = (uint32_t)p->priv;
 			/* The buffer must be one we handed out, still held, and the
 			 * data must lie inside its frame. */
 			uintptr_t fb = (uintptr_t)(u->area + pl_xdp_frame_base(u, f < u->frames ? f : 0));
 			uintptr_t d = (uintptr_t)p->data;
-			if (PL_XDP_UNLIKELY((p->priv >> 32) != 0 ||
-					    f >= u->frames ||
-					    pl_xdp_st(u, f) != PKTLINK_XDP_FRAME_APP_TX || d < fb ||
-					    (uint64_t)(d - fb) + len > u->frame_size || !len ||
-					    len > x->tx_alloc_cap)) {
+			bool held = (p->priv >> 32) == 0 && f < u->frames &&
+				    pl_xdp_st(u, f) == PKTLINK_XDP_FRAME_APP_TX;
+			if (PL_XDP_UNLIKELY(!held || d < fb || (uint64_t)(d - fb) + len > u->frame_size ||
+					    len > x->tx_alloc_cap || how == PL_TX_INVALID ||
+					    (how == PL_TX_CSUM && pl_tx_csum_in_place(p) != 0))) {
 				invalid++;
-				if (f < u->frames &&
-				    pl_xdp_st(u, f) == PKTLINK_XDP_FRAME_APP_TX && (p->priv >> 32) == 0) {
+				invalid_bytes += p->len;
+				if (held) {
 					pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
 					u->tx_free[u->tx_top++] = f;
 				} else {
@@ -444,20 +565,42 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 				}
 				continue;
 			}
+			if (PL_XDP_UNLIKELY(how == PL_TX_GSO)) {
+				/* Segments are built in other frames; the buffer
+				 * itself is free again once they are. */
+				int r = xdp_tx_offload(x, s, p, how, idx, &used, &m);
+				if (r == XTX_NOROOM)
+					break;
+				if (r == XTX_INVALID) {
+					invalid++;
+					invalid_bytes += p->len;
+				}
+				pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_FREE);
+				u->tx_free[u->tx_top++] = f;
+				continue;
+			}
 			pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_TX);
 			addr = pl_xdp_frame_base(u, f) + (d - fb);
 		} else {
-			if (PL_XDP_UNLIKELY(!len || len > x->tx_cap || !p->data)) {
-				invalid++;
+			if (PL_XDP_UNLIKELY(how != PL_TX_PLAIN)) {
+				int r = how == PL_TX_INVALID ? XTX_INVALID :
+					xdp_tx_offload(x, s, p, how, idx, &used, &m);
+				if (r == XTX_NOROOM)
+					break;
+				if (r == XTX_INVALID) {
+					invalid++;
+					invalid_bytes += p->len;
+				}
 				continue;
 			}
 			if (len > x->frag_cap) {
-				/* Multi-buffer: a chain of chunks, XDP_PKT_CONTD on all
-				 * but the last. All or nothing: the ring slots and
-				 * frames are checked before anything is written. */
+				/* Multi-buffer: a chain of chunks. All or nothing:
+				 * the ring slots and frames are checked before
+				 * anything is written. */
 				uint32_t nd = (len + x->frag_cap - 1) / x->frag_cap;
 				if (nd > PKTLINK_XDP_MAX_FRAGS) {
 					invalid++;
+					invalid_bytes += p->len;
 					continue;
 				}
 				if (used + nd > m)
@@ -467,22 +610,7 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 					if (u->tx_top < nd)
 						break;
 				}
-				uint32_t off = 0;
-				for (uint32_t t = 0; t < nd; t++) {
-					uint32_t f = u->tx_free[--u->tx_top];
-					pl_xdp_st_set(u, f, PKTLINK_XDP_FRAME_TX);
-					uint32_t l = len - off < x->frag_cap ? len - off : x->frag_cap;
-					addr = pl_xdp_frame_base(u, f) + x->tx_off;
-					memcpy(u->area + addr, p->data + off, l);
-					struct xdp_desc *dsc = pktlink_xdp_ring_desc(&s->tx, idx + used);
-					dsc->addr = addr;
-					dsc->len = l;
-					dsc->options = t + 1 < nd ? XDP_PKT_CONTD : 0;
-					used++;
-					off += l;
-				}
-				bytes += len;
-				frames++;
+				xdp_tx_chain(x, s, idx, &used, p->data, len);
 				continue;
 			}
 			if (!u->tx_top) {
@@ -500,14 +628,10 @@ static int xdp_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigne
 		dsc->len = len;
 		dsc->options = 0;
 		used++;
-		frames++;
-		bytes += len;
 	}
 	xdp_tx_commit(ep, xq, m, used);
-	pl_stat_add(&c->packets, frames);
-	pl_stat_add(&c->bytes, bytes);
 	if (invalid)
-		pl_stat_add(&c->drop_invalid, invalid);
+		pl_tx_invalid(c, invalid, invalid_bytes);
 	return (int)taken;
 }
 
@@ -752,12 +876,14 @@ static void xdp_destroy(struct pktlink_ep *ep)
 		free(xq->bounce_used);
 	}
 	free(x->q);
+	free(x->tx_scratch);
 	pl_ep_fini(ep);
 	free(x);
 }
 
 static const struct pl_ep_ops pl_xdp_ops = {
 	.family = "xdp",
+	.core_counts = true,
 	.rx_burst = xdp_rx_burst,
 	.rx_release = xdp_rx_release,
 	.tx_burst = xdp_tx_burst,
@@ -927,6 +1053,9 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 	info->caps = PKTLINK_CAP_TX_ALLOC | PKTLINK_CAP_ETHERNET | PKTLINK_CAP_RESOLUTION_REQUIRED;
 	info->arp_hwtype = ARPHRD_ETHER;
 	info->gso_kind = PKTLINK_GSO_KIND_NONE;
+	/* The device filters by MAC (a NIC queue) before XDP sees a frame:
+	 * no second filter here. Frames carry no offload metadata. */
+	pl_rx_policy_init(&x->ep.rxp, true, true, NULL, false, false);
 
 	uint32_t mtu = 0;
 	if ((r = device_info(x, &mtu, err, errlen)))
@@ -965,6 +1094,22 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 		x->tx_alloc_cap = x->frag_cap;
 	} else {
 		x->tx_alloc_cap = x->tx_cap;
+	}
+	/* Offload requests are completed here, never passed down: AF_XDP
+	 * sends bytes as they are. */
+	x->tc = (struct pl_tx_caps){ .min_len = PL_XDP_ETH_HLEN,
+				     .frame_max = x->tx_cap,
+				     .super_max = PL_XDP_GSO_MAX + PL_XDP_ETH_HLEN + 4,
+				     .link_len = PL_XDP_ETH_HLEN };
+	info->caps |= PKTLINK_CAP_TX_CSUM_OFFLOAD;
+	info->gso_kind = PKTLINK_GSO_KIND_SOFTWARE;
+	info->gso_max_size = PL_XDP_GSO_MAX;
+	if (x->tx_cap > x->frag_cap) {
+		x->tx_scratch = malloc(x->tx_cap);
+		if (!x->tx_scratch) {
+			r = pl_err(err, errlen, -ENOMEM, "xdp: out of memory");
+			goto fail;
+		}
 	}
 
 	x->q = calloc(nq, sizeof(*x->q));

@@ -275,4 +275,14 @@ static inline int t_wait_nonzero(const int *v, int seconds)
 	return __atomic_load_n(v, __ATOMIC_ACQUIRE);
 }
 
+/* Open spec or fail the case with pktlink's reason. */
+static inline struct pktlink_ep *t_open_spec(const char *spec)
+{
+	struct pktlink_ep *ep = NULL;
+	char err[256] = "";
+	int r = pktlink_open(spec, &ep, err, sizeof(err));
+	PLT_CHECK(r == 0, "%s: %s (%s)", spec, err, plt_errname(-r));
+	return ep;
+}
+
 #endif

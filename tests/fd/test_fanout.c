@@ -447,7 +447,7 @@ static int flows_stay_on_one_fd(bool random_ids)
 		bool any = false;
 		for (int k = 0; k < NFD; k++) {
 			struct pktlink_pkt p[64];
-			int n = pl_packet_rx_ring_burst(m[k].r, p, 64, (uint16_t)k, NULL);
+			int n = pl_packet_rx_ring_burst(m[k].r, p, 64, (uint16_t)k, NULL, NULL);
 			PLT_CHECK(n >= 0, "burst %d", n);
 			for (int j = 0; j < n; j++) {
 				uint32_t id;
@@ -556,7 +556,7 @@ static void group_outgoing(int mode, unsigned *in, unsigned *out)
 	while (plt_now_ns() < end) {
 		for (int k = 0; k < 2; k++) {
 			struct pktlink_pkt p[32];
-			int n = pl_packet_rx_ring_burst(m[k].r, p, 32, 0, NULL);
+			int n = pl_packet_rx_ring_burst(m[k].r, p, 32, 0, NULL, NULL);
 			for (int j = 0; j < n; j++) {
 				uint32_t id;
 				int dir;

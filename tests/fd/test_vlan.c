@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_vlan: VLAN tags the kernel strips into metadata are put back in the
- * frames pktlink hands out — pl_packet_vlan_insert() as a unit, and the RX
+ * frames pktlink hands out — pl_vlan_insert() as a unit, and the RX
  * ring on the parent of a VLAN subinterface (802.1Q and 802.1ad), with and
  * without virtio-net headers, for frames from a packet socket and from the
  * kernel's own UDP stack.
  */
 #include "harness.h"
 
+#include "core/rx_policy.h"
 #include "fd/packet.h"
 
 #include <arpa/inet.h>
@@ -29,7 +30,7 @@ static int vlan_insert_unit(void)
 		orig[i] = (uint8_t)(i * 3 + 1);
 	memcpy(buf + 4, orig, 64);
 	uint32_t len = 64;
-	uint8_t *n = pl_packet_vlan_insert(buf + 4, &len, 0x8100, 0x2064);
+	uint8_t *n = pl_vlan_insert(buf + 4, &len, 0x8100, 0x2064);
 	PLT_CHECK(n == buf && len == 68, "start/len");
 	PLT_CHECK(memcmp(n, orig, 12) == 0, "MAC addresses moved intact");
 	PLT_CHECK(n[12] == 0x81 && n[13] == 0x00 && n[14] == 0x20 && n[15] == 0x64, "tag bytes");
@@ -37,12 +38,12 @@ static int vlan_insert_unit(void)
 	/* 802.1ad */
 	memcpy(buf + 4, orig, 64);
 	len = 64;
-	n = pl_packet_vlan_insert(buf + 4, &len, 0x88a8, 200);
+	n = pl_vlan_insert(buf + 4, &len, 0x88a8, 200);
 	PLT_CHECK(n[12] == 0x88 && n[13] == 0xa8 && n[14] == 0 && n[15] == 200, "8021ad tag");
 	/* Too short to have MAC addresses: left alone. */
 	len = 10;
-	PLT_CHECK(pl_packet_vlan_insert(buf + 4, &len, 0x8100, 1) == buf + 4 && len == 10, "short");
-	PLT_CHECK(pl_packet_vlan_insert(NULL, &len, 0x8100, 1) == NULL, "NULL");
+	PLT_CHECK(pl_vlan_insert(buf + 4, &len, 0x8100, 1) == buf + 4 && len == 10, "short");
+	PLT_CHECK(pl_vlan_insert(NULL, &len, 0x8100, 1) == NULL, "NULL");
 	return 0;
 }
 
@@ -55,12 +56,12 @@ static int flow_hash_skips_tag_unit(void)
 				     1234, 80, NULL, 30);
 	memcpy(g + 4, f + 4, len);
 	uint32_t lg = len;
-	uint8_t *t = pl_packet_vlan_insert(g + 4, &lg, 0x8100, 100);
+	uint8_t *t = pl_vlan_insert(g + 4, &lg, 0x8100, 100);
 	PLT_CHECK(pl_packet_flow_hash(f + 4, len) == pl_packet_flow_hash(t, lg), "one tag");
 	memcpy(h2 + 8, f + 4, len);
 	uint32_t lh = len;
-	uint8_t *q = pl_packet_vlan_insert(h2 + 8, &lh, 0x8100, 100);
-	q = pl_packet_vlan_insert(q, &lh, 0x88a8, 200);
+	uint8_t *q = pl_vlan_insert(h2 + 8, &lh, 0x8100, 100);
+	q = pl_vlan_insert(q, &lh, 0x88a8, 200);
 	PLT_CHECK(pl_packet_flow_hash(f + 4, len) == pl_packet_flow_hash(q, lh), "QinQ");
 	PLT_CHECK(pl_packet_flow_hash(f + 4, len) != 0, "nonzero");
 	return 0;
@@ -87,7 +88,7 @@ static bool wait_udp(struct pl_packet_rx_ring *r, int fd, uint16_t dport, uint8_
 	uint64_t end = plt_now_ns() + 5000000000ull;
 	while (plt_now_ns() < end) {
 		struct pktlink_pkt p[16];
-		int n = pl_packet_rx_ring_burst(r, p, 16, 0, NULL);
+		int n = pl_packet_rx_ring_burst(r, p, 16, 0, NULL, NULL);
 		PLT_CHECK(n >= 0, "burst %d", n);
 		bool found = false;
 		for (int i = 0; i < n && !found; i++) {
@@ -200,7 +201,7 @@ static void check_vlan(const char *proto, uint16_t tpid, uint16_t id, bool vnet)
 				     4321, 7001, NULL, 40);
 	uint32_t tlen = len;
 	memcpy(tagged + 4, f, len);
-	uint8_t *t = pl_packet_vlan_insert(tagged + 4, &tlen, tpid, id);
+	uint8_t *t = pl_vlan_insert(tagged + 4, &tlen, tpid, id);
 	if (subif)
 		PLT_CHECK(send(tx, f, len, 0) == (ssize_t)len, "send: %s", strerror(errno));
 	else
@@ -254,7 +255,7 @@ static void check_vlan(const char *proto, uint16_t tpid, uint16_t id, bool vnet)
 			  "%s", err);
 		memcpy(tagged + 4, f, len);
 		tlen = len;
-		t = pl_packet_vlan_insert(tagged + 4, &tlen, tpid, id);
+		t = pl_vlan_insert(tagged + 4, &tlen, tpid, id);
 		t[18 + 20 + 3] = 0x5b; /* dport 7001 -> 7003 */
 		struct pktlink_pkt p = { .data = t, .len = tlen, .flags = PKTLINK_PKT_CSUM_PARTIAL,
 					 .csum_start = 18 + 20, .csum_offset = 6 };

@@ -5,6 +5,7 @@
 #
 #   bash bench/fwd.sh [build dir]
 #   RUNS=5 DURATION=5 PAIRS='packet:packet xdp-drv:xdp-drv' bash bench/fwd.sh build
+#   PACKET_OPTS='dispatch=mmap' ...   extra keys for every packet: side
 #
 # Layout: namespaces A (198.18.0.1) and B (198.18.0.2); for the bridge and
 # fwd rows a middle namespace M holds the near ends of two veth pairs (or the
@@ -65,7 +66,7 @@ topo_clear() {
 # side_spec KIND NEAR: the spec fwd opens for one side
 side_spec() {
   case $1 in
-    packet) echo "packet:$2" ;;
+    packet) echo "packet:$2${PACKET_OPTS:+?$PACKET_OPTS}" ;;
     tap) echo "tap:$2" ;;
     xdp-drv) echo "xdp:$2?mode=drv" ;;
     xdp-skb) echo "xdp:$2?mode=skb" ;;

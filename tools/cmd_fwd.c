@@ -113,9 +113,10 @@ static unsigned fwd_send(struct pktlink_ep *tx, struct pktlink_pkt *out, unsigne
 	return sent;
 }
 
-/* Room for one super-packet's segments when the sending side has no GSO. */
+/* Room for one super-packet's segments when the sending side has no GSO:
+ * 64 KiB of payload cut into segments of any MTU, with headers repeated. */
 #define FWD_SEG_MAX 64
-#define FWD_SEG_BUF (FWD_SEG_MAX * 2048)
+#define FWD_SEG_BUF (FWD_SEG_MAX * 2048 + 65536)
 
 /*
  * fwd_segment_send() - a GSO super-packet for a side without GSO: cut it
@@ -127,8 +128,6 @@ static int fwd_segment_send(struct fwd_side *txs, const struct pktlink_pkt *p, i
 	static uint8_t buf[FWD_SEG_BUF];
 	struct pktlink_pkt segs[FWD_SEG_MAX];
 	uint32_t seg_cap = txs->mtu + txs->link_len + 4; /* room for a VLAN tag */
-	if (seg_cap > 2048)
-		seg_cap = 2048;
 	int k = fwd_gso_segment(p, txs->link_len, buf, sizeof(buf), seg_cap, segs, FWD_SEG_MAX);
 	if (k < 0)
 		return -1;

@@ -534,11 +534,14 @@ static void fd_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts,
 {
 	struct fd_ep *f = to_fd(ep);
 	if (!f->o.injectable && f->rx_mode == PKTLINK_FD_RX_MMAP) {
-		/* hand runs of the same queue to that queue's ring */
+		/* hand runs of the same queue to that queue's ring; the queue
+		 * comes from the handle (priv), never from the public .queue,
+		 * which the caller may have changed */
 		unsigned i = 0;
 		while (i < n) {
-			unsigned qi = pkts[i].queue, j = i + 1;
-			while (j < n && pkts[j].queue == qi)
+			uint64_t qi = pkts[i].priv >> 32;
+			unsigned j = i + 1;
+			while (j < n && pkts[j].priv >> 32 == qi)
 				j++;
 			if (qi < f->nq && f->q[qi].ring)
 				pl_packet_rx_ring_release(f->q[qi].ring, &pkts[i], j - i);

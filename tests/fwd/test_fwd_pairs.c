@@ -45,11 +45,28 @@ PAIR(XDP_DRV, XDP_DRV)
 PAIR(XDP_DRV, XDP_SKB)
 PAIR(XDP_SKB, XDP_SKB)
 
+/*
+ * xdp in skb mode with the sender's TSO on: the kernel drops every TSO
+ * super-packet before AF_XDP (it does not fit a UMEM frame), so kernel TCP
+ * stalls. A library limit, not fixed yet: the case runs only with
+ * PKTLINK_KNOWN_BUGS=1 (then every xdp-skb side keeps TSO on).
+ */
+static int known_bug_xdp_skb_tso(void)
+{
+	if (!getenv("PKTLINK_KNOWN_BUGS")) {
+		fprintf(stderr, "KNOWN LIBRARY LIMIT, NOT RUN: xdp mode=skb drops the sender's TSO "
+				"super-packets (kernel TCP stalls); PKTLINK_KNOWN_BUGS=1 runs it\n");
+		return PLT_SKIP;
+	}
+	return run_pair(FT_PACKET, FT_XDP_SKB);
+}
+
 #define CASE(x, y) { #x "_" #y, pair_##x##_##y, PLT_NETNS, 150 }
 static const struct plt_case cases[] = {
 	CASE(PACKET, PACKET), CASE(PACKET, TAP),      CASE(PACKET, XDP_DRV), CASE(PACKET, XDP_SKB),
 	CASE(TAP, TAP),	      CASE(TAP, XDP_DRV),     CASE(TAP, XDP_SKB),    CASE(XDP_DRV, XDP_DRV),
 	CASE(XDP_DRV, XDP_SKB), CASE(XDP_SKB, XDP_SKB),
+	{ "known_bug_xdp_skb_tso", known_bug_xdp_skb_tso, PLT_NETNS, 150 },
 };
 
 int main(int argc, char **argv)

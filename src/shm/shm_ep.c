@@ -42,6 +42,7 @@
 #include "core/offload.h"
 #include "core/registry.h"
 #include "core/spec.h"
+#include "core/tx_prep.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,6 +113,9 @@ struct shm_ep {
 	uint32_t pend_head, pend_count;
 
 	/* ---- TX thread ---- */
+	struct pl_tx_caps tc; /* what the peer takes (core/tx_prep.h) */
+	uint8_t *tx_scratch; /* tc.frame_max bytes: outputs of tx_soft() */
+	bool tx_published; /* flushed during this burst: signal the peer */
 	struct pl_pipe_tx out; /* client: q[0].tx_pipe; server: q[1].rx_pipe */
 	struct pl_pipe_rx out_ret; /* client: q[0].rx_pipe; server: q[1].tx_pipe */
 	unsigned tx_zero; /* consecutive tx_burst calls that took nothing */
@@ -762,20 +766,15 @@ static void shm_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts
 /* ------------------------------------------------------------------------ */
 /* TX                                                                        */
 
-/* Check a frame and build its virtio-net header. Return 0 or -EINVAL. */
-static int tx_prepare(struct shm_ep *e, const struct pktlink_pkt *p, uint8_t *vh)
+/*
+ * The virtio-net header of a frame pl_tx_classify() let through as it is
+ * (PL_TX_PLAIN, or PL_TX_PASS with the request passed down to the peer).
+ * Return 0 or -EINVAL.
+ */
+static int tx_vnet(struct shm_ep *e, const struct pktlink_pkt *p, uint8_t *vh)
 {
-	if (p->len == 0 || p->len > e->max_frame || !p->data)
-		return -EINVAL;
 	if (!e->vnet_len)
-		return (p->gso_type != PKTLINK_GSO_NONE || (p->flags & PKTLINK_PKT_CSUM_PARTIAL))
-			       ? -EINVAL
-			       : 0;
-	if ((p->flags & PKTLINK_PKT_CSUM_PARTIAL) &&
-	    !(e->ep.info.caps & PKTLINK_CAP_TX_CSUM_OFFLOAD))
-		return -EINVAL;
-	if (p->gso_type != PKTLINK_GSO_NONE && e->ep.info.gso_kind != PKTLINK_GSO_KIND_HOST)
-		return -EINVAL;
+		return 0;
 	return pl_pkt_to_vnet(p, SHM_ETH_HDR, vh, SHM_VNET_LEN) ? -EINVAL : 0;
 }
 
@@ -845,11 +844,21 @@ static uint32_t cli_lent_buf(struct shm_ep *e, const struct pktlink_pkt *p)
 	return (uint32_t)b;
 }
 
+static int tx_soft(struct shm_ep *e, const struct pktlink_pkt *p, int how);
+
+/* Give a lent or reserved TX buffer back to the free list. */
+static void cli_buf_free(struct shm_ep *e, uint32_t b)
+{
+	e->tx_state[b] = BUF_FREE;
+	e->tx_free[e->tx_nfree++] = b;
+}
+
 /*
  * Send a frame built in a buffer from tx_alloc(): no copy, the virtio-net
- * header goes in front of it in the same buffer. Return 1 when sent, 0 when
- * taken but dropped (counted), -1 when the descriptor pipe is full (the
- * buffer stays the caller's).
+ * header goes in front of it in the same buffer; a partial checksum is
+ * completed in place, a super-packet is segmented out of it (and the
+ * buffer freed). Return 1 when sent, 0 when taken but dropped (counted),
+ * -1 when the pipe or the buffers are full (the buffer stays the caller's).
  */
 static int cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p)
 {
@@ -858,11 +867,21 @@ static int cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p)
 		pl_stat_add(&e->ep.txc.drop_invalid, 1); /* not ours: nothing to free */
 		return 0;
 	}
+	int how = pl_tx_classify(&e->tc, p);
+	if (how == PL_TX_GSO) {
+		int r = tx_soft(e, p, how);
+		if (r == 0)
+			return -1;
+		cli_buf_free(e, b);
+		if (r < 0)
+			pl_stat_add(&e->ep.txc.drop_invalid, 1);
+		return r > 0;
+	}
 	uint8_t vh[SHM_VNET_LEN];
-	if (tx_prepare(e, p, vh)) {
+	if (how == PL_TX_INVALID || (how == PL_TX_CSUM && pl_tx_csum_in_place(p)) ||
+	    tx_vnet(e, p, vh)) {
 		pl_stat_add(&e->ep.txc.drop_invalid, 1);
-		e->tx_state[b] = BUF_FREE;
-		e->tx_free[e->tx_nfree++] = b;
+		cli_buf_free(e, b);
 		return 0;
 	}
 	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, p->len + e->vnet_len };
@@ -915,82 +934,123 @@ static void shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, u
 	}
 }
 
-/* Client transmit: copy frames into free TX buffers and push descriptors (flushed by the caller). */
-static int cli_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
+/*
+ * Client: copy one frame (virtio-net header vh, then len bytes of data) into
+ * free TX buffers and push its descriptor (not flushed). Return 1 when
+ * sent, 0 when there is no room now (no buffers, or the pipe is full).
+ */
+static int cli_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
 {
-	struct pl_tx_counters *c = &e->ep.txc;
 	uint64_t off[PL_SHM_MAX_BUFS];
 	uint32_t sz[PL_SHM_MAX_BUFS];
 	struct pl_shm_buf bufs[PL_SHM_MAX_BUFS];
-	unsigned taken = 0, sent = 0;
-	uint64_t bytes = 0;
-
-	cli_reap(e);
-	for (; taken < n; taken++) {
-		struct pktlink_pkt *p = &pkts[taken];
-		uint8_t vh[SHM_VNET_LEN];
-		if (p->flags & PKTLINK_PKT_TXBUF) {
-			int r = cli_tx_lent(e, p);
-			if (r < 0)
-				break; /* descriptor pipe full: stays the caller's */
-			if (r > 0) {
-				bytes += p->len;
-				sent++;
-			}
-			continue;
-		}
-		if (tx_prepare(e, p, vh)) {
-			pl_stat_add(&c->drop_invalid, 1);
-			continue;
-		}
-		uint32_t total = p->len + e->vnet_len;
-		/* Most frames fit one buffer: skip the division then. */
-		uint32_t nb = total <= e->buf_size ? 1 : (total + e->buf_size - 1) / e->buf_size;
-		if (nb > e->tx_nfree || nb > PL_SHM_MAX_BUFS)
-			break;
-		uint32_t left = total;
-		for (uint32_t i = 0; i < nb; i++) {
-			uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
-			off[i] = bufs[i].offset = (uint64_t)b * e->buf_size;
-			sz[i] = bufs[i].size = left < e->buf_size ? left : e->buf_size;
-			left -= sz[i];
-		}
-		uint32_t first = e->tx_free[e->tx_nfree - 1];
-		if (!pl_txq_push_desc(&e->out, first, total, bufs, nb))
-			break; /* descriptor pipe full */
-		copy_out(e->q[0].data.base, off, sz, nb, vh, e->vnet_len, p->data, p->len);
-		for (uint32_t i = 0; i < nb; i++) {
-			uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
-			e->tx_state[b] = i ? BUF_TX_BODY : BUF_TX_HEAD;
-			e->tx_next[b] = i + 1 < nb ? e->tx_free[e->tx_nfree - 2 - i] : UINT32_MAX;
-		}
-		e->tx_nfree -= nb;
-		bytes += p->len;
-		sent++;
+	uint32_t total = len + e->vnet_len;
+	/* Most frames fit one buffer: skip the division then. */
+	uint32_t nb = total <= e->buf_size ? 1 : (total + e->buf_size - 1) / e->buf_size;
+	if (nb > e->tx_nfree || nb > PL_SHM_MAX_BUFS)
+		return 0;
+	uint32_t left = total;
+	for (uint32_t i = 0; i < nb; i++) {
+		uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
+		off[i] = bufs[i].offset = (uint64_t)b * e->buf_size;
+		sz[i] = bufs[i].size = left < e->buf_size ? left : e->buf_size;
+		left -= sz[i];
 	}
-	if (sent) {
-		pl_stat_add(&c->packets, sent);
-		pl_stat_add(&c->bytes, bytes);
+	uint32_t first = e->tx_free[e->tx_nfree - 1];
+	if (!pl_txq_push_desc(&e->out, first, total, bufs, nb))
+		return 0;
+	copy_out(e->q[0].data.base, off, sz, nb, vh, e->vnet_len, data, len);
+	for (uint32_t i = 0; i < nb; i++) {
+		uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
+		e->tx_state[b] = i ? BUF_TX_BODY : BUF_TX_HEAD;
+		e->tx_next[b] = i + 1 < nb ? e->tx_free[e->tx_nfree - 2 - i] : UINT32_MAX;
 	}
-	return (int)taken;
+	e->tx_nfree -= nb;
+	return 1;
 }
 
 /*
- * Server transmit: copy frames into buffers the client posted and push
- * completions carrying the bytes really copied (flushed by the caller).
- * Posts outside the client's region are skipped and counted (tx_errors).
+ * Server: copy one frame into buffers the client posted and push a
+ * completion carrying the bytes really copied (not flushed). Return 1 when
+ * sent, 0 when there is no room now, -1 when the client's posts are so
+ * small that the frame can never fit in the most buffers a completion
+ * lists (dropped rather than stalling forever; the caller counts it).
  */
-static int srv_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
+static int srv_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
 {
-	struct pl_tx_counters *c = &e->ep.txc;
 	struct pl_rxq_post bufs[PL_SHM_MAX_BUFS];
 	uint32_t used[PL_SHM_MAX_BUFS];
 	uint64_t off[PL_SHM_MAX_BUFS];
-	unsigned taken = 0, sent = 0;
-	uint64_t bytes = 0;
-	const struct pl_shm_region *data = &e->q[1].data;
+	uint32_t total = len + e->vnet_len;
+	uint32_t nb = 0, room = 0;
+	while (room < total && nb < e->post_count && nb < PL_SHM_MAX_BUFS) {
+		bufs[nb] = e->posts[(e->post_head + nb) % SHM_POST_CACHE];
+		room += bufs[nb].size < total - room ? bufs[nb].size : total - room;
+		nb++;
+	}
+	if (room < total)
+		return nb == PL_SHM_MAX_BUFS ? -1 : 0;
+	uint32_t left = total;
+	for (uint32_t i = 0; i < nb; i++) {
+		used[i] = bufs[i].size < left ? bufs[i].size : left;
+		off[i] = bufs[i].offset;
+		left -= used[i];
+	}
+	if (!pl_rxq_push_completion(&e->out, total, bufs, used, nb))
+		return 0;
+	copy_out(e->q[1].data.base, off, used, nb, vh, e->vnet_len, data, len);
+	e->post_head = (e->post_head + nb) % SHM_POST_CACHE;
+	e->post_count -= nb;
+	return 1;
+}
 
-	/* Refill the cache of posted buffers. */
+/* One frame as its bytes stand: the role's send. */
+static int tx_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+{
+	return e->role == PKTLINK_SHM_SERVER ? srv_send(e, vh, data, len)
+					     : cli_send(e, vh, data, len);
+}
+
+/*
+ * What pktlink completes itself (core/tx_prep.h: PL_TX_CSUM, PL_TX_GSO):
+ * each output frame is built in tx_scratch and sent like a plain frame,
+ * all or nothing — the frames before are published first, so that a lack
+ * of room midway forgets (pipe abort) only this frame's outputs and gives
+ * their buffers back. Return 1 when sent, 0 when there is no room now
+ * (nothing sent), -1 when the request is malformed (caller counts it).
+ */
+static int tx_soft(struct shm_ep *e, const struct pktlink_pkt *p, int how)
+{
+	struct pl_tx_iter it;
+	if (pl_tx_iter_init(&it, &e->tc, p, how) < 0)
+		return -1;
+	if (pl_pipe_tx_pending(&e->out)) {
+		pl_pipe_tx_flush(&e->out);
+		e->tx_published = true;
+	}
+	uint32_t nfree = e->tx_nfree, post_head = e->post_head, post_count = e->post_count;
+	uint8_t vh[SHM_VNET_LEN] = { 0 }; /* outputs are complete: no request */
+	for (;;) {
+		int len = pl_tx_iter_next(&it, e->tx_scratch, e->tc.frame_max);
+		if (len == 0)
+			return 1;
+		int r = len < 0 ? -1 : tx_send(e, vh, e->tx_scratch, (uint32_t)len);
+		if (r <= 0) {
+			pl_pipe_tx_abort(&e->out);
+			for (uint32_t i = e->tx_nfree; i < nfree; i++)
+				e->tx_state[e->tx_free[i]] = BUF_FREE;
+			e->tx_nfree = nfree;
+			e->post_head = post_head;
+			e->post_count = post_count;
+			return r;
+		}
+	}
+}
+
+/* Server: refill the local cache of buffers the client posted. 0, or the gone reason. */
+static int srv_refill_posts(struct shm_ep *e)
+{
+	const struct pl_shm_region *data = &e->q[1].data;
 	while (e->post_count < SHM_POST_CACHE) {
 		const uint8_t *rec;
 		uint32_t len;
@@ -1007,49 +1067,65 @@ static int srv_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			return pl_ep_peer_gone(&e->ep, -EPROTO);
 		}
 		if (pr) {
-			pl_stat_add(&c->errors, 1); /* a buffer outside the region: skip it */
+			pl_stat_add(&e->ep.txc.errors, 1); /* a buffer outside the region: skip it */
 			continue;
 		}
 		e->posts[(e->post_head + e->post_count) % SHM_POST_CACHE] = b;
 		e->post_count++;
 	}
 	pl_pipe_rx_flush(&e->out_ret);
+	return 0;
+}
 
+/*
+ * Transmit (both roles): each frame goes through the core's TX preparation
+ * step (core/tx_prep.h): plain frames and requests the peer takes (a
+ * virtio-net header) are copied as they are, partial checksums and
+ * super-packets the peer does not take are completed here, and only what
+ * can never be sent is dropped and counted. Flushed by the caller.
+ */
+static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_tx_counters *c = &e->ep.txc;
+	unsigned taken = 0, sent = 0;
+	uint64_t bytes = 0;
+	bool server = e->role == PKTLINK_SHM_SERVER;
+
+	if (server) {
+		int g = srv_refill_posts(e);
+		if (g)
+			return g;
+	} else {
+		cli_reap(e);
+	}
 	for (; taken < n; taken++) {
 		struct pktlink_pkt *p = &pkts[taken];
-		uint8_t vh[SHM_VNET_LEN];
-		if (tx_prepare(e, p, vh)) {
-			pl_stat_add(&c->drop_invalid, 1);
-			continue;
+		int r;
+		if (!server && (p->flags & PKTLINK_PKT_TXBUF)) {
+			r = cli_tx_lent(e, p);
+			if (r < 0)
+				break; /* no room: stays the caller's */
+		} else {
+			int how = pl_tx_classify(&e->tc, p);
+			uint8_t vh[SHM_VNET_LEN];
+			if (how == PL_TX_INVALID || ((how == PL_TX_PLAIN || how == PL_TX_PASS) &&
+						     tx_vnet(e, p, vh))) {
+				pl_stat_add(&c->drop_invalid, 1);
+				continue;
+			}
+			r = how == PL_TX_PLAIN || how == PL_TX_PASS ? tx_send(e, vh, p->data, p->len)
+								    : tx_soft(e, p, how);
+			if (r == 0)
+				break; /* no room: the caller retries later */
+			if (r < 0) {
+				pl_stat_add(server && how <= PL_TX_PASS ? &c->errors : &c->drop_invalid, 1);
+				continue;
+			}
 		}
-		uint32_t total = p->len + e->vnet_len;
-		uint32_t nb = 0, room = 0;
-		while (room < total && nb < e->post_count && nb < PL_SHM_MAX_BUFS) {
-			bufs[nb] = e->posts[(e->post_head + nb) % SHM_POST_CACHE];
-			room += bufs[nb].size < total - room ? bufs[nb].size : total - room;
-			nb++;
+		if (r > 0) {
+			bytes += p->len;
+			sent++;
 		}
-		if (room < total && nb == PL_SHM_MAX_BUFS) {
-			/* Posts so small that no frame fits in the most buffers a
-			 * completion may list: drop it rather than stall forever. */
-			pl_stat_add(&c->errors, 1);
-			continue;
-		}
-		if (room < total)
-			break; /* not enough posted buffers: the client must repost */
-		uint32_t left = total;
-		for (uint32_t i = 0; i < nb; i++) {
-			used[i] = bufs[i].size < left ? bufs[i].size : left;
-			off[i] = bufs[i].offset;
-			left -= used[i];
-		}
-		if (!pl_rxq_push_completion(&e->out, total, bufs, used, nb))
-			break; /* completion pipe full */
-		copy_out(data->base, off, used, nb, vh, e->vnet_len, p->data, p->len);
-		e->post_head = (e->post_head + nb) % SHM_POST_CACHE;
-		e->post_count -= nb;
-		bytes += p->len;
-		sent++;
 	}
 	if (sent) {
 		pl_stat_add(&c->packets, sent);
@@ -1062,9 +1138,15 @@ static int srv_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 static int shm_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct shm_ep *e = to_shm(ep);
-	int r = e->role == PKTLINK_SHM_SERVER ? srv_tx_burst(e, pkts, n) : cli_tx_burst(e, pkts, n);
+	int r = role_tx_burst(e, pkts, n);
+	if (r < 0)
+		return r;
 	if (pl_pipe_tx_pending(&e->out)) {
 		pl_pipe_tx_flush(&e->out);
+		e->tx_published = true;
+	}
+	if (e->tx_published) {
+		e->tx_published = false;
 		signal_peer(e);
 	}
 	if (r == 0 && n) {
@@ -1112,6 +1194,7 @@ static void shm_destroy(struct pktlink_ep *ep)
 	free(e->tx_next);
 	free(e->tx_state);
 	free(e->posts);
+	free(e->tx_scratch);
 	pl_ep_fini(ep);
 	free(e);
 }
@@ -1197,6 +1280,15 @@ static int shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q
 			      PKTLINK_SHM_MAX_PACKET);
 	}
 	e->bounce_size = e->max_frame + e->vnet_len;
+	/* The contract's TX side (core/tx_prep.h): with a virtio-net header
+	 * the peer takes checksum and GSO requests as negotiated; everything
+	 * else pktlink completes (checksums) or cuts (GSO) itself. */
+	e->tc.min_len = SHM_ETH_HDR;
+	e->tc.link_len = SHM_ETH_HDR;
+	e->tc.frame_max = mtu + SHM_ETH_HDR;
+	e->tc.csum_pass = o->vnet_hdr && o->tx_csum_offload;
+	e->tc.gso_pass = o->vnet_hdr && o->gso_max_size;
+	e->tc.super_max = e->tc.gso_pass ? e->max_frame : PKTLINK_SHM_MAX_PACKET;
 
 	struct pl_shm_queue *txq = &e->q[0], *rxq = &e->q[1];
 	if (txq->shared.len < 4 || rxq->shared.len < 4) {
@@ -1237,7 +1329,8 @@ static int shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q
 		pl_notify_disarm(e->wait_word);
 
 	e->rx_bounce = zalloc((size_t)SHM_NBOUNCE * e->bounce_size);
-	if (!e->rx_bounce) {
+	e->tx_scratch = e->rx_bounce ? zalloc(e->tc.frame_max) : NULL;
+	if (!e->tx_scratch) {
 		pktlink_close(ep);
 		return pl_err(err, errlen, -ENOMEM, "shm: out of memory for bounce buffers");
 	}
@@ -1325,14 +1418,13 @@ static int shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q
 	in->mtu = mtu;
 	in->max_header_len = SHM_ETH_HDR;
 	in->caps = PKTLINK_CAP_ETHERNET | PKTLINK_CAP_RESOLUTION_REQUIRED;
-	if (o->vnet_hdr && o->tx_csum_offload)
-		in->caps |= PKTLINK_CAP_TX_CSUM_OFFLOAD;
+	/* Partial checksums and super-packets are always taken: passed to
+	 * the peer or completed here (tx_soft()). */
+	in->caps |= PKTLINK_CAP_TX_CSUM_OFFLOAD;
 	if (o->vnet_hdr && o->rx_csum_offload)
 		in->caps |= PKTLINK_CAP_RX_CSUM_OFFLOAD;
-	if (o->vnet_hdr && o->gso_max_size) {
-		in->gso_kind = PKTLINK_GSO_KIND_HOST;
-		in->gso_max_size = e->max_frame;
-	}
+	in->gso_kind = e->tc.gso_pass ? PKTLINK_GSO_KIND_HOST : PKTLINK_GSO_KIND_SOFTWARE;
+	in->gso_max_size = e->tc.super_max;
 	if (!server && e->buf_size >= e->max_frame + e->vnet_len)
 		in->caps |= PKTLINK_CAP_TX_ALLOC;
 	in->arp_hwtype = 1;

@@ -80,6 +80,7 @@ struct shm_ep {
 	uint32_t vnet_len; /* 0 or 10 */
 	uint32_t max_frame; /* largest frame without the virtio-net header */
 	struct pl_shm_queue q[2];
+	unsigned steps_done; /* setup steps that succeeded (setup.c), undone backwards */
 	int peer_fd; /* owned, -1 for none */
 	int poll_fd; /* owned epoll set: wait eventfd + peer fd (pktlink_fd()) */
 	int wait_efd, sig_efd; /* borrowed from q[] */

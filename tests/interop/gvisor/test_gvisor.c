@@ -97,6 +97,17 @@ static void show_log(const char *what, const char *path)
 	plt_sh("cat %s >&2", path);
 }
 
+/* In a child: PR_SET_PDEATHSIG, and stdout and stderr into log (exit 126 when it cannot). */
+static void child_to_log(const char *log)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	int lf = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	if (lf < 0)
+		_exit(126);
+	dup2(lf, 1);
+	dup2(lf, 2);
+}
+
 /* Start argv with stdout and stderr into log; keep_fd is moved to PEER_FD when >= 0. */
 static pid_t spawn(char *const argv[], const char *log, int keep_fd)
 {
@@ -104,12 +115,7 @@ static pid_t spawn(char *const argv[], const char *log, int keep_fd)
 	pid_t pid = fork();
 	PLT_CHECK(pid >= 0, "fork");
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int lf = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-		if (lf < 0)
-			_exit(126);
-		dup2(lf, 1);
-		dup2(lf, 2);
+		child_to_log(log);
 		if (keep_fd >= 0) {
 			if (keep_fd != PEER_FD && dup2(keep_fd, PEER_FD) < 0)
 				_exit(126);
@@ -216,12 +222,7 @@ static struct pktlink_ep *lib_open_peer(const struct run *r, int fd)
 /* The library bridge: gVisor's link <-> tap:pl0 until the peer goes (exit 3). */
 static void lib_bridge(const struct run *r, int fd)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	int lf = open(br_log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-	if (lf < 0)
-		_exit(126);
-	dup2(lf, 1);
-	dup2(lf, 2);
+	child_to_log(br_log);
 	setvbuf(stdout, NULL, _IONBF, 0);
 	char err[256] = "";
 	struct pktlink_ep *tap = NULL;

@@ -142,12 +142,13 @@ enum pktlink_shm_role {
 struct pktlink_shm_opts {
 	size_t sz;
 	enum pktlink_shm_role role;
-	uint32_t mtu; /* L3 MTU; 0 = 1500 (server: 0 = take the client's) */
-	uint32_t buffer_size; /* client: bytes per buffer; 0 = 2048 */
+	uint32_t mtu; /* L3 MTU, 68..65522; 0 = 1500 (server: 0 = take the client's) */
+	uint32_t buffer_size; /* client: bytes per buffer, 64..65546; 0 = 2048 */
 	uint64_t data_size; /* pktlink_shm_qp_create(): per queue; 0 = 1 MiB */
 	uint64_t pipe_size; /* pktlink_shm_qp_create(): per pipe; 0 = 64 KiB */
 	uint64_t shared_size; /* pktlink_shm_qp_create(): 0 = 4 KiB */
-	const char *dir; /* NULL: memfd (sealed); else unlinked files in this dir (e.g. /dev/shm) */
+	const char *dir; /* NULL: memfd (sealed); else unlinked files in this existing directory,
+			  * an absolute path without "." or ".." components (e.g. /dev/shm) */
 	bool busy_poll; /* never arm notifications: pktlink_fd() does not wake, pollers spin */
 	bool vnet_hdr; /* frames carry a 10-byte virtio-net header in shared memory (both sides) */
 	uint32_t gso_max_size; /* with vnet_hdr: largest GSO super-packet, <= 65536; 0 = no GSO */
@@ -193,17 +194,27 @@ int pktlink_shm_open(const struct pktlink_shm_opts *opts, const struct pktlink_s
 		     int peer_fd, struct pktlink_ep **epp, char *err, size_t errlen);
 
 /**
- * pktlink_shm_listen() - server: listen on the unix socket @path (a stale
- * socket file there is replaced), accept one client within opts->timeout_ms,
- * receive its queue pair, and open the server endpoint. The listening
- * socket is closed and @path removed before returning.
+ * pktlink_shm_listen() - server: listen on the unix socket @path, accept one
+ * client within opts->timeout_ms, receive its queue pair (pktlink's
+ * handshake, or with opts->handover = PKTLINK_SHM_HANDOVER_FDS the ten fds
+ * alone, as a gVisor client sends them), and open the server endpoint. A
+ * socket file left at @path by a server that is gone is replaced; one that
+ * a live server listens on is refused (-EADDRINUSE). Connections that close
+ * without a word (another server's liveness probe) are skipped. The
+ * listening socket is closed and @path removed before returning.
+ * Return: 0, or a negative errno with a reason in @err.
  */
 int pktlink_shm_listen(const char *path, const struct pktlink_shm_opts *opts,
 		       struct pktlink_ep **epp, char *err, size_t errlen);
 
 /**
  * pktlink_shm_connect() - client: create a queue pair, connect to the
- * server at @path, hand it over and open the client endpoint.
+ * server at @path, hand it over (pktlink's handshake, or the ten fds alone
+ * with PKTLINK_SHM_HANDOVER_FDS, for a gVisor server) and open the client
+ * endpoint. When nobody listens at @path this fails at once (-ENOENT: no
+ * socket file; -ECONNREFUSED: a stale one) unless opts->connect_wait_ms
+ * allows a wait; a signal delivered to the thread ends the wait (-EINTR).
+ * Return: 0, or a negative errno with a reason in @err.
  */
 int pktlink_shm_connect(const char *path, const struct pktlink_shm_opts *opts,
 			struct pktlink_ep **epp, char *err, size_t errlen);

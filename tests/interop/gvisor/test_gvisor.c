@@ -17,7 +17,9 @@
  * a death took to be noticed); set PKTLINK_GVISOR_TCP_BYTES for longer
  * transfers. Figures are printed, never asserted.
  * MTU 9000 spreads frames over several 2048-byte buffers; the virtio-net
- * header is used where gVisor supports it (its sharedmem client).
+ * header is used where gVisor supports it: its sharedmem client (a zero
+ * header), and fdbased with GSOMaxSize (GSO super-packets through a TAP
+ * with vnet_hdr). Its sharedmem server ignores VirtioNetHeaderRequired.
  *
  * Skips (77, with the reason) only when go or the gVisor source is absent.
  */
@@ -51,6 +53,8 @@
 #define KERNEL_ADDR "198.18.0.1/24"
 #define DETECT_LIMIT_MS 10000
 #define PEER_FD 3 /* where fd mode puts gVisor's end of the socketpair */
+/* fdbased with GSOMaxSize: a 10-byte virtio-net header on every frame, GSO passed through */
+#define FD_VNET_KEYS "&vnet_hdr=1&vnet_hdr_len=10&gso=host&gso_max=65536&csum=rxtx"
 
 enum bridge { FWD, LIB };
 
@@ -97,6 +101,17 @@ static void show_log(const char *what, const char *path)
 	plt_sh("cat %s >&2", path);
 }
 
+/* In a child: PR_SET_PDEATHSIG, and stdout and stderr into log (exit 126 when it cannot). */
+static void child_to_log(const char *log)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	int lf = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	if (lf < 0)
+		_exit(126);
+	dup2(lf, 1);
+	dup2(lf, 2);
+}
+
 /* Start argv with stdout and stderr into log; keep_fd is moved to PEER_FD when >= 0. */
 static pid_t spawn(char *const argv[], const char *log, int keep_fd)
 {
@@ -104,12 +119,7 @@ static pid_t spawn(char *const argv[], const char *log, int keep_fd)
 	pid_t pid = fork();
 	PLT_CHECK(pid >= 0, "fork");
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int lf = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-		if (lf < 0)
-			_exit(126);
-		dup2(lf, 1);
-		dup2(lf, 2);
+		child_to_log(log);
 		if (keep_fd >= 0) {
 			if (keep_fd != PEER_FD && dup2(keep_fd, PEER_FD) < 0)
 				_exit(126);
@@ -170,7 +180,7 @@ static struct pktlink_ep *lib_open_peer(const struct run *r, int fd)
 	struct pktlink_ep *ep = NULL;
 	if (!strcmp(r->link, "fd")) {
 		char spec[128];
-		snprintf(spec, sizeof(spec), "fd:%d?mtu=%u", fd, r->mtu);
+		snprintf(spec, sizeof(spec), "fd:%d?mtu=%u%s", fd, r->mtu, r->vnet ? FD_VNET_KEYS : "");
 		if (pktlink_open(spec, &ep, err, sizeof(err)))
 			printf("open %s: %s\n", spec, err);
 		return ep;
@@ -216,16 +226,12 @@ static struct pktlink_ep *lib_open_peer(const struct run *r, int fd)
 /* The library bridge: gVisor's link <-> tap:pl0 until the peer goes (exit 3). */
 static void lib_bridge(const struct run *r, int fd)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	int lf = open(br_log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-	if (lf < 0)
-		_exit(126);
-	dup2(lf, 1);
-	dup2(lf, 2);
+	child_to_log(br_log);
 	setvbuf(stdout, NULL, _IONBF, 0);
 	char err[256] = "";
 	struct pktlink_ep *tap = NULL;
-	if (pktlink_open("tap:pl0", &tap, err, sizeof(err))) {
+	if (pktlink_open(!strcmp(r->link, "fd") && r->vnet ? "tap:pl0?vnet_hdr=1" : "tap:pl0", &tap,
+			 err, sizeof(err))) {
 		printf("tap: %s\n", err);
 		_exit(2);
 	}
@@ -272,9 +278,12 @@ static int run_case(const struct run *r)
 	snprintf(sock_path, sizeof(sock_path), "/tmp/pktlink-gv-%d.sock", getpid());
 	snprintf(gv_log, sizeof(gv_log), "/tmp/pktlink-gv-%d.gvisor.log", getpid());
 	snprintf(br_log, sizeof(br_log), "/tmp/pktlink-gv-%d.bridge.log", getpid());
-	plt_sh_ok("ip tuntap add dev pl0 mode tap && ip link set pl0 mtu %u up && "
+	/* fdbased's virtio-net header carries GSO: the TAP takes it through. */
+	bool fd_vnet = !strcmp(r->link, "fd") && r->vnet;
+	plt_sh_ok("ip tuntap add dev pl0 mode tap%s && ip link set pl0 mtu %u up && "
 		  "ip addr add " KERNEL_ADDR " dev pl0",
-		  r->mtu);
+		  fd_vnet ? " vnet_hdr" : "", r->mtu);
+	const char *tap_spec = fd_vnet ? "tap:pl0?vnet_hdr=1" : "tap:pl0";
 
 	char mtu[16], spec[256];
 	snprintf(mtu, sizeof(mtu), "%u", r->mtu);
@@ -307,7 +316,8 @@ static int run_case(const struct run *r)
 	}
 	if (r->bridge == FWD) {
 		if (fdmode)
-			snprintf(spec, sizeof(spec), "fd:%d?mtu=%u", PEER_FD, r->mtu);
+			snprintf(spec, sizeof(spec), "fd:%d?mtu=%u%s", PEER_FD, r->mtu,
+				 r->vnet ? FD_VNET_KEYS : "");
 		else if (gv_listens)
 			snprintf(spec, sizeof(spec), "shm:%s?role=client&handover=fds&mtu=%u%s",
 				 sock_path, r->mtu, r->vnet ? "&vnet_hdr=1" : "");
@@ -315,7 +325,7 @@ static int run_case(const struct run *r)
 			snprintf(spec, sizeof(spec),
 				 "shm:%s?role=server&handover=fds&allow_unsealed=1&mtu=%u&timeout_ms=60000%s",
 				 sock_path, r->mtu, r->vnet ? "&vnet_hdr=1" : "");
-		char *fwd_argv[] = { PKTLINK_TOOL, "fwd", spec, "tap:pl0", "-d", "600", NULL };
+		char *fwd_argv[] = { PKTLINK_TOOL, "fwd", spec, (char *)tap_spec, "-d", "600", NULL };
 		br = spawn(fwd_argv, br_log, fdmode ? sp[1] : -1);
 	} else {
 		fflush(NULL);
@@ -423,6 +433,8 @@ CASE(gvisor_server_mtu9000, .link = "shm-server", .bridge = LIB, .mtu = 9000, .k
 CASE(fdbased_fwd, .link = "fd", .bridge = FWD, .mtu = 1500, .kill_gvisor = true)
 CASE(fdbased_lib, .link = "fd", .bridge = LIB, .mtu = 1500, .kill_gvisor = false)
 CASE(fdbased_mtu9000, .link = "fd", .bridge = LIB, .mtu = 9000, .kill_gvisor = true)
+CASE(fdbased_vnet_fwd, .link = "fd", .bridge = FWD, .mtu = 1500, .vnet = true, .kill_gvisor = false)
+CASE(fdbased_vnet_lib, .link = "fd", .bridge = LIB, .mtu = 1500, .vnet = true, .kill_gvisor = true)
 
 int main(int argc, char **argv)
 {
@@ -437,6 +449,8 @@ int main(int argc, char **argv)
 		{ "fdbased_fwd", fdbased_fwd, PLT_NETNS, 240 },
 		{ "fdbased_lib", fdbased_lib, PLT_NETNS, 240 },
 		{ "fdbased_mtu9000", fdbased_mtu9000, PLT_NETNS, 240 },
+		{ "fdbased_vnet_fwd", fdbased_vnet_fwd, PLT_NETNS, 240 },
+		{ "fdbased_vnet_lib", fdbased_vnet_lib, PLT_NETNS, 240 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -236,7 +236,14 @@ func linkEndpoint(linkAddr tcpip.LinkAddress) stack.LinkEndpoint {
 			ClosedFunc:     onClosed,
 		}
 		if *vnet {
+			// gVisor's host GSO: a virtio-net header on every frame.
+			// Its receive path ignores the header's checksum flags, so
+			// it must trust the other side's partial checksums
+			// (RXChecksumOffload). TXChecksumOffload stays off: gVisor
+			// would then send plain frames with no checksum and no
+			// NEEDS_CSUM flag.
 			o.GSOMaxSize = 65536
+			o.RXChecksumOffload = true
 		}
 		ep, err := fdbased.New(&o)
 		if err != nil {

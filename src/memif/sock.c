@@ -164,17 +164,20 @@ static int client_socket(const struct pktlink_memif_opts *o, uint64_t deadline, 
 	}
 }
 
-int pl_memif_client_connect(const struct pktlink_memif_opts *o0, struct pl_memif_conn *c,
-			    char *err, size_t errlen)
+/* One attempt; *retry is set when the failure is one a server shows while
+ * it still tears down a previous connection. */
+static int client_session(const struct pktlink_memif_opts *o0, struct pl_memif_conn *c,
+			  uint64_t deadline, bool *retry, char *err, size_t errlen)
 {
 	struct pktlink_memif_opts o = *o0;
-	uint64_t deadline = deadline_of(&o);
 	int s = client_socket(&o, deadline, err, errlen);
 	if (s < 0)
 		return s;
 	c->sock = s;
 	struct pl_memif_msg m;
 	int r = expect(s, MEMIF_MSG_HELLO, &m, deadline, "hello", err, errlen);
+	if (r == -ECONNRESET || (r == -ECONNREFUSED && strstr(err ? err : "", "Already connected")))
+		*retry = true;
 	if (r < 0)
 		return r;
 	memcpy(c->peer_name, m.hello.name, sizeof(c->peer_name));
@@ -202,8 +205,11 @@ int pl_memif_client_connect(const struct pktlink_memif_opts *o0, struct pl_memif
 	name_field(out.init.name, o.name, MEMIF_NAME_SZ);
 	if ((r = pl_memif_msg_send(s, &out, -1)) < 0)
 		return pl_err(err, errlen, r, "memif: send init: %s", strerror(-r));
-	if ((r = expect(s, MEMIF_MSG_ACK, &m, deadline, "init", err, errlen)) < 0)
+	if ((r = expect(s, MEMIF_MSG_ACK, &m, deadline, "init", err, errlen)) < 0) {
+		if (r == -ECONNREFUSED && err && strstr(err, "Already connected"))
+			*retry = true;
 		return r;
+	}
 
 	memset(&out, 0, sizeof(out));
 	out.type = MEMIF_MSG_ADD_REGION;
@@ -239,6 +245,27 @@ int pl_memif_client_connect(const struct pktlink_memif_opts *o0, struct pl_memif
 		return r;
 	memcpy(c->peer_if_name, m.connect.if_name, sizeof(c->peer_if_name));
 	return 0;
+}
+
+int pl_memif_client_connect(const struct pktlink_memif_opts *o, struct pl_memif_conn *c,
+			    char *err, size_t errlen)
+{
+	uint64_t deadline = deadline_of(o);
+	char why[PL_ERRMSG_LEN];
+	for (;;) {
+		bool retry = false;
+		why[0] = 0;
+		int r = client_session(o, c, deadline, &retry, why, sizeof(why));
+		if (r == 0)
+			return 0;
+		if (!retry || left_ms(deadline) == 0)
+			return pl_err(err, errlen, r, "%s", why);
+		/* The server was still dropping an old client: start over. */
+		pl_memif_conn_free(c);
+		pl_memif_conn_init(c);
+		struct timespec ts = { 0, 20 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* ------------------------------------------------------------------------ */

@@ -53,6 +53,13 @@ static inline int mt_check(const uint8_t *b, uint32_t len, int dir, uint32_t seq
 			i++;
 		fprintf(stderr, "frame %u (dir %d, %u bytes): byte %u differs (%02x, want %02x)\n",
 			seq, dir, len, i, b[i], want[i]);
+		uint32_t j = i;
+		while (j < wl && b[j] != want[j])
+			j++;
+		fprintf(stderr, "  differing run %u..%u; got:", i, j);
+		for (uint32_t k = 0; k < 24 && k < len; k++)
+			fprintf(stderr, " %02x", b[k]);
+		fprintf(stderr, "\n");
 		return -1;
 	}
 	return 0;
@@ -62,6 +69,7 @@ struct mt_ex {
 	int tx_dir, rx_dir; /* frames sent / expected */
 	uint32_t count, min, max;
 	int timeout_s;
+	bool no_tx; /* receive only */
 };
 
 /*
@@ -82,6 +90,8 @@ static inline int mt_exchange(struct pktlink_ep *ep, const struct mt_ex *a)
 			return -1;
 		}
 		bool idle = true;
+		if (a->no_tx)
+			sent = a->count;
 		if (sent < a->count) {
 			unsigned n = 0;
 			for (; n < 16 && sent + n < a->count; n++) {

@@ -388,6 +388,49 @@ static int spec_form(void)
 	return 0;
 }
 
+/* A busy echo server (like a DPDK forwarder): the client's frames come back byte-exact. */
+static int echo_server(void *arg)
+{
+	struct side *s = arg;
+	struct pktlink_ep *ep;
+	if (open_side(s, &ep))
+		return -1;
+	struct pktlink_pkt p[32];
+	uint64_t end = plt_now_ns() + 60000000000ull;
+	int r = 0;
+	while (plt_now_ns() < end) {
+		r = pktlink_rx_burst(ep, p, 32);
+		if (r < 0)
+			break;
+		int t = 0;
+		while (t < r && plt_now_ns() < end) {
+			int k = pktlink_tx_burst(ep, p + t, (unsigned)(r - t));
+			if (k < 0)
+				break;
+			t += k;
+		}
+		pktlink_rx_release(ep, p, (unsigned)r);
+	}
+	pktlink_close(ep);
+	return r == -ECONNRESET ? 0 : -1;
+}
+
+static int echo_chained(void)
+{
+	mk_sock();
+	struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 0, 60, 9014);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 5000, 60, 9014);
+	s.o.mtu = c.o.mtu = 9000;
+	s.o.busy_poll = true;
+	c.ex.rx_dir = 0;
+	pid_t pid = mt_fork(echo_server, &s);
+	int r = run_side(&c);
+	PLT_CHECK(r == 0, "client");
+	PLT_CHECK(mt_wait(pid, 60) == 0, "echo server");
+	rm_sock();
+	return 0;
+}
+
 static int client_timeout(void)
 {
 	mk_sock();
@@ -419,6 +462,7 @@ int main(int argc, char **argv)
 		{ "queues_push_mode", queues_push_mode, PLT_UNIT, 60 },
 		{ "spec_form", spec_form, PLT_UNIT, 60 },
 		{ "client_timeout", client_timeout, PLT_UNIT, 30 },
+		{ "echo_chained", echo_chained, PLT_UNIT, 90 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -380,6 +380,9 @@ static void usage(FILE *f)
 		"1 MiB page) and an iperf2 server on port 5001.\n"
 		"  --gw IP          default gateway\n"
 		"  --burst N        frames per dispatcher call (1..256)\n"
+		"  --flush N        send held frames every N received ones (1..256, default 8)\n"
+		"  --handoff        the receive worker hands bursts to lwIP's tcpip thread\n"
+		"                   (two threads: receive and stack) instead of running lwIP\n"
 		"  --busy-poll      the receive worker spins\n"
 		"  --exit-on-down   exit when the link goes down (peer gone)\n"
 		"  --tapif NAME     use lwIP's own unix-port TAP driver on an existing TAP\n"
@@ -396,6 +399,7 @@ int main(int argc, char **argv)
 		{ "busy-poll", no_argument, 0, 'p' },	 { "exit-on-down", no_argument, 0, 'x' },
 		{ "tapif", required_argument, 0, 't' }, { "page", no_argument, 0, 'P' },
 		{ "quiet", no_argument, 0, 'q' },	 { "help", no_argument, 0, 'h' },
+		{ "flush", required_argument, 0, 'f' },  { "handoff", no_argument, 0, 'H' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *gw_s = NULL, *tapif = NULL;
@@ -406,6 +410,8 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'g': gw_s = optarg; break;
 		case 'b': o.burst = (unsigned)atoi(optarg); break;
+		case 'f': o.tx_flush_every = (unsigned)atoi(optarg); break;
+		case 'H': o.handoff = true; break;
 		case 'p': o.busy_poll = true; break;
 		case 'x': exit_on_down = true; break;
 		case 't': tapif = optarg; break;

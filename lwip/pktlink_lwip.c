@@ -31,6 +31,8 @@
 
 /* Frames held for one pktlink_tx_burst() while a worker runs a burst. */
 #define PL_LWIP_TX_BATCH 64
+/* The dispatcher's largest burst (pktlink_attach_opts.burst). */
+#define PL_LWIP_MAX_BURST 256
 /* How long linkoutput retries an endpoint that would block before it drops
  * (lwIP's TCP retransmits; holding the core lock longer stalls the stack). */
 #define PL_LWIP_TX_WAIT_NS 2000000ull
@@ -41,6 +43,7 @@ struct pktlink_lwip {
 	struct pktlink_info info;
 	struct pktlink_lwip_opts opts;
 	uint32_t frame_max; /* largest frame lwIP may hand to linkoutput */
+	unsigned flush_every; /* received frames between transmit flushes */
 
 	/* peer gone: reason, and whether lwIP still has to be told */
 	atomic_int gone;
@@ -250,55 +253,117 @@ static bool csum_complete(uint8_t *d, uint32_t len, uint16_t start, uint16_t off
 	return true;
 }
 
-static void pl_deliver(void *ctx, struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+/* Copy one received frame into a pbuf; NULL when it is dropped (counted). */
+static struct pbuf *frame_to_pbuf(const struct pktlink_pkt *k, uint64_t *nomem, uint64_t *inval)
 {
-	struct pktlink_lwip *nl = ctx;
-	uint64_t ok = 0, nomem = 0, inval = 0;
+	/* A TCP super-packet (an endpoint with a virtio-net header facing a
+	 * kernel that does TSO) is a valid IP packet larger than the MTU: IP
+	 * length and header checksum cover the whole, and the partial TCP
+	 * checksum spans it. lwIP takes it as one large segment, as after GRO.
+	 * Other super-packets (UDP) cannot be taken whole. */
+	bool tcp_gso = (k->gso_type == PKTLINK_GSO_TCPV4 || k->gso_type == PKTLINK_GSO_TCPV6) &&
+		       (k->flags & PKTLINK_PKT_CSUM_PARTIAL);
+	if ((k->gso_type != PKTLINK_GSO_NONE && !tcp_gso) || k->len > 0xffff || k->len == 0) {
+		(*inval)++;
+		return NULL;
+	}
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)k->len, PBUF_RAM);
+	if (!p) {
+		(*nomem)++;
+		return NULL;
+	}
+	memcpy(p->payload, k->data, k->len);
+	if ((k->flags & PKTLINK_PKT_CSUM_PARTIAL) &&
+	    !csum_complete(p->payload, k->len, k->csum_start, k->csum_offset)) {
+		pbuf_free(p);
+		(*inval)++;
+		return NULL;
+	}
+	return p;
+}
 
-	LOCK_TCPIP_CORE();
+/* Core lock held: feed @n pbufs to lwIP, transmitting what it queues every
+ * flush_every frames (held to the end of a long burst, the ACKs of a whole
+ * window would leave the sender idle while the burst is processed). */
+static void input_burst(struct pktlink_lwip *nl, struct pbuf **ps, unsigned n)
+{
 	tl_core++;
 	if (atomic_load_explicit(&nl->down_pending, memory_order_relaxed))
 		apply_link_down(nl);
 	nl->batching = true;
 	for (unsigned i = 0; i < n; i++) {
-		const struct pktlink_pkt *k = &pkts[i];
-		/* A TCP super-packet (an endpoint with a virtio-net header facing a
-		 * kernel that does TSO) is a valid IP packet larger than the MTU:
-		 * IP length and header checksum cover the whole, and the partial
-		 * TCP checksum spans it. lwIP takes it as one large segment, as
-		 * after GRO. Other super-packets (UDP) cannot be taken whole. */
-		bool tcp_gso = (k->gso_type == PKTLINK_GSO_TCPV4 || k->gso_type == PKTLINK_GSO_TCPV6) &&
-			       (k->flags & PKTLINK_PKT_CSUM_PARTIAL);
-		if ((k->gso_type != PKTLINK_GSO_NONE && !tcp_gso) || k->len > 0xffff || k->len == 0) {
-			inval++;
-			continue;
-		}
-		struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)k->len, PBUF_RAM);
-		if (!p) {
-			nomem++;
-			continue;
-		}
-		memcpy(p->payload, k->data, k->len);
-		if ((k->flags & PKTLINK_PKT_CSUM_PARTIAL) &&
-		    !csum_complete(p->payload, k->len, k->csum_start, k->csum_offset)) {
-			pbuf_free(p);
-			inval++;
-			continue;
-		}
-		if (nl->netif.input(p, &nl->netif) != ERR_OK)
-			pbuf_free(p);
-		ok++;
+		if (nl->removed || nl->netif.input(ps[i], &nl->netif) != ERR_OK)
+			pbuf_free(ps[i]);
+		if (nl->nbatch && (i + 1) % nl->flush_every == 0)
+			tx_flush(nl);
 	}
 	tx_flush(nl);
 	nl->batching = false;
 	tl_core--;
-	UNLOCK_TCPIP_CORE();
+}
 
-	cnt_add(&nl->rx_frames, ok);
+/* A burst handed to the tcpip thread (handoff mode). */
+struct pl_burst {
+	struct pktlink_lwip *nl;
+	unsigned n;
+	struct pbuf *ps[];
+};
+
+static void burst_in_tcpip(void *arg)
+{
+	struct pl_burst *b = arg;
+	input_burst(b->nl, b->ps, b->n);
+	free(b);
+}
+
+static void pl_deliver(void *ctx, struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pktlink_lwip *nl = ctx;
+	uint64_t nomem = 0, inval = 0;
+	unsigned m = 0;
+	struct pl_burst *b = NULL;
+	struct pbuf *local[PL_LWIP_MAX_BURST];
+	struct pbuf **ps = local;
+
+	if (nl->opts.handoff) {
+		b = malloc(sizeof(*b) + n * sizeof(b->ps[0]));
+		if (!b) {
+			cnt_add(&nl->rx_nomem, n);
+			return;
+		}
+		ps = b->ps;
+	}
+	/* copies outside the core lock: lwIP's other threads keep running */
+	for (unsigned i = 0; i < n; i++) {
+		struct pbuf *p = frame_to_pbuf(&pkts[i], &nomem, &inval);
+		if (p)
+			ps[m++] = p;
+	}
+	cnt_add(&nl->rx_frames, m);
 	if (nomem)
 		cnt_add(&nl->rx_nomem, nomem);
 	if (inval)
 		cnt_add(&nl->rx_invalid, inval);
+
+	if (b) {
+		b->nl = nl;
+		b->n = m;
+		/* blocks while the tcpip mailbox is full: back-pressure, and this
+		 * worker holds no lock */
+		if (!m || tcpip_callback(burst_in_tcpip, b) != ERR_OK) {
+			for (unsigned i = 0; i < m; i++)
+				pbuf_free(ps[i]);
+			if (m)
+				cnt_add(&nl->rx_nomem, m);
+			free(b);
+		}
+		return;
+	}
+	if (!m)
+		return;
+	LOCK_TCPIP_CORE();
+	input_burst(nl, ps, m);
+	UNLOCK_TCPIP_CORE();
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -361,6 +426,13 @@ int pktlink_lwip_add(struct pktlink_ep *ep, const ip4_addr_t *ip, const ip4_addr
 		free(nl);
 		return -EINVAL;
 	}
+	if (nl->opts.tx_flush_every > 256) {
+		seterr(err, errlen,
+		       "pktlink_lwip_add: tx_flush_every %u is out of range: use 1..256 (0 = 8)",
+		       nl->opts.tx_flush_every);
+		free(nl);
+		return -EINVAL;
+	}
 	if (nl->opts.name && (!nl->opts.name[0] || !nl->opts.name[1] || nl->opts.name[2])) {
 		seterr(err, errlen, "pktlink_lwip_add: netif name \"%s\" must be two characters",
 		       nl->opts.name);
@@ -383,6 +455,7 @@ int pktlink_lwip_add(struct pktlink_ep *ep, const ip4_addr_t *ip, const ip4_addr
 		free(nl);
 		return -EINVAL;
 	}
+	nl->flush_every = nl->opts.tx_flush_every ? nl->opts.tx_flush_every : 8;
 	nl->frame_max = (nl->info.mtu > 0xffff ? 0xffff : nl->info.mtu) + nl->info.max_header_len;
 	nl->scratch = malloc((size_t)(PL_LWIP_TX_BATCH + 1) * nl->frame_max);
 	if (!nl->scratch) {
@@ -468,6 +541,8 @@ void pktlink_lwip_remove(struct pktlink_lwip *nl)
 		return;
 	pktlink_attach(nl->ep, NULL, NULL);
 	pktlink_join(nl->ep);
+	/* bursts the workers handed to the tcpip thread run first (FIFO) */
+	tcpip_callback_wait(noop_cb, NULL);
 	LOCK_TCPIP_CORE();
 	tl_core++;
 	nl->removed = true;

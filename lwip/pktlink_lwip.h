@@ -22,13 +22,23 @@
  *             bytes (its memp_PBUF_POOL) while pbuf_alloc() fills them up to
  *             PBUF_POOL_BUFSIZE (1536), a heap overflow for every frame over
  *             about 590 bytes (valgrind shows it in the unix port's tapif).
+ *             With opts.handoff the worker only copies the burst into
+ *             pbufs and hands it to lwIP's tcpip thread in one message
+ *             (tcpip_callback): receiving (system calls, ring work) and
+ *             the stack then run on two threads, which pays when the
+ *             endpoint's receive costs as much as lwIP (TAP: one read(2)
+ *             per frame) and a second CPU is free; inline costs less CPU
+ *             per frame.
  *   transmit  netif->linkoutput → pktlink_tx_burst(). A pbuf without chain
  *             is sent from its own memory (pktlink copies or sends it
  *             before returning); a chain is gathered into a buffer the
  *             adapter allocated once. Frames lwIP sends while a worker
  *             processes a burst (ACKs, the next segments of a sender) are
- *             held (pbuf_ref) and sent in one pktlink_tx_burst() at the end
- *             of the burst: one system call for many frames on the fd family.
+ *             held (pbuf_ref) and sent in one pktlink_tx_burst() every
+ *             tx_flush_every received frames and at the end of the burst:
+ *             one system call for several frames on the fd family, while
+ *             ACKs still reach the sender during a long burst (held to its
+ *             end, the ACKs of a whole window stall a TCP sender).
  *
  * Checksums: Debian's build has LWIP_CHECKSUM_CTRL_PER_NETIF=0 and every
  * CHECKSUM_GEN_* and CHECKSUM_CHECK_* at 1, so lwIP always computes and
@@ -92,6 +102,8 @@ typedef void (*pktlink_lwip_link_fn)(void *ctx, struct pktlink_lwip *nl, bool up
 struct pktlink_lwip_opts {
 	unsigned burst; /* frames per dispatcher call, 1..256; 0 = 64 */
 	bool busy_poll; /* the workers spin instead of sleeping (a core each) */
+	unsigned tx_flush_every; /* send held frames after this many received ones, 1..256; 0 = 8 */
+	bool handoff; /* hand each burst to lwIP's tcpip thread (see the header) */
 	const uint8_t *mac; /* 6 bytes: the netif's MAC; NULL = the endpoint's, else a generated one */
 	const char *name; /* two letters for lwIP's netif name; NULL = "pl" */
 	bool set_default; /* make it lwIP's default netif */

@@ -88,6 +88,20 @@ static void setup_tap(void)
 		  "ip link set lwt0 up");
 }
 
+/* Common setup plus the link: 't' TAP, 'x' veth for AF_XDP (peer checksums
+ * complete), else veth. */
+static int setup_link(int kind)
+{
+	int r = setup_common();
+	if (r)
+		return r;
+	if (kind == 't')
+		setup_tap();
+	else
+		setup_veth(kind == 'x');
+	return 0;
+}
+
 static pid_t spawn(const char *out, char *const argv[])
 {
 	pid_t pid = fork();
@@ -136,9 +150,16 @@ static void wait_line(const char *needle, int timeout_s)
 	}
 }
 
+static bool handoff; /* run the program with --handoff */
+
 static void start_server(const char *spec)
 {
-	char *argv[] = { (char *)PLT_LWIP_HTTPD, (char *)spec, (char *)LW_IP "/24", NULL };
+	char *argv[] = { (char *)PLT_LWIP_HTTPD, (char *)spec, (char *)LW_IP "/24", NULL, NULL };
+	if (handoff) {
+		argv[3] = argv[2];
+		argv[2] = argv[1];
+		argv[1] = (char *)"--handoff";
+	}
 	srv_pid = spawn(out_path, argv);
 	wait_line("ready:", 30);
 }
@@ -194,13 +215,9 @@ static void stop_server_clean(void)
 
 static int serve_and_fetch(const char *spec, int kind)
 {
-	int r = setup_common();
+	int r = setup_link(kind);
 	if (r)
 		return r;
-	if (kind == 't')
-		setup_tap();
-	else
-		setup_veth(kind == 'x');
 	start_server(spec);
 	check_ping();
 	check_page();
@@ -213,6 +230,13 @@ static int t_packet(void)
 {
 	/* vnet_hdr=1: the kernel says which checksums are partial (veth TX
 	 * offload) and may hand TSO super-packets, which lwIP takes whole */
+	return serve_and_fetch("packet:lwa?vnet_hdr=1", 'p');
+}
+
+/* the receive worker hands bursts to lwIP's tcpip thread */
+static int t_packet_handoff(void)
+{
+	handoff = true;
 	return serve_and_fetch("packet:lwa?vnet_hdr=1", 'p');
 }
 
@@ -260,13 +284,9 @@ static int t_shm_fwd(void)
 /* Peer gone: delete the link under lwIP; the program must say "link down". */
 static int gone(const char *spec, int kind)
 {
-	int r = setup_common();
+	int r = setup_link(kind);
 	if (r)
 		return r;
-	if (kind == 't')
-		setup_tap();
-	else
-		setup_veth(kind == 'x');
 	start_server(spec);
 	check_ping();
 	if (kind == 't')
@@ -287,6 +307,12 @@ static int t_packet_gone(void)
 
 static int t_tap_gone(void)
 {
+	return gone("tap:lwt0", 't');
+}
+
+static int t_tap_handoff_gone(void)
+{
+	handoff = true;
 	return gone("tap:lwt0", 't');
 }
 
@@ -313,12 +339,14 @@ int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
 		{ "packet_http", t_packet, PLT_NETNS, 120 },
+		{ "packet_http_handoff", t_packet_handoff, PLT_NETNS, 120 },
 		{ "xdp_http", t_xdp, PLT_NETNS, 120 },
 		{ "tap_http", t_tap, PLT_NETNS, 120 },
 		{ "shm_fwd_http", t_shm_fwd, PLT_NETNS, 120 },
 		{ "packet_gone", t_packet_gone, PLT_NETNS, 90 },
 		{ "tap_gone", t_tap_gone, PLT_NETNS, 90 },
 		{ "xdp_gone", t_xdp_gone, PLT_NETNS, 90 },
+		{ "tap_handoff_gone", t_tap_handoff_gone, PLT_NETNS, 90 },
 		{ "errors", t_errors, PLT_NETNS, 60 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

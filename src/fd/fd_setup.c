@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fd_endpoint.c — the fd-based endpoint (the seed: gVisor's fdbased package):
+ * fd_setup.c — the fd-based endpoint (the seed: gVisor's fdbased package):
  * frames over boundary-preserving descriptors — TAP/TUN, AF_PACKET sockets,
  * SOCK_SEQPACKET/SOCK_DGRAM socketpairs — plus the injectable variant.
  *
@@ -42,6 +42,10 @@
  *   A SOCK_DGRAM socketpair has no hang-up signal: its peer's death is seen
  *   only when sending (ECONNREFUSED).
  *
+ * Files: fd_setup.c (this: overview, error classification, stats, open and
+ * teardown, the public entry points), fd_rx.c (receive), fd_tx.c (transmit),
+ * fd_spec.c (spec strings).
+ *
  * Threading: the contract's (one RX thread per queue, one TX thread).
  * pktlink_fd_inject() may run on one thread at a time, concurrently with RX.
  */
@@ -67,26 +71,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ETH_HLEN_ 14u
-
-/* The fd endpoint of a core endpoint (struct pktlink_ep is its first member). */
-static inline struct fd_ep *to_fd(struct pktlink_ep *ep)
-{
-	return (struct fd_ep *)ep; /* struct pktlink_ep is the first member */
-}
-
-/* to_fd() for const pointers. */
-static inline const struct fd_ep *to_fd_const(const struct pktlink_ep *ep)
-{
-	return (const struct fd_ep *)ep;
-}
-
-/* v rounded up to a multiple of 64 (a cache line). */
-static inline uint32_t round_up64(uint32_t v)
-{
-	return (v + 63u) & ~63u;
-}
-
 /* What a descriptor kind is called in error messages (static strings). */
 static const char *kind_name(uint8_t kind)
 {
@@ -104,48 +88,12 @@ static const char *kind_name(uint8_t kind)
 	}
 }
 
-/* Sockets take recvmsg/sendmsg (and their batched forms); the rest readv/writev. */
-static inline bool kind_is_socket(uint8_t kind)
-{
-	return kind == FD_KIND_PACKET || kind == FD_KIND_DGRAM || kind == FD_KIND_SEQPACKET;
-}
-
-/* ------------------------------------------------------------------------ */
-/* The inject queue's single-producer single-consumer rings                  */
-
-/* fd_spsc_push() - producer side; false when full. */
-static inline bool fd_spsc_push(struct fd_spsc *r, uint32_t v)
-{
-	uint32_t t = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
-	uint32_t h = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-	if (t - h > r->mask)
-		return false;
-	r->slot[t & r->mask] = v;
-	/* release: the slot (and the buffer it names) is written before the
-	 * consumer can see the new tail */
-	__atomic_store_n(&r->tail, t + 1, __ATOMIC_RELEASE);
-	return true;
-}
-
-/* fd_spsc_pop() - consumer side; false when empty. */
-static inline bool fd_spsc_pop(struct fd_spsc *r, uint32_t *v)
-{
-	uint32_t h = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
-	uint32_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-	if (h == t)
-		return false;
-	*v = r->slot[h & r->mask];
-	/* release: we are done reading the slot before the producer reuses it */
-	__atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
-	return true;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Error classification                                                      */
 
 /* The device of a packet: endpoint still exists? (costs a system call; only
  * on error paths) */
-static bool fd_device_exists(const struct fd_ep *f)
+bool fd_device_exists(const struct fd_ep *f)
 {
 	char name[IF_NAMESIZE];
 	return f->ifindex <= 0 || if_indextoname((unsigned)f->ifindex, name) != NULL;
@@ -161,7 +109,7 @@ static bool fd_device_exists(const struct fd_ep *f)
  * fd_gone_reason() - the peer-gone reason for errno e, or 0 when e is not
  * final (transient, or a problem with one frame). Called on error paths only.
  */
-static int fd_gone_reason(const struct fd_ep *f, int e)
+int fd_gone_reason(const struct fd_ep *f, int e)
 {
 	switch (e) {
 	case ECONNRESET:
@@ -187,787 +135,13 @@ static int fd_gone_reason(const struct fd_ep *f, int e)
 	}
 }
 
-/* ------------------------------------------------------------------------ */
-/* Receive                                                                   */
-
-static inline uint8_t *slot_base(const struct fd_ep *f, const struct fd_queue *q, uint32_t idx)
-{
-	return q->mem + (size_t)idx * f->slot_size;
-}
-
-/**
- * fd_rx_frame() - turn the bytes read into slot idx into a view, or drop
- * them (the receive policy, core/rx_policy.h). base points at the
- * virtio-net header (or the frame when there is none), r bytes were read;
- * ts is the receive time (0: none). Counts the outcome in c. Per-packet path: no
- * allocation, no lock. Return: true when p is a view to hand out.
- */
-static bool fd_rx_frame(struct fd_ep *f, struct pl_rx_counters *c, unsigned qi, uint32_t idx,
-			uint8_t *base, size_t r, int mflags, const struct tpacket_auxdata *aux,
-			uint64_t ts, struct pktlink_pkt *p)
-{
-	if (PL_UNLIKELY((mflags & MSG_TRUNC) || r < f->vnet_len || r - f->vnet_len == 0))
-		goto invalid;
-	uint32_t len = (uint32_t)(r - f->vnet_len);
-	memset(p, 0, sizeof(*p));
-	if (f->vnet_len && PL_UNLIKELY(pl_vnet_to_pkt(base, len, p) != 0))
-		goto invalid;
-	p->data = base + f->vnet_len;
-	p->len = len;
-	if (ts) {
-		p->timestamp = ts;
-		p->flags |= PKTLINK_PKT_TSTAMP;
-	}
-	uint16_t tpid = 0, tci = 0;
-	if (aux) {
-		if (aux->tp_status & TP_STATUS_VLAN_VALID) {
-			/* the kernel stripped the tag: the policy puts it back
-			 * (the 4 bytes before data are headroom or the parsed
-			 * virtio-net header) */
-			tpid = (aux->tp_status & TP_STATUS_VLAN_TPID_VALID) && aux->tp_vlan_tpid
-				       ? aux->tp_vlan_tpid
-				       : 0x8100;
-			tci = aux->tp_vlan_tci;
-		}
-		if (aux->tp_status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY))
-			p->flags |= PKTLINK_PKT_CSUM_VALID; /* verified, or generated locally */
-	}
-	int v = pl_rx_apply(&f->ep.rxp, p, tpid, tci);
-	if (PL_UNLIKELY(v != PL_RX_KEEP)) {
-		if (v == PL_RX_FILTER) {
-			pl_stat_add(&c->drop_filter, 1);
-			return false;
-		}
-		goto invalid;
-	}
-	p->queue = (uint16_t)qi;
-	p->priv = ((uint64_t)qi << 32) | idx;
-	return true;
-invalid:
-	pl_stat_add(&c->drop_invalid, 1);
-	return false;
-}
-
-/* Does queue q receive control messages (PACKET_AUXDATA, SO_TIMESTAMPNS)? */
-static inline bool fd_q_cmsg(const struct fd_ep *f, const struct fd_queue *q)
-{
-	return q->kind == FD_KIND_PACKET || (f->tstamp && kind_is_socket(q->kind));
-}
-
-/* The control messages of one frame: PACKET_AUXDATA (NULL when absent) and
- * the SO_TIMESTAMPNS receive time in nanoseconds (0 when absent). */
-static const struct tpacket_auxdata *fd_cmsgs(struct msghdr *mh, uint64_t *ts)
-{
-	const struct tpacket_auxdata *aux = NULL;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level == SOL_PACKET && cm->cmsg_type == PACKET_AUXDATA &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(struct tpacket_auxdata))) {
-			aux = (const struct tpacket_auxdata *)CMSG_DATA(cm);
-		} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
-			   cm->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
-			struct timespec t;
-			memcpy(&t, CMSG_DATA(cm), sizeof(t));
-			*ts = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-		}
-	}
-	return aux;
-}
-
-/* The receive time of a frame read from a character device (no kernel
- * stamp there): the read's completion, from the vDSO (no system call). */
-static inline uint64_t fd_now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-/**
- * fd_rx_error() - a receive system call failed with e after got frames.
- * Return: got (transient: stop this burst), or the peer-gone reason (when
- * got is 0; otherwise remembered and reported by the next call).
- */
-static int fd_rx_error(struct fd_ep *f, struct fd_queue *q, unsigned got, int e)
-{
-	int gone = fd_gone_reason(f, e);
-	if (!gone)
-		return (int)got;
-	if (got) {
-		q->pending_gone = gone;
-		return (int)got;
-	}
-	return pl_ep_peer_gone(&f->ep, gone);
-}
-
-/* EOF on a SOCK_SEQPACKET: the peer closed its end. */
-static int fd_rx_eof(struct fd_ep *f, struct fd_queue *q, unsigned got)
-{
-	if (got) {
-		q->pending_gone = -EPIPE;
-		return (int)got;
-	}
-	return pl_ep_peer_gone(&f->ep, -EPIPE);
-}
-
-/* Errors that concern one frame only: drop it, count it, go on. */
-static inline bool rx_frame_error(int e)
-{
-	return e == EFAULT || e == EMSGSIZE || e == EINVAL;
-}
-
-/**
- * fd_rx_single() - readv mode: one system call per frame (readv on TAP/TUN,
- * recvmsg on sockets). Reads into the slot on top of the free stack and pops
- * it only when the frame is accepted, so a dropped frame costs nothing.
- */
-static int fd_rx_single(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, unsigned n)
-{
-	struct fd_queue *q = &f->q[qi];
-	struct pl_rx_counters *c = &f->ep.rxc[qi];
-	unsigned got = 0;
-	/* bounded even when every frame read is filtered out */
-	for (unsigned tries = n + FD_RX_BATCH; got < n && tries; tries--) {
-		if (!q->nfree)
-			break;
-		uint32_t idx = q->freel[q->nfree - 1];
-		uint8_t *base = slot_base(f, q, idx) + FD_HEADROOM - f->vnet_len;
-		struct iovec iov = { base, f->vnet_len + f->frame_max };
-		ssize_t r;
-		int mflags = 0;
-		const struct tpacket_auxdata *aux = NULL;
-		uint64_t ts = 0;
-		if (q->kind == FD_KIND_CHR) {
-			r = readv(q->fd, &iov, 1);
-			if (f->tstamp && r > 0)
-				ts = fd_now_ns();
-		} else {
-			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-			bool cm = fd_q_cmsg(f, q);
-			if (cm) {
-				mh.msg_control = q->cmsg;
-				mh.msg_controllen = FD_CMSG_LEN;
-			}
-			r = recvmsg(q->fd, &mh, MSG_DONTWAIT);
-			mflags = mh.msg_flags;
-			if (r >= 0 && cm)
-				aux = fd_cmsgs(&mh, &ts);
-		}
-		pl_stat_add(&c->syscalls, 1);
-		if (r < 0) {
-			int e = errno;
-			if (e == EINTR)
-				continue;
-			if (e == EAGAIN || e == EWOULDBLOCK)
-				break;
-			if (rx_frame_error(e)) {
-				pl_stat_add(&c->drop_invalid, 1);
-				continue;
-			}
-			return fd_rx_error(f, q, got, e);
-		}
-		if (r == 0 && q->kind == FD_KIND_SEQPACKET)
-			return fd_rx_eof(f, q, got);
-		if (fd_rx_frame(f, c, qi, idx, base, (size_t)r, mflags, aux, ts, &pkts[got])) {
-			q->nfree--;
-			q->out[idx] = 1;
-			got++;
-		}
-	}
-	return (int)got;
-}
-
-/**
- * fd_rx_mmsg() - recvmmsg mode: one system call per burst. Takes up to k
- * slots off the free stack, and pushes back the ones not used.
- */
-static int fd_rx_mmsg(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, unsigned n)
-{
-	struct fd_queue *q = &f->q[qi];
-	struct pl_rx_counters *c = &f->ep.rxc[qi];
-	unsigned got = 0;
-	for (unsigned rounds = 0; got < n && rounds < 4; rounds++) {
-		unsigned k = n - got;
-		if (k > q->nfree)
-			k = q->nfree;
-		if (k > FD_RX_BATCH)
-			k = FD_RX_BATCH;
-		if (!k)
-			break;
-		bool cm = fd_q_cmsg(f, q);
-		/* the message headers were wired to iov[i] and cmsg[i] at
-		 * setup; per call only the buffer and what the kernel rewrites
-		 * (control length, flags) are set */
-		for (unsigned i = 0; i < k; i++) {
-			uint32_t idx = q->freel[q->nfree - 1 - i];
-			q->bidx[i] = idx;
-			q->iov[i].iov_base = slot_base(f, q, idx) + FD_HEADROOM - f->vnet_len;
-			if (cm)
-				q->msgs[i].msg_hdr.msg_controllen = FD_CMSG_LEN;
-		}
-		int r = recvmmsg(q->fd, q->msgs, k, MSG_DONTWAIT, NULL);
-		pl_stat_add(&c->syscalls, 1);
-		if (r < 0) {
-			int e = errno;
-			if (e == EINTR)
-				continue;
-			if (e == EAGAIN || e == EWOULDBLOCK)
-				break;
-			if (rx_frame_error(e)) {
-				pl_stat_add(&c->drop_invalid, 1);
-				continue;
-			}
-			return fd_rx_error(f, q, got, e);
-		}
-		/* take the k slots, then give back what was not used */
-		q->nfree -= k;
-		int eof = 0;
-		for (unsigned i = 0; i < k; i++) {
-			uint32_t idx = q->bidx[i];
-			if ((int)i < r && !eof) {
-				struct msghdr *mh = &q->msgs[i].msg_hdr;
-				if (q->msgs[i].msg_len == 0 && q->kind == FD_KIND_SEQPACKET) {
-					eof = 1;
-				} else {
-					uint64_t ts = 0;
-					const struct tpacket_auxdata *aux =
-						cm ? fd_cmsgs(mh, &ts) : NULL;
-					if (fd_rx_frame(f, c, qi, idx, q->iov[i].iov_base,
-							q->msgs[i].msg_len, mh->msg_flags, aux, ts,
-							&pkts[got])) {
-						q->out[idx] = 1;
-						got++;
-						continue;
-					}
-				}
-			}
-			q->freel[q->nfree++] = idx;
-		}
-		if (eof)
-			return fd_rx_eof(f, q, got);
-		if ((unsigned)r < k)
-			break; /* the kernel had no more */
-	}
-	return (int)got;
-}
-
-/**
- * fd_rx_ring() - mmap mode: views straight into the TPACKET_V3 ring; frames
- * the filter rejects go back to the ring at once.
- */
-static int fd_rx_ring(struct fd_ep *f, unsigned qi, struct pktlink_pkt *pkts, unsigned n)
-{
-	struct fd_queue *q = &f->q[qi];
-	int r = pl_packet_rx_ring_burst(q->ring, pkts, n, (uint16_t)qi, &f->ep.rxp, &f->ep.rxc[qi]);
-	if (r < 0) {
-		int e = -r;
-		if (e == EAGAIN || e == EINTR)
-			return 0;
-		return fd_rx_error(f, q, 0, e);
-	}
-	return r;
-}
-
-/**
- * fd_rx_inject() - the injectable variant's queue: frames copied in by
- * pktlink_fd_inject(), handed out as views of our buffers.
- */
-static int fd_rx_inject(struct fd_ep *f, struct pktlink_pkt *pkts, unsigned n)
-{
-	struct fd_queue *q = &f->q[0];
-	struct pl_rx_counters *c = &f->ep.rxc[0];
-	unsigned got = 0;
-	for (int pass = 0; pass < 2 && got == 0; pass++) {
-		uint32_t idx;
-		while (got < n && fd_spsc_pop(&q->ready, &idx)) {
-			uint8_t *b = slot_base(f, q, idx);
-			uint32_t len;
-			memcpy(&len, b, sizeof(len)); /* stored by the injector */
-			struct pktlink_pkt *p = &pkts[got++];
-			memset(p, 0, sizeof(*p));
-			p->data = b + FD_HEADROOM;
-			p->len = len;
-			p->priv = idx;
-			q->out[idx] = 1;
-		}
-		if (got || pass)
-			break;
-		/* Empty: consume the wake-up, then look once more, so a frame
-		 * pushed between our check and the read is not left unsignalled
-		 * (the injector pushes before it writes the eventfd). */
-		uint64_t v;
-		ssize_t rr = read(f->inject_fd, &v, sizeof(v));
-		(void)rr;
-		pl_stat_add(&c->syscalls, 1);
-	}
-	return (int)got;
-}
-
-/* ops->rx_burst */
-static int fd_rx_burst(struct pktlink_ep *ep, unsigned qi, struct pktlink_pkt *pkts, unsigned n)
-{
-	struct fd_ep *f = to_fd(ep);
-	struct fd_queue *q = &f->q[qi];
-	if (PL_UNLIKELY(q->pending_gone)) {
-		int g = q->pending_gone;
-		q->pending_gone = 0;
-		return pl_ep_peer_gone(ep, g);
-	}
-	if (!n)
-		return 0;
-	int r;
-	if (f->o.injectable)
-		r = fd_rx_inject(f, pkts, n);
-	else if (f->rx_mode == PKTLINK_FD_RX_MMAP)
-		r = fd_rx_ring(f, qi, pkts, n);
-	else if (f->rx_mode == PKTLINK_FD_RX_RECVMMSG)
-		r = fd_rx_mmsg(f, qi, pkts, n);
-	else
-		r = fd_rx_single(f, qi, pkts, n);
-	if (r > 0)
-		q->strikes = 0;
-	return r;
-}
-
-/* ops->rx_release: views from any queue, in any order. */
-static void fd_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
-{
-	struct fd_ep *f = to_fd(ep);
-	if (!f->o.injectable && f->rx_mode == PKTLINK_FD_RX_MMAP) {
-		/* hand runs of the same queue to that queue's ring; the queue
-		 * comes from the handle (priv), never from the public .queue,
-		 * which the caller may have changed */
-		unsigned i = 0;
-		while (i < n) {
-			uint64_t qi = pkts[i].priv >> 32;
-			unsigned j = i + 1;
-			while (j < n && pkts[j].priv >> 32 == qi)
-				j++;
-			if (qi < f->nq && f->q[qi].ring)
-				pl_packet_rx_ring_release(f->q[qi].ring, &pkts[i], j - i);
-			i = j;
-		}
-		return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t priv = pkts[i].priv;
-		unsigned qi = (unsigned)(priv >> 32);
-		uint32_t idx = (uint32_t)priv;
-		if (PL_UNLIKELY(qi >= f->nq))
-			continue;
-		struct fd_queue *q = &f->q[qi];
-		/* a view that is not out (double release, garbage) is ignored
-		 * rather than corrupting the free list */
-		if (PL_UNLIKELY(idx >= q->nbufs || !q->out[idx]))
-			continue;
-		q->out[idx] = 0;
-		if (f->o.injectable)
-			fd_spsc_push(&q->freeq, idx); /* cannot be full: nbufs slots */
-		else
-			q->freel[q->nfree++] = idx;
-	}
-}
-
-/* ------------------------------------------------------------------------ */
-/* Transmit                                                                  */
-
-/* Pick the descriptor of a frame: its flow hash, the one the fanout program
- * computes, so both directions of a flow use one descriptor. */
-static inline uint16_t fd_pick(const struct fd_ep *f, const uint8_t *data, uint32_t len)
-{
-	if (f->nfds <= 1)
-		return 0;
-	uint32_t h;
-	if (f->eth) {
-		h = pl_packet_flow_hash(data, len);
-	} else {
-		/* IP-only frames (TUN): hash them as if behind an Ethernet
-		 * header, on a bounded copy of the headers */
-		uint8_t tmp[14 + 80];
-		uint32_t l = len < 80 ? len : 80;
-		memset(tmp, 0, 12);
-		tmp[12] = (l && (data[0] >> 4) == 6) ? 0x86 : 0x08;
-		tmp[13] = (l && (data[0] >> 4) == 6) ? 0xdd : 0x00;
-		memcpy(tmp + 14, data, l);
-		h = pl_packet_flow_hash(tmp, 14 + l);
-	}
-	return (uint16_t)(h % f->nfds);
-}
-
-/* TX paths of one caller frame: the core's verdicts (core/tx_prep.h), with
- * PL_TX_PLAIN and PL_TX_PASS both "direct" (a virtio-net header, when the
- * descriptors carry one, says which). */
-enum { TXP_INVALID = PL_TX_INVALID, TXP_DIRECT = PL_TX_PLAIN, TXP_SWGSO = PL_TX_GSO,
-       TXP_CSUM = PL_TX_CSUM };
-
-/* Decide how to send p (no side effects). */
-static inline int fd_tx_classify(const struct fd_ep *f, const struct pktlink_pkt *p)
-{
-	int how = pl_tx_classify(&f->tc, p);
-	return how == PL_TX_PASS ? TXP_DIRECT : how;
-}
-
-/* Add one out-frame (data, len) for caller frame src; hdr = virtio-net header
- * already written to f->vhdr[m] when the descriptors carry one. */
-static inline void fd_out_add(struct fd_ep *f, unsigned m, uint16_t fdi, uint32_t src,
-			      uint8_t *data, uint32_t len, const struct pktlink_pkt *pk)
-{
-	struct fd_out *o = &f->outs[m];
-	unsigned k = 0;
-	if (f->vnet_len) {
-		o->iov[k].iov_base = f->vhdr[m];
-		o->iov[k].iov_len = f->vnet_len;
-		k++;
-	}
-	o->iov[k].iov_base = data;
-	o->iov[k].iov_len = len;
-	k++;
-	o->niov = (uint16_t)k;
-	o->fdi = fdi;
-	o->src = src;
-	memset(&f->tmsg[m], 0, sizeof(f->tmsg[m]));
-	f->tmsg[m].msg_hdr.msg_iov = o->iov;
-	f->tmsg[m].msg_hdr.msg_iovlen = k;
-	f->tpk[m] = *pk;
-	f->tpk[m].data = data;
-	f->tpk[m].len = len;
-}
-
-/**
- * fd_tx_error() - a send of out-frame s failed with e.
- * Return: 1 to stop (would block), 0 when the frame was dropped (counted)
- * and sending goes on, or the peer-gone reason.
- */
-static int fd_tx_error(struct fd_ep *f, int e)
-{
-	if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS)
-		return 1;
-	int gone = fd_gone_reason(f, e);
-	if (gone) {
-		return pl_ep_peer_gone(&f->ep, gone);
-	}
-	/* one frame refused (EMSGSIZE, EINVAL), or the link is down
-	 * (ENETDOWN, EIO): drop it like a NIC without carrier would */
-	pl_stat_add(&f->ep.txc.errors, 1);
-	return 0;
-}
-
-/**
- * fd_flush() - send out-frames [0, m). Return how many were consumed (sent,
- * or dropped with tx_errors), or the peer-gone reason.
- */
-static int fd_flush(struct fd_ep *f, unsigned m)
-{
-	struct pl_tx_counters *c = &f->ep.txc;
-	if (f->tx_mode == PKTLINK_FD_TX_MMAP) {
-		unsigned s = 0;
-		for (int tries = 0; s < m && tries < 4; tries++) {
-			int r = pl_packet_tx_ring_send(f->txr, &f->tpk[s], m - s, c);
-			if (r > 0) {
-				s += (unsigned)r;
-				continue;
-			}
-			if (r == 0)
-				break;
-			int t = fd_tx_error(f, -r);
-			if (t < 0)
-				return t;
-			if (t == 1)
-				break;
-			s++; /* that frame was dropped */
-		}
-		return (int)s;
-	}
-	unsigned s = 0;
-	unsigned intr = 0;
-	while (s < m) {
-		unsigned fdi = f->outs[s].fdi;
-		int fd = f->fds[fdi];
-		uint8_t kind = f->fd_kind[fdi];
-		ssize_t r;
-		unsigned e = s + 1;
-		if (kind_is_socket(kind) && f->tx_mode != PKTLINK_FD_TX_WRITEV) {
-			while (e < m && f->outs[e].fdi == fdi)
-				e++;
-			r = sendmmsg(fd, &f->tmsg[s], e - s, MSG_DONTWAIT | MSG_NOSIGNAL);
-		} else if (kind_is_socket(kind)) {
-			/* sendmsg, not writev: MSG_NOSIGNAL keeps a closed peer
-			 * from raising SIGPIPE */
-			r = sendmsg(fd, &f->tmsg[s].msg_hdr, MSG_DONTWAIT | MSG_NOSIGNAL);
-			r = r < 0 ? -1 : 1;
-		} else {
-			r = writev(fd, f->outs[s].iov, f->outs[s].niov);
-			r = r < 0 ? -1 : 1;
-		}
-		pl_stat_add(&c->syscalls, 1);
-		if (r > 0) {
-			s += (unsigned)r;
-			continue;
-		}
-		if (r == 0)
-			break;
-		int err = errno;
-		if (err == EINTR) {
-			if (++intr < 4)
-				continue;
-			break;
-		}
-		int t = fd_tx_error(f, err);
-		if (t < 0)
-			return t;
-		if (t == 1)
-			break;
-		s++; /* dropped and counted */
-	}
-	return (int)s;
-}
-
-/**
- * fd_settle() - after a flush consumed s of m out-frames (s < m): how many
- * caller frames were taken. A caller frame whose out-frames were partly sent
- * (a software-GSO super-packet) counts as taken; its lost segments (unsent
- * ones plus never-built ones, unbuilt) go to tx_errors.
- */
-static unsigned fd_settle(struct fd_ep *f, unsigned s, unsigned m, uint32_t unbuilt_of_last)
-{
-	uint32_t j = f->outs[s].src;
-	bool partial = s > 0 && f->outs[s - 1].src == j;
-	if (!partial)
-		return j;
-	uint64_t lost = 0;
-	for (unsigned k = s; k < m && f->outs[k].src == j; k++)
-		lost++;
-	if (f->outs[m - 1].src == j)
-		lost += unbuilt_of_last;
-	pl_stat_add(&f->ep.txc.errors, lost);
-	return j + 1;
-}
-
-/**
- * fd_tx_txbuf_fixup() - a zero-copy ring buffer (PKTLINK_PKT_TXBUF) must go
- * to the ring as it is: a scratch copy would leave its slot lent and stall
- * the ring behind it. A partial checksum is therefore completed in place
- * (the buffer is the endpoint's memory) and the flag cleared in the caller's
- * pkt, so a retry of an untaken frame does not complete it twice. A
- * super-packet cannot be cut in place: without vnet_hdr it is invalid.
- */
-static int fd_tx_txbuf_fixup(struct fd_ep *f, struct pktlink_pkt *p, int path)
-{
-	(void)f;
-	if (path == TXP_CSUM)
-		return pl_tx_csum_in_place(p) ? TXP_INVALID : TXP_DIRECT;
-	return TXP_INVALID;
-}
-
-/* ops->tx_burst */
-static int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
-{
-	struct fd_ep *f = to_fd(ep);
-	struct pl_tx_counters *c = &ep->txc;
-	unsigned m = 0; /* pending out-frames */
-	size_t sused = 0; /* scratch bytes used by them */
-	for (unsigned i = 0; i < n; i++) {
-		struct pktlink_pkt *p = &pkts[i];
-		int path = fd_tx_classify(f, p);
-		if (PL_UNLIKELY(p->flags & PKTLINK_PKT_TXBUF) && f->txr && path != TXP_DIRECT)
-			path = fd_tx_txbuf_fixup(f, p, path);
-		uint8_t vtmp[16];
-		if (path == TXP_DIRECT && f->vnet_len &&
-		    pl_pkt_to_vnet(p, f->link_len, vtmp, f->vnet_len))
-			path = TXP_INVALID;
-		if (path == TXP_INVALID) {
-			/* flush first, so that "taken" stays a prefix */
-			if (m) {
-				int s = fd_flush(f, m);
-				if (s < 0)
-					return s;
-				if ((unsigned)s < m)
-					return (int)fd_settle(f, (unsigned)s, m, 0);
-				m = 0;
-				sused = 0;
-			}
-			if (PL_UNLIKELY(p->flags & PKTLINK_PKT_TXBUF) && f->txr)
-				pl_packet_tx_ring_free(f->txr, p, 1); /* taken: the ring's again */
-			pl_tx_invalid(c, 1, p->len);
-			continue;
-		}
-		if (path == TXP_DIRECT || path == TXP_CSUM) {
-			if (m == FD_TX_BATCH || (path == TXP_CSUM && sused + f->scratch_slot > f->scratch_len)) {
-				int s = fd_flush(f, m);
-				if (s < 0)
-					return s;
-				if ((unsigned)s < m)
-					return (int)fd_settle(f, (unsigned)s, m, 0);
-				m = 0;
-				sused = 0;
-			}
-			uint16_t fdi = fd_pick(f, p->data, p->len);
-			if (path == TXP_DIRECT) {
-				if (f->vnet_len)
-					memcpy(f->vhdr[m], vtmp, f->vnet_len);
-				fd_out_add(f, m, fdi, i, p->data, p->len, p);
-			} else {
-				uint8_t *d = f->scratch + sused;
-				struct pl_tx_iter it;
-				if (pl_tx_iter_init(&it, &f->tc, p, PL_TX_CSUM) < 0 ||
-				    pl_tx_iter_next(&it, d, f->scratch_slot) < 0) {
-					/* offsets outside the frame: nothing was queued
-					 * for it. Flush what precedes first, so "taken"
-					 * stays a prefix and a retry does not count the
-					 * drop twice. */
-					if (m) {
-						int s = fd_flush(f, m);
-						if (s < 0)
-							return s;
-						if ((unsigned)s < m)
-							return (int)fd_settle(f, (unsigned)s, m, 0);
-						m = 0;
-						sused = 0;
-					}
-					pl_tx_invalid(c, 1, p->len);
-					continue;
-				}
-				struct pktlink_pkt plain;
-				memset(&plain, 0, sizeof(plain));
-				if (f->vnet_len)
-					memset(f->vhdr[m], 0, sizeof(f->vhdr[m]));
-				fd_out_add(f, m, fdi, i, d, p->len, &plain);
-				sused += f->scratch_slot;
-			}
-			m++;
-			continue;
-		}
-		/* software GSO: cut into MTU-sized segments in the scratch area */
-		struct pl_tx_iter g;
-		int total_or_err = pl_tx_iter_init(&g, &f->tc, p, PL_TX_GSO);
-		if (total_or_err < 0) {
-			if (m) {
-				int s = fd_flush(f, m);
-				if (s < 0)
-					return s;
-				if ((unsigned)s < m)
-					return (int)fd_settle(f, (unsigned)s, m, 0);
-				m = 0;
-				sused = 0;
-			}
-			pl_tx_invalid(c, 1, p->len);
-			continue;
-		}
-		uint32_t total = (uint32_t)total_or_err, built = 0;
-		uint16_t fdi = fd_pick(f, p->data, p->len);
-		bool bad = false;
-		while (built < total) {
-			if (m == FD_TX_BATCH || sused + f->scratch_slot > f->scratch_len) {
-				int s = fd_flush(f, m);
-				if (s < 0)
-					return s;
-				if ((unsigned)s < m)
-					return (int)fd_settle(f, (unsigned)s, m, total - built);
-				m = 0;
-				sused = 0;
-			}
-			uint8_t *d = f->scratch + sused;
-			/* An Ethernet segment may carry one 802.1Q tag on top of
-			 * link_len + MTU (tc.frame_max allows for it). */
-			int sl = pl_tx_iter_next(&g, d, f->tc.frame_max);
-			if (sl <= 0) {
-				bad = sl < 0;
-				break;
-			}
-			struct pktlink_pkt plain;
-			memset(&plain, 0, sizeof(plain));
-			if (f->vnet_len)
-				memset(f->vhdr[m], 0, sizeof(f->vhdr[m]));
-			fd_out_add(f, m, fdi, i, d, (uint32_t)sl, &plain);
-			m++;
-			sused += f->scratch_slot;
-			built++;
-		}
-		if (bad) {
-			/* malformed, or a segment larger than the MTU: segments
-			 * all have the same size, so this fails on the first one
-			 * (nothing was queued: drop the frame); a later failure
-			 * loses the rest of it */
-			if (built == 0)
-				pl_tx_invalid(c, 1, p->len);
-			else
-				pl_stat_add(&c->errors, total - built);
-		}
-	}
-	if (m) {
-		int s = fd_flush(f, m);
-		if (s < 0)
-			return s;
-		if ((unsigned)s < m)
-			return (int)fd_settle(f, (unsigned)s, m, 0);
-	}
-	return (int)n;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Waiting, properties, stats                                                */
-
-/* ops->queue_fd */
-static int fd_queue_fd(const struct pktlink_ep *ep, unsigned qi)
-{
-	const struct fd_ep *f = to_fd_const(ep);
-	if (qi >= f->nq)
-		return -EINVAL;
-	return f->q[qi].fd;
-}
-
-/**
- * fd_rx_wait() - ops->rx_wait: sleep until queue qi is readable, stop_fd
- * fires or timeout_ms passes, and decide whether an error/hang-up wake-up is
- * final. POLLERR on a socket: read (and clear) SO_ERROR and classify it, so
- * a link going down does not look like a dead peer. POLLHUP on a socket with
- * nothing left to read: final. On a TAP/TUN: let rx_burst read the error
- * (EBADFD after the device was deleted); three error wake-ups in a row with
- * nothing read are final too, so the loop cannot spin.
- */
-static int fd_rx_wait(struct pktlink_ep *ep, unsigned qi, int stop_fd, int timeout_ms)
-{
-	struct fd_ep *f = to_fd(ep);
-	struct fd_queue *q = &f->q[qi];
-	struct pollfd pfd[2] = {
-		{ .fd = q->fd, .events = POLLIN },
-		{ .fd = stop_fd, .events = POLLIN },
-	};
-	int r = poll(pfd, stop_fd >= 0 ? 2 : 1, timeout_ms);
-	if (r < 0)
-		return errno == EINTR ? 0 : -errno;
-	short re = pfd[0].revents;
-	if (re & POLLNVAL)
-		return pl_ep_peer_gone(ep, -EBADF);
-	if ((re & POLLIN) || !(re & (POLLERR | POLLHUP)))
-		return r;
-	if (kind_is_socket(q->kind)) {
-		if (re & POLLERR) {
-			int e = 0;
-			socklen_t sl = sizeof(e);
-			if (getsockopt(q->fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 && e) {
-				int gone = fd_gone_reason(f, e);
-				if (gone)
-					return pl_ep_peer_gone(ep, gone);
-			}
-		}
-		if (re & POLLHUP) /* nothing left to read: a final hang-up */
-			return pl_ep_peer_gone(ep, -ECONNRESET);
-		return 0;
-	}
-	if (++q->strikes >= 3)
-		return pl_ep_peer_gone(ep, -ENODEV);
-	return 0;
-}
-
-/* ops->set_link_addr: publish the new address to the RX filter. */
-
 /* ops->read_stats: add the kernel's drop counters (AF_PACKET socket buffer
  * overflows, readv/recvmmsg modes) and the inject queue's overflows.
  * pl_packet_kernel_drops() reads and resets, so the sum is kept here; atomic
  * because stats may be read from any thread. In mmap mode the RX ring reads
  * the same counter itself when a block reports losses and counts them as
  * rx_drop_nobuf (its ring was full), so it is left alone here. */
-static int fd_read_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
+int fd_read_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
 {
 	struct fd_ep *f = to_fd(ep);
 	if (!f->o.injectable && f->rx_mode != PKTLINK_FD_RX_MMAP && f->nfds &&
@@ -1010,7 +184,7 @@ static void fd_queue_free(struct fd_queue *q)
  * queues' buffers and rings, the TX ring, then the descriptors we own
  * (tap:/tun:/packet:; handed-in ones never). Then the endpoint itself.
  */
-static void fd_destroy(struct pktlink_ep *ep)
+void fd_destroy(struct pktlink_ep *ep)
 {
 	struct fd_ep *f = to_fd(ep);
 	pl_ep_fini(ep); /* the epoll set first: it refers to the queue fds */
@@ -1029,23 +203,6 @@ static void fd_destroy(struct pktlink_ep *ep)
 			if (f->fds[i] >= 0)
 				close(f->fds[i]);
 	free(f);
-}
-
-/**
- * fd_tx_alloc() - ops->tx_alloc of tx=mmap endpoints: lend TX ring slots for
- * zero-copy transmit (pl_packet_tx_ring_alloc()). TX thread only.
- */
-static int fd_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
-{
-	struct fd_ep *f = to_fd(ep);
-	return pl_packet_tx_ring_alloc(f->txr, pkts, n, &ep->txc);
-}
-
-/** fd_tx_free() - ops->tx_free: give lent ring slots back. TX thread only. */
-static void fd_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
-{
-	struct fd_ep *f = to_fd(ep);
-	pl_packet_tx_ring_free(f->txr, pkts, n);
 }
 
 #define FD_OPS_COMMON                                                                          \
@@ -1497,7 +654,7 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	f->o.fds = f->fds;
 	f->o.num_fds = nfds;
 	f->eth = o->eth_header;
-	f->link_len = f->eth ? ETH_HLEN_ : 0;
+	f->link_len = f->eth ? FD_ETH_HLEN : 0;
 	f->promisc = o->promiscuous;
 	f->vnet_len = o->vnet_hdr ? (o->vnet_hdr_len ? o->vnet_hdr_len : PL_VNET_HDR_LEN) : 0;
 	if (s->origin == FD_ORIGIN_TUN && o->vnet_hdr)
@@ -1516,7 +673,7 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	/* What the descriptors take (core/tx_prep.h): a virtio-net header
 	 * carries partial checksums always, and super-packets with gso=host. */
 	f->tc = (struct pl_tx_caps){
-		.min_len = f->eth ? ETH_HLEN_ : 1,
+		.min_len = f->eth ? FD_ETH_HLEN : 1,
 		/* an IP-only link carries no VLAN tag */
 		.frame_max = f->eth ? f->tx_frame_max : o->mtu,
 		.super_max = o->gso != PKTLINK_FD_GSO_NONE ? o->gso_max_size + f->link_len + 4 : 0,
@@ -1709,7 +866,7 @@ int pktlink_fd_inject(struct pktlink_ep *ep, const void *frame, uint32_t len)
 		return pl_ep_error(ep, -EINVAL,
 				   "pktlink_fd_inject: this endpoint reads its descriptors; open it "
 				   "with opts.injectable (inject=1) to inject frames");
-	if (!frame || !len || len > f->frame_max || (f->eth && len < ETH_HLEN_))
+	if (!frame || !len || len > f->frame_max || (f->eth && len < FD_ETH_HLEN))
 		return -EINVAL;
 	struct fd_queue *q = &f->q[0];
 	uint32_t idx;

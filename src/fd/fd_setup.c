@@ -52,6 +52,7 @@
 #include "fd/fd_internal.h"
 
 #include "core/fault.h"
+#include "core/steps.h"
 #include "core/offload.h"
 #include "core/tx_prep.h"
 
@@ -160,49 +161,12 @@ int fd_read_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
 /* ------------------------------------------------------------------------ */
 /* Teardown                                                                  */
 
-/* Free one queue's receive state (safe on a half-built queue). */
-static void fd_queue_free(struct fd_queue *q)
-{
-	pl_packet_rx_ring_destroy(q->ring);
-	q->ring = NULL;
-	if (q->mem)
-		munmap(q->mem, q->mem_len);
-	q->mem = NULL;
-	free(q->freel);
-	free(q->out);
-	free(q->msgs);
-	free(q->iov);
-	free(q->cmsg);
-	free(q->bidx);
-	free(q->ready.slot);
-	free(q->freeq.slot);
-}
+/* fd_destroy() - ops->destroy: the setup steps undone backwards (below). */
+static void fd_undo_all(struct fd_ep *f);
 
-/**
- * fd_destroy() - ops->destroy: undo every setup step that was done, in
- * reverse: the epoll set (core), the inject eventfd, the TX scratch, the
- * queues' buffers and rings, the TX ring, then the descriptors we own
- * (tap:/tun:/packet:; handed-in ones never). Then the endpoint itself.
- */
 void fd_destroy(struct pktlink_ep *ep)
 {
-	struct fd_ep *f = to_fd(ep);
-	pl_ep_fini(ep); /* the epoll set first: it refers to the queue fds */
-	if (f->inject_fd >= 0)
-		close(f->inject_fd);
-	if (f->scratch)
-		munmap(f->scratch, f->scratch_len);
-	if (f->q) {
-		for (unsigned i = 0; i < f->nq; i++)
-			fd_queue_free(&f->q[i]);
-		free(f->q);
-	}
-	pl_packet_tx_ring_destroy(f->txr);
-	if (f->origin != FD_ORIGIN_HANDED)
-		for (unsigned i = 0; i < f->nfds_open; i++)
-			if (f->fds[i] >= 0)
-				close(f->fds[i]);
-	free(f);
+	fd_undo_all(to_fd(ep));
 }
 
 #define FD_OPS_COMMON                                                                          \
@@ -221,12 +185,6 @@ static const struct pl_ep_ops fd_ops_txring = {
 
 /* ------------------------------------------------------------------------ */
 /* Setup                                                                     */
-
-/* A failure injected at a setup step: report it like the kernel would. */
-static int fd_fault(char *err, size_t errlen, const char *step)
-{
-	return pl_err(err, errlen, -EFAULT, "setup step '%s' failed (injected fault)", step);
-}
 
 /**
  * fd_classify() - what descriptor fd is, with an error naming the fix when
@@ -503,156 +461,226 @@ static int fd_queue_alloc(struct fd_ep *f, unsigned qi, char *err, size_t errlen
 }
 
 /*
- * Setup steps, in order (each preceded by pl_fault()):
- *   1. allocate the endpoint            6. RX rings (rx=mmap), per fd
- *   2. core state (pl_ep_init)           7. fanout group (packet:, fds > 1)
- *   3. queue table                       8. TX ring (packet:, tx=mmap)
- *   4. descriptors: handed-in fds made   9. inject eventfd (injectable)
- *      non-blocking, per fd; or the     10. receive buffers, per queue
- *      TAP/TUN opened; or one AF_PACKET 11. TX scratch area
- *      socket per fd                    12. epoll set (pktlink_fd())
- *   5. device MTU (tap:/tun:), MTU/MAC (packet:)
- * After step 2, every failure goes through pktlink_close() → fd_destroy(),
- * which frees exactly what exists (NULL/-1 fields mark what does not).
+ * The open, as a table of setup steps (core/steps.h): each item is preceded
+ * by pl_fault(); a failure undoes the steps done, backwards, and closing
+ * the endpoint undoes them all, with the same functions. Undo functions
+ * look only at the endpoint (NULL / -1 mark what does not exist), so they
+ * also serve pktlink_close().
  */
-int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t errlen)
-{
-	uint8_t kinds[PL_MAX_QUEUES];
-	struct pktlink_fd_opts *o = &s->o;
-	int r = fd_validate(s, err, errlen);
-	if (r)
-		return r;
-	if (s->origin == FD_ORIGIN_HANDED) {
-		r = fd_validate_fds(s, kinds, err, errlen);
-		if (r)
-			return r;
-	}
-	unsigned nfds = s->origin == FD_ORIGIN_HANDED ? o->num_fds
-			: s->origin == FD_ORIGIN_TUN  ? s->tun.queues
-						      : s->packet_fds;
-	unsigned nq = o->injectable ? 1 : nfds;
 
-	/* step: the endpoint */
-	if (pl_fault())
-		return fd_fault(err, errlen, "allocate the endpoint");
+/* The open in progress: the request and what is built from it. */
+struct fd_open {
+	struct fd_setup *s; /* NULL when undoing at close */
+	struct fd_ep *f;
+	const uint8_t *kinds; /* handed-in descriptors' kinds (fd_validate_fds) */
+	uint32_t got_off; /* offloads the TUN/TAP accepted */
+	unsigned nfds, nq;
+};
+
+static unsigned n_one(void *ctx)
+{
+	(void)ctx;
+	return 1;
+}
+
+/* step: the endpoint */
+static int st_alloc(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_open *c = ctx;
 	struct fd_ep *f = aligned_alloc(PL_CACHELINE, (sizeof(*f) + PL_CACHELINE - 1) &
 							      ~(size_t)(PL_CACHELINE - 1));
 	if (!f)
 		return pl_err(err, errlen, -ENOMEM, "out of memory");
 	memset(f, 0, sizeof(*f));
+	f->ep.epoll_fd = f->ep.wake_fd = -1;
 	f->inject_fd = -1;
-	f->origin = (uint8_t)s->origin;
-	f->nfds = nfds;
-	for (unsigned i = 0; i < PL_MAX_QUEUES; i++)
-		f->fds[i] = -1;
+	f->origin = (uint8_t)c->s->origin;
+	f->nfds = c->nfds;
+	for (unsigned k = 0; k < PL_MAX_QUEUES; k++)
+		f->fds[k] = -1;
+	c->f = f;
+	return 0;
+}
 
-	/* step: core state (counters) */
-	if (pl_fault()) {
-		free(f);
-		return fd_fault(err, errlen, "initialise the endpoint");
-	}
-	bool txring = s->origin == FD_ORIGIN_PACKET && o->tx_mode == PKTLINK_FD_TX_MMAP;
-	r = pl_ep_init(&f->ep, txring ? &fd_ops_txring : &fd_ops, nq);
-	if (r) {
-		pl_ep_fini(&f->ep);
-		free(f);
+static void un_alloc(void *ctx)
+{
+	struct fd_open *c = ctx;
+	free(c->f);
+	c->f = NULL;
+}
+
+/* step: core state (ops, counters) */
+static int st_core(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_open *c = ctx;
+	bool txring = c->s->origin == FD_ORIGIN_PACKET && c->s->o.tx_mode == PKTLINK_FD_TX_MMAP;
+	int r = pl_ep_init(&c->f->ep, txring ? &fd_ops_txring : &fd_ops, c->nq);
+	if (r)
 		return pl_err(err, errlen, r, "cannot initialise the endpoint: %s", strerror(-r));
-	}
-	/* From here on, pktlink_close() (fd_destroy) undoes whatever was done. */
-	f->nq = nq;
+	c->f->nq = c->nq;
+	return 0;
+}
 
-	/* step: queue table */
-	if (pl_fault()) {
-		r = fd_fault(err, errlen, "allocate the queue table");
-		goto fail;
-	}
-	f->q = calloc(nq, sizeof(*f->q));
-	if (!f->q) {
-		r = pl_err(err, errlen, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	for (unsigned i = 0; i < nq; i++)
-		f->q[i].fd = -1;
+static void un_core(void *ctx)
+{
+	struct fd_open *c = ctx;
+	if (c->f)
+		pl_ep_fini(&c->f->ep); /* also the epoll set of the last step */
+}
 
-	/* steps: the descriptors */
-	uint32_t got_off = 0;
-	if (s->origin == FD_ORIGIN_HANDED) {
-		for (unsigned i = 0; i < nfds; i++) {
-			if (pl_fault()) {
-				r = fd_fault(err, errlen, "make a descriptor non-blocking");
-				goto fail;
-			}
-			int fl = fcntl(o->fds[i], F_GETFL);
-			if (fl < 0 || fcntl(o->fds[i], F_SETFL, fl | O_NONBLOCK) < 0) {
-				r = pl_err(err, errlen, -errno, "fds: cannot make descriptor %d "
-								"non-blocking: %s",
-					   o->fds[i], strerror(errno));
-				goto fail;
-			}
-			f->fds[i] = o->fds[i];
-			f->fd_kind[i] = kinds[i];
-		}
-		if (kinds[0] == FD_KIND_PACKET) {
-			struct sockaddr_ll sll;
-			socklen_t sl = sizeof(sll);
-			memset(&sll, 0, sizeof(sll));
-			if (getsockname(o->fds[0], (struct sockaddr *)&sll, &sl) == 0)
-				f->ifindex = sll.sll_ifindex;
-		}
-	} else if (s->origin == FD_ORIGIN_TUN) {
-		if (pl_fault()) {
-			r = fd_fault(err, errlen, "open the TAP/TUN device");
-			goto fail;
-		}
-		int fds[PL_MAX_QUEUES];
-		r = pl_tun_open(s->ifname, &s->tun, fds, &got_off, err, errlen);
-		if (r)
-			goto fail;
-		for (unsigned i = 0; i < nfds; i++) {
-			f->fds[i] = fds[i];
-			f->fd_kind[i] = FD_KIND_CHR;
-		}
-		f->nfds_open = nfds;
-		if (pl_fault()) {
-			r = fd_fault(err, errlen, "read the device's MTU");
-			goto fail;
-		}
-		r = fd_tun_dev_mtu(f, s, err, errlen);
-		if (r)
-			goto fail;
-		/* what the kernel accepted decides what we advertise */
-		if (!(got_off & PL_TUN_OFF_CSUM))
-			o->rx_csum_offload = false;
-	} else {
-		f->ifindex = (int)if_nametoindex(s->ifname);
-		for (unsigned i = 0; i < nfds; i++) {
-			if (pl_fault()) {
-				r = fd_fault(err, errlen, "open an AF_PACKET socket");
-				goto fail;
-			}
-			r = pl_packet_socket_open(f->ifindex, &s->pcfg, &f->fds[i], err, errlen);
-			if (r) {
-				f->fds[i] = -1;
-				goto fail;
-			}
-			f->fd_kind[i] = FD_KIND_PACKET;
-			f->nfds_open = i + 1;
-		}
-		if (pl_fault()) {
-			r = fd_fault(err, errlen, "read the device's MTU and address");
-			goto fail;
-		}
-		r = fd_packet_dev_props(f, s, err, errlen);
-		if (r)
-			goto fail;
+/* step: the queue table */
+static int st_qtable(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_open *c = ctx;
+	c->f->q = calloc(c->nq, sizeof(*c->f->q));
+	if (!c->f->q)
+		return pl_err(err, errlen, -ENOMEM, "out of memory");
+	for (unsigned k = 0; k < c->nq; k++)
+		c->f->q[k].fd = -1;
+	return 0;
+}
+
+static void un_qtable(void *ctx)
+{
+	struct fd_open *c = ctx;
+	if (c->f) {
+		free(c->f->q);
+		c->f->q = NULL;
 	}
+}
+
+/* steps: the descriptors — handed in (made non-blocking), TAP/TUN opened by
+ * name, or AF_PACKET sockets */
+static unsigned n_handed(void *ctx)
+{
+	struct fd_open *c = ctx;
+	return c->s->origin == FD_ORIGIN_HANDED ? c->nfds : 0;
+}
+
+static int st_handed(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	struct fd_open *c = ctx;
+	struct fd_ep *f = c->f;
+	const int *fds = c->s->o.fds;
+	int fl = fcntl(fds[i], F_GETFL);
+	if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0)
+		return pl_err(err, errlen, -errno, "fds: cannot make descriptor %d non-blocking: %s",
+			      fds[i], strerror(errno));
+	f->fds[i] = fds[i];
+	f->fd_kind[i] = c->kinds[i];
+	if (i == 0 && c->kinds[0] == FD_KIND_PACKET) {
+		struct sockaddr_ll sll;
+		socklen_t sl = sizeof(sll);
+		memset(&sll, 0, sizeof(sll));
+		if (getsockname(fds[0], (struct sockaddr *)&sll, &sl) == 0)
+			f->ifindex = sll.sll_ifindex;
+	}
+	return 0;
+}
+
+static unsigned n_tun(void *ctx)
+{
+	struct fd_open *c = ctx;
+	return c->s->origin == FD_ORIGIN_TUN;
+}
+
+static int st_tun_open(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_open *c = ctx;
+	int fds[PL_MAX_QUEUES];
+	int r = pl_tun_open(c->s->ifname, &c->s->tun, fds, &c->got_off, err, errlen);
+	if (r)
+		return r;
+	for (unsigned k = 0; k < c->nfds; k++) {
+		c->f->fds[k] = fds[k];
+		c->f->fd_kind[k] = FD_KIND_CHR;
+	}
+	c->f->nfds_open = c->nfds;
+	return 0;
+}
+
+/* the descriptors we opened (tap:/tun:/packet:; handed-in ones never) */
+static void un_owned_fds(void *ctx)
+{
+	struct fd_open *c = ctx;
+	struct fd_ep *f = c->f;
+	if (!f || f->origin == FD_ORIGIN_HANDED)
+		return;
+	for (unsigned k = 0; k < f->nfds_open; k++)
+		if (f->fds[k] >= 0) {
+			close(f->fds[k]);
+			f->fds[k] = -1;
+		}
+	f->nfds_open = 0;
+}
+
+static int st_tun_mtu(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_open *c = ctx;
+	int r = fd_tun_dev_mtu(c->f, c->s, err, errlen);
+	if (r)
+		return r;
+	/* what the kernel accepted decides what we advertise */
+	if (!(c->got_off & PL_TUN_OFF_CSUM))
+		c->s->o.rx_csum_offload = false;
+	return 0;
+}
+
+static unsigned n_packet_socks(void *ctx)
+{
+	struct fd_open *c = ctx;
+	return c->s->origin == FD_ORIGIN_PACKET ? c->nfds : 0;
+}
+
+static int st_packet_sock(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	struct fd_open *c = ctx;
+	struct fd_ep *f = c->f;
+	if (i == 0)
+		f->ifindex = (int)if_nametoindex(c->s->ifname);
+	int r = pl_packet_socket_open(f->ifindex, &c->s->pcfg, &f->fds[i], err, errlen);
+	if (r) {
+		f->fds[i] = -1;
+		return r;
+	}
+	f->fd_kind[i] = FD_KIND_PACKET;
+	f->nfds_open = i + 1;
+	return 0;
+}
+
+static unsigned n_packet(void *ctx)
+{
+	struct fd_open *c = ctx;
+	return c->s->origin == FD_ORIGIN_PACKET;
+}
+
+static int st_packet_props(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_open *c = ctx;
+	return fd_packet_dev_props(c->f, c->s, err, errlen);
+}
+
+/* step: sizes and modes, now that the MTU and the link type are known */
+static int st_sizes(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	(void)err;
+	(void)errlen;
+	struct fd_open *c = ctx;
+	struct fd_ep *f = c->f;
+	struct fd_setup *s = c->s;
+	struct pktlink_fd_opts *o = &s->o;
 	if (!o->mtu)
 		o->mtu = 1500;
-
-	/* sizes, now that the MTU and the link type are known */
 	f->o = *o;
 	f->o.fds = f->fds;
-	f->o.num_fds = nfds;
+	f->o.num_fds = c->nfds;
 	f->eth = o->eth_header;
 	f->link_len = f->eth ? FD_ETH_HLEN : 0;
 	f->promisc = o->promiscuous;
@@ -666,7 +694,7 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	uint32_t mtu_buf = o->mtu > f->dev_mtu ? o->mtu : f->dev_mtu;
 	bool super_rx = f->vnet_len && o->gso != PKTLINK_FD_GSO_NONE &&
 			(s->origin != FD_ORIGIN_TUN ||
-			 (got_off & (PL_TUN_OFF_TSO4 | PL_TUN_OFF_TSO6 | PL_TUN_OFF_USO)));
+			 (c->got_off & (PL_TUN_OFF_TSO4 | PL_TUN_OFF_TSO6 | PL_TUN_OFF_USO)));
 	f->frame_max = super_rx ? FD_SUPER_MAX + f->link_len + 4 : mtu_buf + f->link_len + 4;
 	f->slot_size = round_up64(FD_HEADROOM + f->frame_max);
 	f->tx_frame_max = o->mtu + f->link_len + 4;
@@ -694,111 +722,237 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	pl_rx_policy_init(&f->ep.rxp, f->eth, f->promisc,
 			  f->eth && o->has_link_addr ? o->link_addr : NULL, f->rx_csum,
 			  o->gso != PKTLINK_FD_GSO_NONE);
+	if (!o->injectable)
+		for (unsigned k = 0; k < c->nq; k++) {
+			f->q[k].fd = f->fds[k];
+			f->q[k].kind = f->fd_kind[k];
+		}
+	return 0;
+}
 
-	/* steps: AF_PACKET rings, fanout (rings first: a ring cannot be added
-	 * to a socket that is already in a fanout group). Rings go on handed-in
-	 * AF_PACKET sockets too (rx=mmap): they are unmapped at close, but a
-	 * socket cannot shed its ring, so such a socket is not reusable in
-	 * another mode afterwards (as with the seed's PACKET_MMAP). */
-	if (f->rx_mode == PKTLINK_FD_RX_MMAP && !o->injectable) {
-		/* V3 packs frames into blocks: the default 256 KiB block holds a
-		 * 64 KiB super-packet, frame_size is only kernel bookkeeping */
-		struct pl_packet_ring_cfg rc = s->ring;
-		rc.vnet_hdr = o->vnet_hdr;
-		for (unsigned i = 0; i < nfds; i++) {
-			if (pl_fault()) {
-				r = fd_fault(err, errlen, "create the TPACKET_V3 RX ring");
-				goto fail;
-			}
-			r = pl_packet_rx_ring_create(f->fds[i], &rc, &f->q[i].ring, err,
-						     errlen);
-			if (r)
-				goto fail;
-		}
-	}
-	if (s->origin == FD_ORIGIN_PACKET) {
-		if (nfds > 1) {
-			if (pl_fault()) {
-				r = fd_fault(err, errlen, "join the fanout group");
-				goto fail;
-			}
-			uint16_t gid;
-			r = pl_packet_fanout_join(f->fds, nfds, &gid, err, errlen);
-			if (r)
-				goto fail;
-		}
-		if (f->tx_mode == PKTLINK_FD_TX_MMAP) {
-			if (pl_fault()) {
-				r = fd_fault(err, errlen, "create the TPACKET_V2 TX ring");
-				goto fail;
-			}
-			uint32_t fs = f->vnet_len && o->gso == PKTLINK_FD_GSO_HOST
-					      ? FD_SUPER_MAX + 2048
-					      : round_up64(f->tx_frame_max + 128);
-			r = pl_packet_tx_ring_create(f->ifindex, s->tx_frames ? s->tx_frames : 256,
-						     fs, o->vnet_hdr, s->pcfg.qdisc_bypass, &f->txr,
-						     err, errlen);
-			if (r)
-				goto fail;
-		}
-	}
+/* steps: AF_PACKET rings, fanout (rings first: a ring cannot be added to a
+ * socket that is already in a fanout group). Rings go on handed-in AF_PACKET
+ * sockets too (rx=mmap): they are unmapped at close, but a socket cannot
+ * shed its ring, so such a socket is not reusable in another mode
+ * afterwards (as with the seed's PACKET_MMAP). */
+static unsigned n_rx_rings(void *ctx)
+{
+	struct fd_open *c = ctx;
+	return c->f->rx_mode == PKTLINK_FD_RX_MMAP && !c->s->o.injectable ? c->nfds : 0;
+}
 
-	/* steps: receive queues */
-	if (o->injectable) {
-		if (pl_fault()) {
-			r = fd_fault(err, errlen, "create the inject eventfd");
-			goto fail;
-		}
-		f->inject_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (f->inject_fd < 0) {
-			r = pl_err(err, errlen, -errno, "inject queue: eventfd: %s", strerror(errno));
-			goto fail;
-		}
-		f->q[0].fd = f->inject_fd;
-		f->q[0].kind = FD_KIND_EVENT;
-	} else {
-		for (unsigned i = 0; i < nq; i++) {
-			f->q[i].fd = f->fds[i];
-			f->q[i].kind = f->fd_kind[i];
-		}
-	}
-	if (f->rx_mode != PKTLINK_FD_RX_MMAP || o->injectable) {
-		for (unsigned i = 0; i < nq; i++) {
-			if (pl_fault()) {
-				r = fd_fault(err, errlen, "allocate receive buffers");
-				goto fail;
-			}
-			r = fd_queue_alloc(f, i, err, errlen);
-			if (r)
-				goto fail;
-		}
-	}
+static int st_rx_ring(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	struct fd_open *c = ctx;
+	/* V3 packs frames into blocks: the default 256 KiB block holds a
+	 * 64 KiB super-packet, frame_size is only kernel bookkeeping */
+	struct pl_packet_ring_cfg rc = c->s->ring;
+	rc.vnet_hdr = c->s->o.vnet_hdr;
+	return pl_packet_rx_ring_create(c->f->fds[i], &rc, &c->f->q[i].ring, err, errlen);
+}
 
-	/* step: TX scratch for software GSO and checksum completion */
-	if (pl_fault()) {
-		r = fd_fault(err, errlen, "allocate the TX scratch area");
-		goto fail;
+static void un_rx_rings(void *ctx)
+{
+	struct fd_open *c = ctx;
+	for (unsigned k = 0; c->f && c->f->q && k < c->f->nq; k++) {
+		pl_packet_rx_ring_destroy(c->f->q[k].ring);
+		c->f->q[k].ring = NULL;
 	}
+}
+
+static unsigned n_fanout(void *ctx)
+{
+	struct fd_open *c = ctx;
+	return c->s->origin == FD_ORIGIN_PACKET && c->nfds > 1;
+}
+
+/* (no undo: closing the sockets leaves the group) */
+static int st_fanout(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_open *c = ctx;
+	uint16_t gid;
+	return pl_packet_fanout_join(c->f->fds, c->nfds, &gid, err, errlen);
+}
+
+static unsigned n_tx_ring(void *ctx)
+{
+	struct fd_open *c = ctx;
+	return c->s->origin == FD_ORIGIN_PACKET && c->f->tx_mode == PKTLINK_FD_TX_MMAP;
+}
+
+static int st_tx_ring(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_open *c = ctx;
+	struct fd_ep *f = c->f;
+	uint32_t fs = f->vnet_len && c->s->o.gso == PKTLINK_FD_GSO_HOST
+			      ? FD_SUPER_MAX + 2048
+			      : round_up64(f->tx_frame_max + 128);
+	return pl_packet_tx_ring_create(f->ifindex, c->s->tx_frames ? c->s->tx_frames : 256, fs,
+					c->s->o.vnet_hdr, c->s->pcfg.qdisc_bypass, &f->txr, err,
+					errlen);
+}
+
+static void un_tx_ring(void *ctx)
+{
+	struct fd_open *c = ctx;
+	if (c->f) {
+		pl_packet_tx_ring_destroy(c->f->txr);
+		c->f->txr = NULL;
+	}
+}
+
+/* steps: receive queues — the inject eventfd, receive buffers */
+static unsigned n_inject(void *ctx)
+{
+	struct fd_open *c = ctx;
+	return c->s->o.injectable;
+}
+
+static int st_inject(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_open *c = ctx;
+	struct fd_ep *f = c->f;
+	f->inject_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (f->inject_fd < 0)
+		return pl_err(err, errlen, -errno, "inject queue: eventfd: %s", strerror(errno));
+	f->q[0].fd = f->inject_fd;
+	f->q[0].kind = FD_KIND_EVENT;
+	return 0;
+}
+
+static void un_inject(void *ctx)
+{
+	struct fd_open *c = ctx;
+	if (c->f && c->f->inject_fd >= 0) {
+		close(c->f->inject_fd);
+		c->f->inject_fd = -1;
+	}
+}
+
+static unsigned n_buffers(void *ctx)
+{
+	struct fd_open *c = ctx;
+	return c->f->rx_mode != PKTLINK_FD_RX_MMAP || c->s->o.injectable ? c->nq : 0;
+}
+
+static int st_buffers(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	struct fd_open *c = ctx;
+	return fd_queue_alloc(c->f, i, err, errlen);
+}
+
+static void un_buffers(void *ctx)
+{
+	struct fd_open *c = ctx;
+	for (unsigned k = 0; c->f && c->f->q && k < c->f->nq; k++) {
+		struct fd_queue *q = &c->f->q[k];
+		if (q->mem)
+			munmap(q->mem, q->mem_len);
+		q->mem = NULL;
+		free(q->freel);
+		free(q->out);
+		free(q->msgs);
+		free(q->iov);
+		free(q->cmsg);
+		free(q->bidx);
+		free(q->ready.slot);
+		free(q->freeq.slot);
+		q->freel = NULL;
+		q->out = NULL;
+		q->msgs = NULL;
+		q->iov = NULL;
+		q->cmsg = NULL;
+		q->bidx = NULL;
+		q->ready.slot = q->freeq.slot = NULL;
+	}
+}
+
+/* step: TX scratch for software GSO and checksum completion */
+static int st_scratch(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_ep *f = ((struct fd_open *)ctx)->f;
 	f->scratch_len = (size_t)FD_TX_BATCH * f->scratch_slot;
 	void *sm = mmap(NULL, f->scratch_len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (sm == MAP_FAILED) {
-		r = pl_err(err, errlen, -ENOMEM, "cannot map the TX scratch area (%zu bytes)",
-			   f->scratch_len);
-		goto fail;
-	}
+	if (sm == MAP_FAILED)
+		return pl_err(err, errlen, -ENOMEM, "cannot map the TX scratch area (%zu bytes)",
+			      f->scratch_len);
 	f->scratch = sm;
+	return 0;
+}
 
-	/* step: the epoll set over all queues (pktlink_fd()) */
-	if (pl_fault()) {
-		r = fd_fault(err, errlen, "create the epoll set");
-		goto fail;
+static void un_scratch(void *ctx)
+{
+	struct fd_open *c = ctx;
+	if (c->f && c->f->scratch) {
+		munmap(c->f->scratch, c->f->scratch_len);
+		c->f->scratch = NULL;
 	}
-	r = pl_ep_init_pollfd(&f->ep);
-	if (r) {
-		pl_err(err, errlen, r, "%s", f->ep.errmsg);
-		goto fail;
+}
+
+/* step: the epoll set over all queues (pktlink_fd()); undone by un_core */
+static int st_pollfd(void *ctx, unsigned i, char *err, size_t errlen)
+{
+	(void)i;
+	struct fd_ep *f = ((struct fd_open *)ctx)->f;
+	int r = pl_ep_init_pollfd(&f->ep);
+	return r ? pl_err(err, errlen, r, "%s", f->ep.errmsg) : 0;
+}
+
+static const struct pl_step fd_steps[] = {
+	{ "allocate the endpoint", n_one, st_alloc, un_alloc },
+	{ "initialise the endpoint", n_one, st_core, un_core },
+	{ "allocate the queue table", n_one, st_qtable, un_qtable },
+	{ "make a descriptor non-blocking", n_handed, st_handed, NULL },
+	{ "open the TAP/TUN device", n_tun, st_tun_open, un_owned_fds },
+	{ "read the device's MTU", n_tun, st_tun_mtu, NULL },
+	{ "open an AF_PACKET socket", n_packet_socks, st_packet_sock, un_owned_fds },
+	{ "read the device's MTU and address", n_packet, st_packet_props, NULL },
+	{ "work out buffer sizes and modes", n_one, st_sizes, NULL },
+	{ "create the TPACKET_V3 RX ring", n_rx_rings, st_rx_ring, un_rx_rings },
+	{ "join the fanout group", n_fanout, st_fanout, NULL },
+	{ "create the TPACKET_V2 TX ring", n_tx_ring, st_tx_ring, un_tx_ring },
+	{ "create the inject eventfd", n_inject, st_inject, un_inject },
+	{ "allocate receive buffers", n_buffers, st_buffers, un_buffers },
+	{ "allocate the TX scratch area", n_one, st_scratch, un_scratch },
+	{ "create the epoll set", n_one, st_pollfd, NULL },
+};
+
+static void fd_undo_all(struct fd_ep *f)
+{
+	struct fd_open c = { .f = f };
+	pl_steps_undo(fd_steps, sizeof(fd_steps) / sizeof(fd_steps[0]), &c);
+}
+
+/*
+ * pl_fd_ep_open(): validate, run fd_steps, then fill in the properties.
+ * After the first two steps every failure is undone by the table itself.
+ */
+int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t errlen)
+{
+	uint8_t kinds[PL_MAX_QUEUES];
+	struct pktlink_fd_opts *o = &s->o;
+	int r = fd_validate(s, err, errlen);
+	if (r)
+		return r;
+	if (s->origin == FD_ORIGIN_HANDED) {
+		r = fd_validate_fds(s, kinds, err, errlen);
+		if (r)
+			return r;
 	}
+	struct fd_open c = { .s = s, .kinds = kinds };
+	c.nfds = s->origin == FD_ORIGIN_HANDED ? o->num_fds
+		 : s->origin == FD_ORIGIN_TUN  ? s->tun.queues
+					       : s->packet_fds;
+	c.nq = o->injectable ? 1 : c.nfds;
+	r = pl_steps_run(fd_steps, sizeof(fd_steps) / sizeof(fd_steps[0]), &c, err, errlen);
+	if (r)
+		return r;
+	struct fd_ep *f = c.f;
 
 	/* properties */
 	struct pktlink_info *in = &f->ep.info;
@@ -821,10 +975,6 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	f->ep.errmsg[0] = 0;
 	*epp = &f->ep;
 	return 0;
-
-fail:
-	pktlink_close(&f->ep);
-	return r;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -5,7 +5,7 @@
  * too, the TPACKET_V3 RX ring, the TPACKET_V2 TX ring, VLAN re-insertion
  * and kernel drop counters.
  *
- * The fd endpoint (fd_endpoint.c) composes these into "packet:" endpoints;
+ * The fd endpoint (fd_setup.c, fd_rx.c, fd_tx.c) composes these into "packet:" endpoints;
  * each piece owns what it creates and undoes it in its destroy function.
  *
  * Private to the library.

@@ -302,7 +302,7 @@ int pktlink_memif_open(const struct pktlink_memif_opts *opts, struct pktlink_ep 
 	if ((r = setup_queues(e, &o, err, errlen)) < 0)
 		goto fail;
 	if ((r = pl_ep_init_pollfd(&e->ep)) < 0) {
-		pl_err(err, errlen, r, "%s", e->ep.errmsg);
+		pl_err(err, errlen, r, "%s", pktlink_last_error(&e->ep));
 		goto fail;
 	}
 	*epp = &e->ep;

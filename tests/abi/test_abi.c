@@ -18,6 +18,9 @@
 #ifdef PKTLINK_HAVE_SHM
 #include <pktlink/shm.h>
 #endif
+#ifdef PKTLINK_HAVE_MEMIF
+#include <pktlink/memif.h>
+#endif
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -258,6 +261,22 @@ static int family_opts_validated(void)
 		PLT_CHECK(pktlink_xdp_umem_create(&u.cur, &umem, err, sizeof(err)) == -EINVAL &&
 				  strstr(err, "pktlink_xdp_umem_opts"),
 			  "umem: %s", err);
+		ran++;
+	}
+#endif
+#ifdef PKTLINK_HAVE_MEMIF
+	{
+		/* Refused before any socket is made. */
+		NEWER(pktlink_memif_opts) n;
+		memset(&n, 0, sizeof(n));
+		n.cur.sz = sizeof(n);
+		n.cur.socket = "@pktlink-abi-test";
+		n.cur.timeout_ms = 1;
+		n.future_option = 1;
+		struct pktlink_ep *ep = NULL;
+		PLT_CHECK(pktlink_memif_open(&n.cur, &ep, err, sizeof(err)) == -EINVAL &&
+				  strstr(err, "pktlink_memif_opts"),
+			  "memif: %s", err);
 		ran++;
 	}
 #endif

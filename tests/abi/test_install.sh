@@ -53,6 +53,11 @@ fi
 # The directory of the libpktlink.so a program loads (resolved).
 loaded_dir() { dirname "$(realpath "$(ldd "$1" | awk '/libpktlink\.so/ { print $3 }')")"; }
 
+# A sanitizer build's libraries need the same runtime in the consumer.
+san=""
+grep -q '^PKTLINK_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && san="-fsanitize=address,undefined"
+grep -q '^PKTLINK_TSAN:BOOL=ON' "$build/CMakeCache.txt" && san="-fsanitize=thread"
+
 pkgconf() { PKG_CONFIG_PATH=$1 pkg-config "${@:2}"; }
 
 check_pkgconfig() { # prefix dir of a (possibly moved) tree
@@ -68,7 +73,7 @@ check_pkgconfig() { # prefix dir of a (possibly moved) tree
   cflags=$(pkgconf "$pcd" --cflags pktlink)
   libs=$(pkgconf "$pcd" --libs pktlink)
   # shellcheck disable=SC2086
-  cc -std=gnu11 -Wall -Werror $cflags "$consumer/consumer.c" $libs -Wl,-rpath,"$libdir" \
+  cc -std=gnu11 -Wall -Werror $san $cflags "$consumer/consumer.c" $libs -Wl,-rpath,"$libdir" \
     -o "$tmp/consumer_pc" || fail "building with pkg-config ($cflags $libs)"
   [ "$(loaded_dir "$tmp/consumer_pc")" = "$(realpath "$libdir")" ] ||
     { ldd "$tmp/consumer_pc"; fail "the pkg-config build does not use $libdir/libpktlink.so"; }
@@ -77,7 +82,8 @@ check_pkgconfig() { # prefix dir of a (possibly moved) tree
 check_pkgconfig "$prefix"
 echo "pkg-config: ok"
 
-cmake -S "$consumer" -B "$tmp/cbuild" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/cmake.log" 2>&1 ||
+cmake -S "$consumer" -B "$tmp/cbuild" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="$san" \
+  -DCMAKE_EXE_LINKER_FLAGS="$san" >"$tmp/cmake.log" 2>&1 ||
   { cat "$tmp/cmake.log"; fail "find_package(pktlink)"; }
 cmake --build "$tmp/cbuild" >>"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; fail "consumer build"; }
 [[ "$(loaded_dir "$tmp/cbuild/consumer_shared")" == "$(realpath "$prefix")"/* ]] ||

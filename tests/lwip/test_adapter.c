@@ -71,6 +71,29 @@ static void addrs(ip4_addr_t *ip, ip4_addr_t *mask)
 	ip4_addr_set_u32(mask, htonl(0xffffff00u));
 }
 
+/* lwIP plus an adapter on a fresh socketpair endpoint. */
+static struct pktlink_lwip *start(const char *hdr, const struct pktlink_lwip_opts *o,
+				  struct pktlink_ep **epp, int *peer)
+{
+	*epp = open_pair(hdr, peer);
+	lwip_start();
+	ip4_addr_t ip, mask;
+	addrs(&ip, &mask);
+	struct pktlink_lwip *nl;
+	char err[256];
+	int r = pktlink_lwip_add(*epp, &ip, &mask, NULL, o, &nl, err, sizeof(err));
+	PLT_CHECK(r == 0, "add: %s", err);
+	return nl;
+}
+
+static void finish(struct pktlink_lwip *nl, struct pktlink_ep *ep, int peer)
+{
+	pktlink_lwip_remove(nl);
+	pktlink_close(ep);
+	if (peer >= 0)
+		close(peer);
+}
+
 /* Read frames from @fd for up to 10 s until @match accepts one. */
 static bool wait_frame(int fd, bool (*match)(const uint8_t *, ssize_t, void *), void *arg)
 {
@@ -138,9 +161,7 @@ static int t_options(void)
 	PLT_CHECK(pktlink_lwip_peer_gone(nl) == 0, "peer gone while it is there");
 	PLT_CHECK(strstr(pktlink_lwip_checksum_ctrl(), "LWIP_CHECKSUM_CTRL_PER_NETIF"),
 		  "checksum sentence");
-	pktlink_lwip_remove(nl);
-	pktlink_close(ep);
-	close(peer);
+	finish(nl, ep, peer);
 	return 0;
 }
 
@@ -164,16 +185,10 @@ static bool is_arp_reply(const uint8_t *f, ssize_t n, void *arg)
 static int t_arp(void)
 {
 	int peer;
-	struct pktlink_ep *ep = open_pair("eth", &peer);
-	lwip_start();
-	ip4_addr_t ip, mask;
-	addrs(&ip, &mask);
-	struct pktlink_lwip *nl;
-	char err[256];
+	struct pktlink_ep *ep;
 	uint8_t want_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 	struct pktlink_lwip_opts o = { .mac = want_mac };
-	int r = pktlink_lwip_add(ep, &ip, &mask, NULL, &o, &nl, err, sizeof(err));
-	PLT_CHECK(r == 0, "add: %s", err);
+	struct pktlink_lwip *nl = start("eth", &o, &ep, &peer);
 
 	uint8_t req[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x06,
 			    0, 1, 0x08, 0, 6, 4, 0, 1, 0x02, 0, 0, 0, 0, 1 };
@@ -188,9 +203,7 @@ static int t_arp(void)
 	pktlink_lwip_get_stats(nl, &st);
 	PLT_CHECK(st.rx_frames >= 1 && st.tx_frames >= 1, "counters rx %llu tx %llu",
 		  (unsigned long long)st.rx_frames, (unsigned long long)st.tx_frames);
-	pktlink_lwip_remove(nl);
-	pktlink_close(ep);
-	close(peer);
+	finish(nl, ep, peer);
 	return 0;
 }
 
@@ -210,21 +223,13 @@ static bool is_port_unreach(const uint8_t *p, ssize_t n, void *arg)
 static int t_no_header(void)
 {
 	int peer;
-	struct pktlink_ep *ep = open_pair("none", &peer);
-	lwip_start();
-	ip4_addr_t ip, mask;
-	addrs(&ip, &mask);
-	struct pktlink_lwip *nl;
-	char err[256];
-	int r = pktlink_lwip_add(ep, &ip, &mask, NULL, NULL, &nl, err, sizeof(err));
-	PLT_CHECK(r == 0, "add: %s", err);
+	struct pktlink_ep *ep;
+	struct pktlink_lwip *nl = start("none", NULL, &ep, &peer);
 	uint8_t f[128], mac[6] = { 0 };
 	uint32_t len = plt_build_udp(f, mac, mac, PEER_IP, LW_IP, 40000, 9, "hello", 5);
 	PLT_CHECK(send(peer, f + 14, len - 14, 0) == (ssize_t)(len - 14), "send");
 	PLT_CHECK(wait_frame(peer, is_port_unreach, NULL), "no ICMP port unreachable within 10 s");
-	pktlink_lwip_remove(nl);
-	pktlink_close(ep);
-	close(peer);
+	finish(nl, ep, peer);
 	return 0;
 }
 
@@ -232,16 +237,10 @@ static int t_no_header(void)
 static int t_peer_gone(void)
 {
 	int peer;
-	struct pktlink_ep *ep = open_pair("eth", &peer);
-	lwip_start();
-	ip4_addr_t ip, mask;
-	addrs(&ip, &mask);
-	struct pktlink_lwip *nl;
-	char err[256];
+	struct pktlink_ep *ep;
 	struct link_log log = { 0 };
 	struct pktlink_lwip_opts o = { .link_cb = on_link, .link_ctx = &log };
-	int r = pktlink_lwip_add(ep, &ip, &mask, NULL, &o, &nl, err, sizeof(err));
-	PLT_CHECK(r == 0, "add: %s", err);
+	struct pktlink_lwip *nl = start("eth", &o, &ep, &peer);
 	close(peer);
 	uint64_t deadline = plt_now_ns() + 10ull * 1000000000ull;
 	for (;;) {
@@ -260,8 +259,7 @@ static int t_peer_gone(void)
 	UNLOCK_TCPIP_CORE();
 	PLT_CHECK(!link, "netif link still up");
 	PLT_CHECK(pktlink_lwip_set_link(nl, true) == -ENOTCONN, "link up after peer gone");
-	pktlink_lwip_remove(nl);
-	pktlink_close(ep);
+	finish(nl, ep, -1);
 	return 0;
 }
 

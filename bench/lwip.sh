@@ -135,8 +135,10 @@ for mode in $modes; do
   med=$(echo "${res[$mode]}" | median)
   c=$(echo "${cpu[$mode]}" | median)
   ratio=$(echo "${rat[$mode]:-}" | median)
+  [ -z "${rat[$mode]:-}" ] && ratio="-"
   cr=$(awk -v a="$c" -v b="${cref:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
-  echo "| $mode | $med | ${ratio}x | $c | $cr |"
+  [ "$ratio" != - ] && ratio="${ratio}x"
+  echo "| $mode | $med | $ratio | $c | $cr |"
 done
 
 if [ -n "$prof" ]; then
@@ -151,6 +153,10 @@ if [ -n "$prof" ]; then
   wait $ip || true
   stop
   teardown
-  perf report -i "$OUT".perf --no-children --percent-limit 1.5 --sort dso,symbol --stdio 2>/dev/null |
-    grep -E '^ +[0-9]' | head -40
+  echo "by object:"
+  perf report -i "$OUT".perf --no-children -g none --sort dso --stdio 2>/dev/null |
+    grep -E '^ +[0-9]' | head -8
+  echo "by symbol (over 1.5%):"
+  perf report -i "$OUT".perf --no-children -g none --percent-limit 1.5 --sort dso,symbol \
+    --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -25
 fi

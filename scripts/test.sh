@@ -34,7 +34,8 @@ bash scripts/abi-check.sh build/test || rc=1
 # bounded (timeout) and killed when ctest ends, whatever happens.
 run_loaded() {
   local pids=() i
-  trap 'kill "${pids[@]}" 2>/dev/null' EXIT INT TERM
+  trap 'kill "${pids[@]}" 2>/dev/null' EXIT
+  trap 'kill "${pids[@]}" 2>/dev/null; exit 130' INT TERM
   for ((i = 0; i < jobs; i++)); do
     timeout 1200 sh -c 'while :; do :; done' &
     pids+=($!)

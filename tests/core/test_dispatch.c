@@ -162,7 +162,7 @@ static int pull_round_robin(void)
 	PLT_CHECK(pktlink_wait(ep, 0) == 0, "nothing ready");
 	for (unsigned q = 0; q < 3; q++)
 		PLT_OK(send(far[q], "abc", 3, 0));
-	PLT_CHECK(pktlink_wait(ep, 1000) == 1, "ready");
+	PLT_CHECK(pktlink_wait(ep, PLT_WAIT_MS) == 1, "ready");
 	struct pktlink_pkt p[8];
 	unsigned seen = 0, total = 0;
 	for (int i = 0; i < 10 && total < 3; i++) {

@@ -430,7 +430,7 @@ static int wait_timeout(void)
 	uint8_t f[60];
 	memset(f, 0xff, sizeof(f)); /* broadcast: passes the filter */
 	PLT_CHECK(send(sv[1], f, sizeof(f), 0) == (ssize_t)sizeof(f), "send");
-	PLT_CHECK(pktlink_wait(ep, 5000) == 1, "ready");
+	PLT_CHECK(pktlink_wait(ep, PLT_WAIT_MS) == 1, "ready");
 	struct pktlink_pkt p[4];
 	PLT_CHECK(pktlink_rx_burst(ep, p, 4) == 1, "one frame");
 	pktlink_rx_release(ep, p, 1);
@@ -462,7 +462,7 @@ static int injectable(void)
 		PLT_CHECK(pktlink_fd_inject(a, f, len) == 0, "inject %u", i);
 	}
 	PLT_CHECK(pktlink_fd_inject(a, f, len) == -ENOBUFS, "queue full");
-	PLT_CHECK(pktlink_wait(a, 1000) == 1, "pollable");
+	PLT_CHECK(pktlink_wait(a, PLT_WAIT_MS) == 1, "pollable");
 	int r = pktlink_rx_burst(a, pk, 32);
 	PLT_CHECK(r == 16, "16 injected: %d", r);
 	for (int i = 0; i < 16; i++)

@@ -11,7 +11,8 @@
  * mode & 1 == 1: the server's transmit path. The input is the RX queue's
  *   posted-buffer pipe (written by a hostile client); a server endpoint
  *   copies frames into those buffers.
- * Both also run the bare parsers over every record of the input.
+ * Both also run the bare parsers over every record of the input, and the
+ * L3 length reader (shm/trim.h) over the input as a frame.
  *
  * Invariants (trap on violation): parsed posts lie inside the data region,
  * completions' sizes add up; received frames are readable and at most the
@@ -20,6 +21,7 @@
 #include "fuzz.h"
 
 #include "shm/queue.h"
+#include "shm/trim.h"
 #include "shm_fixture.h"
 
 #include <pktlink/shm.h>
@@ -30,6 +32,9 @@
 
 static void parsers(const uint8_t *data, size_t len)
 {
+	/* The L3 length of a padded frame: reads only the avail bytes given. */
+	uint32_t l = pl_frame_l3_len(data, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+	PL_FUZZ_CHECK(l == 0 || (l >= 22 && l <= 22 + 40 + 65535));
 	static uint8_t r[PIPE_SIZE] __attribute__((aligned(8)));
 	memset(r, 0, sizeof(r));
 	memcpy(r, data, len < PIPE_SIZE ? len : PIPE_SIZE);

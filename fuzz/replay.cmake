@@ -12,7 +12,7 @@ file(GLOB pl_fuzz_targets CONFIGURE_DEPENDS ${PL_FUZZ_DIR}/fuzz_*.c)
 foreach(src IN LISTS pl_fuzz_targets)
   get_filename_component(name ${src} NAME_WE)
   # fuzz_<family>_*.c needs that family in the library: skip it otherwise.
-  if(name MATCHES "^fuzz_(fd|shm|xdp)_" AND NOT CMAKE_MATCH_1 IN_LIST PKTLINK_FAMILIES)
+  if(name MATCHES "^fuzz_(fd|shm|xdp|memif)_" AND NOT CMAKE_MATCH_1 IN_LIST PKTLINK_FAMILIES)
     continue()
   endif()
   set(exe fuzz_replay_${name})

@@ -6,7 +6,10 @@ pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev libxdp-dev libpcap-
       iproute2 ethtool procps linux-libc-dev libclang-rt-14-dev
       libdpdk-dev librte-net-af-xdp23 librte-net-af-packet23 librte-net-tap23
       librte-net-memif23 librte-mempool-ring23
-      tcpdump tshark iputils-ping jq bash-completion)
+      abigail-tools scdoc mandoc                  # ABI check, manual pages
+      tcpdump tshark iputils-ping jq bash-completion curl iperf iperf3
+      golang-go golang-gvisor-gvisor-dev          # tests/interop/gvisor
+      liblwip-dev)                                # lwip/
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -99,6 +99,7 @@ struct pktlink_fd_opts {
 	 * the kernel's stamp, whatever this says. */
 	bool rx_timestamp;
 };
+#define pktlink_fd_opts__last_field rx_timestamp /* the last field: update it when adding one */
 
 /**
  * pktlink_fd_open() - open an endpoint over descriptors the caller owns.

@@ -49,6 +49,7 @@
 
 #include "core/fault.h"
 #include "core/offload.h"
+#include "core/opts.h"
 #include "core/tx_prep.h"
 
 #include <errno.h>
@@ -533,11 +534,14 @@ static void fd_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts,
 {
 	struct fd_ep *f = to_fd(ep);
 	if (!f->o.injectable && f->rx_mode == PKTLINK_FD_RX_MMAP) {
-		/* hand runs of the same queue to that queue's ring */
+		/* hand runs of the same queue to that queue's ring; the queue
+		 * comes from the handle (priv), never from the public .queue,
+		 * which the caller may have changed */
 		unsigned i = 0;
 		while (i < n) {
-			unsigned qi = pkts[i].queue, j = i + 1;
-			while (j < n && pkts[j].queue == qi)
+			uint64_t qi = pkts[i].priv >> 32;
+			unsigned j = i + 1;
+			while (j < n && pkts[j].priv >> 32 == qi)
 				j++;
 			if (qi < f->nq && f->q[qi].ring)
 				pl_packet_rx_ring_release(f->q[qi].ring, &pkts[i], j - i);
@@ -1636,7 +1640,7 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	}
 	r = pl_ep_init_pollfd(&f->ep);
 	if (r) {
-		pl_err(err, errlen, r, "%s", f->ep.errmsg);
+		pl_err(err, errlen, r, "%s", pktlink_last_error(&f->ep));
 		goto fail;
 	}
 
@@ -1658,7 +1662,7 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 		       : o->gso == PKTLINK_FD_GSO_SOFTWARE ? PKTLINK_GSO_KIND_SOFTWARE
 							   : PKTLINK_GSO_KIND_NONE;
 	in->gso_max_size = o->gso != PKTLINK_FD_GSO_NONE ? o->gso_max_size : 0;
-	f->ep.errmsg[0] = 0;
+	pl_ep_error_clear(&f->ep);
 	*epp = &f->ep;
 	return 0;
 
@@ -1680,16 +1684,12 @@ int pktlink_fd_open(const struct pktlink_fd_opts *opts, struct pktlink_ep **epp,
 	*epp = NULL;
 	if (!opts)
 		return pl_err(err, errlen, -EINVAL, "pktlink_fd_open: opts is NULL");
-	if (opts->sz < offsetof(struct pktlink_fd_opts, fds) + sizeof(opts->fds))
-		return pl_err(err, errlen, -EINVAL,
-			      "pktlink_fd_open: opts.sz is %zu: set opts.sz = sizeof(struct "
-			      "pktlink_fd_opts)",
-			      opts->sz);
 	struct fd_setup s;
 	memset(&s, 0, sizeof(s));
-	/* an older, shorter struct: the missing fields stay zero */
-	memcpy(&s.o, opts, opts->sz < sizeof(s.o) ? opts->sz : sizeof(s.o));
-	s.o.sz = sizeof(s.o);
+	int r = PL_OPTS_LOAD(pktlink_fd_opts, &s.o, opts, pl_offsetofend(struct pktlink_fd_opts, fds),
+			     err, errlen);
+	if (r)
+		return r;
 	s.origin = FD_ORIGIN_HANDED;
 	s.mtu_given = s.o.mtu != 0;
 	return pl_fd_ep_open(&s, epp, err, errlen);

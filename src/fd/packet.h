@@ -173,7 +173,8 @@ int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
  * the caller's to count (core counts them for endpoints).
  *
  * Views stay valid until released with pl_packet_rx_ring_release(); pkt.priv
- * is the ring's handle. Without a vnet header, TP_STATUS_CSUM_VALID and
+ * is the ring's handle (queue << 32 | block + 1, so an endpoint with a ring
+ * per queue finds the ring from the handle; pkt.queue is never read back). Without a vnet header, TP_STATUS_CSUM_VALID and
  * TP_STATUS_CSUMNOTREADY (a local sender's checksum left to "hardware")
  * both give PKTLINK_PKT_CSUM_VALID. Bad or truncated frames are skipped and
  * counted (drop_invalid, drop_nobuf); when a block reports kernel drops

@@ -302,6 +302,7 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 	uint64_t bad = 0, trunc = 0, filtered = 0;
 	if (!rp)
 		rp = &ring_take_all;
+
 	bool losing = false;
 
 	if (!r || (!pkts && n))
@@ -414,7 +415,8 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 				goto next;
 			}
 			p->queue = queue;
-			p->priv = (uint64_t)b + 1;
+			/* the handle: queue and block, never the public .queue */
+			p->priv = (uint64_t)queue << 32 | ((uint64_t)b + 1);
 			r->refs[b]++;
 			got++;
 		}
@@ -441,10 +443,11 @@ void pl_packet_rx_ring_release(struct pl_packet_rx_ring *r, const struct pktlink
 	if (!r || !pkts)
 		return;
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t b = pkts[i].priv - 1;
+		uint64_t priv = pkts[i].priv;
+		uint64_t b = (uint64_t)(uint32_t)priv - 1;
 		/* Defensive: a foreign or doubly released view is ignored
 		 * rather than corrupting the count. */
-		if (pkts[i].priv == 0 || b >= r->nblocks || r->refs[b] == 0)
+		if ((uint32_t)priv == 0 || b >= r->nblocks || r->refs[b] == 0)
 			continue;
 		if (--r->refs[b] == 0 && r->pending[b]) {
 			r->pending[b] = 0;

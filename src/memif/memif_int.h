@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memif_int.h — the memif family's internal types, shared by its files:
+ * msg.c (control messages), sock.c (sockets and handshakes), region.c
+ * (regions and rings), rx.c, tx.c and memif_ep.c (the endpoint).
+ *
+ * Roles: the client owns the memory (one memfd region with every ring and
+ * buffer) and the eventfds; it sends them to the server. Ring directions:
+ * C2S (client to server) and S2C; queue pair q is C2S ring q + S2C ring q.
+ *
+ * Private to the library.
+ */
+#ifndef PL_MEMIF_INT_H
+#define PL_MEMIF_INT_H
+
+#include "proto.h"
+
+#include "core/endpoint.h"
+
+#include <pktlink/memif.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PL_MEMIF_MAX_REGIONS 16u
+#define PL_MEMIF_MAX_SEGS 64u /* descriptors of one frame we accept */
+#define PL_MEMIF_NBOUNCE 32u /* chained frames held at once per RX queue */
+#define PL_MEMIF_WAIT_CAP_MS 10 /* longest sleep: peers do not fence before reading flags */
+
+struct pl_memif_region {
+	uint8_t *base; /* NULL when not mapped */
+	uint64_t size; /* mapped bytes */
+	int fd;
+};
+
+/* What the handshake produced: everything the data path needs. */
+struct pl_memif_conn {
+	int sock; /* control socket, -1 when none */
+	unsigned nregions;
+	struct pl_memif_region regions[PL_MEMIF_MAX_REGIONS];
+	unsigned nrings[2]; /* [0] = C2S, [1] = S2C */
+	struct pl_memif_ring_cfg {
+		uint16_t region;
+		uint32_t offset;
+		uint8_t log2;
+		int efd;
+	} rings[2][PL_MAX_QUEUES];
+	uint32_t buffer_size; /* client: our buffers */
+	uint64_t buf_offset; /* client: first buffer in region 0 */
+	char peer_name[MEMIF_NAME_SZ + 1]; /* hello/init name */
+	char peer_if_name[MEMIF_NAME_SZ + 1]; /* connect/connected name */
+};
+
+/* A validated control message (msg.c). */
+struct pl_memif_msg {
+	unsigned type;
+	union {
+		struct {
+			char name[MEMIF_NAME_SZ + 1];
+			uint16_t min_version, max_version, max_region, max_c2s, max_s2c;
+			uint8_t max_log2;
+		} hello;
+		struct {
+			uint32_t id;
+			uint8_t mode;
+			uint8_t secret[MEMIF_SECRET_SZ + 1];
+			char name[MEMIF_NAME_SZ + 1];
+		} init;
+		struct {
+			uint16_t index;
+			uint64_t size;
+		} region;
+		struct {
+			bool c2s;
+			uint16_t index, region;
+			uint32_t offset;
+			uint8_t log2;
+		} ring;
+		struct {
+			char if_name[MEMIF_NAME_SZ + 1];
+		} connect;
+		struct {
+			uint32_t code;
+			char string[MEMIF_DISC_SZ + 1];
+		} disconnect;
+	};
+};
+
+/**
+ * pl_memif_msg_parse() - check a received control message and copy its
+ * fields out (strings NUL-terminated, everything read once).
+ * @buf/@len: the bytes received; @has_fd: whether a descriptor came with it.
+ * Return: 0, or -EPROTO with a reason in @why (a static string).
+ */
+int pl_memif_msg_parse(const void *buf, size_t len, bool has_fd, struct pl_memif_msg *m,
+		       const char **why);
+
+/** pl_memif_msg_send() - send a 128-byte message with an optional descriptor (fd >= 0). */
+int pl_memif_msg_send(int sock, const struct memif_msg *msg, int fd);
+
+/**
+ * pl_memif_msg_recv() - receive one message within @timeout_ms (-1: none),
+ * with at most one passed descriptor (*fd, else -1; extra ones are closed).
+ * Return: bytes received (0 at EOF), -ETIMEDOUT, or a negative errno.
+ */
+int pl_memif_msg_recv(int sock, void *buf, size_t cap, int *fd, int timeout_ms);
+
+/** pl_memif_send_disconnect() - best-effort DISCONNECT with a reason. */
+void pl_memif_send_disconnect(int sock, const char *reason);
+
+/* sock.c: the handshakes. Both return 0 or a negative errno with err filled. */
+int pl_memif_client_connect(const struct pktlink_memif_opts *o, struct pl_memif_conn *c,
+			    char *err, size_t errlen);
+int pl_memif_server_accept(const struct pktlink_memif_opts *o, struct pl_memif_conn *c,
+			   char *err, size_t errlen);
+
+/* region.c */
+/** pl_memif_client_regions() - create region 0 (rings + buffers) and the eventfds. */
+int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
+			    struct pl_memif_conn *c, char *err, size_t errlen);
+/** pl_memif_map_regions() - server: map every received region (size checked by fstat). */
+int pl_memif_map_regions(struct pl_memif_conn *c, char *err, size_t errlen);
+/** pl_memif_ring_ptr() - the ring of a config inside the regions, bounds and cookie checked. */
+uint8_t *pl_memif_ring_ptr(const struct pl_memif_conn *c, const struct pl_memif_ring_cfg *r,
+			   char *err, size_t errlen);
+/** pl_memif_conn_init() - an empty conn: every descriptor -1. */
+void pl_memif_conn_init(struct pl_memif_conn *c);
+/** pl_memif_conn_free() - close and unmap everything in @c; safe on a zeroed/partial conn. */
+void pl_memif_conn_free(struct pl_memif_conn *c);
+
+/* ------------------------------------------------------------------------ */
+/* The descriptor walk (rx.c), separate from the endpoint so it can be fuzzed. */
+
+struct pl_memif_seg {
+	uint8_t *ptr;
+	uint32_t len;
+};
+
+/* Where a ring's buffers live. */
+struct pl_memif_view {
+	uint8_t *ring; /* ring base */
+	uint16_t mask;
+	/* server (peer's buffers): regions from the descriptors */
+	const struct pl_memif_region *regions;
+	unsigned nregions;
+	/* client (our buffers): slot i is own_base + i * own_size */
+	uint8_t *own_base;
+	uint32_t own_size;
+	uint32_t max_frame;
+};
+
+enum { PL_MEMIF_WALK_OK = 1, PL_MEMIF_WALK_WAIT = 0, PL_MEMIF_WALK_DROP = 2 };
+
+/**
+ * pl_memif_walk() - read the frame starting at ring position @pos, with
+ * @avail published slots, every descriptor field read once and checked in
+ * 64-bit arithmetic. Fills @segs (up to PL_MEMIF_MAX_SEGS), *@nslots, *@total.
+ * Return: PL_MEMIF_WALK_OK, PL_MEMIF_WALK_DROP (a frame to consume and count
+ * as invalid: too long, too many segments, empty), PL_MEMIF_WALK_WAIT (the
+ * chain is not fully published yet), or -EPROTO with @why (out-of-bounds
+ * buffer: the peer must be disconnected).
+ */
+int pl_memif_walk(const struct pl_memif_view *v, uint16_t pos, uint32_t avail,
+		  struct pl_memif_seg *segs, unsigned *nsegs, uint32_t *nslots, uint64_t *total,
+		  const char **why);
+
+/* ------------------------------------------------------------------------ */
+/* The endpoint */
+
+struct pl_memif_rxq {
+	struct pl_memif_view v;
+	int efd; /* the ring's eventfd (borrowed from conn) */
+	int pollfd; /* owned epoll: efd + control socket (pktlink_queue_fd) */
+	uint16_t seen; /* ring position received up to */
+	uint16_t rel; /* released prefix */
+	uint16_t size;
+	bool armed; /* interrupts requested (MASK_INT clear) */
+	bool drained;
+	unsigned empty_polls;
+	uint8_t *held; /* per slot: 1 while a view holds it */
+	uint8_t *bounce; /* PL_MEMIF_NBOUNCE x max_frame */
+	uint32_t bounce_free[PL_MEMIF_NBOUNCE], nbounce;
+	struct pl_memif_seg segs[PL_MEMIF_MAX_SEGS];
+} __attribute__((aligned(PL_CACHELINE)));
+
+struct pl_memif_txq {
+	uint8_t *ring;
+	uint16_t mask, size;
+	int efd;
+	uint16_t pos; /* client: our head; server: our tail */
+	uint16_t peer; /* last validated peer index (client: tail; server: head) */
+	uint8_t *own_base; /* client: our buffers for this ring */
+	uint32_t own_off; /* client: their offset in region 0 */
+	uint32_t own_size;
+} __attribute__((aligned(PL_CACHELINE)));
+
+struct pl_memif_ep {
+	struct pktlink_ep ep; /* first: the core casts */
+	struct pl_memif_conn conn;
+	enum pktlink_memif_role role;
+	bool busy_poll;
+	uint32_t max_frame;
+	unsigned nq;
+	struct pl_memif_rxq *rxq; /* [nq] */
+	struct pl_memif_txq *txq; /* [ntx] */
+	unsigned ntx;
+	int left; /* atomic: the peer disconnected or hung up (the reason), frames may remain */
+	unsigned tx_zero; /* TX thread: bursts in a row that took nothing */
+	bool bye_sent; /* a DISCONNECT went out already */
+	int ctrl_busy; /* atomic: one thread reads the control socket at a time */
+	uint8_t *tx_scratch; /* max_frame: frames whose checksum we complete */
+};
+
+static inline struct pl_memif_ep *to_memif(struct pktlink_ep *ep)
+{
+	return (struct pl_memif_ep *)ep;
+}
+
+/* Shared-memory ring fields: read once, with the ordering the protocol needs. */
+static inline uint16_t *memif_u16(uint8_t *ring, unsigned off)
+{
+	return (uint16_t *)(void *)(ring + off);
+}
+static inline struct memif_desc *memif_desc_at(uint8_t *ring, uint16_t slot)
+{
+	return (struct memif_desc *)(void *)(ring + MEMIF_RING_DESC + (uint64_t)slot * 16u);
+}
+
+/* memif_ep.c: the peer violated the protocol: tell it why, disconnect, report. */
+int pl_memif_violation(struct pl_memif_ep *e, const char *why);
+/* memif_ep.c: look at the control socket; 0 while the peer is there, else the reason it
+ * left (stored in e->left; the caller reports it once its ring is drained) or the death. */
+int pl_memif_ctrl_check(struct pl_memif_ep *e, uint64_t *sys);
+
+/* rx.c / tx.c ops */
+int pl_memif_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n);
+void pl_memif_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
+int pl_memif_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms);
+int pl_memif_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
+
+#endif /* PL_MEMIF_INT_H */

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rx.c — memif receive: the descriptor walk, bursts, releases and waits.
+ *
+ * Our RX ring is S2C for a client, C2S for a server. The producer index
+ * (client: the ring's tail; server: its head) says how far the peer
+ * published; `seen` is how far we read, `rel` how far views were given
+ * back in order. Giving back means: client — post the slots again
+ * (head = rel + ring size); server — tail = rel.
+ *
+ * Interrupts: while a receiver is awake it sets MEMIF_RING_FLAG_MASK_INT
+ * so that the peer skips its eventfd write; before sleeping it clears the
+ * flag and looks at the ring once more.
+ */
+#include "memif_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+int pl_memif_walk(const struct pl_memif_view *v, uint16_t pos, uint32_t avail,
+		  struct pl_memif_seg *segs, unsigned *nsegs, uint32_t *nslots, uint64_t *total,
+		  const char **why)
+{
+	uint64_t tot = 0;
+	unsigned ns = 0;
+	uint32_t i = 0;
+	uint32_t ring_size = (uint32_t)v->mask + 1;
+	bool drop = false;
+	for (;;) {
+		if (i >= avail)
+			return PL_MEMIF_WALK_WAIT;
+		uint16_t slot = (uint16_t)((pos + i) & v->mask);
+		struct memif_desc *d = memif_desc_at(v->ring, slot);
+		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
+		uint32_t len = __atomic_load_n(&d->length, __ATOMIC_RELAXED);
+		uint8_t *p;
+		if (v->own_base) {
+			if (len > v->own_size) {
+				*why = "descriptor length exceeds the buffer size";
+				return -EPROTO;
+			}
+			p = v->own_base + (uint64_t)slot * v->own_size;
+		} else {
+			uint16_t reg = __atomic_load_n(&d->region, __ATOMIC_RELAXED);
+			uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
+			if (reg >= v->nregions || !v->regions[reg].base) {
+				*why = "descriptor names an unknown region";
+				return -EPROTO;
+			}
+			if ((uint64_t)off + len > v->regions[reg].size) {
+				*why = "descriptor buffer lies outside its region";
+				return -EPROTO;
+			}
+			p = v->regions[reg].base + off;
+		}
+		i++;
+		tot += len;
+		if (ns < PL_MEMIF_MAX_SEGS)
+			segs[ns++] = (struct pl_memif_seg){ p, len };
+		else
+			drop = true;
+		if (!(flags & MEMIF_DESC_FLAG_NEXT))
+			break;
+		if (i >= ring_size) {
+			*why = "descriptor chain longer than the ring";
+			return -EPROTO;
+		}
+	}
+	*nslots = i;
+	*total = tot;
+	*nsegs = ns;
+	if (drop || tot == 0 || tot > v->max_frame)
+		return PL_MEMIF_WALK_DROP;
+	return PL_MEMIF_WALK_OK;
+}
+
+/* The peer's producer index of our RX ring (acquire: descriptors before it are written). */
+static inline uint16_t rx_prod(const struct pl_memif_ep *e, const struct pl_memif_rxq *r)
+{
+	unsigned off = e->role == PKTLINK_MEMIF_CLIENT ? MEMIF_RING_TAIL : MEMIF_RING_HEAD;
+	return __atomic_load_n(memif_u16(r->v.ring, off), __ATOMIC_ACQUIRE);
+}
+
+/* Hand released slots back to the peer, in ring order. */
+static void rx_advance(struct pl_memif_ep *e, struct pl_memif_rxq *r)
+{
+	uint16_t old = r->rel;
+	while (r->rel != r->seen && !r->held[r->rel & r->v.mask]) {
+		if (e->role == PKTLINK_MEMIF_CLIENT) {
+			/* Re-post the buffer at its full size; the peer wrote the frame length. */
+			struct memif_desc *d = memif_desc_at(r->v.ring, r->rel & r->v.mask);
+			__atomic_store_n(&d->length, r->v.own_size, __ATOMIC_RELAXED);
+			__atomic_store_n(&d->flags, 0, __ATOMIC_RELAXED);
+		}
+		r->rel++;
+	}
+	if (r->rel == old)
+		return;
+	if (e->role == PKTLINK_MEMIF_CLIENT)
+		__atomic_store_n(memif_u16(r->v.ring, MEMIF_RING_HEAD), (uint16_t)(r->rel + r->size),
+				 __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(memif_u16(r->v.ring, MEMIF_RING_TAIL), r->rel, __ATOMIC_RELEASE);
+}
+
+static void set_mask_int(struct pl_memif_rxq *r, bool masked)
+{
+	__atomic_store_n(memif_u16(r->v.ring, MEMIF_RING_FLAGS),
+			 (uint16_t)(masked ? MEMIF_RING_FLAG_MASK_INT : 0), __ATOMIC_SEQ_CST);
+	r->armed = !masked;
+	if (!masked)
+		r->drained = false;
+}
+
+static void drain(struct pl_memif_rxq *r, uint64_t *sys)
+{
+	uint64_t v;
+	pl_stat_add(sys, 1);
+	ssize_t n = read(r->efd, &v, sizeof(v));
+	(void)n; /* EAGAIN: nothing to drain */
+	r->drained = true;
+}
+
+/* Frames published that we have not read. Validates the peer's index. */
+static int rx_pending(struct pl_memif_ep *e, struct pl_memif_rxq *r, uint16_t *avail)
+{
+	uint16_t prod = rx_prod(e, r);
+	uint16_t a = (uint16_t)(prod - r->seen);
+	/* Client: the server fills only posted slots; server: at most a ring's worth. */
+	uint16_t lim = e->role == PKTLINK_MEMIF_CLIENT ? (uint16_t)(r->rel + r->size - r->seen)
+						       : (uint16_t)(r->size - (uint16_t)(r->seen - r->rel));
+	if (a > lim)
+		return pl_memif_violation(e, e->role == PKTLINK_MEMIF_CLIENT
+						     ? "S2C ring tail moved past the posted buffers"
+						     : "C2S ring head moved more than a ring ahead");
+	*avail = a;
+	return 0;
+}
+
+static int bounce_get(struct pl_memif_rxq *r)
+{
+	return r->nbounce ? (int)r->bounce_free[--r->nbounce] : -1;
+}
+
+int pl_memif_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_memif_ep *e = to_memif(ep);
+	struct pl_memif_rxq *r = &e->rxq[q];
+	struct pl_rx_counters *c = &ep->rxc[q];
+	bool rechecked = false;
+	unsigned got = 0;
+	uint64_t bytes = 0;
+again:;
+	/* Read before the ring: whatever the peer published before leaving is seen. */
+	int left = __atomic_load_n(&e->left, __ATOMIC_ACQUIRE);
+	uint16_t avail;
+	int v = rx_pending(e, r, &avail);
+	if (v < 0)
+		return v;
+	while (got < n && avail) {
+		unsigned nsegs;
+		uint32_t nslots;
+		uint64_t total;
+		const char *why = NULL;
+		int w = pl_memif_walk(&r->v, r->seen, avail, r->segs, &nsegs, &nslots, &total, &why);
+		if (w == PL_MEMIF_WALK_WAIT)
+			break;
+		if (w < 0)
+			return pl_memif_violation(e, why);
+		if (w == PL_MEMIF_WALK_DROP) {
+			pl_stat_add(&c->drop_invalid, 1);
+		} else if (nsegs == 1) {
+			struct pktlink_pkt *p = &pkts[got++];
+			memset(p, 0, sizeof(*p));
+			p->data = r->segs[0].ptr;
+			p->len = r->segs[0].len;
+			p->queue = (uint16_t)q;
+			p->priv2 = r->seen;
+			p->priv = nslots;
+			for (uint32_t i = 0; i < nslots; i++)
+				r->held[(uint16_t)(r->seen + i) & r->v.mask] = 1;
+			bytes += p->len;
+		} else {
+			int b = bounce_get(r);
+			if (b < 0)
+				break; /* every bounce buffer is held: the frame waits in the ring */
+			uint8_t *dst = r->bounce + (uint64_t)b * e->max_frame;
+			uint32_t off = 0;
+			for (unsigned i = 0; i < nsegs; i++) {
+				memcpy(dst + off, r->segs[i].ptr, r->segs[i].len);
+				off += r->segs[i].len;
+			}
+			struct pktlink_pkt *p = &pkts[got++];
+			memset(p, 0, sizeof(*p));
+			p->data = dst;
+			p->len = off;
+			p->queue = (uint16_t)q;
+			p->priv = (uint64_t)(b + 1) << 32;
+			bytes += off;
+		}
+		r->seen = (uint16_t)(r->seen + nslots);
+		avail = (uint16_t)(avail - nslots);
+	}
+	rx_advance(e, r);
+	if (got) {
+		pl_stat_add(&c->packets, got);
+		pl_stat_add(&c->bytes, bytes);
+		r->empty_polls = 0;
+		if (r->armed && !e->busy_poll) {
+			set_mask_int(r, true);
+			if (!r->drained)
+				drain(r, &c->syscalls);
+		}
+		return (int)got;
+	}
+	if (left)
+		return pl_ep_peer_gone(ep, left);
+	if (e->busy_poll) {
+		if (++r->empty_polls % 4096 == 0)
+			goto look;
+		return 0;
+	}
+	if (!r->armed) {
+		/* Ask for an interrupt, then look once more (the peer may have
+		 * published before it saw the flag). */
+		set_mask_int(r, false);
+		if (!rechecked) {
+			rechecked = true;
+			goto again;
+		}
+		return 0;
+	}
+	/* Armed and empty: a poller woke for a stale signal or a hang-up.
+	 * Drain and look at the peer on every 8th call only. */
+	if (++r->empty_polls % 8 != 0)
+		return 0;
+	drain(r, &c->syscalls);
+look:;
+	int g = pl_memif_ctrl_check(e, &c->syscalls);
+	if (g < 0) {
+		int dead = pl_ep_dead(ep);
+		if (dead)
+			return dead;
+		goto again; /* left: drain the ring, then report */
+	}
+	return 0;
+}
+
+void pl_memif_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_memif_ep *e = to_memif(ep);
+	uint64_t touched[(PL_MAX_QUEUES + 63) / 64] = { 0 };
+	for (unsigned i = 0; i < n; i++) {
+		const struct pktlink_pkt *p = &pkts[i];
+		if (p->queue >= e->nq)
+			continue;
+		struct pl_memif_rxq *r = &e->rxq[p->queue];
+		uint32_t b = (uint32_t)(p->priv >> 32);
+		if (b) {
+			if (b <= PL_MEMIF_NBOUNCE && r->nbounce < PL_MEMIF_NBOUNCE)
+				r->bounce_free[r->nbounce++] = b - 1;
+			continue;
+		}
+		uint32_t ns = (uint32_t)p->priv;
+		for (uint32_t k = 0; k < ns && k <= r->v.mask; k++)
+			r->held[(uint16_t)(p->priv2 + k) & r->v.mask] = 0;
+		touched[p->queue / 64] |= 1ull << (p->queue % 64);
+	}
+	for (unsigned q = 0; q < e->nq; q++)
+		if (touched[q / 64] & (1ull << (q % 64)))
+			rx_advance(e, &e->rxq[q]);
+}
+
+int pl_memif_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms)
+{
+	struct pl_memif_ep *e = to_memif(ep);
+	struct pl_memif_rxq *r = &e->rxq[q];
+	uint64_t *sys = &ep->rxc[q].syscalls;
+	uint16_t avail;
+	if (__atomic_load_n(&e->left, __ATOMIC_ACQUIRE))
+		return 1;
+	if (e->busy_poll) {
+		if (++r->empty_polls % 4096 == 0 && pl_memif_ctrl_check(e, sys) < 0)
+			return 1;
+		return 0;
+	}
+	if (!r->armed)
+		set_mask_int(r, false);
+	int v = rx_pending(e, r, &avail);
+	if (v < 0)
+		return v;
+	if (avail)
+		return 1;
+	/* Bounded: a peer that does not fence between publishing and reading
+	 * our flag can miss the wake-up; we then find its frames within the cap. */
+	if (timeout_ms < 0 || timeout_ms > PL_MEMIF_WAIT_CAP_MS)
+		timeout_ms = PL_MEMIF_WAIT_CAP_MS;
+	struct pollfd p[3] = { { .fd = r->efd, .events = POLLIN },
+			       { .fd = e->conn.sock, .events = POLLIN },
+			       { .fd = stop_fd, .events = POLLIN } };
+	pl_stat_add(sys, 1);
+	int pr = poll(p, 3, timeout_ms);
+	if (pr < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (p[0].revents & POLLIN)
+		drain(r, sys);
+	if (p[1].revents && pl_memif_ctrl_check(e, sys) < 0)
+		return 1; /* the next burst drains the ring, then reports */
+	if (pr == 0) {
+		v = rx_pending(e, r, &avail);
+		if (v < 0)
+			return v;
+		return avail ? 1 : 0;
+	}
+	return 1;
+}

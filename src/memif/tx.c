@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tx.c — memif transmit (copy mode) on TX ring 0.
+ *
+ * Client (C2S ring, our buffers): slots [head, tail + size) are free; a
+ * frame takes ceil(len / buffer_size) slots chained with
+ * MEMIF_DESC_FLAG_NEXT; descriptors are rewritten from our own table, so
+ * nothing the server wrote into them is used.
+ * Server (S2C ring, the client's buffers): slots [tail, head) are buffers
+ * the client posted; each descriptor is read once, its buffer checked
+ * against the region, and the frame copied over as many as it needs.
+ * Then the producer index is published (release) and, unless the peer's
+ * ring flags say it polls, its eventfd is written.
+ */
+#include "memif_int.h"
+
+#include "core/offload.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A frame we can never send: count it, take it. Else the bytes to send (maybe the scratch copy). */
+static const uint8_t *tx_prepare(struct pl_memif_ep *e, const struct pktlink_pkt *p)
+{
+	if (p->gso_type != PKTLINK_GSO_NONE || p->len == 0 || p->len > e->max_frame || !p->data)
+		return NULL;
+	if (!(p->flags & PKTLINK_PKT_CSUM_PARTIAL))
+		return p->data;
+	/* memif has no checksum offload: complete it on a copy (the caller's
+	 * frame stays untouched). */
+	memcpy(e->tx_scratch, p->data, p->len);
+	if (pl_csum_complete(e->tx_scratch, p->len, p->csum_start, p->csum_offset) < 0)
+		return NULL;
+	return e->tx_scratch;
+}
+
+static void signal_peer(struct pl_memif_ep *e, struct pl_memif_txq *t)
+{
+	/* Publish before reading the flag (pairs with the receiver's store of
+	 * the flag followed by its look at the ring). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint16_t fl = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_FLAGS), __ATOMIC_RELAXED);
+	if (fl & MEMIF_RING_FLAG_MASK_INT)
+		return;
+	uint64_t one = 1;
+	pl_stat_add(&e->ep.txc.syscalls, 1);
+	ssize_t r = write(t->efd, &one, sizeof(one));
+	(void)r; /* EAGAIN only at a counter of 2^64-2: the peer is awake anyway */
+}
+
+/* Publish our producer index (release), wake the peer if it wants it, count. */
+static void tx_publish(struct pl_memif_ep *e, struct pl_memif_txq *t, unsigned idx_off,
+		       uint16_t start, uint64_t sent, uint64_t bytes)
+{
+	if (t->pos != start) {
+		__atomic_store_n(memif_u16(t->ring, idx_off), t->pos, __ATOMIC_RELEASE);
+		signal_peer(e, t);
+	}
+	pl_stat_add(&e->ep.txc.packets, sent);
+	pl_stat_add(&e->ep.txc.bytes, bytes);
+}
+
+static int client_tx(struct pl_memif_ep *e, struct pl_memif_txq *t, struct pktlink_pkt *pkts,
+		     unsigned n)
+{
+	struct pl_tx_counters *c = &e->ep.txc;
+	uint16_t tail = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_TAIL), __ATOMIC_ACQUIRE);
+	/* The server's tail moves forward, never past what we published. */
+	if ((uint16_t)(tail - t->peer) > (uint16_t)(t->pos - t->peer))
+		return pl_memif_violation(e, "C2S ring tail moved outside the published range");
+	t->peer = tail;
+	uint32_t room = t->size - (uint16_t)(t->pos - tail);
+	uint16_t start = t->pos;
+	uint32_t bs = t->own_size;
+	unsigned i;
+	uint64_t bytes = 0, sent = 0;
+	for (i = 0; i < n; i++) {
+		struct pktlink_pkt *p = &pkts[i];
+		const uint8_t *src = tx_prepare(e, p);
+		if (!src) {
+			pl_stat_add(&c->drop_invalid, 1);
+			continue;
+		}
+		uint32_t need = (p->len + bs - 1) / bs;
+		if (need > room)
+			break;
+		uint32_t off = 0;
+		for (uint32_t k = 0; k < need; k++) {
+			uint16_t slot = t->pos & t->mask;
+			uint32_t l = p->len - off < bs ? p->len - off : bs;
+			memcpy(t->own_base + (uint64_t)slot * bs, src + off, l);
+			struct memif_desc *d = memif_desc_at(t->ring, slot);
+			d->region = 0;
+			d->offset = t->own_off + slot * bs;
+			d->length = l;
+			d->flags = k + 1 < need ? MEMIF_DESC_FLAG_NEXT : 0;
+			off += l;
+			t->pos++;
+		}
+		room -= need;
+		sent++;
+		bytes += p->len;
+	}
+	tx_publish(e, t, MEMIF_RING_HEAD, start, sent, bytes);
+	return (int)i;
+}
+
+static int server_tx(struct pl_memif_ep *e, struct pl_memif_txq *t, struct pktlink_pkt *pkts,
+		     unsigned n)
+{
+	struct pl_tx_counters *c = &e->ep.txc;
+	const struct pl_memif_conn *cn = &e->conn;
+	uint16_t head = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_HEAD), __ATOMIC_ACQUIRE);
+	uint16_t avail = (uint16_t)(head - t->pos);
+	if (avail > t->size)
+		return pl_memif_violation(e, "S2C ring head moved more than a ring ahead");
+	uint16_t start = t->pos;
+	struct pl_memif_seg segs[PL_MEMIF_MAX_SEGS];
+	unsigned i;
+	uint64_t bytes = 0, sent = 0;
+	for (i = 0; i < n; i++) {
+		struct pktlink_pkt *p = &pkts[i];
+		const uint8_t *src = tx_prepare(e, p);
+		if (!src) {
+			pl_stat_add(&c->drop_invalid, 1);
+			continue;
+		}
+		/* Collect posted buffers until the frame fits; each read once. */
+		uint64_t cap = 0;
+		unsigned ns = 0;
+		while (cap < p->len && ns < PL_MEMIF_MAX_SEGS && ns < avail) {
+			struct memif_desc *d = memif_desc_at(t->ring, (uint16_t)(t->pos + ns) & t->mask);
+			uint16_t reg = __atomic_load_n(&d->region, __ATOMIC_RELAXED);
+			uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
+			uint32_t len = __atomic_load_n(&d->length, __ATOMIC_RELAXED);
+			if (reg >= cn->nregions || !len || (uint64_t)off + len > cn->regions[reg].size)
+				return pl_memif_violation(
+					e, "posted S2C buffer is empty or lies outside its region");
+			segs[ns++] = (struct pl_memif_seg){ cn->regions[reg].base + off, len };
+			cap += len;
+		}
+		if (cap < p->len) {
+			if (ns >= PL_MEMIF_MAX_SEGS) { /* the client posts tiny buffers */
+				pl_stat_add(&c->errors, 1);
+				continue;
+			}
+			break; /* not enough posted buffers: the rest waits */
+		}
+		uint32_t off = 0;
+		for (unsigned k = 0; k < ns; k++) {
+			uint32_t l = p->len - off < segs[k].len ? p->len - off : segs[k].len;
+			memcpy(segs[k].ptr, src + off, l);
+			off += l;
+			struct memif_desc *d = memif_desc_at(t->ring, (uint16_t)(t->pos + k) & t->mask);
+			__atomic_store_n(&d->length, l, __ATOMIC_RELAXED);
+			__atomic_store_n(&d->flags, (uint16_t)(k + 1 < ns ? MEMIF_DESC_FLAG_NEXT : 0),
+					 __ATOMIC_RELAXED);
+		}
+		t->pos = (uint16_t)(t->pos + ns);
+		avail = (uint16_t)(avail - ns);
+		sent++;
+		bytes += p->len;
+	}
+	tx_publish(e, t, MEMIF_RING_TAIL, start, sent, bytes);
+	return (int)i;
+}
+
+int pl_memif_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_memif_ep *e = to_memif(ep);
+	struct pl_memif_txq *t = &e->txq[0];
+	int left = __atomic_load_n(&e->left, __ATOMIC_ACQUIRE);
+	if (left)
+		return pl_ep_peer_gone(ep, left);
+	int r = e->role == PKTLINK_MEMIF_CLIENT ? client_tx(e, t, pkts, n) : server_tx(e, t, pkts, n);
+	if (r == 0 && n && ++e->tx_zero % 64 == 0) {
+		/* A full ring for a while: is the peer still there? */
+		int g = pl_memif_ctrl_check(e, &ep->txc.syscalls);
+		if (g < 0)
+			return pl_ep_dead(ep) ? pl_ep_dead(ep) : pl_ep_peer_gone(ep, g);
+	} else if (r > 0) {
+		e->tx_zero = 0;
+	}
+	return r;
+}

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * client.c — the client's data path: RX buffers posted and reposted,
+ * completions checked against what was posted (and trimmed when padded),
+ * TX buffers copied into, lent (tx_alloc) and reaped.
+ */
+#include "shm_ep.h"
+#include "trim.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Post RX buffer b to the server (not flushed); when the post pipe is full, queue it locally. */
+void pl_shm_cli_post(struct shm_ep *e, uint32_t b)
+{
+	struct pl_rxq_post post = {
+		.offset = (uint64_t)b * e->buf_size,
+		.size = e->buf_size,
+		.user_data = 0,
+		.id = b,
+	};
+	if (e->nrepost || !pl_rxq_push_post(&e->in_ret, &post)) {
+		e->repost[e->nrepost++] = b;
+		e->rx_state[b] = BUF_FREE;
+		return;
+	}
+	e->rx_state[b] = BUF_POSTED;
+}
+
+/* Post the locally queued buffers, in order, while the post pipe has room. */
+static void cli_retry_reposts(struct shm_ep *e)
+{
+	uint32_t done = 0;
+	while (done < e->nrepost) {
+		uint32_t b = e->repost[done];
+		struct pl_rxq_post post = { .offset = (uint64_t)b * e->buf_size,
+					    .size = e->buf_size,
+					    .id = b };
+		if (!pl_rxq_push_post(&e->in_ret, &post))
+			break;
+		e->rx_state[b] = BUF_POSTED;
+		done++;
+	}
+	if (done) {
+		memmove(e->repost, e->repost + done, (e->nrepost - done) * sizeof(e->repost[0]));
+		e->nrepost -= done;
+	}
+}
+
+/* Repost the buffers of one received frame (a chain from first; bounded walk). */
+static void cli_release_chain(struct shm_ep *e, uint32_t first)
+{
+	uint32_t b = first;
+	for (uint32_t k = 0; k < PL_SHM_MAX_BUFS && b < e->nrx; k++) {
+		uint32_t next = e->rx_next[b];
+		if (e->rx_state[b] == BUF_HELD)
+			pl_shm_cli_post(e, b);
+		b = next;
+	}
+}
+
+/*
+ * A completion that covers whole posted buffers may be padded: gVisor's
+ * server reports the buffers' sizes, not the bytes it copied (trim.h). Such
+ * a frame ends where its L3 header says; the padding is never delivered.
+ * A frame whose length is exactly whole buffers has an L3 length that says
+ * so too, so this never cuts a real frame short. Return the size to use.
+ */
+static uint32_t cli_trim(struct shm_ep *e, const struct pl_rxq_used *used, int nb, uint32_t size)
+{
+	if ((uint64_t)size != (uint64_t)nb * e->buf_size || size <= e->vnet_len)
+		return size;
+	for (int i = 0; i < nb; i++)
+		if (used[i].used != e->buf_size)
+			return size;
+	const uint8_t *f = e->in_data->base + used[0].offset + e->vnet_len;
+	uint32_t l = pl_frame_l3_len(f, e->buf_size - e->vnet_len);
+	if (!l || l >= size - e->vnet_len)
+		return size;
+	pl_stat_add(&e->rx_trimmed, 1);
+	return l + e->vnet_len;
+}
+
+/*
+ * Client receive: pull up to n completions, check every buffer against what
+ * we posted (id, offset, used size), hand out views into our RX data region
+ * or bounce copies. A lying server is disconnected; a frame with a bad
+ * virtio-net header is dropped and its buffers reposted.
+ */
+int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_rx_counters *c = &e->ep.rxc[0];
+	struct pl_rxq_used used[PL_SHM_MAX_BUFS];
+	unsigned got = 0;
+	uint64_t bytes = 0;
+	int gone = 0;
+
+	cli_retry_reposts(e);
+	while (got < n) {
+		const uint8_t *rec;
+		uint32_t len, size;
+		int r = pl_pipe_rx_pull(&e->in, &rec, &len);
+		if (r == PL_PIPE_EMPTY)
+			break;
+		if (r == PL_PIPE_CORRUPT) {
+			gone = pl_ep_error(&e->ep, -EPROTO,
+					   "shm server wrote a corrupt slot header in the RX "
+					   "completion pipe: disconnected");
+			break;
+		}
+		int nb = pl_rxq_parse_completion(rec, len, &size, used);
+		if (nb < 0) {
+			pl_stat_add(&c->drop_invalid, 1);
+			gone = pl_ep_error(&e->ep, -EPROTO,
+					   "shm server sent a malformed RX completion (%u bytes; "
+					   "buffer sizes must sum to the packet size): disconnected",
+					   len);
+			break;
+		}
+		int bounce = -1;
+		/* Every buffer must be one we posted, at its offset, and not
+		 * filled past its size; anything else is a lying server. */
+		uint32_t first = 0, prev = 0;
+		for (int i = 0; i < nb; i++) {
+			uint64_t id = used[i].id;
+			if (id >= e->nrx || e->rx_state[id] != BUF_POSTED ||
+			    used[i].offset != id * e->buf_size || used[i].used > e->buf_size) {
+				gone = pl_ep_error(&e->ep, -EPROTO,
+						   "shm server completed buffer id %llu at offset %llu "
+						   "(%u bytes), which is not a buffer we posted: "
+						   "disconnected",
+						   (unsigned long long)id,
+						   (unsigned long long)used[i].offset, used[i].used);
+				break;
+			}
+			e->rx_state[id] = BUF_HELD;
+			if (i == 0)
+				first = (uint32_t)id;
+			else
+				e->rx_next[prev] = (uint32_t)id;
+			prev = (uint32_t)id;
+		}
+		if (gone) {
+			pl_stat_add(&c->drop_invalid, 1);
+			break;
+		}
+		e->rx_next[prev] = UINT32_MAX;
+		size = cli_trim(e, used, nb, size);
+		if (nb > 1 && size > used[0].used) {
+			bounce = bounce_get(e);
+			if (bounce < 0) {
+				/* All bounce buffers are out: leave it for later. */
+				for (int i = 0; i < nb; i++)
+					e->rx_state[used[i].id] = BUF_POSTED;
+				pl_pipe_rx_unpull(&e->in, len);
+				break;
+			}
+		}
+		uint8_t *frame;
+		if (bounce < 0) {
+			frame = e->in_data->base + used[0].offset;
+		} else {
+			frame = bounce_mem(e, bounce);
+			uint32_t done = 0;
+			uint32_t cap = e->bounce_size;
+			for (int i = 0; i < nb && done < size && done < cap; i++) {
+				uint32_t k = used[i].used < size - done ? used[i].used : size - done;
+				if (k > cap - done)
+					k = cap - done;
+				memcpy(frame + done, e->in_data->base + used[i].offset, k);
+				done += k;
+			}
+		}
+		struct pktlink_pkt *p = &pkts[got];
+		if (pl_shm_frame_to_pkt(e, frame, size, p)) {
+			pl_stat_add(&c->drop_invalid, 1);
+			bounce_put(e, bounce);
+			cli_release_chain(e, first);
+			continue;
+		}
+		p->priv = (uint64_t)first | ((uint64_t)(uint32_t)(bounce + 1) << 32);
+		bytes += p->len;
+		got++;
+	}
+	pl_pipe_rx_flush(&e->in);
+	pl_pipe_tx_flush(&e->in_ret);
+	if (got) {
+		pl_stat_add(&c->packets, got);
+		pl_stat_add(&c->bytes, bytes);
+	}
+	if (gone)
+		return pl_ep_peer_gone(&e->ep, gone);
+	return (int)got;
+}
+
+/* Client release: repost the views' buffers and free their bounce copies. */
+void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t first = (uint32_t)pkts[i].priv;
+		int bounce = (int)(uint32_t)(pkts[i].priv >> 32) - 1;
+		if (bounce >= (int)SHM_NBOUNCE)
+			bounce = -1;
+		bounce_put(e, bounce);
+		if (first < e->nrx)
+			cli_release_chain(e, first);
+	}
+	pl_pipe_tx_flush(&e->in_ret);
+}
+
+/* Client: free the buffers of every completed TX packet (lazy, at transmit). TX thread. */
+void pl_shm_cli_reap(struct shm_ep *e)
+{
+	const uint8_t *rec;
+	uint32_t len;
+	/* Bounded by the pipe: each pull consumes at least 8 bytes of it. */
+	while (pl_pipe_rx_pull(&e->out_ret, &rec, &len) == PL_PIPE_RECORD) {
+		uint64_t id;
+		if (pl_txq_parse_completion(rec, len, &id))
+			continue; /* the seed ignores other lengths */
+		if (id >= e->ntx || e->tx_state[id] != BUF_TX_HEAD)
+			continue; /* not a packet in flight: ignore */
+		uint32_t b = (uint32_t)id;
+		for (uint32_t k = 0; k < PL_SHM_MAX_BUFS && b < e->ntx; k++) {
+			uint32_t next = e->tx_next[b];
+			e->tx_state[b] = BUF_FREE;
+			e->tx_free[e->tx_nfree++] = b;
+			b = next;
+		}
+	}
+	/* A corrupt header stops reaping; the completions behind it are lost
+	 * and their buffers stay out (bounded damage from a lying peer). */
+	pl_pipe_rx_flush(&e->out_ret);
+}
+
+/* The lent buffer behind a PKTLINK_PKT_TXBUF view, or UINT32_MAX if it is not one of ours. */
+static uint32_t cli_lent_buf(struct shm_ep *e, const struct pktlink_pkt *p)
+{
+	uint64_t b = p->priv;
+	if (b >= e->ntx || e->tx_state[b] != BUF_TX_LENT ||
+	    p->data != e->q[0].data.base + b * e->buf_size + e->vnet_len)
+		return UINT32_MAX;
+	return (uint32_t)b;
+}
+
+/* Give a lent or reserved TX buffer back to the free list. */
+static void cli_buf_free(struct shm_ep *e, uint32_t b)
+{
+	e->tx_state[b] = BUF_FREE;
+	e->tx_free[e->tx_nfree++] = b;
+}
+
+/*
+ * Send a frame built in a buffer from tx_alloc(): no copy, the virtio-net
+ * header goes in front of it in the same buffer; a partial checksum is
+ * completed in place, a super-packet is segmented out of it (and the
+ * buffer freed). Return 1 when sent, 0 when taken but dropped (counted),
+ * -1 when the pipe or the buffers are full (the buffer stays the caller's).
+ */
+int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p)
+{
+	uint32_t b = cli_lent_buf(e, p);
+	if (b == UINT32_MAX) {
+		pl_stat_add(&e->ep.txc.drop_invalid, 1); /* not ours: nothing to free */
+		return 0;
+	}
+	int how = pl_tx_classify(&e->tc, p);
+	if (how == PL_TX_GSO) {
+		int r = pl_shm_tx_soft(e, p, how);
+		if (r == 0)
+			return -1;
+		cli_buf_free(e, b);
+		if (r < 0)
+			pl_stat_add(&e->ep.txc.drop_invalid, 1);
+		return r > 0;
+	}
+	uint8_t vh[SHM_VNET_LEN];
+	if (how == PL_TX_INVALID || (how == PL_TX_CSUM && pl_tx_csum_in_place(p)) ||
+	    pl_shm_tx_vnet(e, p, vh)) {
+		pl_stat_add(&e->ep.txc.drop_invalid, 1);
+		cli_buf_free(e, b);
+		return 0;
+	}
+	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, p->len + e->vnet_len };
+	if (!pl_txq_push_desc(&e->out, b, one.size, &one, 1))
+		return -1;
+	if (e->vnet_len)
+		memcpy(e->q[0].data.base + one.offset, vh, e->vnet_len);
+	e->tx_state[b] = BUF_TX_HEAD;
+	e->tx_next[b] = UINT32_MAX;
+	return 1;
+}
+
+/* ops->tx_alloc: lend free TX buffers (client only), each holding one frame. TX thread. */
+int pl_shm_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct shm_ep *e = to_shm(ep);
+	if (!(ep->info.caps & PKTLINK_CAP_TX_ALLOC))
+		return pl_ep_error(ep, -EOPNOTSUPP,
+				   "shm %s endpoints lend no TX buffers (the server writes into "
+				   "buffers the client posted; a client needs buffer_size >= %u)",
+				   e->role == PKTLINK_SHM_SERVER ? "server" : "client",
+				   e->max_frame + e->vnet_len);
+	pl_shm_cli_reap(e);
+	unsigned i = 0;
+	for (; i < n && e->tx_nfree; i++) {
+		uint32_t b = e->tx_free[--e->tx_nfree];
+		e->tx_state[b] = BUF_TX_LENT;
+		pkts[i] = (struct pktlink_pkt){
+			.data = e->q[0].data.base + (uint64_t)b * e->buf_size + e->vnet_len,
+			.len = e->max_frame,
+			.flags = PKTLINK_PKT_TXBUF,
+			.priv = b,
+		};
+	}
+	return (int)i;
+}
+
+/* ops->tx_free: take back lent buffers that were not sent. TX thread. */
+void pl_shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n)
+{
+	struct shm_ep *e = to_shm(ep);
+	if (e->role == PKTLINK_SHM_SERVER)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t b = cli_lent_buf(e, &pkts[i]);
+		if (b != UINT32_MAX) {
+			e->tx_state[b] = BUF_FREE;
+			e->tx_free[e->tx_nfree++] = b;
+		}
+	}
+}
+
+/*
+ * Client: copy one frame (virtio-net header vh, then len bytes of data) into
+ * free TX buffers and push its descriptor (not flushed). Return 1 when
+ * sent, 0 when there is no room now (no buffers, or the pipe is full).
+ */
+int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+{
+	uint64_t off[PL_SHM_MAX_BUFS];
+	uint32_t sz[PL_SHM_MAX_BUFS];
+	struct pl_shm_buf bufs[PL_SHM_MAX_BUFS];
+	uint32_t total = len + e->vnet_len;
+	/* Most frames fit one buffer: skip the division then. */
+	uint32_t nb = total <= e->buf_size ? 1 : (total + e->buf_size - 1) / e->buf_size;
+	if (nb > e->tx_nfree || nb > PL_SHM_MAX_BUFS)
+		return 0;
+	uint32_t left = total;
+	for (uint32_t i = 0; i < nb; i++) {
+		uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
+		off[i] = bufs[i].offset = (uint64_t)b * e->buf_size;
+		sz[i] = bufs[i].size = left < e->buf_size ? left : e->buf_size;
+		left -= sz[i];
+	}
+	uint32_t first = e->tx_free[e->tx_nfree - 1];
+	if (!pl_txq_push_desc(&e->out, first, total, bufs, nb))
+		return 0;
+	pl_shm_copy_out(e->q[0].data.base, off, sz, nb, vh, e->vnet_len, data, len);
+	for (uint32_t i = 0; i < nb; i++) {
+		uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
+		e->tx_state[b] = i ? BUF_TX_BODY : BUF_TX_HEAD;
+		e->tx_next[b] = i + 1 < nb ? e->tx_free[e->tx_nfree - 2 - i] : UINT32_MAX;
+	}
+	e->tx_nfree -= nb;
+	return 1;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server.c — the server's data path: packet descriptors in from the
+ * client's TX queue (views or bounce copies), completions back; frames out
+ * into buffers the client posted.
+ */
+#include "shm_ep.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Push the completion of a slot's descriptor and free the slot; false when the pipe is full. */
+static bool srv_complete(struct shm_ep *e, uint32_t slot)
+{
+	if (!pl_txq_push_completion(&e->in_ret, e->slots[slot].id))
+		return false;
+	bounce_put(e, e->slots[slot].bounce);
+	e->slots[slot].bounce = -1;
+	e->slot_free[e->nslot_free++] = slot;
+	return true;
+}
+
+/* Complete a slot now, or queue it when the completion pipe is full. */
+static void srv_complete_or_queue(struct shm_ep *e, uint32_t slot)
+{
+	if (e->pend_count || !srv_complete(e, slot)) {
+		e->pend[(e->pend_head + e->pend_count) % SHM_SERVER_SLOTS] = slot;
+		e->pend_count++;
+	}
+}
+
+/* Push queued completions, oldest first, while the completion pipe has room. */
+static void srv_retry_pending(struct shm_ep *e)
+{
+	while (e->pend_count && srv_complete(e, e->pend[e->pend_head])) {
+		e->pend_head = (e->pend_head + 1) % SHM_SERVER_SLOTS;
+		e->pend_count--;
+	}
+}
+
+/*
+ * Server receive: pull up to n descriptors, validate them, hand out views
+ * (into the client's TX data region, or a bounce copy for multi-buffer
+ * frames). Bad descriptors are dropped, counted and completed; a malformed
+ * pipe or record disconnects the client. Return the count or the gone reason.
+ */
+int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_rx_counters *c = &e->ep.rxc[0];
+	struct pl_shm_buf bufs[PL_SHM_MAX_BUFS];
+	unsigned got = 0;
+	uint64_t bytes = 0;
+	int gone = 0;
+
+	srv_retry_pending(e);
+	while (got < n && e->nslot_free) {
+		const uint8_t *rec;
+		uint32_t len;
+		int r = pl_pipe_rx_pull(&e->in, &rec, &len);
+		if (r == PL_PIPE_EMPTY)
+			break;
+		if (r == PL_PIPE_CORRUPT) {
+			gone = pl_ep_error(&e->ep, -EPROTO,
+					   "shm client wrote a corrupt slot header in the TX pipe: "
+					   "disconnected");
+			break;
+		}
+		uint64_t id;
+		uint32_t total;
+		int nb = pl_txq_parse_desc(rec, len, e->in_data->len, &id, &total, bufs);
+		if (nb == -EPROTO) {
+			pl_stat_add(&c->drop_invalid, 1);
+			gone = pl_ep_error(&e->ep, -EPROTO,
+					   "shm client sent a packet descriptor of %u bytes (must be "
+					   "16 + 12 n, n <= %u): disconnected",
+					   len, PL_SHM_MAX_BUFS);
+			break;
+		}
+		uint32_t slot = e->slot_free[e->nslot_free - 1];
+		struct pktlink_pkt *p = &pkts[got];
+		int bounce = -1;
+		if (nb > 1 && total > bufs[0].size) {
+			bounce = bounce_get(e);
+			if (bounce < 0) {
+				/* All bounce buffers are out: leave it for later. */
+				pl_pipe_rx_unpull(&e->in, len);
+				break;
+			}
+		}
+		e->nslot_free--;
+		e->slots[slot].id = id;
+		e->slots[slot].bounce = bounce;
+		uint8_t *frame = NULL;
+		if (nb > 0 && total <= e->max_frame + e->vnet_len) {
+			if (bounce < 0) {
+				frame = e->in_data->base + bufs[0].offset;
+			} else {
+				frame = bounce_mem(e, bounce);
+				uint32_t done = 0;
+				for (int i = 0; i < nb && done < total; i++) {
+					uint32_t k = bufs[i].size < total - done ? bufs[i].size : total - done;
+					memcpy(frame + done, e->in_data->base + bufs[i].offset, k);
+					done += k;
+				}
+			}
+		}
+		if (!frame || pl_shm_frame_to_pkt(e, frame, total, p)) {
+			pl_stat_add(&c->drop_invalid, 1);
+			srv_complete_or_queue(e, slot);
+			continue;
+		}
+		p->priv = slot;
+		bytes += p->len;
+		got++;
+	}
+	pl_pipe_rx_flush(&e->in);
+	pl_pipe_tx_flush(&e->in_ret);
+	if (got) {
+		pl_stat_add(&c->packets, got);
+		pl_stat_add(&c->bytes, bytes);
+	}
+	if (gone) {
+		/* Hand out nothing from a peer we are dropping. */
+		for (unsigned i = 0; i < got; i++)
+			srv_complete_or_queue(e, (uint32_t)pkts[i].priv);
+		pl_pipe_tx_flush(&e->in_ret);
+		return pl_ep_peer_gone(&e->ep, gone);
+	}
+	return (int)got;
+}
+
+/* Server release: complete the descriptors of the views (now or when there is room). */
+void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t slot = pkts[i].priv;
+		if (slot < SHM_SERVER_SLOTS)
+			srv_complete_or_queue(e, (uint32_t)slot);
+	}
+	pl_pipe_tx_flush(&e->in_ret);
+}
+
+/*
+ * Server: copy one frame into buffers the client posted and push a
+ * completion carrying the bytes really copied (not flushed). Return 1 when
+ * sent, 0 when there is no room now, -1 when the client's posts are so
+ * small that the frame can never fit in the most buffers a completion
+ * lists (dropped rather than stalling forever; the caller counts it).
+ */
+int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+{
+	struct pl_rxq_post bufs[PL_SHM_MAX_BUFS];
+	uint32_t used[PL_SHM_MAX_BUFS];
+	uint64_t off[PL_SHM_MAX_BUFS];
+	uint32_t total = len + e->vnet_len;
+	uint32_t nb = 0, room = 0;
+	while (room < total && nb < e->post_count && nb < PL_SHM_MAX_BUFS) {
+		bufs[nb] = e->posts[(e->post_head + nb) % SHM_POST_CACHE];
+		room += bufs[nb].size < total - room ? bufs[nb].size : total - room;
+		nb++;
+	}
+	if (room < total)
+		return nb == PL_SHM_MAX_BUFS ? -1 : 0;
+	uint32_t left = total;
+	for (uint32_t i = 0; i < nb; i++) {
+		used[i] = bufs[i].size < left ? bufs[i].size : left;
+		off[i] = bufs[i].offset;
+		left -= used[i];
+	}
+	if (!pl_rxq_push_completion(&e->out, total, bufs, used, nb))
+		return 0;
+	pl_shm_copy_out(e->q[1].data.base, off, used, nb, vh, e->vnet_len, data, len);
+	e->post_head = (e->post_head + nb) % SHM_POST_CACHE;
+	e->post_count -= nb;
+	return 1;
+}
+
+/* Server: refill the local cache of buffers the client posted. 0, or the gone reason. */
+int pl_shm_srv_refill_posts(struct shm_ep *e)
+{
+	const struct pl_shm_region *data = &e->q[1].data;
+	while (e->post_count < SHM_POST_CACHE) {
+		const uint8_t *rec;
+		uint32_t len;
+		int r = pl_pipe_rx_pull(&e->out_ret, &rec, &len);
+		if (r == PL_PIPE_EMPTY)
+			break;
+		struct pl_rxq_post b;
+		int pr = r == PL_PIPE_CORRUPT ? -EPROTO : pl_rxq_parse_post(rec, len, data->len, &b);
+		if (pr == -EPROTO) {
+			pl_pipe_rx_flush(&e->out_ret);
+			pl_ep_error(&e->ep, -EPROTO,
+				    "shm client wrote a corrupt record in the posted-buffer pipe: "
+				    "disconnected");
+			return pl_ep_peer_gone(&e->ep, -EPROTO);
+		}
+		if (pr) {
+			pl_stat_add(&e->ep.txc.errors, 1); /* a buffer outside the region: skip it */
+			continue;
+		}
+		e->posts[(e->post_head + e->post_count) % SHM_POST_CACHE] = b;
+		e->post_count++;
+	}
+	pl_pipe_rx_flush(&e->out_ret);
+	return 0;
+}

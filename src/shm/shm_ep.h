@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shm_ep.h — the shared-memory link endpoint: client (the seed's New) and
+ * server (NewServerEndpoint) over a queue pair, wire-compatible with gVisor.
+ * Private to the shm family. One file per concern:
+ *   rx.c      peer liveness, notification words, waiting, the RX ops
+ *   server.c  the server's data path (descriptors in, completions out)
+ *   client.c  the client's data path (posted buffers, TX buffers, lending)
+ *   tx.c      the TX op: the core's TX preparation step, software offloads
+ *   setup.c   options, the setup steps (a table, undone backwards), open
+ *   connect.c listen/connect over a unix socket, stale sockets
+ *   spec.c    the "shm:" spec string
+ *
+ * Data paths (client's names for the queues: q[0] = TX queue, q[1] = RX):
+ *
+ *   client TX: copy the frame into free buffers of q[0].data, push a packet
+ *              descriptor into q[0].tx_pipe, signal q[0]'s eventfd if the
+ *              server's word asks for it; reap 8-byte completions from
+ *              q[0].rx_pipe lazily at the next transmit.
+ *   client RX: post buffers of q[1].data into q[1].tx_pipe; pull packet
+ *              completions from q[1].rx_pipe, wait on q[1]'s eventfd/word;
+ *              release reposts the buffers.
+ *   server RX: pull descriptors from q[0].tx_pipe (wait on q[0]'s word),
+ *              release pushes the completion into q[0].rx_pipe.
+ *   server TX: pull posted buffers from q[1].tx_pipe into a local cache,
+ *              copy the frame into them, push a completion with the bytes
+ *              really copied into q[1].rx_pipe, signal q[1]'s eventfd.
+ *
+ * Everything read from shared memory is read once and checked (queue.h,
+ * pipe.h); ids and offsets of the client's own buffers are checked against
+ * the client's own table. A malformed pipe or record is a protocol
+ * violation: the peer is disconnected (-EPROTO, closed callback). A
+ * well-formed record with bad contents is dropped and counted.
+ *
+ * Threading: the RX path (rx_burst, rx_release, rx_wait) touches only RX
+ * state, the TX path (tx_burst) only TX state, so one RX and one TX thread
+ * may run at once (the contract). No allocation after open.
+ *
+ * Setup (setup.c) is a table of steps; a failure undoes the steps that
+ * succeeded, last first, and destroy() undoes them all the same way. Each
+ * step that can fail goes through pl_fault() so tests can fail every one.
+ */
+#ifndef PL_SHM_EP_H
+#define PL_SHM_EP_H
+
+#include "pipe.h"
+#include "qpair.h"
+#include "queue.h"
+
+#include "core/endpoint.h"
+#include "core/tx_prep.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define SHM_ETH_HDR 14u
+#define SHM_VNET_LEN 10u
+#define SHM_MIN_MTU 68u /* IPv4's minimum */
+#define SHM_NBOUNCE 16u /* multi-buffer frames held at once (per direction) */
+#define SHM_SERVER_SLOTS 2048u /* descriptors the server holds before completing them */
+#define SHM_POST_CACHE 4096u /* posted buffers the server keeps locally */
+#define SHM_PEER_CHECK_EVERY 4096u /* busy-poll: look at the peer fd once per this many empty polls */
+#define SHM_SPIN_NS 20000u /* default: how long a waiter watches the pipe before it sleeps */
+
+/* Buffer states: RX (free, posted to the server, held in a view) and TX
+ * (free, first / later buffer of a packet in flight, lent by tx_alloc). */
+enum { BUF_FREE = 0, BUF_POSTED = 1, BUF_HELD = 2, BUF_TX_HEAD = 3, BUF_TX_BODY = 4, BUF_TX_LENT = 5 };
+
+struct srv_slot {
+	uint64_t id;
+	int32_t bounce; /* -1 when the view points into shared memory */
+};
+
+struct shm_ep {
+	struct pktlink_ep ep; /* first: the core casts */
+	enum pktlink_shm_role role;
+	bool busy_poll;
+	uint64_t spin_ns; /* rx_spin() budget, 0 = none */
+	uint32_t vnet_len; /* 0 or 10 */
+	uint32_t max_frame; /* largest frame without the virtio-net header */
+	struct pl_shm_queue q[2];
+	unsigned steps_done; /* setup steps that succeeded (setup.c), undone backwards */
+	int peer_fd; /* owned, -1 for none */
+	int poll_fd; /* owned epoll set: wait eventfd + peer fd (pktlink_fd()) */
+	int wait_efd, sig_efd; /* borrowed from q[] */
+	uint32_t *wait_word, *sig_word;
+
+	/* ---- RX thread ---- */
+	struct pl_pipe_rx in; /* client: q[1].rx_pipe; server: q[0].tx_pipe */
+	struct pl_pipe_tx in_ret; /* client: q[1].tx_pipe (posts); server: q[0].rx_pipe */
+	const struct pl_shm_region *in_data; /* where inbound frames live */
+	bool armed; /* our word says ENABLED */
+	bool drained; /* the eventfd was read since arming */
+	unsigned empty_polls;
+	uint64_t rx_trimmed; /* padded completions trimmed to their L3 length */
+	uint8_t *rx_bounce; /* SHM_NBOUNCE frames */
+	uint32_t bounce_size;
+	uint32_t rx_bounce_free[SHM_NBOUNCE];
+	uint32_t rx_nbounce;
+	/* client RX buffers */
+	uint32_t nrx;
+	uint32_t *rx_next; /* chain of a held frame's buffers */
+	uint8_t *rx_state;
+	uint32_t *repost; /* buffers waiting for room in the post pipe */
+	uint32_t nrepost;
+	/* server RX slots */
+	struct srv_slot *slots;
+	uint32_t *slot_free, nslot_free;
+	uint32_t *pend; /* ring of slots whose completion did not fit yet */
+	uint32_t pend_head, pend_count;
+
+	/* ---- TX thread ---- */
+	struct pl_tx_caps tc; /* what the peer takes (core/tx_prep.h) */
+	uint8_t *tx_scratch; /* tc.frame_max bytes: outputs of pl_shm_tx_soft() */
+	bool tx_published; /* flushed during this burst: signal the peer */
+	struct pl_pipe_tx out; /* client: q[0].tx_pipe; server: q[1].rx_pipe */
+	struct pl_pipe_rx out_ret; /* client: q[0].rx_pipe; server: q[1].tx_pipe */
+	unsigned tx_zero; /* consecutive tx_burst calls that took nothing */
+	uint32_t buf_size; /* client buffer size */
+	uint32_t ntx;
+	uint32_t *tx_free, tx_nfree;
+	uint32_t *tx_next;
+	uint8_t *tx_state;
+	/* server: cache of posted buffers (ring) */
+	struct pl_rxq_post *posts;
+	uint32_t post_head, post_count;
+};
+
+/* The family endpoint around the core one (embedded first). */
+static inline struct shm_ep *to_shm(struct pktlink_ep *ep)
+{
+	return (struct shm_ep *)ep;
+}
+
+/* CLOCK_MONOTONIC in ns (vDSO, no system call). */
+static inline uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Take a bounce buffer (RX thread), or -1 when all are out. */
+static inline int bounce_get(struct shm_ep *e)
+{
+	return e->rx_nbounce ? (int)e->rx_bounce_free[--e->rx_nbounce] : -1;
+}
+
+/* Give a bounce buffer back; -1 and out-of-range values are ignored. */
+static inline void bounce_put(struct shm_ep *e, int b)
+{
+	if (b >= 0 && e->rx_nbounce < SHM_NBOUNCE)
+		e->rx_bounce_free[e->rx_nbounce++] = (uint32_t)b;
+}
+
+/* The memory of bounce buffer b (bounce_size bytes). */
+static inline uint8_t *bounce_mem(struct shm_ep *e, int b)
+{
+	return e->rx_bounce + (size_t)b * e->bounce_size;
+}
+
+/* ---- rx.c ---- */
+
+/* Non-blocking look at the peer fd (one poll, counted in *sys): 0 or the gone reason. */
+int pl_shm_peer_poll(struct shm_ep *e, uint64_t *sys);
+/* Fill pkt from a frame of total bytes (virtio-net header included) at data. 0 or -EINVAL. */
+int pl_shm_frame_to_pkt(struct shm_ep *e, uint8_t *data, uint32_t total, struct pktlink_pkt *pkt);
+int pl_shm_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n);
+void pl_shm_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
+int pl_shm_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms);
+
+/* ---- server.c ---- */
+
+int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n);
+void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
+/* One frame into posted buffers: 1 sent, 0 no room now, -1 never fits (caller counts). */
+int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len);
+/* Refill the cache of posted buffers: 0, or the peer-gone reason. */
+int pl_shm_srv_refill_posts(struct shm_ep *e);
+
+/* ---- client.c ---- */
+
+/* Post RX buffer b to the server (not flushed); queued locally when the pipe is full. */
+void pl_shm_cli_post(struct shm_ep *e, uint32_t b);
+int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n);
+void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
+/* Free the buffers of completed TX packets (lazy, at transmit). */
+void pl_shm_cli_reap(struct shm_ep *e);
+/* Send a lent buffer: 1 sent, 0 taken but dropped (counted), -1 no room (stays the caller's). */
+int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p);
+int pl_shm_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
+void pl_shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
+/* One frame into free TX buffers: 1 sent, 0 no room now. */
+int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len);
+
+/* ---- tx.c ---- */
+
+/* The virtio-net header of a frame sent as it is. 0 or -EINVAL. */
+int pl_shm_tx_vnet(struct shm_ep *e, const struct pktlink_pkt *p, uint8_t *vh);
+/* Copy header + frame into a list of (dst, size) pieces. */
+void pl_shm_copy_out(uint8_t *base, const uint64_t *off, const uint32_t *sz, unsigned nb,
+		     const uint8_t *vh, uint32_t vlen, const uint8_t *data, uint32_t dlen);
+/* Send what pktlink completes itself, all or nothing: 1 sent, 0 no room, -1 malformed. */
+int pl_shm_tx_soft(struct shm_ep *e, const struct pktlink_pkt *p, int how);
+int pl_shm_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
+
+/* ---- setup.c ---- */
+
+/* Defaults and validation of the options every entry point shares. */
+int pl_shm_opts_load(const struct pktlink_shm_opts *in, struct pktlink_shm_opts *o, char *err,
+		     size_t errlen);
+/* Build an endpoint around two mapped queues; owns q[] and peer_fd in every case. */
+int pl_shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q[2], int peer_fd,
+		     uint32_t client_buf_size, struct pktlink_ep **epp, char *err, size_t errlen);
+
+#endif /* PL_SHM_EP_H */

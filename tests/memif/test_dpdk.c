@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_dpdk: pktlink's memif against DPDK's own net_memif PMD (a small
+ * DPDK program, tests/memif/dpdk_memif_peer.c), both roles — byte-exact
+ * frames both ways from 60 to 9014 bytes (chained buffers on both sides),
+ * frames sent by DPDK, two queue pairs, reconnecting to a DPDK server after
+ * a clean close and after SIGKILL of the pktlink side, SIGKILL of the DPDK
+ * side (closed callback).
+ */
+#include "memif_testlib.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static char g_dir[64];
+static char g_sock[128];
+static int g_seq;
+
+struct dpdk {
+	pid_t pid;
+	int out; /* its stdout */
+	char prefix[64];
+};
+
+static bool have_peer(void)
+{
+	if (!PL_DPDK_MEMIF_PEER[0] || access(PL_DPDK_MEMIF_PEER, X_OK)) {
+		fprintf(stderr, "SKIP: the DPDK memif peer was not built (libdpdk-dev missing: "
+				"scripts/deps.sh installs it)\n");
+		return false;
+	}
+	return true;
+}
+
+static void mk_sock(void)
+{
+	snprintf(g_dir, sizeof(g_dir), "/tmp/pl-memif-dpdk-XXXXXX");
+	PLT_CHECK(mkdtemp(g_dir), "mkdtemp");
+	snprintf(g_sock, sizeof(g_sock), "%s/memif.sock", g_dir);
+}
+
+static void rm_sock(void)
+{
+	unlink(g_sock);
+	rmdir(g_dir);
+}
+
+/* Read the peer's stdout until a line starting with want (echoed to stderr). */
+static int dpdk_expect(struct dpdk *d, const char *want, int timeout_s, char *line, size_t cap)
+{
+	static char buf[8192];
+	static size_t have;
+	uint64_t end = plt_now_ns() + (uint64_t)timeout_s * 1000000000ull;
+	for (;;) {
+		char *nl;
+		while ((nl = memchr(buf, '\n', have))) {
+			*nl = 0;
+			fprintf(stderr, "  dpdk: %s\n", buf);
+			bool hit = !strncmp(buf, want, strlen(want));
+			if (hit && line && cap) {
+				size_t l = strnlen(buf, cap - 1);
+				memcpy(line, buf, l);
+				line[l] = 0;
+			}
+			size_t used = (size_t)(nl - buf) + 1;
+			memmove(buf, nl + 1, have - used);
+			have -= used;
+			if (hit)
+				return 0;
+		}
+		int left = (int)((int64_t)(end - plt_now_ns()) / 1000000);
+		if (left <= 0)
+			return -1;
+		struct pollfd p = { .fd = d->out, .events = POLLIN };
+		if (poll(&p, 1, left) <= 0)
+			continue;
+		ssize_t n = read(d->out, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			return -1;
+		have += (size_t)n;
+	}
+}
+
+/* Start the DPDK peer with port 0 = net_memif (role, socket) and its mode arguments. */
+static void dpdk_start(struct dpdk *d, const char *role, const char *memif_extra,
+		       const char *vdev2, const char *const *args)
+{
+	char vdev[512];
+	snprintf(vdev, sizeof(vdev), "net_memif0,role=%s,socket=%s,socket-abstract=no%s", role,
+		 g_sock, memif_extra ? memif_extra : "");
+	snprintf(d->prefix, sizeof(d->prefix), "pl-memif-%d-%d", (int)getpid(), g_seq++);
+	const char *argv[40];
+	unsigned n = 0;
+	argv[n++] = PL_DPDK_MEMIF_PEER;
+	argv[n++] = "--no-huge";
+	argv[n++] = "-m";
+	argv[n++] = "256";
+	argv[n++] = "--no-pci";
+	argv[n++] = "--file-prefix";
+	argv[n++] = d->prefix;
+	argv[n++] = "-l";
+	argv[n++] = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? "1" : "0";
+	argv[n++] = "--log-level";
+	argv[n++] = "*:warning";
+	argv[n++] = "--vdev";
+	argv[n++] = vdev;
+	if (vdev2) {
+		argv[n++] = "--vdev";
+		argv[n++] = vdev2;
+	}
+	argv[n++] = "--";
+	for (unsigned i = 0; args && args[i] && n < 38; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	int p[2];
+	PLT_CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
+	d->pid = fork();
+	PLT_CHECK(d->pid >= 0, "fork");
+	if (d->pid == 0) {
+		dup2(p[1], 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	d->out = p[0];
+	PLT_CHECK(dpdk_expect(d, "STARTED", 30, NULL, 0) == 0, "the DPDK peer did not start");
+}
+
+/* Stop it (SIGTERM), read its RESULT line; returns its exit status. */
+static int dpdk_stop(struct dpdk *d, char *result, size_t cap)
+{
+	kill(d->pid, SIGTERM);
+	if (result)
+		result[0] = 0;
+	dpdk_expect(d, "RESULT", 10, result, cap);
+	int st = mt_wait(d->pid, 15);
+	close(d->out);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", d->prefix);
+	plt_sh("%s", cmd);
+	return st;
+}
+
+static void dpdk_kill(struct dpdk *d)
+{
+	kill(d->pid, SIGKILL);
+	mt_wait(d->pid, 15);
+	close(d->out);
+	plt_sh("rm -rf /var/run/dpdk/%s", d->prefix);
+}
+
+static struct pktlink_memif_opts client_opts(uint32_t mtu)
+{
+	struct pktlink_memif_opts o = { .sz = sizeof(o), .role = PKTLINK_MEMIF_CLIENT,
+					.socket = g_sock, .timeout_ms = 20000, .mtu = mtu };
+	return o;
+}
+
+static struct pktlink_ep *open_ok(const struct pktlink_memif_opts *o)
+{
+	struct pktlink_ep *ep;
+	char err[256];
+	int r = pktlink_memif_open(o, &ep, err, sizeof(err));
+	PLT_CHECK(r == 0, "open: %s", err);
+	return ep;
+}
+
+/* Frames DPDK sends travel in one descriptor each (big buffers and mbufs):
+ * DPDK 22.11's net_memif corrupts the frames it sends over chained
+ * descriptors, even to another DPDK process (src/memif/README.md). Frames
+ * DPDK receives are chained (dpdk_*_chained_rx). */
+#define BIG_BUF 10240u
+static const char *const g_echo_big[] = { "--mode", "echo", "--check", "--mbuf-size", "10368",
+					  NULL };
+
+static void expect_result(struct dpdk *d, const char *want)
+{
+	char res[256];
+	int st = dpdk_stop(d, res, sizeof(res));
+	PLT_CHECK(strstr(res, want), "dpdk says '%s' (exit %d), want '%s'", res, st, want);
+}
+
+/* pktlink client <-> DPDK server echo, 60..9014 bytes: our frames come back
+ * byte-exact, and DPDK checked each one it received. */
+static int dpdk_server_echo(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	mk_sock();
+	struct dpdk d;
+	dpdk_start(&d, "server", NULL, NULL, g_echo_big);
+	struct pktlink_memif_opts o = client_opts(9000);
+	o.buffer_size = BIG_BUF;
+	struct pktlink_ep *ep = open_ok(&o);
+	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
+	struct mt_ex ex = { .tx_dir = 0, .rx_dir = 0, .count = 3000, .min = 60, .max = 9014 };
+	if (mt_exchange(ep, &ex)) {
+		dpdk_stop(&d, NULL, 0);
+		PLT_CHECK(0, "echo exchange");
+	}
+	struct pktlink_stats st;
+	pktlink_get_stats(ep, &st);
+	PLT_CHECK(st.rx_packets == 3000 && st.tx_packets == 3000 && st.rx_drop_invalid == 0,
+		  "stats rx %llu tx %llu invalid %llu", (unsigned long long)st.rx_packets,
+		  (unsigned long long)st.tx_packets, (unsigned long long)st.rx_drop_invalid);
+	pktlink_close(ep);
+	expect_result(&d, "rx=3000 tx=3000 ready=1 bad=0");
+	rm_sock();
+	return 0;
+}
+
+/* Send count pattern frames (direction 0) as fast as the ring takes them. */
+static void send_all(struct pktlink_ep *ep, uint32_t count, uint32_t min, uint32_t max)
+{
+	static uint8_t b[16][9100];
+	struct pktlink_pkt t[16];
+	uint32_t sent = 0;
+	uint64_t end = plt_now_ns() + 40000000000ull;
+	while (sent < count) {
+		PLT_CHECK(plt_now_ns() < end, "sent only %u of %u", sent, count);
+		unsigned n = 0;
+		for (; n < 16 && sent + n < count; n++) {
+			uint32_t len = mt_len(0, sent + n, min, max);
+			mt_fill(b[n], 0, sent + n, len);
+			t[n] = (struct pktlink_pkt){ .data = b[n], .len = len };
+		}
+		int r = pktlink_tx_burst(ep, t, n);
+		PLT_CHECK(r >= 0, "tx_burst: %s", pktlink_last_error(ep));
+		sent += (uint32_t)r;
+		if (!r)
+			usleep(50);
+	}
+}
+
+/* pktlink client -> DPDK server over chained descriptors (2048-byte buffers):
+ * DPDK receives 3000 frames of 60..9014 bytes, each byte-exact. */
+static int dpdk_server_chained_rx(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	mk_sock();
+	struct dpdk d;
+	static const char *const args[] = { "--mode", "count", "--check", "--count", "3000", NULL };
+	dpdk_start(&d, "server", NULL, NULL, args);
+	struct pktlink_memif_opts o = client_opts(9000);
+	struct pktlink_ep *ep = open_ok(&o);
+	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
+	send_all(ep, 3000, 60, 9014);
+	PLT_CHECK(dpdk_expect(&d, "COUNTED", 20, NULL, 0) == 0, "DPDK did not get 3000 frames");
+	pktlink_close(ep);
+	expect_result(&d, "rx=3000 tx=0 ready=1 bad=0");
+	rm_sock();
+	return 0;
+}
+
+struct srv_arg {
+	struct pktlink_memif_opts o;
+	struct mt_ex ex;
+	bool send_only;
+};
+
+static int server_child(void *arg)
+{
+	struct srv_arg *a = arg;
+	struct pktlink_ep *ep;
+	char err[256];
+	if (pktlink_memif_open(&a->o, &ep, err, sizeof(err)) < 0) {
+		fprintf(stderr, "server open: %s\n", err);
+		return -1;
+	}
+	int r = 0;
+	if (a->send_only) {
+		send_all(ep, a->ex.count, a->ex.min, a->ex.max);
+		/* Stay until the DPDK side goes away. */
+		struct pktlink_pkt p[8];
+		uint64_t end = plt_now_ns() + 30000000000ull;
+		while (plt_now_ns() < end && (r = pktlink_rx_burst(ep, p, 8)) >= 0)
+			pktlink_wait(ep, 50);
+		r = r == -ECONNRESET ? 0 : -1;
+	} else {
+		r = mt_exchange(ep, &a->ex);
+	}
+	pktlink_close(ep);
+	return r;
+}
+
+static void wait_file(const char *path)
+{
+	uint64_t end = plt_now_ns() + 10000000000ull;
+	struct stat st;
+	while (stat(path, &st) < 0) {
+		PLT_CHECK(plt_now_ns() < end, "%s never appeared", path);
+		usleep(2000);
+	}
+}
+
+/* pktlink server <-> DPDK client echo, 60..9014 bytes, both ways byte-exact. */
+static int dpdk_client_echo(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	mk_sock();
+	struct srv_arg a = { .o = { .sz = sizeof(a.o), .role = PKTLINK_MEMIF_SERVER, .socket = g_sock,
+				   .timeout_ms = 20000, .mtu = 9000 },
+			     .ex = { .tx_dir = 0, .rx_dir = 0, .count = 3000, .min = 60, .max = 9014 } };
+	pid_t pid = mt_fork(server_child, &a);
+	wait_file(g_sock);
+	struct dpdk d;
+	dpdk_start(&d, "client", ",bsize=10240", NULL, g_echo_big);
+	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
+	PLT_CHECK(mt_wait(pid, 60) == 0, "pktlink server: echo through DPDK");
+	expect_result(&d, "rx=3000 tx=3000 ready=1 bad=0");
+	rm_sock();
+	return 0;
+}
+
+/* pktlink server -> DPDK client over chained descriptors (DPDK's 2048-byte
+ * buffers): DPDK receives 3000 frames of 60..9014 bytes, byte-exact. */
+static int dpdk_client_chained_rx(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	mk_sock();
+	struct srv_arg a = { .o = { .sz = sizeof(a.o), .role = PKTLINK_MEMIF_SERVER, .socket = g_sock,
+				   .timeout_ms = 20000, .mtu = 9000 },
+			     .ex = { .count = 3000, .min = 60, .max = 9014 },
+			     .send_only = true };
+	pid_t pid = mt_fork(server_child, &a);
+	wait_file(g_sock);
+	struct dpdk d;
+	static const char *const args[] = { "--mode", "count", "--check", "--count", "3000", NULL };
+	dpdk_start(&d, "client", NULL, NULL, args);
+	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
+	PLT_CHECK(dpdk_expect(&d, "COUNTED", 30, NULL, 0) == 0, "DPDK did not get 3000 frames");
+	expect_result(&d, "rx=3000 tx=0 ready=1 bad=0");
+	PLT_CHECK(mt_wait(pid, 30) == 0, "pktlink server");
+	rm_sock();
+	return 0;
+}
+
+/* Two queue pairs with a secret and an id: the handshake DPDK accepts. */
+static int dpdk_queues_secret(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	mk_sock();
+	struct dpdk d;
+	static const char *const args[] = { "--mode", "echo", "--queues", "2", NULL };
+	dpdk_start(&d, "server", ",id=5,secret=pl-secret", NULL, args);
+	struct pktlink_memif_opts o = client_opts(1500);
+	o.id = 5;
+	o.timeout_ms = 3000;
+	struct pktlink_ep *ep;
+	char err[256];
+	o.secret = "nope";
+	int r = pktlink_memif_open(&o, &ep, err, sizeof(err));
+	PLT_CHECK(r == -ECONNREFUSED && strstr(err, "Incorrect secret"), "wrong secret: %d %s", r,
+		  err);
+	o.secret = "pl-secret";
+	o.num_queues = 2;
+	o.timeout_ms = 20000;
+	ep = open_ok(&o);
+	struct pktlink_info in;
+	pktlink_get_info(ep, &in);
+	PLT_CHECK(in.num_queues == 2, "queues %u", in.num_queues);
+	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
+	struct mt_ex ex = { .tx_dir = 0, .rx_dir = 0, .count = 1000, .min = 60, .max = 1514 };
+	PLT_CHECK(mt_exchange(ep, &ex) == 0, "echo exchange");
+	pktlink_close(ep);
+	char res[256];
+	int st = dpdk_stop(&d, res, sizeof(res));
+	PLT_CHECK(strstr(res, "rx=1000 tx=1000"), "dpdk says '%s' (exit %d)", res, st);
+	rm_sock();
+	return 0;
+}
+
+static int client_child(void *arg)
+{
+	(void)arg;
+	struct pktlink_memif_opts o = client_opts(1500);
+	struct pktlink_ep *ep;
+	char err[256];
+	if (pktlink_memif_open(&o, &ep, err, sizeof(err)) < 0) {
+		fprintf(stderr, "client open: %s\n", err);
+		return -1;
+	}
+	/* Traffic until killed. */
+	struct mt_ex ex = { .tx_dir = 0, .rx_dir = 0, .count = 100000000, .min = 60, .max = 1514,
+			    .timeout_s = 60 };
+	mt_exchange(ep, &ex);
+	return 0;
+}
+
+/* A DPDK server outlives its clients: clean close, then SIGKILL of a client
+ * in the middle of traffic; a new pktlink client connects each time. */
+static int dpdk_reconnect(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	mk_sock();
+	struct dpdk d;
+	static const char *const args[] = { "--mode", "echo", NULL };
+	dpdk_start(&d, "server", NULL, NULL, args);
+	for (int round = 0; round < 3; round++) {
+		struct pktlink_memif_opts o = client_opts(1500);
+		struct pktlink_ep *ep = open_ok(&o);
+		if (round == 0)
+			PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "link up");
+		struct mt_ex ex = { .tx_dir = 0, .rx_dir = 0, .count = 500, .min = 60, .max = 1514 };
+		PLT_CHECK(mt_exchange(ep, &ex) == 0, "round %d", round);
+		pktlink_close(ep);
+		/* A client killed in the middle of traffic. */
+		pid_t pid = mt_fork(client_child, NULL);
+		usleep(300000);
+		kill(pid, SIGKILL);
+		mt_wait(pid, 10);
+	}
+	char res[256];
+	int st = dpdk_stop(&d, res, sizeof(res));
+	PLT_CHECK(strstr(res, "RESULT") && strstr(res, "ready=1"), "dpdk did not survive (exit %d)",
+		  st);
+	rm_sock();
+	return 0;
+}
+
+static int g_closed;
+static void on_closed(void *ctx, struct pktlink_ep *ep, int reason)
+{
+	__atomic_store_n(&g_closed, reason, __ATOMIC_SEQ_CST);
+}
+
+struct push_cnt {
+	uint32_t n;
+};
+
+static void deliver(void *ctx, struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct push_cnt *c = ctx;
+	__atomic_add_fetch(&c->n, n, __ATOMIC_RELAXED);
+}
+
+/* SIGKILL of DPDK (server, then client): the pktlink side's closed callback
+ * runs in push mode; a pktlink server then accepts a new DPDK client. */
+static int dpdk_killed(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	mk_sock();
+	struct dpdk d;
+	static const char *const args[] = { "--mode", "send", "--count", "100", NULL };
+	dpdk_start(&d, "server", NULL, NULL, args);
+	struct pktlink_memif_opts o = client_opts(1500);
+	struct pktlink_ep *ep = open_ok(&o);
+	g_closed = 0;
+	pktlink_set_closed_cb(ep, on_closed, NULL);
+	struct push_cnt cnt = { 0 };
+	PLT_OK(pktlink_attach(ep, deliver, &cnt));
+	uint64_t end = plt_now_ns() + 20000000000ull;
+	while (__atomic_load_n(&cnt.n, __ATOMIC_RELAXED) < 100 && plt_now_ns() < end)
+		usleep(1000);
+	PLT_CHECK(cnt.n == 100, "received %u of 100", cnt.n);
+	dpdk_kill(&d);
+	while (!__atomic_load_n(&g_closed, __ATOMIC_SEQ_CST) && plt_now_ns() < end)
+		usleep(1000);
+	PLT_CHECK(g_closed == -ECONNRESET, "closed callback: %d", g_closed);
+	pktlink_join(ep);
+	pktlink_close(ep);
+	unlink(g_sock);
+
+	/* pktlink server, DPDK client killed. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct pktlink_memif_opts so = { .sz = sizeof(so), .role = PKTLINK_MEMIF_SERVER,
+						 .socket = g_sock, .timeout_ms = 20000 };
+		struct pktlink_ep *sep;
+		char err[256];
+		if (pktlink_memif_open(&so, &sep, err, sizeof(err)) < 0)
+			_exit(1);
+		struct pktlink_pkt p[8];
+		uint64_t e2 = plt_now_ns() + 20000000000ull;
+		int r = 0;
+		while (plt_now_ns() < e2 && (r = pktlink_rx_burst(sep, p, 8)) >= 0) {
+			if (r)
+				pktlink_rx_release(sep, p, (unsigned)r);
+			pktlink_wait(sep, 100);
+		}
+		pktlink_close(sep);
+		_exit(r == -ECONNRESET ? 0 : 2);
+	}
+	wait_file(g_sock);
+	dpdk_start(&d, "client", NULL, NULL, args);
+	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "link up");
+	usleep(200000);
+	dpdk_kill(&d);
+	PLT_CHECK(mt_wait(pid, 30) == 0, "pktlink server did not report the DPDK client gone");
+	rm_sock();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct plt_case cases[] = {
+		{ "dpdk_server_echo", dpdk_server_echo, PLT_UNIT, 90 },
+		{ "dpdk_server_chained_rx", dpdk_server_chained_rx, PLT_UNIT, 90 },
+		{ "dpdk_client_echo", dpdk_client_echo, PLT_UNIT, 90 },
+		{ "dpdk_client_chained_rx", dpdk_client_chained_rx, PLT_UNIT, 90 },
+		{ "dpdk_queues_secret", dpdk_queues_secret, PLT_UNIT, 90 },
+		{ "dpdk_reconnect", dpdk_reconnect, PLT_UNIT, 120 },
+		{ "dpdk_killed", dpdk_killed, PLT_UNIT, 90 },
+	};
+	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_memif: memif client and server endpoints of pktlink in two
+ * processes — handshake over filesystem and abstract sockets, byte-exact
+ * frames both ways (chained buffers up to 9000-byte MTU), secret and id
+ * refusals, queue negotiation with push mode, IP mode, the spec form,
+ * peer closing and peer killed (closed callback), option errors.
+ */
+#include "memif_testlib.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static char g_dir[64];
+static char g_sock[128];
+
+static void mk_sock(void)
+{
+	snprintf(g_dir, sizeof(g_dir), "/tmp/pl-memif-XXXXXX");
+	PLT_CHECK(mkdtemp(g_dir), "mkdtemp");
+	snprintf(g_sock, sizeof(g_sock), "%s/memif.sock", g_dir);
+}
+
+static void rm_sock(void)
+{
+	unlink(g_sock);
+	rmdir(g_dir);
+}
+
+struct side {
+	struct pktlink_memif_opts o;
+	struct mt_ex ex;
+	int mode; /* 0 = exchange, 1 = open and close at once, 2 = open and sleep */
+};
+
+static int open_side(struct side *s, struct pktlink_ep **ep)
+{
+	char err[256];
+	int r = pktlink_memif_open(&s->o, ep, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "%s open: %s (%s)\n", s->o.role ? "server" : "client", err,
+			pktlink_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+static int run_side(void *arg)
+{
+	struct side *s = arg;
+	struct pktlink_ep *ep;
+	if (open_side(s, &ep))
+		return -1;
+	int r = 0;
+	if (s->mode == 0)
+		r = mt_exchange(ep, &s->ex);
+	else if (s->mode == 2)
+		sleep(30);
+	pktlink_close(ep);
+	return r;
+}
+
+static struct side side(enum pktlink_memif_role role, const char *sock, uint32_t count,
+			uint32_t min, uint32_t max)
+{
+	struct side s = { .o = { .sz = sizeof(s.o), .role = role, .socket = sock, .timeout_ms = 20000 },
+			  .ex = { .tx_dir = role, .rx_dir = !role, .count = count, .min = min,
+				  .max = max } };
+	return s;
+}
+
+/* Server in a child, client here; both exchange. */
+static int pair(struct side *srv, struct side *cli)
+{
+	pid_t pid = mt_fork(run_side, srv);
+	int r = run_side(cli);
+	int st = mt_wait(pid, 60);
+	PLT_CHECK(r == 0, "client side failed");
+	PLT_CHECK(st == 0, "server side failed (%d)", st);
+	return 0;
+}
+
+static int exchange_fs_socket(void)
+{
+	mk_sock();
+	struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 3000, 60, 1514);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 3000, 60, 1514);
+	pair(&s, &c);
+	struct stat st;
+	PLT_CHECK(stat(g_sock, &st) < 0, "the server left its socket file");
+	rm_sock();
+	return 0;
+}
+
+static int chained_9000(void)
+{
+	mk_sock();
+	struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 1500, 60, 9014);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 1500, 60, 9014);
+	s.o.mtu = c.o.mtu = 9000;
+	c.o.ring_size = 256; /* also exercises ring wrap and back-pressure */
+	pair(&s, &c);
+	rm_sock();
+	return 0;
+}
+
+static int small_buffers_busy_poll(void)
+{
+	mk_sock();
+	struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 1000, 60, 1514);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 1000, 60, 1514);
+	c.o.buffer_size = 128; /* up to 12 descriptors per frame */
+	c.o.ring_size = 64;
+	s.o.busy_poll = c.o.busy_poll = true;
+	pair(&s, &c);
+	rm_sock();
+	return 0;
+}
+
+static int abstract_socket(void)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "@pl-memif-test-%d", (int)getpid());
+	struct side s = side(PKTLINK_MEMIF_SERVER, name, 500, 60, 1514);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, name, 500, 60, 1514);
+	pair(&s, &c);
+	/* The same through abstract=1 and a bare name. */
+	s.o.socket = c.o.socket = name + 1;
+	s.o.abstract = c.o.abstract = true;
+	pair(&s, &c);
+	return 0;
+}
+
+static int ip_mode(void)
+{
+	mk_sock();
+	struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 200, 60, 1500);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 200, 60, 1500);
+	s.o.mode = c.o.mode = PKTLINK_MEMIF_IP;
+	pid_t pid = mt_fork(run_side, &s);
+	struct pktlink_ep *ep;
+	PLT_CHECK(open_side(&c, &ep) == 0, "open");
+	struct pktlink_info in;
+	pktlink_get_info(ep, &in);
+	PLT_CHECK(!(in.caps & PKTLINK_CAP_ETHERNET) && in.max_header_len == 0 &&
+			  in.arp_hwtype == 0xfffe && !in.has_link_addr,
+		  "ip mode info: caps %x hdr %u", in.caps, in.max_header_len);
+	PLT_CHECK(strcmp(in.family, "memif") == 0, "family %s", in.family);
+	PLT_CHECK(mt_exchange(ep, &c.ex) == 0, "exchange");
+	pktlink_close(ep);
+	PLT_CHECK(mt_wait(pid, 60) == 0, "server");
+	/* An ethernet client is refused by an IP server. */
+	pid = mt_fork(run_side, &s);
+	c.o.mode = PKTLINK_MEMIF_ETHERNET;
+	c.o.timeout_ms = 3000;
+	char err[256];
+	int r = pktlink_memif_open(&c.o, &ep, err, sizeof(err));
+	PLT_CHECK(r == -ECONNREFUSED && strstr(err, "IP mode"), "mode mismatch: %d %s", r, err);
+	kill(pid, SIGKILL);
+	mt_wait(pid, 10);
+	rm_sock();
+	return 0;
+}
+
+static int secret_and_id(void)
+{
+	mk_sock();
+	struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 100, 60, 200);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 100, 60, 200);
+	s.o.secret = "s3cret";
+	s.o.id = 7;
+	pid_t pid = mt_fork(run_side, &s);
+	struct pktlink_ep *ep;
+	char err[256];
+	c.o.id = 7;
+	int r = pktlink_memif_open(&c.o, &ep, err, sizeof(err));
+	PLT_CHECK(r == -ECONNREFUSED && strstr(err, "Secret required"), "no secret: %d %s", r, err);
+	c.o.secret = "wrong";
+	r = pktlink_memif_open(&c.o, &ep, err, sizeof(err));
+	PLT_CHECK(r == -ECONNREFUSED && strstr(err, "Incorrect secret"), "bad secret: %d %s", r, err);
+	c.o.secret = "s3cret";
+	c.o.id = 8;
+	r = pktlink_memif_open(&c.o, &ep, err, sizeof(err));
+	PLT_CHECK(r == -ECONNREFUSED && strstr(err, "ID not found"), "bad id: %d %s", r, err);
+	/* The server still waits: the right client gets through. */
+	c.o.id = 7;
+	PLT_CHECK(run_side(&c) == 0, "right client");
+	PLT_CHECK(mt_wait(pid, 60) == 0, "server");
+	rm_sock();
+	return 0;
+}
+
+static int g_closed_reason;
+static void on_closed(void *ctx, struct pktlink_ep *ep, int reason)
+{
+	__atomic_store_n(&g_closed_reason, reason, __ATOMIC_SEQ_CST);
+}
+
+/* The server goes away (closes, or is killed); the client notices in pull and push mode. */
+static int peer_gone_case(int how)
+{
+	mk_sock();
+	struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 0, 60, 60);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 0, 60, 60);
+	s.mode = how == 0 ? 1 : 2;
+	pid_t pid = mt_fork(run_side, &s);
+	struct pktlink_ep *ep;
+	PLT_CHECK(open_side(&c, &ep) == 0, "open");
+	g_closed_reason = 0;
+	pktlink_set_closed_cb(ep, on_closed, NULL);
+	if (how == 1)
+		kill(pid, SIGKILL);
+	uint64_t end = plt_now_ns() + 10000000000ull;
+	int r = 0;
+	struct pktlink_pkt p[8];
+	while (plt_now_ns() < end) {
+		pktlink_wait(ep, 100);
+		r = pktlink_rx_burst(ep, p, 8);
+		if (r < 0)
+			break;
+	}
+	PLT_CHECK(r == -ECONNRESET, "rx_burst %d (%s)", r, pktlink_last_error(ep));
+	PLT_CHECK(g_closed_reason == -ECONNRESET, "closed callback %d", g_closed_reason);
+	if (how == 0)
+		PLT_CHECK(strstr(pktlink_last_error(ep), "closed"), "reason: %s",
+			  pktlink_last_error(ep));
+	uint8_t f[64] = { 0 };
+	struct pktlink_pkt t = { .data = f, .len = 60 };
+	PLT_CHECK(pktlink_tx_burst(ep, &t, 1) == -ECONNRESET, "tx after gone");
+	pktlink_close(ep);
+	mt_wait(pid, 20);
+	rm_sock();
+	return 0;
+}
+
+static int peer_closes(void)
+{
+	return peer_gone_case(0);
+}
+
+static int peer_killed(void)
+{
+	return peer_gone_case(1);
+}
+
+struct push_ctx {
+	uint32_t got[4];
+	uint32_t bad;
+};
+
+static void deliver(void *ctx, struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct push_ctx *c = ctx;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t seq;
+		memcpy(&seq, pkts[i].data + 15, 4);
+		if (pkts[i].queue >= 4 || mt_check(pkts[i].data, pkts[i].len, 1, seq, 60, 1514))
+			__atomic_add_fetch(&c->bad, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_add_fetch(&c->got[pkts[i].queue], 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* Server offers 2 queue pairs, the client asks for 4 and gets 2; push mode receive. */
+static int queues_push_mode(void)
+{
+	mk_sock();
+	struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 2000, 60, 1514);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 2000, 60, 1514);
+	s.o.num_queues = 2;
+	c.o.num_queues = 4;
+	s.ex.count = 2000;
+	s.ex.rx_dir = 0;
+	c.ex.count = 0;
+	/* Server: sends 2000, receives nothing. */
+	s.ex.tx_dir = 1;
+	s.ex.count = 2000;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct pktlink_ep *ep;
+		if (open_side(&s, &ep))
+			_exit(1);
+		struct pktlink_info in;
+		pktlink_get_info(ep, &in);
+		if (in.num_queues != 2) {
+			fprintf(stderr, "server queues %u\n", in.num_queues);
+			_exit(1);
+		}
+		static uint8_t b[16][2048];
+		struct pktlink_pkt t[16];
+		uint32_t sent = 0;
+		uint64_t end = plt_now_ns() + 30000000000ull;
+		while (sent < 2000 && plt_now_ns() < end) {
+			unsigned n = 0;
+			for (; n < 16 && sent + n < 2000; n++) {
+				uint32_t len = mt_len(1, sent + n, 60, 1514);
+				mt_fill(b[n], 1, sent + n, len);
+				t[n] = (struct pktlink_pkt){ .data = b[n], .len = len };
+			}
+			int r = pktlink_tx_burst(ep, t, n);
+			if (r < 0)
+				_exit(1);
+			sent += (uint32_t)r;
+			if (!r)
+				usleep(100);
+		}
+		/* Stay until the client is done. */
+		struct pktlink_pkt p[4];
+		while (plt_now_ns() < end && pktlink_rx_burst(ep, p, 4) >= 0)
+			pktlink_wait(ep, 50);
+		pktlink_close(ep);
+		_exit(sent == 2000 ? 0 : 1);
+	}
+	struct pktlink_ep *ep;
+	PLT_CHECK(open_side(&c, &ep) == 0, "open");
+	struct pktlink_info in;
+	pktlink_get_info(ep, &in);
+	PLT_CHECK(in.num_queues == 2, "client queues %u", in.num_queues);
+	struct push_ctx ctx = { { 0 }, 0 };
+	PLT_OK(pktlink_attach(ep, deliver, &ctx));
+	uint64_t end = plt_now_ns() + 30000000000ull;
+	while (plt_now_ns() < end && __atomic_load_n(&ctx.got[0], __ATOMIC_RELAXED) +
+						    __atomic_load_n(&ctx.got[1], __ATOMIC_RELAXED) <
+					    2000)
+		usleep(1000);
+	pktlink_attach(ep, NULL, NULL);
+	pktlink_join(ep);
+	PLT_CHECK(ctx.bad == 0, "%u bad frames", ctx.bad);
+	PLT_CHECK(ctx.got[0] + ctx.got[1] == 2000, "got %u+%u", ctx.got[0], ctx.got[1]);
+	struct pktlink_stats st;
+	pktlink_get_stats(ep, &st);
+	PLT_CHECK(st.rx_packets == 2000, "rx_packets %llu", (unsigned long long)st.rx_packets);
+	pktlink_close(ep);
+	PLT_CHECK(mt_wait(pid, 30) == 0, "server");
+	rm_sock();
+	return 0;
+}
+
+static int spec_form(void)
+{
+	mk_sock();
+	pid_t pid = fork();
+	if (pid == 0) {
+		char spec[256], err[256];
+		struct pktlink_ep *ep;
+		snprintf(spec, sizeof(spec), "memif:%s?role=server&id=3&secret=abc&name=srv&mtu=9000",
+			 g_sock);
+		if (pktlink_open(spec, &ep, err, sizeof(err)) < 0) {
+			fprintf(stderr, "server: %s\n", err);
+			_exit(1);
+		}
+		struct mt_ex ex = { .tx_dir = 1, .rx_dir = 0, .count = 300, .min = 60, .max = 9014 };
+		int r = mt_exchange(ep, &ex);
+		pktlink_close(ep);
+		_exit(r ? 1 : 0);
+	}
+	char spec[256], err[256];
+	struct pktlink_ep *ep;
+	snprintf(spec, sizeof(spec),
+		 "memif:%s?role=client&id=3&secret=abc&name=cli&mtu=9000&ring_size=512&"
+		 "addr=02:00:00:00:00:09",
+		 g_sock);
+	PLT_CHECK(pktlink_open(spec, &ep, err, sizeof(err)) == 0, "client: %s", err);
+	struct pktlink_info in;
+	pktlink_get_info(ep, &in);
+	PLT_CHECK(in.has_link_addr && in.link_addr[5] == 9 && in.mtu == 9000, "info");
+	struct mt_ex ex = { .tx_dir = 0, .rx_dir = 1, .count = 300, .min = 60, .max = 9014 };
+	PLT_CHECK(mt_exchange(ep, &ex) == 0, "exchange");
+	pktlink_close(ep);
+	PLT_CHECK(mt_wait(pid, 30) == 0, "server");
+	rm_sock();
+	/* Bad specs name the problem. */
+	static const struct {
+		const char *spec, *want;
+	} bad[] = {
+		{ "memif:?role=client", "control socket" },
+		{ "memif:/x?role=boss", "role" },
+		{ "memif:/x?ring_size=1000", "power of two" },
+		{ "memif:/x?queues=0", "queues" },
+		{ "memif:/x?color=red", "color" },
+		{ "memif:/x?secret=0123456789012345678901234", "secret" },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = pktlink_open(bad[i].spec, &ep, err, sizeof(err));
+		PLT_CHECK(r == -EINVAL && strstr(err, bad[i].want), "%s: %d %s", bad[i].spec, r, err);
+	}
+	return 0;
+}
+
+/* A busy echo server (like a DPDK forwarder): the client's frames come back byte-exact. */
+static int echo_server(void *arg)
+{
+	struct side *s = arg;
+	struct pktlink_ep *ep;
+	if (open_side(s, &ep))
+		return -1;
+	struct pktlink_pkt p[32];
+	uint64_t end = plt_now_ns() + 60000000000ull;
+	int r = 0;
+	while (plt_now_ns() < end) {
+		r = pktlink_rx_burst(ep, p, 32);
+		if (r < 0)
+			break;
+		int t = 0;
+		while (t < r && plt_now_ns() < end) {
+			int k = pktlink_tx_burst(ep, p + t, (unsigned)(r - t));
+			if (k < 0)
+				break;
+			t += k;
+		}
+		pktlink_rx_release(ep, p, (unsigned)r);
+	}
+	pktlink_close(ep);
+	return r == -ECONNRESET ? 0 : -1;
+}
+
+static int echo_chained(void)
+{
+	mk_sock();
+	struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 0, 60, 9014);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 5000, 60, 9014);
+	s.o.mtu = c.o.mtu = 9000;
+	s.o.busy_poll = true;
+	c.ex.rx_dir = 0;
+	pid_t pid = mt_fork(echo_server, &s);
+	int r = run_side(&c);
+	PLT_CHECK(r == 0, "client");
+	PLT_CHECK(mt_wait(pid, 60) == 0, "echo server");
+	rm_sock();
+	return 0;
+}
+
+static int client_timeout(void)
+{
+	mk_sock();
+	struct pktlink_memif_opts o = { .sz = sizeof(o), .socket = g_sock, .timeout_ms = 300 };
+	struct pktlink_ep *ep;
+	char err[256];
+	int fds = plt_fd_count();
+	int r = pktlink_memif_open(&o, &ep, err, sizeof(err));
+	PLT_CHECK(r == -ENOENT, "no server: %d %s", r, err);
+	o.role = PKTLINK_MEMIF_SERVER;
+	r = pktlink_memif_open(&o, &ep, err, sizeof(err));
+	PLT_CHECK(r == -ETIMEDOUT, "no client: %d %s", r, err);
+	PLT_CHECK(plt_fd_count() == fds, "fd leak");
+	rm_sock();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct plt_case cases[] = {
+		{ "exchange_fs_socket", exchange_fs_socket, PLT_UNIT, 60 },
+		{ "chained_9000", chained_9000, PLT_UNIT, 60 },
+		{ "small_buffers_busy_poll", small_buffers_busy_poll, PLT_UNIT, 60 },
+		{ "abstract_socket", abstract_socket, PLT_NETNS, 60 },
+		{ "ip_mode", ip_mode, PLT_UNIT, 60 },
+		{ "secret_and_id", secret_and_id, PLT_UNIT, 60 },
+		{ "peer_closes", peer_closes, PLT_UNIT, 30 },
+		{ "peer_killed", peer_killed, PLT_UNIT, 30 },
+		{ "queues_push_mode", queues_push_mode, PLT_UNIT, 60 },
+		{ "spec_form", spec_form, PLT_UNIT, 60 },
+		{ "client_timeout", client_timeout, PLT_UNIT, 30 },
+		{ "echo_chained", echo_chained, PLT_UNIT, 90 },
+	};
+	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}

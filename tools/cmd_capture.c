@@ -50,7 +50,8 @@ static const char capture_usage[] =
 	"xdp:IFNAME leaves every frame to the kernel (an XDP program copies received\n"
 	"frames and passes them on, storing at most 16384 bytes of each; XDP sees received\n"
 	"frames only, and the filter runs in user space there); --steal opens the\n"
-	"AF_XDP endpoint instead, and the kernel then does not see what it takes.\n"
+	"AF_XDP endpoint instead (on every queue unless the spec names queue= or\n"
+	"queues=), and the kernel then does not see what it takes.\n"
 	"\n"
 	"options:\n"
 	"  -i, --interface SPEC  the device or endpoint (else the first argument)\n"
@@ -595,6 +596,10 @@ static int open_endpoint(const char *spec_in, struct pktlink_ep **ep, bool *kern
 		spec_add(spec, sizeof(spec), "promisc=1");
 	} else if (tap) {
 		spec_add(spec, sizeof(spec), "promisc=1");
+	} else if (!strncmp(spec, "xdp:", 4) && !spec_has_key(spec, "queue") &&
+		   !spec_has_key(spec, "queues")) {
+		/* Every receive queue, as tcpdump sees the whole device. */
+		spec_add(spec, sizeof(spec), "queues=all");
 	}
 	char err[512] = "";
 	int r = -EINVAL;

@@ -6,8 +6,11 @@
  *                   the interleaved runner, bench_main();
  *   bench_cli.c     options and usage;
  *   bench_env.c     the namespace, the veth pair, generator and sink helpers;
- *   bench_peers.c   external peer processes (DPDK, libpcap, libxdp);
+ *   bench_peer_run.c external peer processes (bench_peer_run(): DPDK, libpcap,
+ *                   libxdp), used by the scenario files;
  *   bench_report.c  the table and the JSON report.
+ * Scenario rows are registered by the tools/bench_<family>.c files, one
+ * table each (bench.h: bench_register()).
  */
 #ifndef PKTLINK_TOOLS_BENCH_INT_H
 #define PKTLINK_TOOLS_BENCH_INT_H

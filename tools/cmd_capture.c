@@ -50,7 +50,8 @@ static const char capture_usage[] =
 	"xdp:IFNAME leaves every frame to the kernel (an XDP program copies received\n"
 	"frames and passes them on, storing at most 16384 bytes of each; XDP sees received\n"
 	"frames only, and the filter runs in user space there); --steal opens the\n"
-	"AF_XDP endpoint instead, and the kernel then does not see what it takes.\n"
+	"AF_XDP endpoint instead (on every queue unless the spec names queue= or\n"
+	"queues=), and the kernel then does not see what it takes.\n"
 	"\n"
 	"options:\n"
 	"  -i, --interface SPEC  the device or endpoint (else the first argument)\n"
@@ -204,7 +205,8 @@ static int emit(struct cap *c, uint64_t ts, unsigned tsflags, const uint8_t *dat
 
 /* Counters of the source, for the count lines and the summary. */
 struct cap_src_stats {
-	uint64_t received, kernel_drops, other_drops;
+	uint64_t received, kernel_drops;
+	uint64_t nobuf, invalid, mac_filter; /* pktlink's own drop reasons */
 };
 
 static void print_counts(struct cap *c, const struct cap_src_stats *s, bool final)
@@ -219,7 +221,9 @@ static void print_counts(struct cap *c, const struct cap_src_stats *s, bool fina
 		json_ku64(&j, "captured", c->captured);
 		json_ku64(&j, "received", s->received);
 		json_ku64(&j, "dropped_kernel", s->kernel_drops);
-		json_ku64(&j, "dropped_other", s->other_drops);
+		json_ku64(&j, "dropped_nobuf", s->nobuf);
+		json_ku64(&j, "dropped_invalid", s->invalid);
+		json_ku64(&j, "dropped_mac_filter", s->mac_filter);
 		json_ku64(&j, "filtered_user", c->filtered);
 		json_ku64(&j, "bytes_written", c->w.bytes);
 		json_ku64(&j, "files", c->w.file_no);
@@ -246,10 +250,12 @@ static void print_counts(struct cap *c, const struct cap_src_stats *s, bool fina
 		(unsigned long long)c->captured, (unsigned long long)s->received,
 		(unsigned long long)s->kernel_drops);
 	fprintf(c->info,
-		"pktlink capture: %llu bytes in %u file%s; %llu other drops, %llu filtered in user "
-		"space; timestamps: %llu kernel, %llu device, %llu software\n",
+		"pktlink capture: %llu bytes in %u file%s; dropped by pktlink: %llu no buffer, %llu "
+		"invalid, %llu MAC filter; %llu filtered in user space; timestamps: %llu kernel, "
+		"%llu device, %llu software\n",
 		(unsigned long long)c->w.bytes, c->w.file_no, c->w.file_no == 1 ? "" : "s",
-		(unsigned long long)s->other_drops, (unsigned long long)c->filtered,
+		(unsigned long long)s->nobuf, (unsigned long long)s->invalid,
+		(unsigned long long)s->mac_filter, (unsigned long long)c->filtered,
 		(unsigned long long)c->ts_kernel, (unsigned long long)c->ts_device,
 		(unsigned long long)c->ts_soft);
 }
@@ -279,7 +285,9 @@ static void ep_stats(struct pktlink_ep *ep, struct cap_src_stats *s)
 	pktlink_get_stats(ep, &st);
 	s->received = st.rx_packets;
 	s->kernel_drops = st.rx_drop_kernel;
-	s->other_drops = st.rx_drop_nobuf + st.rx_drop_invalid + st.rx_drop_filter;
+	s->nobuf = st.rx_drop_nobuf;
+	s->invalid = st.rx_drop_invalid;
+	s->mac_filter = st.rx_drop_filter;
 }
 
 static int run_endpoint(struct cap *c, struct pktlink_ep *ep)
@@ -588,6 +596,10 @@ static int open_endpoint(const char *spec_in, struct pktlink_ep **ep, bool *kern
 		spec_add(spec, sizeof(spec), "promisc=1");
 	} else if (tap) {
 		spec_add(spec, sizeof(spec), "promisc=1");
+	} else if (!strncmp(spec, "xdp:", 4) && !spec_has_key(spec, "queue") &&
+		   !spec_has_key(spec, "queues")) {
+		/* Every receive queue, as tcpdump sees the whole device. */
+		spec_add(spec, sizeof(spec), "queues=all");
 	}
 	char err[512] = "";
 	int r = -EINVAL;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_peers.c — `pktlink bench`: the external peer processes (the DPDK,
+ * bench_peer_run.c — `pktlink bench`: the external peer processes (the DPDK,
  * libpcap and libxdp programs built in bench/) (see bench_int.h).
  */
 #include "bench_int.h"

@@ -6,7 +6,10 @@ pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev libxdp-dev libpcap-
       iproute2 ethtool procps linux-libc-dev libclang-rt-14-dev
       libdpdk-dev librte-net-af-xdp23 librte-net-af-packet23 librte-net-tap23
       librte-net-memif23 librte-mempool-ring23
-      iputils-ping iperf3)  # tests/fwd (ping), bench/fwd.sh (iperf3)
+      abigail-tools scdoc mandoc
+      tcpdump tshark iputils-ping jq bash-completion
+      golang-go golang-gvisor-gvisor-dev
+      iperf3)  # bench/fwd.sh
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -14,6 +17,8 @@ done
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; the default (no) is fine.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build and run the whole test suite: unit and integration tests (root,
-# private network namespaces), then the same suite under ASan+UBSan, then
+# private network namespaces), the same again with every CPU busy, then the
+# same suite under ASan+UBSan, then
 # the tests of concurrent code under TSan, then a short libFuzzer run of every
 # fuzz target.
 # Usage: scripts/test.sh [ctest -R regex]
@@ -24,6 +25,30 @@ run_suite() { # name, build dir, cmake args...
 }
 rc=0
 run_suite release build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo || rc=1
+# The ABI of the release build against the committed baseline (abi/).
+echo "== abi: scripts/abi-check.sh build/test"
+bash scripts/abi-check.sh build/test || rc=1
+# Loaded machine: the release suite once more while a busy loop runs on
+# every CPU, since a user's machine is never idle (tests wait for conditions
+# with deadlines; none may depend on getting the CPU at once). The loops are
+# bounded (timeout) and killed when ctest ends, whatever happens.
+run_loaded() {
+  local pids=() i
+  trap 'kill "${pids[@]}" 2>/dev/null' EXIT INT TERM
+  for ((i = 0; i < jobs; i++)); do
+    timeout 1200 sh -c 'while :; do :; done' &
+    pids+=($!)
+  done
+  echo "== release under load: ctest beside ${#pids[@]} busy loops"
+  # Not the fuzz replays: deterministic CPU-bound loops, nothing to race.
+  (cd build/test && ctest --output-on-failure --timeout 300 -LE fuzz "${filter[@]}")
+  local r=$?
+  kill "${pids[@]}" 2>/dev/null
+  wait "${pids[@]}" 2>/dev/null
+  trap - EXIT INT TERM
+  return $r
+}
+[ -x build/test/tests/core_test_harness ] && { run_loaded || rc=1; }
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan+ubsan build/asan -DCMAKE_BUILD_TYPE=Debug -DPKTLINK_SANITIZE=ON \
   -DPKTLINK_BUILD_BENCH=OFF || rc=1

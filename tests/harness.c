@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -91,6 +93,8 @@ void plt_veth(const char *a, const char *b, unsigned mtu, const char *addr_a, co
 	if (addr_b)
 		plt_sh_ok("ip addr add %s dev %s", addr_b, b);
 	plt_sh_ok("ip link set %s up && ip link set %s up", a, b);
+	PLT_CHECK(plt_wait_link_up(a, PLT_WAIT_MS) && plt_wait_link_up(b, PLT_WAIT_MS),
+		  "veth %s/%s did not come up within %d ms", a, b, PLT_WAIT_MS);
 }
 
 int plt_ifindex(const char *ifname)
@@ -113,9 +117,26 @@ void plt_mac(const char *ifname, uint8_t mac[6])
 	close(s);
 }
 
+static int count_dir(const char *path);
+
 int plt_fd_count(void)
 {
-	DIR *d = opendir("/proc/self/fd");
+	return count_dir("/proc/self/fd") - 1; /* the DIR's own fd */
+}
+
+void plt_backoff(unsigned i)
+{
+	usleep(i < 20 ? 1000 : i < 100 ? 5000 : 20000);
+}
+
+bool plt_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms)
+{
+	return PLT_WAIT(cond(arg), timeout_ms);
+}
+
+static int count_dir(const char *path)
+{
+	DIR *d = opendir(path);
 	if (!d)
 		return -1;
 	int n = 0;
@@ -124,7 +145,94 @@ int plt_fd_count(void)
 		if (e->d_name[0] != '.')
 			n++;
 	closedir(d);
-	return n - 1; /* the DIR's own fd */
+	return n;
+}
+
+int plt_thread_count(void)
+{
+	return count_dir("/proc/self/task");
+}
+
+int plt_wait_threads(int want)
+{
+	int n = -1;
+	PLT_WAIT((n = plt_thread_count()) == want, PLT_WAIT_MS);
+	return n;
+}
+
+/* One RTM_GETLINK for ifindex: operstate and qdisc name. 0 or -errno. */
+static int link_state(int ifindex, unsigned *oper, char *qdisc, size_t qlen)
+{
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s < 0)
+		return -errno;
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
+	};
+	static __thread char buf[16384];
+	int r = -EIO;
+	if (send(s, &req, sizeof(req), 0) != (ssize_t)sizeof(req)) {
+		r = -errno;
+		goto out;
+	}
+	ssize_t n = recv(s, buf, sizeof(buf), 0);
+	if (n < (ssize_t)sizeof(struct nlmsghdr))
+		goto out;
+	const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+	if (!NLMSG_OK(nh, (size_t)n) || nh->nlmsg_type != RTM_NEWLINK) {
+		if (nh->nlmsg_type == NLMSG_ERROR)
+			r = ((const struct nlmsgerr *)NLMSG_DATA(nh))->error;
+		goto out;
+	}
+	*oper = 255; /* absent */
+	qdisc[0] = 0;
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	int alen = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == IFLA_OPERSTATE && RTA_PAYLOAD(a) >= 1)
+			*oper = *(const uint8_t *)RTA_DATA(a);
+		else if (a->rta_type == IFLA_QDISC)
+			snprintf(qdisc, qlen, "%.*s", (int)RTA_PAYLOAD(a), (const char *)RTA_DATA(a));
+	}
+	r = 0;
+out:
+	close(s);
+	return r;
+}
+
+/* RFC 2863 operstates (linux/if.h, which clashes with net/if.h). */
+enum { PLT_OPER_UNKNOWN = 0, PLT_OPER_UP = 6 };
+
+struct link_wait {
+	int ifindex;
+	unsigned oper;
+	char qdisc[32];
+};
+
+static bool link_up(void *arg)
+{
+	struct link_wait *w = arg;
+	if (link_state(w->ifindex, &w->oper, w->qdisc, sizeof(w->qdisc)))
+		return false;
+	return (w->oper == PLT_OPER_UP || w->oper == PLT_OPER_UNKNOWN) && w->qdisc[0] &&
+	       strcmp(w->qdisc, "noop") != 0;
+}
+
+bool plt_wait_link_up(const char *ifname, int timeout_ms)
+{
+	struct link_wait w = { .ifindex = (int)if_nametoindex(ifname) };
+	if (!w.ifindex)
+		return false;
+	if (plt_wait_until(link_up, &w, timeout_ms))
+		return true;
+	fprintf(stderr, "%s: not up after %d ms: operstate %u, qdisc '%s'\n", ifname, timeout_ms,
+		w.oper, w.qdisc);
+	return false;
 }
 
 int plt_mount_bpffs(void)

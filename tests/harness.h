@@ -70,7 +70,8 @@ void plt_sh_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /**
  * plt_veth() - create a veth pair a <-> b in the current namespace, set
- * MTU, bring both up. With addr_a/addr_b (e.g. "198.18.0.1/24") assign
+ * MTU, bring both up and wait until both can carry frames
+ * (plt_wait_link_up()). With addr_a/addr_b (e.g. "198.18.0.1/24") assign
  * addresses; NULL for none. IPv6 is disabled on both so no stray
  * router/neighbour solicitations show up in captures.
  */
@@ -84,6 +85,57 @@ void plt_mac(const char *ifname, uint8_t mac[6]);
 
 /** plt_fd_count() - number of open fds in this process (leak checks). */
 int plt_fd_count(void);
+
+/*
+ * Waiting on a loaded machine. Some effects land a little after the call
+ * that caused them returns: a joined thread leaves /proc/self/task only when
+ * the kernel has reaped it, a device's carrier and qdisc come up from a
+ * kernel work item, a frame crosses a veth in a softirq. A test waits for
+ * the condition with a bounded deadline instead of sleeping and assuming.
+ */
+#define PLT_WAIT_MS 20000 /* the default deadline: generous, since polling costs nothing */
+#define PLT_WAIT_NS ((uint64_t)PLT_WAIT_MS * 1000000ull)
+
+/**
+ * plt_wait_until() - poll cond(arg) until it returns true or timeout_ms
+ * passes: at once, then every 1 ms, backing off to every 20 ms.
+ * Return: true if cond held in time.
+ */
+bool plt_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
+
+/* plt_backoff() - the pause between two polls number i and i + 1. */
+void plt_backoff(unsigned i);
+
+/* PLT_WAIT(expr, timeout_ms) - plt_wait_until() for an expression, which is
+ * evaluated again at every poll. Evaluates to whether it held in time. */
+#define PLT_WAIT(expr, timeout_ms)                                                             	({                                                                                     		uint64_t plt_end_ = plt_now_ns() + (uint64_t)(timeout_ms) * 1000000ull;        		unsigned plt_i_ = 0;                                                           		bool plt_ok_;                                                                  		while (!(plt_ok_ = (expr)) && plt_now_ns() < plt_end_)                         			plt_backoff(plt_i_++);                                                 		plt_ok_;                                                                       	})
+
+/** plt_thread_count() - number of threads of this process (/proc/self/task). */
+int plt_thread_count(void);
+
+/**
+ * plt_wait_threads() - wait (up to PLT_WAIT_MS) until this process has want
+ * threads, for checks right after pthread_join(): the joined thread's task
+ * can outlive the join for a moment. Return: the last count read.
+ */
+int plt_wait_threads(int want);
+
+/* Fail the case unless the thread count settles at want (plt_wait_threads()). */
+#define PLT_CHECK_THREADS(want, what)                                                          \
+	do {                                                                                   \
+		int plt_want_ = (want), plt_t_ = plt_wait_threads(plt_want_);                  \
+		PLT_CHECK(plt_t_ == plt_want_, "%s: %d threads, expected %d", what, plt_t_,    \
+			  plt_want_);                                                          \
+	} while (0)
+
+/**
+ * plt_wait_link_up() - wait (up to timeout_ms) until a device can carry
+ * frames: operstate up (or unknown, as TUN/TAP report) and its qdisc
+ * attached. Until the kernel's link watcher has run, a device that was just
+ * set up still has the noop qdisc, which drops everything sent through it.
+ * Return: true if it came up in time.
+ */
+bool plt_wait_link_up(const char *ifname, int timeout_ms);
 
 /** plt_now_ns() - CLOCK_MONOTONIC in nanoseconds. */
 uint64_t plt_now_ns(void);

@@ -9,7 +9,9 @@
  * For a spec: the endpoint is opened and its pktlink_info printed.
  */
 #include "cmds.h"
+#include "json.h"
 #include "nl.h"
+#include "xdpq.h"
 
 #include <errno.h>
 #include <linux/ethtool.h>
@@ -25,19 +27,19 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#ifdef PKTLINK_TOOL_HAVE_GEN
-#include <bpf/libbpf.h>
-#include <linux/if_link.h>
-#endif
 
 static const char info_usage[] =
-	"usage: pktlink info <ifname|spec>\n"
+	"usage: pktlink info <ifname|spec> [--json]\n"
 	"\n"
 	"With an interface name: driver, queues (ethtool channels), MTU, MAC, offloads,\n"
-	"the XDP program attached now, and which XDP modes the driver supports (from the\n"
+	"the XDP programs attached now (name, id, mode, libxdp dispatcher chain, owner),\n"
+	"and which XDP modes the driver supports (from the\n"
 	"kernel's netdev netlink family, Linux 6.3+). Read-only: nothing is attached.\n"
 	"With a spec (FAMILY:TARGET?...): open the endpoint and print its properties\n"
 	"(MTU, header length, capabilities, GSO, queues, link address).\n"
+	"\n"
+	"--json prints the same as one JSON object.\n"
+	"exit status: 0, 1 when the device or endpoint cannot be read, 2 usage error.\n"
 	"\n"
 	"examples: pktlink info eth0\n"
 	"          pktlink info 'packet:veth0?dispatch=mmap&fds=2'\n";
@@ -149,8 +151,8 @@ static const char *onoff(int v)
 	return v < 0 ? "?" : v ? "on" : "off";
 }
 
-/* info_device() - print what @name supports. */
-static int info_device(const char *name)
+/* info_device() - print what @name supports; as JSON when @j is set. */
+static int info_device(const char *name, struct json *j)
 {
 	if (strlen(name) >= IFNAMSIZ) {
 		fprintf(stderr, "pktlink info: '%s' is too long for an interface name; for an "
@@ -174,45 +176,123 @@ static int info_device(const char *name)
 		return 1;
 	}
 	int ifindex = ifr.ifr_ifindex;
-	printf("%s (ifindex %d)\n", name, ifindex);
+	if (j) {
+		json_obj(j);
+		json_kstr(j, "name", name);
+		json_ki64(j, "ifindex", ifindex);
+	} else {
+		printf("%s (ifindex %d)\n", name, ifindex);
+	}
 
 	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
 	ifr.ifr_data = (void *)&di;
-	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+	bool drv = !ioctl(fd, SIOCETHTOOL, &ifr);
+	if (j) {
+		json_kstr(j, "driver", drv ? di.driver : NULL);
+		json_kstr(j, "driver_version", drv ? di.version : NULL);
+		json_kstr(j, "bus_info", drv && di.bus_info[0] ? di.bus_info : NULL);
+	} else if (drv) {
 		printf("  driver:    %s %s%s%s\n", di.driver, di.version,
 		       di.bus_info[0] ? "  bus " : "", di.bus_info);
-	else
+	} else {
 		printf("  driver:    unknown (%s)\n", strerror(errno));
+	}
 
-	if (!ioctl(fd, SIOCGIFMTU, &ifr))
-		printf("  mtu:       %d\n", ifr.ifr_mtu);
+	if (!ioctl(fd, SIOCGIFMTU, &ifr)) {
+		if (j)
+			json_ki64(j, "mtu", ifr.ifr_mtu);
+		else
+			printf("  mtu:       %d\n", ifr.ifr_mtu);
+	}
 	uint8_t mac[6];
-	if (!nl_mac_get(name, mac))
-		printf("  mac:       %02x:%02x:%02x:%02x:%02x:%02x\n", mac[0], mac[1], mac[2], mac[3],
-		       mac[4], mac[5]);
-	if (!ioctl(fd, SIOCGIFFLAGS, &ifr))
-		printf("  state:     %s%s\n", ifr.ifr_flags & IFF_UP ? "up" : "down",
-		       ifr.ifr_flags & IFF_RUNNING ? ", running" : "");
+	if (!nl_mac_get(name, mac)) {
+		char m[18];
+		snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+			 mac[4], mac[5]);
+		if (j)
+			json_kstr(j, "mac", m);
+		else
+			printf("  mac:       %s\n", m);
+	}
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		if (j) {
+			json_kbool(j, "up", ifr.ifr_flags & IFF_UP);
+			json_kbool(j, "running", ifr.ifr_flags & IFF_RUNNING);
+		} else {
+			printf("  state:     %s%s\n", ifr.ifr_flags & IFF_UP ? "up" : "down",
+			       ifr.ifr_flags & IFF_RUNNING ? ", running" : "");
+		}
+	}
 
 	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
 	ifr.ifr_data = (void *)&ch;
-	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+	bool chan = !ioctl(fd, SIOCETHTOOL, &ifr);
+	int chan_err = errno;
+	close(fd);
+	if (j) {
+		json_key(j, "queues");
+		if (chan) {
+			json_obj(j);
+			json_ku64(j, "rx", ch.rx_count);
+			json_ku64(j, "tx", ch.tx_count);
+			json_ku64(j, "combined", ch.combined_count);
+			json_ku64(j, "max_rx", ch.max_rx);
+			json_ku64(j, "max_tx", ch.max_tx);
+			json_ku64(j, "max_combined", ch.max_combined);
+			json_end(j);
+		} else {
+			json_null(j);
+		}
+	} else if (chan) {
 		printf("  queues:    rx %u, tx %u, combined %u (max rx %u, tx %u, combined %u)\n",
 		       ch.rx_count, ch.tx_count, ch.combined_count, ch.max_rx, ch.max_tx,
 		       ch.max_combined);
-	else
-		printf("  queues:    channels not reported (%s)\n", strerror(errno));
-	close(fd);
+	} else {
+		printf("  queues:    channels not reported (%s)\n", strerror(chan_err));
+	}
 
-	printf("  offloads:  rx-csum %s, tx-csum %s, sg %s, tso %s, gso %s, gro %s\n",
-	       onoff(nl_ethtool_u32(name, ETHTOOL_GRXCSUM)), onoff(nl_ethtool_u32(name, ETHTOOL_GTXCSUM)),
-	       onoff(nl_ethtool_u32(name, ETHTOOL_GSG)), onoff(nl_ethtool_u32(name, ETHTOOL_GTSO)),
-	       onoff(nl_ethtool_u32(name, ETHTOOL_GGSO)), onoff(nl_ethtool_u32(name, ETHTOOL_GGRO)));
+	static const struct {
+		const char *name;
+		uint32_t cmd;
+	} offl[] = { { "rx-csum", ETHTOOL_GRXCSUM }, { "tx-csum", ETHTOOL_GTXCSUM },
+		     { "sg", ETHTOOL_GSG },	     { "tso", ETHTOOL_GTSO },
+		     { "gso", ETHTOOL_GGSO },	     { "gro", ETHTOOL_GGRO } };
+	if (j) {
+		json_key(j, "offloads");
+		json_obj(j);
+	} else {
+		printf("  offloads: ");
+	}
+	for (unsigned k = 0; k < sizeof(offl) / sizeof(offl[0]); k++) {
+		int v = nl_ethtool_u32(name, offl[k].cmd);
+		if (!j)
+			printf("%s %s %s", k ? "," : "", offl[k].name, onoff(v));
+		else if (v < 0)
+			json_key(j, offl[k].name), json_null(j);
+		else
+			json_kbool(j, offl[k].name, v);
+	}
+	if (j)
+		json_end(j);
+	else
+		printf("\n");
 
 	uint64_t feat = 0;
 	uint32_t zc = 0;
 	int r = xdp_features(ifindex, &feat, &zc);
-	if (!r) {
+	if (j) {
+		json_key(j, "xdp_features");
+		if (!r) {
+			json_arr(j);
+			for (unsigned i = 0; i < sizeof(xdp_feature_names) / sizeof(*xdp_feature_names); i++)
+				if (feat & (1ull << i))
+					json_str(j, xdp_feature_names[i]);
+			json_end(j);
+			json_ku64(j, "xdp_zc_max_segs", zc);
+		} else {
+			json_null(j);
+		}
+	} else if (!r) {
 		printf("  xdp:       generic (skb) mode: yes; native (driver) mode: %s; AF_XDP "
 		       "zero-copy: %s; offload: %s\n",
 		       feat & 1 ? "yes" : "no", feat & 8 ? "yes" : "no", feat & 16 ? "yes" : "no");
@@ -231,18 +311,44 @@ static int info_device(const char *name)
 		printf("  xdp:       generic (skb) mode: yes; native mode: unknown (the kernel has no "
 		       "netdev netlink family: Linux < 6.3)\n");
 	}
-#ifdef PKTLINK_TOOL_HAVE_GEN
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	if (!bpf_xdp_query(ifindex, 0, &q)) {
-		if (q.attach_mode == XDP_ATTACHED_NONE)
-			printf("  xdp now:   no program attached\n");
-		else
-			printf("  xdp now:   program attached (%s%s%s%s)\n",
-			       q.drv_prog_id ? "driver " : "", q.skb_prog_id ? "generic " : "",
-			       q.hw_prog_id ? "offload " : "",
-			       q.attach_mode == XDP_ATTACHED_MULTI ? "multi" : "");
+	struct xdpq_prog p[XDPQ_MAX_PROGS];
+	int np = xdpq_progs(ifindex, p, XDPQ_MAX_PROGS);
+	if (j) {
+		json_key(j, "xdp_programs");
+		json_arr(j);
+		for (int k = 0; k < np; k++) {
+			json_obj(j);
+			json_ku64(j, "id", p[k].id);
+			json_kstr(j, "name", p[k].name);
+			json_kstr(j, "tag", p[k].tag);
+			json_kstr(j, "mode", p[k].prio >= 0 ? "dispatched" : p[k].mode);
+			if (p[k].prio >= 0) {
+				json_ki64(j, "run_prio", p[k].prio);
+				json_kstr(j, "chain_call_actions", p[k].chain);
+			}
+			json_ki64(j, "owner_pid", p[k].owner_pid);
+			json_kbool(j, "stale", p[k].stale);
+			json_end(j);
+		}
+		json_end(j);
+		json_end(j);
+		return 0;
 	}
-#endif
+	if (np == 0)
+		printf("  xdp now:   no program attached\n");
+	for (int k = 0; k < np; k++) {
+		char own[64] = "";
+		if (p[k].stale)
+			snprintf(own, sizeof(own), ", STALE: its owner is gone");
+		else if (p[k].owner_pid)
+			snprintf(own, sizeof(own), ", held by %d (%s)", p[k].owner_pid, p[k].owner_comm);
+		if (p[k].prio < 0)
+			printf("  xdp now:   %s (id %u, %s mode, tag %s%s)\n", p[k].name, p[k].id,
+			       p[k].mode, p[k].tag, own);
+		else
+			printf("             => %s (id %u, run prio %d, chain on %s%s)\n", p[k].name,
+			       p[k].id, p[k].prio, p[k].chain[0] ? p[k].chain : "none", own);
+	}
 	return 0;
 }
 
@@ -261,7 +367,7 @@ static void print_caps(uint32_t caps)
 }
 
 /* info_spec() - open the endpoint and print its pktlink_info. */
-static int info_spec(const char *spec)
+static int info_spec(const char *spec, struct json *j)
 {
 	struct pktlink_ep *ep = NULL;
 	char err[512] = "";
@@ -273,6 +379,34 @@ static int info_spec(const char *spec)
 	struct pktlink_info in;
 	pktlink_get_info(ep, &in);
 	static const char *const gso[] = { "none", "host (kernel segments)", "software" };
+	if (j) {
+		static const char *const capn[] = { "rx-csum-offload", "tx-csum-offload",
+						    "resolution-required", "tx-alloc", "ethernet" };
+		json_obj(j);
+		json_kstr(j, "spec", spec);
+		json_kstr(j, "family", in.family);
+		json_ku64(j, "mtu", in.mtu);
+		json_ku64(j, "header_length", in.max_header_len);
+		json_ku64(j, "arp_hwtype", in.arp_hwtype);
+		json_ku64(j, "queues", in.num_queues);
+		json_key(j, "capabilities");
+		json_arr(j);
+		for (unsigned i = 0; i < 5; i++)
+			if (in.caps & (1u << i))
+				json_str(j, capn[i]);
+		json_end(j);
+		json_kstr(j, "gso", in.gso_kind < 3 ? (const char *[]){ "none", "host", "software" }[in.gso_kind] : NULL);
+		json_ku64(j, "gso_max_size", in.gso_max_size);
+		char m[18] = "";
+		if (in.has_link_addr)
+			snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", in.link_addr[0],
+				 in.link_addr[1], in.link_addr[2], in.link_addr[3], in.link_addr[4],
+				 in.link_addr[5]);
+		json_kstr(j, "link_address", in.has_link_addr ? m : NULL);
+		json_end(j);
+		pktlink_close(ep);
+		return 0;
+	}
 	printf("%s\n", spec);
 	printf("  family:         %s\n", in.family ? in.family : "?");
 	printf("  mtu:            %u\n", in.mtu);
@@ -297,23 +431,35 @@ static int info_spec(const char *spec)
 
 int cmd_info(int argc, char **argv)
 {
-	if (argc < 2) {
+	const char *what = NULL;
+	bool js = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(info_usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			js = true;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "pktlink info: unknown option '%s' (see --help)\n", argv[i]);
+			return 2;
+		} else if (!what) {
+			what = argv[i];
+		} else {
+			fprintf(stderr, "pktlink info: unexpected argument '%s': give one name or spec\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (!what) {
 		fprintf(stderr, "pktlink info: give an interface name or an endpoint spec\n\n%s",
 			info_usage);
 		return 2;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs(info_usage, stdout);
-		return 0;
-	}
-	if (argv[1][0] == '-') {
-		fprintf(stderr, "pktlink info: unknown option '%s' (see --help)\n", argv[1]);
-		return 2;
-	}
-	if (argc > 2) {
-		fprintf(stderr, "pktlink info: unexpected argument '%s': give one name or spec\n",
-			argv[2]);
-		return 2;
-	}
-	return strchr(argv[1], ':') ? info_spec(argv[1]) : info_device(argv[1]);
+	struct json j;
+	if (js)
+		json_init(&j, stdout);
+	int r = strchr(what, ':') ? info_spec(what, js ? &j : NULL) : info_device(what, js ? &j : NULL);
+	if (js && !r)
+		json_done(&j);
+	return r;
 }

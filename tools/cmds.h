@@ -8,6 +8,7 @@
 #define PKTLINK_TOOLS_CMDS_H
 
 int cmd_info(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_fwd(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_gen(int argc, char **argv);

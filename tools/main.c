@@ -17,8 +17,12 @@ static const char usage[] =
 	"                                  in a private network namespace; needs root\n"
 	"  info <ifname|spec>              what a device supports (driver, queues, MTU, XDP,\n"
 	"                                  offloads), or the properties of an endpoint spec\n"
+	"  status [IFNAME]                 XDP programs (with libxdp dispatcher chains and\n"
+	"                                  owners), AF_XDP sockets and TAP devices, like\n"
+	"                                  xdp-loader status\n"
 	"  fwd <specA> <specB>             bridge two endpoints both ways\n"
-	"  capture <spec> -w FILE          write received frames to a pcap file (ns timestamps)\n"
+	"  capture <spec> -w FILE [expr]   record frames like tcpdump -w (pcap or pcapng,\n"
+	"                                  kernel timestamps, tcpdump filter expressions)\n"
 	"  gen <ifname>                    send frames out of a device with the in-kernel XDP\n"
 	"                                  generator (the one bench uses); needs root\n"
 	"  help specs                      the spec-string syntax of every family\n"
@@ -53,6 +57,8 @@ int main(int argc, char **argv)
 		return bench_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(cmd, "fwd"))
 		return cmd_fwd(argc - 1, argv + 1);
 	if (!strcmp(cmd, "capture"))
@@ -76,6 +82,8 @@ int main(int argc, char **argv)
 				return bench_main(2, (char **)sub);
 			if (!strcmp(argv[2], "info"))
 				return cmd_info(2, (char **)sub);
+			if (!strcmp(argv[2], "status"))
+				return cmd_status(2, (char **)sub);
 			if (!strcmp(argv[2], "fwd"))
 				return cmd_fwd(2, (char **)sub);
 			if (!strcmp(argv[2], "capture"))
@@ -83,7 +91,7 @@ int main(int argc, char **argv)
 			if (!strcmp(argv[2], "gen"))
 				return cmd_gen(2, (char **)sub);
 			fprintf(stderr, "pktlink help: unknown topic '%s' (topics: specs, bench, info, "
-					"fwd, capture, gen)\n",
+					"status, fwd, capture, gen)\n",
 				argv[2]);
 			return 2;
 		}

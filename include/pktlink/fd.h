@@ -99,6 +99,7 @@ struct pktlink_fd_opts {
 	 * the kernel's stamp, whatever this says. */
 	bool rx_timestamp;
 };
+#define pktlink_fd_opts__last_field rx_timestamp /* the last field: update it when adding one */
 
 /**
  * pktlink_fd_open() - open an endpoint over descriptors the caller owns.
@@ -133,6 +134,27 @@ int pktlink_fd_open(const struct pktlink_fd_opts *opts, struct pktlink_ep **epp,
  * shorter than an Ethernet header).
  */
 int pktlink_fd_inject(struct pktlink_ep *ep, const void *frame, uint32_t len);
+
+struct sock_filter;
+
+/**
+ * pktlink_packet_set_filter() - attach a classic BPF program (struct
+ * sock_filter from <linux/filter.h>, e.g. what libpcap's pcap_compile()
+ * makes of a tcpdump expression) to every receive socket of a "packet:"
+ * endpoint, so the kernel drops unwanted frames before they are copied. The
+ * program sees the frame as received (link header first). A program that
+ * returns fewer bytes than the frame truncates it in the kernel: compile
+ * with the largest snap length to keep whole frames. With ignore_outgoing=1
+ * on a kernel that needs pktlink's own socket filter for it, outgoing
+ * frames stay excluded. Frames the sockets queued before the call are not
+ * filtered. @insns is copied; the caller keeps it.
+ * Thread safety: not with a concurrent pktlink_close(); receiving may go on.
+ * Return: 0, -EINVAL (not a packet: endpoint, no program, more than 4093
+ * instructions), -ENOMEM, or the kernel's error for SO_ATTACH_FILTER (e.g.
+ * -EINVAL for a program it rejects).
+ */
+int pktlink_packet_set_filter(struct pktlink_ep *ep, const struct sock_filter *insns,
+			      unsigned count);
 
 #ifdef __cplusplus
 }

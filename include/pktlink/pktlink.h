@@ -18,9 +18,9 @@
  *          everything.
  *
  * Errors: every function that can fail returns a negative errno value, and
- * the endpoint keeps a human-readable explanation (pktlink_last_error()).
- * Opening functions take an optional error buffer instead, since there is no
- * endpoint yet.
+ * a human-readable explanation is kept for the thread that made the call
+ * (pktlink_last_error()). Opening functions take an optional error buffer
+ * instead, since there is no endpoint yet.
  *
  * Threading: one RX thread and one TX thread may use one endpoint at the same
  * time. Per-queue RX (pktlink_rx_burst_queue()) allows one RX thread per queue.
@@ -34,12 +34,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pktlink/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define PKTLINK_VERSION_MAJOR 0
-#define PKTLINK_VERSION_MINOR 1
+/*
+ * ABI: each function belongs to a symbol version (PKTLINK_0.2, ...), and
+ * structs grow only at their end, in one of two ways:
+ *  - Options structs (pktlink_attach_opts, each family's *_opts) start with
+ *    `size_t sz`, which the caller sets to sizeof the struct it was built
+ *    with (PKTLINK_OPTS() does it). The library reads what the caller has,
+ *    takes defaults for the rest, and refuses (-EINVAL) a newer caller's
+ *    struct only when it sets an option this library does not know.
+ *  - Output structs (pktlink_info, pktlink_stats) are filled through a call
+ *    that takes the caller's size (the static inline wrappers pass it), so
+ *    an older program is never written past its struct, and a newer one
+ *    reads zero in fields this library does not fill.
+ * struct pktlink_pkt is an array element and never changes size.
+ */
+
+/**
+ * PKTLINK_OPTS() - declare an options struct @NAME of type `struct @TYPE`,
+ * zeroed (padding included, which the size check relies on), with sz set
+ * and the given fields, e.g.
+ *   PKTLINK_OPTS(pktlink_attach_opts, ao, .burst = 32);
+ */
+#define PKTLINK_OPTS(TYPE, NAME, ...)                                          \
+	struct TYPE NAME = __extension__({                                     \
+		__builtin_memset(&NAME, 0, sizeof(struct TYPE));               \
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };       \
+	})
 
 /** An open link endpoint. Opaque; created by an open function, freed by pktlink_close(). */
 struct pktlink_ep;
@@ -231,8 +257,21 @@ void pktlink_close(struct pktlink_ep *ep);
 /* ------------------------------------------------------------------------ */
 /* Properties                                                                */
 
+/**
+ * pktlink_get_info_sz() - fill the first @size bytes of @info (the caller's
+ * sizeof(struct pktlink_info)). Bytes of a larger (newer) struct that this
+ * library does not know are zeroed. Never fails; safe from any thread.
+ * Return: the number of bytes the library filled (the smaller of @size and
+ * its own struct size).
+ * Call it through pktlink_get_info(), which passes the size.
+ */
+size_t pktlink_get_info_sz(const struct pktlink_ep *ep, struct pktlink_info *info, size_t size);
+
 /** pktlink_get_info() - fill @info. Never fails; safe from any thread. */
-void pktlink_get_info(const struct pktlink_ep *ep, struct pktlink_info *info);
+static inline void pktlink_get_info(const struct pktlink_ep *ep, struct pktlink_info *info)
+{
+	pktlink_get_info_sz(ep, info, sizeof(*info));
+}
 
 /**
  * pktlink_set_link_addr() - change the link (MAC) address the endpoint uses
@@ -245,18 +284,37 @@ void pktlink_get_info(const struct pktlink_ep *ep, struct pktlink_info *info);
 int pktlink_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6]);
 
 /**
- * pktlink_get_stats() - copy the endpoint's counters into @st. For
- * families with kernel counters (AF_PACKET, AF_XDP) this reads them too,
- * which costs a system call. Safe from any thread.
+ * pktlink_get_stats_sz() - copy the endpoint's counters into the first
+ * @size bytes of @st (the caller's sizeof(struct pktlink_stats)); counters
+ * of a larger (newer) struct that this library does not have read zero.
+ * For families with kernel counters (AF_PACKET, AF_XDP) this reads them
+ * too, which costs a system call. Safe from any thread.
  * Return: 0, or a negative errno if reading kernel counters failed (the
  * pktlink counters are still filled in).
+ * Call it through pktlink_get_stats(), which passes the size.
  */
-int pktlink_get_stats(struct pktlink_ep *ep, struct pktlink_stats *st);
+int pktlink_get_stats_sz(struct pktlink_ep *ep, struct pktlink_stats *st, size_t size);
+
+/** pktlink_get_stats() - pktlink_get_stats_sz() with the caller's struct size. */
+static inline int pktlink_get_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
+{
+	return pktlink_get_stats_sz(ep, st, sizeof(*st));
+}
 
 /**
- * pktlink_last_error() - the detail of the last error on this endpoint, or
- * "" when there was none. The string lives in the endpoint and is
- * overwritten by the next error; read it from the thread that saw the error.
+ * pktlink_last_error() - the detail of the last error the calling thread got
+ * from this endpoint, or "" when there was none.
+ *
+ * Each thread has its own detail: an RX thread, a TX thread and a thread
+ * reading stats never see or overwrite each other's, so call this from the
+ * thread that got the error, after the failing call. One exception: once the
+ * peer is gone, every thread sees why (the closed callback's reason, in
+ * words), unless it got a later error of its own.
+ *
+ * The string is valid until this thread's next failing call on an endpoint,
+ * and never after pktlink_close(). A thread keeps the details of the last 8
+ * endpoints that failed in it; an older one reads as "". Safe from any
+ * thread.
  */
 const char *pktlink_last_error(const struct pktlink_ep *ep);
 
@@ -367,11 +425,17 @@ typedef void (*pktlink_closed_fn)(void *ctx, struct pktlink_ep *ep, int reason);
  */
 void pktlink_set_closed_cb(struct pktlink_ep *ep, pktlink_closed_fn fn, void *ctx);
 
-/* Options for pktlink_attach_opts(). */
+/*
+ * Options for pktlink_attach_opts(). Set @sz = sizeof(struct
+ * pktlink_attach_opts) (or declare it with PKTLINK_OPTS()); zero fields
+ * take the defaults.
+ */
 struct pktlink_attach_opts {
+	size_t sz;
 	unsigned burst; /* frames per callback, 1..256; 0 = 64 */
 	bool busy_poll; /* never sleep: spin on the queues (burns a core per queue) */
 };
+#define pktlink_attach_opts__last_field busy_poll /* the last field: update it when adding one */
 
 /**
  * pktlink_attach() - with @fn, start one worker thread per queue that
@@ -383,7 +447,12 @@ struct pktlink_attach_opts {
  */
 int pktlink_attach(struct pktlink_ep *ep, pktlink_deliver_fn fn, void *ctx);
 
-/** pktlink_attach_opts() - pktlink_attach() with options (@opts may be NULL). */
+/**
+ * pktlink_attach_opts() - pktlink_attach() with options. @opts may be NULL
+ * (the defaults); otherwise opts->sz must be set. Return: as
+ * pktlink_attach(), and -EINVAL for an unset sz or an option this library
+ * does not know (see the ABI note at the top of this file).
+ */
 int pktlink_attach_opts(struct pktlink_ep *ep, pktlink_deliver_fn fn, void *ctx,
 			const struct pktlink_attach_opts *opts);
 
@@ -397,6 +466,22 @@ void pktlink_join(struct pktlink_ep *ep);
 
 /** pktlink_strerror() - like strerror() for pktlink's negative return values. */
 const char *pktlink_strerror(int err);
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+
+/**
+ * pktlink_version() - the version of the library in use at run time, as
+ * "MAJOR.MINOR.PATCH" (static string). Compare with PKTLINK_VERSION, the
+ * version of the headers the program was built with.
+ */
+const char *pktlink_version(void);
+
+/**
+ * pktlink_version_number() - the run-time version as one number,
+ * PKTLINK_VERSION_NUMBER's encoding: (major << 16) | (minor << 8) | patch.
+ */
+uint32_t pktlink_version_number(void);
 
 #ifdef __cplusplus
 }

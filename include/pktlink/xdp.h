@@ -215,6 +215,7 @@ struct pktlink_xdp_umem_opts {
 	uint32_t rx_frames; /* frames for receive (FILL); the rest is for transmit; default half */
 	uint32_t flags; /* PKTLINK_XDP_UMEM_* */
 };
+#define pktlink_xdp_umem_opts__last_field flags /* the last field: update it when adding one */
 
 /**
  * enum pktlink_xdp_frame_state - where a frame is. Every frame is in
@@ -327,6 +328,7 @@ struct pktlink_xdp_socket_opts {
 	uint32_t busy_poll_usec;
 	uint32_t busy_poll_budget;
 };
+#define pktlink_xdp_socket_opts__last_field busy_poll_budget /* the last field: update it when adding one */
 
 /** struct pktlink_xdp_socket - an AF_XDP socket with its rings. Opaque. */
 struct pktlink_xdp_socket;
@@ -415,12 +417,19 @@ enum pktlink_xdp_mode {
 
 /* How pktlink attaches its XDP program. */
 enum pktlink_xdp_attach {
-	/* libxdp when its multi-program dispatcher can work here (kernel with
-	 * BPF_PROG_TYPE_EXT, bpffs mounted), so the program coexists with other
-	 * libxdp programs; else directly with libbpf (one program per device). */
+	/* Join libxdp's multi-program dispatcher when one is already on the
+	 * device; else directly with libbpf through a bpf_link, which the
+	 * kernel detaches when the owner exits, even when killed. A pktlink
+	 * program left attached over netlink by a process that is gone
+	 * (libxdp's single-program fallback, an older pktlink) is replaced. */
 	PKTLINK_XDP_ATTACH_AUTO = 0,
-	PKTLINK_XDP_ATTACH_LIBXDP = 1, /* always through libxdp (it may fall back itself) */
-	PKTLINK_XDP_ATTACH_LIBBPF = 2, /* always directly: bpf_xdp_attach(), no replace */
+	/* Always through libxdp, so later libxdp programs can share the device
+	 * (libxdp may itself fall back to a single program, attached over
+	 * netlink: that one outlives a killed owner until the next open). */
+	PKTLINK_XDP_ATTACH_LIBXDP = 1,
+	/* Always directly: a bpf_link (over netlink before Linux 5.9, replacing
+	 * nothing). One program per device. */
+	PKTLINK_XDP_ATTACH_LIBBPF = 2,
 };
 
 /**
@@ -432,7 +441,7 @@ struct pktlink_xdp_opts {
 	const char *ifname; /* required */
 	uint32_t queue; /* first queue; default 0 */
 	uint32_t num_queues; /* queues from @queue on, one socket + UMEM each; 0 = 1 */
-	bool all_queues; /* every RX queue of the device (overrides num_queues) */
+	bool all_queues; /* every RX queue of the device (overrides num_queues; queue must be 0) */
 	enum pktlink_xdp_mode mode;
 	enum pktlink_xdp_zc zerocopy;
 	uint32_t frames; /* per queue; default 4096 (half RX, half TX) */
@@ -478,6 +487,7 @@ struct pktlink_xdp_opts {
 	int sock_fd;
 	enum pktlink_xdp_attach attach;
 };
+#define pktlink_xdp_opts__last_field attach /* the last field: update it when adding one */
 
 /**
  * pktlink_xdp_open() - open an AF_XDP endpoint. See the file comment for

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* endpoint.c — the public endpoint API on top of a family's pl_ep_ops. */
 #include "endpoint.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +19,7 @@ int pl_ep_init(struct pktlink_ep *ep, const struct pl_ep_ops *ops, unsigned num_
 	if (!num_queues || num_queues > PL_MAX_QUEUES)
 		return -EINVAL;
 	ep->ops = ops;
+	pl_ep_error_init(ep);
 	ep->epoll_fd = -1;
 	ep->wake_fd = -1;
 	ep->info.family = ops->family;
@@ -70,15 +72,6 @@ int pl_err(char *buf, size_t len, int err, const char *fmt, ...)
 	return err;
 }
 
-int pl_ep_error(struct pktlink_ep *ep, int err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(ep->errmsg, sizeof(ep->errmsg), fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 int pl_ep_peer_gone(struct pktlink_ep *ep, int reason)
 {
 	int expected = 0;
@@ -86,8 +79,7 @@ int pl_ep_peer_gone(struct pktlink_ep *ep, int reason)
 		reason = -ECONNRESET;
 	if (__atomic_compare_exchange_n(&ep->dead, &expected, reason, false, __ATOMIC_ACQ_REL,
 					__ATOMIC_ACQUIRE)) {
-		if (!ep->errmsg[0])
-			pl_ep_error(ep, reason, "peer went away: %s", strerror(-reason));
+		pl_ep_error_gone(ep, reason);
 		pktlink_closed_fn fn = __atomic_load_n(&ep->closed_fn, __ATOMIC_ACQUIRE);
 		if (fn)
 			fn(ep->closed_ctx, ep, reason);
@@ -98,9 +90,9 @@ int pl_ep_peer_gone(struct pktlink_ep *ep, int reason)
 			ssize_t w = write(wfd, &one, sizeof(one));
 			(void)w;
 		}
-		return reason;
+		return pl_ep_gone_seen(ep, reason);
 	}
-	return expected;
+	return pl_ep_gone_seen(ep, expected);
 }
 
 void pktlink_close(struct pktlink_ep *ep)
@@ -112,9 +104,20 @@ void pktlink_close(struct pktlink_ep *ep)
 	ep->ops->destroy(ep);
 }
 
-void pktlink_get_info(const struct pktlink_ep *ep, struct pktlink_info *info)
+/* Copy an output struct at the caller's size: an older caller's shorter
+ * struct is not overrun, a newer caller's extra fields read zero. */
+static size_t copy_out(void *dst, size_t dst_size, const void *src, size_t src_size)
 {
-	*info = ep->info;
+	size_t n = dst_size < src_size ? dst_size : src_size;
+	memcpy(dst, src, n);
+	if (dst_size > n)
+		memset((char *)dst + n, 0, dst_size - n);
+	return n;
+}
+
+size_t pktlink_get_info_sz(const struct pktlink_ep *ep, struct pktlink_info *info, size_t size)
+{
+	return copy_out(info, size, &ep->info, sizeof(ep->info));
 }
 
 int pktlink_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6])
@@ -129,8 +132,9 @@ int pktlink_set_link_addr(struct pktlink_ep *ep, const uint8_t addr[6])
 	return ep->ops->set_link_addr ? ep->ops->set_link_addr(ep, addr) : 0;
 }
 
-int pktlink_get_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
+int pktlink_get_stats_sz(struct pktlink_ep *ep, struct pktlink_stats *out, size_t size)
 {
+	struct pktlink_stats s, *st = &s;
 	memset(st, 0, sizeof(*st));
 	for (unsigned q = 0; q < ep->info.num_queues; q++) {
 		const struct pl_rx_counters *c = &ep->rxc[q];
@@ -146,12 +150,9 @@ int pktlink_get_stats(struct pktlink_ep *ep, struct pktlink_stats *st)
 	st->tx_drop_invalid = pl_stat_read(&ep->txc.drop_invalid);
 	st->tx_errors = pl_stat_read(&ep->txc.errors);
 	st->tx_syscalls = pl_stat_read(&ep->txc.syscalls);
-	return ep->ops->read_stats ? ep->ops->read_stats(ep, st) : 0;
-}
-
-const char *pktlink_last_error(const struct pktlink_ep *ep)
-{
-	return ep->errmsg;
+	int r = ep->ops->read_stats ? ep->ops->read_stats(ep, st) : 0;
+	copy_out(out, size, st, sizeof(*st));
+	return r;
 }
 
 int pktlink_rx_burst_queue(struct pktlink_ep *ep, unsigned queue, struct pktlink_pkt *pkts,
@@ -159,7 +160,7 @@ int pktlink_rx_burst_queue(struct pktlink_ep *ep, unsigned queue, struct pktlink
 {
 	int dead = pl_ep_dead(ep);
 	if (PL_UNLIKELY(dead))
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	if (PL_UNLIKELY(queue >= ep->info.num_queues))
 		return -EINVAL;
 	if (PL_UNLIKELY(__atomic_load_n(&ep->attached, __ATOMIC_RELAXED)))
@@ -196,7 +197,7 @@ int pktlink_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n
 {
 	int dead = pl_ep_dead(ep);
 	if (PL_UNLIKELY(dead))
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	if (!ep->ops->core_counts)
 		return ep->ops->tx_burst(ep, pkts, n);
 	/* Single TX thread: the family's drop counters change only in the
@@ -225,7 +226,7 @@ int pktlink_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n
 				   ep->info.family);
 	int dead = pl_ep_dead(ep);
 	if (dead)
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	return ep->ops->tx_alloc(ep, pkts, n);
 }
 
@@ -251,7 +252,7 @@ int pktlink_wait(struct pktlink_ep *ep, int timeout_ms)
 {
 	int dead = pl_ep_dead(ep);
 	if (dead)
-		return dead;
+		return pl_ep_gone_seen(ep, dead);
 	if (ep->info.num_queues == 1 && ep->ops->rx_wait) {
 		int r = ep->ops->rx_wait(ep, 0, -1, timeout_ms);
 		return r < 0 ? r : r > 0;
@@ -281,7 +282,13 @@ int pktlink_attach_opts(struct pktlink_ep *ep, pktlink_deliver_fn fn, void *ctx,
 		pl_dispatch_stop(ep);
 		return 0;
 	}
-	return pl_dispatch_start(ep, fn, ctx, opts);
+	struct pktlink_attach_opts o;
+	char why[PL_ERRMSG_LEN];
+	int r = PL_OPTS_LOAD(pktlink_attach_opts, &o, opts, sizeof(size_t), why,
+			     sizeof(why));
+	if (r)
+		return pl_ep_error(ep, r, "pktlink_attach_opts: %s", why);
+	return pl_dispatch_start(ep, fn, ctx, &o);
 }
 
 void pktlink_join(struct pktlink_ep *ep)

@@ -135,7 +135,13 @@ struct pktlink_ep {
 	pktlink_closed_fn closed_fn;
 	void *closed_ctx;
 	struct pl_dispatcher *disp;
-	char errmsg[PL_ERRMSG_LEN];
+	/* Error details (errdetail.c): each thread keeps its own, keyed by
+	 * err_id; only the peer-gone reason lives here, written once. */
+	uint64_t err_id; /* unique for the life of the process */
+	uint64_t err_seq; /* atomic: details recorded so far, orders them */
+	uint64_t gone_seq; /* err_seq of gone_msg */
+	int gone_set; /* atomic: gone_msg and gone_seq are written */
+	char gone_msg[PL_ERRMSG_LEN];
 };
 
 /**
@@ -156,11 +162,32 @@ int pl_ep_init_pollfd(struct pktlink_ep *ep);
 void pl_ep_fini(struct pktlink_ep *ep);
 
 /**
- * pl_ep_error() - record a readable error detail on the endpoint and return
- * err (a negative errno), so callers can write `return pl_ep_error(...)`.
+ * pl_ep_error() - record a readable error detail for the calling thread on
+ * this endpoint (what pktlink_last_error() returns in that thread) and
+ * return err (a negative errno), so callers can write
+ * `return pl_ep_error(...)`. Safe from any thread: threads never share the
+ * buffer. Needs pl_ep_init() first.
  */
 int pl_ep_error(struct pktlink_ep *ep, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/** pl_ep_error_clear() - forget the calling thread's detail on ep (an
+ * open function that recovered from a failed attempt). */
+void pl_ep_error_clear(struct pktlink_ep *ep);
+
+/** pl_ep_error_init() - give ep its error-detail id (from pl_ep_init()). */
+void pl_ep_error_init(struct pktlink_ep *ep);
+
+/**
+ * pl_ep_gone_seen() - the calling thread is about to return reason because
+ * the peer is gone: drop its own older detail so that pktlink_last_error()
+ * in this thread tells why the peer went away. Returns reason. Cold path.
+ */
+int pl_ep_gone_seen(struct pktlink_ep *ep, int reason);
+
+/** pl_ep_error_gone() - publish why the peer went away, for every thread;
+ * called once, by the winner in pl_ep_peer_gone(). */
+void pl_ep_error_gone(struct pktlink_ep *ep, int reason);
 
 /**
  * pl_err() - write a readable error into an open function's caller buffer

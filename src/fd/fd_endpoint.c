@@ -49,6 +49,7 @@
 
 #include "core/fault.h"
 #include "core/offload.h"
+#include "core/opts.h"
 #include "core/tx_prep.h"
 
 #include <errno.h>
@@ -1639,7 +1640,7 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 	}
 	r = pl_ep_init_pollfd(&f->ep);
 	if (r) {
-		pl_err(err, errlen, r, "%s", f->ep.errmsg);
+		pl_err(err, errlen, r, "%s", pktlink_last_error(&f->ep));
 		goto fail;
 	}
 
@@ -1661,7 +1662,7 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 		       : o->gso == PKTLINK_FD_GSO_SOFTWARE ? PKTLINK_GSO_KIND_SOFTWARE
 							   : PKTLINK_GSO_KIND_NONE;
 	in->gso_max_size = o->gso != PKTLINK_FD_GSO_NONE ? o->gso_max_size : 0;
-	f->ep.errmsg[0] = 0;
+	pl_ep_error_clear(&f->ep);
 	*epp = &f->ep;
 	return 0;
 
@@ -1683,16 +1684,12 @@ int pktlink_fd_open(const struct pktlink_fd_opts *opts, struct pktlink_ep **epp,
 	*epp = NULL;
 	if (!opts)
 		return pl_err(err, errlen, -EINVAL, "pktlink_fd_open: opts is NULL");
-	if (opts->sz < offsetof(struct pktlink_fd_opts, fds) + sizeof(opts->fds))
-		return pl_err(err, errlen, -EINVAL,
-			      "pktlink_fd_open: opts.sz is %zu: set opts.sz = sizeof(struct "
-			      "pktlink_fd_opts)",
-			      opts->sz);
 	struct fd_setup s;
 	memset(&s, 0, sizeof(s));
-	/* an older, shorter struct: the missing fields stay zero */
-	memcpy(&s.o, opts, opts->sz < sizeof(s.o) ? opts->sz : sizeof(s.o));
-	s.o.sz = sizeof(s.o);
+	int r = PL_OPTS_LOAD(pktlink_fd_opts, &s.o, opts, pl_offsetofend(struct pktlink_fd_opts, fds),
+			     err, errlen);
+	if (r)
+		return r;
 	s.origin = FD_ORIGIN_HANDED;
 	s.mtu_given = s.o.mtu != 0;
 	return pl_fd_ep_open(&s, epp, err, errlen);

@@ -254,6 +254,12 @@ int pl_shm_queue_map(struct pl_shm_queue *q, const struct pl_shm_queue_sizes *wa
 					      strerror(errno));
 			continue;
 		}
+		/* Seals first, size second: once SHRINK is sealed the size
+		 * can only grow, so the size read afterwards stays mappable.
+		 * In the other order the peer could shrink the file between
+		 * the two reads and seal it after, and we would fault on
+		 * the first touch of the lost pages. */
+		int seals = fcntl(fd, F_GET_SEALS);
 		struct stat st;
 		int e = 0;
 		if (pl_fault())
@@ -269,6 +275,13 @@ int pl_shm_queue_map(struct pl_shm_queue *q, const struct pl_shm_queue_sizes *wa
 				      "file in /dev/shm); the order is data, eventfd, tx pipe, rx "
 				      "pipe, shared data",
 				      region_name[i]);
+		if (!allow_unsealed && (seals < 0 || !(seals & F_SEAL_SHRINK)))
+			return pl_err(err, errlen, -EPERM,
+				      "shm queue: the peer's %s region is not sealed against "
+				      "shrinking, so it could crash us by truncating it; use memfd "
+				      "regions, or allow_unsealed=1 for a peer you trust (gVisor's "
+				      "/dev/shm files)",
+				      region_name[i]);
 		uint64_t size = (uint64_t)st.st_size;
 		if (want && size != size_of(want, i))
 			return pl_err(err, errlen, -EINVAL,
@@ -279,14 +292,6 @@ int pl_shm_queue_map(struct pl_shm_queue *q, const struct pl_shm_queue_sizes *wa
 		int r = check_size(i, size, err, errlen);
 		if (r)
 			return r;
-		int seals = fcntl(fd, F_GET_SEALS);
-		if (!allow_unsealed && (seals < 0 || !(seals & F_SEAL_SHRINK)))
-			return pl_err(err, errlen, -EPERM,
-				      "shm queue: the peer's %s region is not sealed against "
-				      "shrinking, so it could crash us by truncating it; use memfd "
-				      "regions, or allow_unsealed=1 for a peer you trust (gVisor's "
-				      "/dev/shm files)",
-				      region_name[i]);
 		r = map_region(q, i, size, err, errlen);
 		if (r)
 			return r;
@@ -344,6 +349,92 @@ static int wait_readable(int sock, int timeout_ms)
 	}
 }
 
+/*
+ * Send len bytes with the ten descriptors of fds (TX queue then RX queue,
+ * each in the seed's order) in one SCM_RIGHTS message. Return what
+ * sendmsg returned (errno set on -1).
+ */
+static ssize_t send_with_fds(int sock, const void *buf, size_t len, const struct pktlink_shm_fds *fds)
+{
+	int all[2 * PKTLINK_SHM_QUEUE_FDS];
+	memcpy(all, fds->tx, sizeof(fds->tx));
+	memcpy(all + PKTLINK_SHM_QUEUE_FDS, fds->rx, sizeof(fds->rx));
+	union {
+		char buf[CMSG_SPACE(sizeof(all))];
+		struct cmsghdr align;
+	} cm;
+	memset(&cm, 0, sizeof(cm));
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+			    .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(all));
+	memcpy(CMSG_DATA(c), all, sizeof(all));
+	ssize_t n;
+	do
+		n = pl_fault() ? (errno = EPIPE, -1) : sendmsg(sock, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/*
+ * Receive one message of at most len bytes and exactly ten descriptors into
+ * all[]. Every descriptor that arrived is kept in all[] (*got of them) or
+ * closed, so none leaks whatever the caller decides. Return the byte count
+ * (>= 0; *why explains a message that is not acceptable), or -errno.
+ */
+static ssize_t recv_with_fds(int sock, void *buf, size_t len, int all[2 * PKTLINK_SHM_QUEUE_FDS],
+			     int *got, const char **why)
+{
+	union {
+		/* Room for more than we want, to catch (and close) extras. */
+		char buf[CMSG_SPACE(sizeof(int) * 32)];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+			    .msg_controllen = sizeof(cm.buf) };
+	ssize_t n;
+	*got = 0;
+	*why = NULL;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	int extra = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t j = 0; j < k; j++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + j * sizeof(int), sizeof(int));
+			if (*got < 2 * PKTLINK_SHM_QUEUE_FDS)
+				all[(*got)++] = fd;
+			else {
+				close(fd);
+				extra++;
+			}
+		}
+	}
+	if (n == 0)
+		*why = "the peer closed the connection";
+	else if (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC))
+		*why = "the message was truncated (too many descriptors or bytes)";
+	else if (*got != 2 * PKTLINK_SHM_QUEUE_FDS || extra)
+		*why = "the peer must send exactly ten descriptors in one message";
+	return n;
+}
+
+static void close_all(int *all, int got)
+{
+	for (int i = 0; i < got; i++)
+		close(all[i]);
+}
+
 int pl_shm_send_qp(int sock, const struct pl_shm_hello *h, const struct pktlink_shm_fds *fds,
 		   int timeout_ms, char *err, size_t errlen)
 {
@@ -360,26 +451,7 @@ int pl_shm_send_qp(int sock, const struct pl_shm_hello *h, const struct pktlink_
 		w.sizes[q][2] = h->sizes[q].rx_pipe;
 		w.sizes[q][3] = h->sizes[q].shared;
 	}
-	int all[2 * PKTLINK_SHM_QUEUE_FDS];
-	memcpy(all, fds->tx, sizeof(fds->tx));
-	memcpy(all + PKTLINK_SHM_QUEUE_FDS, fds->rx, sizeof(fds->rx));
-	union {
-		char buf[CMSG_SPACE(sizeof(all))];
-		struct cmsghdr align;
-	} cm;
-	memset(&cm, 0, sizeof(cm));
-	struct iovec iov = { .iov_base = &w, .iov_len = sizeof(w) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-			    .msg_controllen = sizeof(cm.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(all));
-	memcpy(CMSG_DATA(c), all, sizeof(all));
-	ssize_t n;
-	do
-		n = pl_fault() ? (errno = EPIPE, -1) : sendmsg(sock, &m, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = send_with_fds(sock, &w, sizeof(w), fds);
 	if (n != (ssize_t)sizeof(w))
 		return pl_err(err, errlen, n < 0 ? -errno : -EIO,
 			      "shm: cannot send the queue pair to the server: %s",
@@ -428,56 +500,27 @@ int pl_shm_recv_qp(int sock, struct pl_shm_hello *h, struct pktlink_shm_fds *fds
 	if (r)
 		return pl_err(err, errlen, r, "shm: no queue pair from the client: %s", strerror(-r));
 	struct wire_hello w;
-	int all[2 * PKTLINK_SHM_QUEUE_FDS];
-	union {
-		/* Room for more than we want, to catch (and close) extras. */
-		char buf[CMSG_SPACE(sizeof(int) * 32)];
-		struct cmsghdr align;
-	} cm;
-	struct iovec iov = { .iov_base = &w, .iov_len = sizeof(w) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-			    .msg_controllen = sizeof(cm.buf) };
-	ssize_t n;
-	do
-		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	int all[2 * PKTLINK_SHM_QUEUE_FDS], got;
+	const char *why;
+	ssize_t n = recv_with_fds(sock, &w, sizeof(w), all, &got, &why);
 	if (n < 0)
-		return pl_err(err, errlen, -errno, "shm: receiving the queue pair: %s", strerror(errno));
-	/* Collect every descriptor that arrived, so none leaks whatever the verdict. */
-	int got = 0, extra = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t j = 0; j < k; j++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + j * sizeof(int), sizeof(int));
-			if (got < 2 * PKTLINK_SHM_QUEUE_FDS)
-				all[got++] = fd;
-			else {
-				close(fd);
-				extra++;
-			}
-		}
-	}
-	const char *why = NULL;
-	if (n == 0)
-		why = "the client closed the connection";
-	else if (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC))
-		why = "the message was truncated (too many descriptors or bytes)";
-	else if (n != (ssize_t)sizeof(w) || w.magic != PL_SHM_MAGIC)
-		why = "not a pktlink shm hello (bad size or magic)";
-	else if (got != 2 * PKTLINK_SHM_QUEUE_FDS || extra)
-		why = "the client must send exactly ten descriptors";
+		return pl_err(err, errlen, (int)n, "shm: receiving the queue pair: %s",
+			      strerror((int)-n));
+	if (n == 0 && got == 0)
+		/* Connected and left without a word: a liveness probe (another
+		 * server checking whether this socket is stale), not a client. */
+		return pl_err(err, errlen, -ECONNABORTED,
+			      "shm: a connection closed without sending a queue pair");
+	if (!why && (n != (ssize_t)sizeof(w) || w.magic != PL_SHM_MAGIC))
+		why = "not a pktlink shm hello (bad size or magic): a gVisor peer that sends "
+		      "only the ten descriptors needs handover=fds";
 	if (why) {
-		for (int i = 0; i < got; i++)
-			close(all[i]);
+		close_all(all, got);
 		pl_shm_reply(sock, -EPROTO, why);
 		return pl_err(err, errlen, -EPROTO, "shm: bad queue pair from the client: %s", why);
 	}
 	if (w.version != PL_SHM_WIRE_VERSION) {
-		for (int i = 0; i < got; i++)
-			close(all[i]);
+		close_all(all, got);
 		char msg[96];
 		snprintf(msg, sizeof(msg), "wire version %u is not supported (this side speaks %u)",
 			 w.version, PL_SHM_WIRE_VERSION);
@@ -496,5 +539,52 @@ int pl_shm_recv_qp(int sock, struct pl_shm_hello *h, struct pktlink_shm_fds *fds
 		h->sizes[q].rx_pipe = w.sizes[q][2];
 		h->sizes[q].shared = w.sizes[q][3];
 	}
+	return 0;
+}
+
+/* ---- the bare hand-over of gVisor's programs: ten descriptors, nothing else ---- */
+
+int pktlink_shm_send_fds(int sock, const struct pktlink_shm_fds *fds, char *err, size_t errlen)
+{
+	if (!fds)
+		return pl_err(err, errlen, -EINVAL, "shm: fds is NULL");
+	uint8_t zero = 0; /* a message needs one byte to carry descriptors */
+	ssize_t n = send_with_fds(sock, &zero, 1, fds);
+	if (n != 1)
+		return pl_err(err, errlen, n < 0 ? -errno : -EIO,
+			      "shm: cannot send the queue pair's descriptors: %s",
+			      n < 0 ? strerror(errno) : "short send");
+	return 0;
+}
+
+int pktlink_shm_recv_fds(int sock, struct pktlink_shm_fds *fds, int timeout_ms, char *err,
+			 size_t errlen)
+{
+	if (!fds)
+		return pl_err(err, errlen, -EINVAL, "shm: fds is NULL");
+	for (int i = 0; i < PKTLINK_SHM_QUEUE_FDS; i++)
+		fds->tx[i] = fds->rx[i] = -1;
+	int r = pl_fault() ? -ETIMEDOUT : wait_readable(sock, timeout_ms);
+	if (r)
+		return pl_err(err, errlen, r, "shm: no queue pair from the peer within %d ms: %s",
+			      timeout_ms, strerror(-r));
+	uint64_t buf[16]; /* the payload carries nothing; a pktlink hello is told apart */
+	int all[2 * PKTLINK_SHM_QUEUE_FDS], got;
+	const char *why;
+	ssize_t n = recv_with_fds(sock, buf, sizeof(buf), all, &got, &why);
+	if (n < 0)
+		return pl_err(err, errlen, (int)n, "shm: receiving the queue pair: %s",
+			      strerror((int)-n));
+	if (n == 0 && got == 0)
+		return pl_err(err, errlen, -ECONNABORTED,
+			      "shm: a connection closed without sending a queue pair");
+	if (!why && n >= 8 && buf[0] == PL_SHM_MAGIC)
+		why = "the peer speaks pktlink's own handshake: use handover=pktlink (the default)";
+	if (why) {
+		close_all(all, got);
+		return pl_err(err, errlen, -EPROTO, "shm: bad queue pair from the peer: %s", why);
+	}
+	memcpy(fds->tx, all, sizeof(fds->tx));
+	memcpy(fds->rx, all + PKTLINK_SHM_QUEUE_FDS, sizeof(fds->rx));
 	return 0;
 }

@@ -105,6 +105,8 @@ int pl_shm_send_qp(int sock, const struct pl_shm_hello *h, const struct pktlink_
  * pl_shm_recv_qp() - server: receive a hello and exactly ten descriptors
  * (owned by the caller on success, all closed on failure) within
  * @timeout_ms. Checks the magic and the version.
+ * Return: 0; -ECONNABORTED when the peer closed without sending anything (a
+ * probe, not a client); another negative errno (reason in @err).
  */
 int pl_shm_recv_qp(int sock, struct pl_shm_hello *h, struct pktlink_shm_fds *fds, int timeout_ms,
 		   char *err, size_t errlen);

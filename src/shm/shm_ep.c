@@ -35,10 +35,12 @@
 #include "pipe.h"
 #include "qpair.h"
 #include "queue.h"
+#include "trim.h"
 
 #include "core/endpoint.h"
 #include "core/fault.h"
 #include "core/offload.h"
+#include "core/opts.h"
 #include "core/registry.h"
 #include "core/spec.h"
 
@@ -57,6 +59,7 @@
 
 #define SHM_ETH_HDR 14u
 #define SHM_VNET_LEN 10u
+#define SHM_MIN_MTU 68u /* IPv4's minimum */
 #define SHM_NBOUNCE 16u /* multi-buffer frames held at once (per direction) */
 #define SHM_SERVER_SLOTS 2048u /* descriptors the server holds before completing them */
 #define SHM_POST_CACHE 4096u /* posted buffers the server keeps locally */
@@ -92,6 +95,7 @@ struct shm_ep {
 	bool armed; /* our word says ENABLED */
 	bool drained; /* the eventfd was read since arming */
 	unsigned empty_polls;
+	uint64_t rx_trimmed; /* padded completions trimmed to their L3 length */
 	uint8_t *rx_bounce; /* SHM_NBOUNCE frames */
 	uint32_t bounce_size;
 	uint32_t rx_bounce_free[SHM_NBOUNCE];
@@ -574,6 +578,28 @@ static void cli_release_chain(struct shm_ep *e, uint32_t first)
 }
 
 /*
+ * A completion that covers whole posted buffers may be padded: gVisor's
+ * server reports the buffers' sizes, not the bytes it copied (trim.h). Such
+ * a frame ends where its L3 header says; the padding is never delivered.
+ * A frame whose length is exactly whole buffers has an L3 length that says
+ * so too, so this never cuts a real frame short. Return the size to use.
+ */
+static uint32_t cli_trim(struct shm_ep *e, const struct pl_rxq_used *used, int nb, uint32_t size)
+{
+	if ((uint64_t)size != (uint64_t)nb * e->buf_size || size <= e->vnet_len)
+		return size;
+	for (int i = 0; i < nb; i++)
+		if (used[i].used != e->buf_size)
+			return size;
+	const uint8_t *f = e->in_data->base + used[0].offset + e->vnet_len;
+	uint32_t l = pl_frame_l3_len(f, e->buf_size - e->vnet_len);
+	if (!l || l >= size - e->vnet_len)
+		return size;
+	pl_stat_add(&e->rx_trimmed, 1);
+	return l + e->vnet_len;
+}
+
+/*
  * Client receive: pull up to n completions, check every buffer against what
  * we posted (id, offset, used size), hand out views into our RX data region
  * or bounce copies. A lying server is disconnected; a frame with a bad
@@ -610,13 +636,6 @@ static int cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			break;
 		}
 		int bounce = -1;
-		if (nb > 1 && size > used[0].used) {
-			bounce = bounce_get(e);
-			if (bounce < 0) {
-				pl_pipe_rx_unpull(&e->in, len);
-				break;
-			}
-		}
 		/* Every buffer must be one we posted, at its offset, and not
 		 * filled past its size; anything else is a lying server. */
 		uint32_t first = 0, prev = 0;
@@ -640,11 +659,21 @@ static int cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			prev = (uint32_t)id;
 		}
 		if (gone) {
-			bounce_put(e, bounce);
 			pl_stat_add(&c->drop_invalid, 1);
 			break;
 		}
 		e->rx_next[prev] = UINT32_MAX;
+		size = cli_trim(e, used, nb, size);
+		if (nb > 1 && size > used[0].used) {
+			bounce = bounce_get(e);
+			if (bounce < 0) {
+				/* All bounce buffers are out: leave it for later. */
+				for (int i = 0; i < nb; i++)
+					e->rx_state[used[i].id] = BUF_POSTED;
+				pl_pipe_rx_unpull(&e->in, len);
+				break;
+			}
+		}
 		uint8_t *frame;
 		if (bounce < 0) {
 			frame = e->in_data->base + used[0].offset;
@@ -1100,6 +1129,15 @@ static const struct pl_ep_ops shm_ops = {
 	.destroy = shm_destroy,
 };
 
+int pktlink_shm_get_stats(const struct pktlink_ep *ep, struct pktlink_shm_stats *st)
+{
+	if (!ep || ep->ops != &shm_ops || !st || st->sz < sizeof(size_t) + sizeof(uint64_t))
+		return -EINVAL;
+	const struct shm_ep *e = (const struct shm_ep *)ep;
+	st->rx_trimmed = pl_stat_read(&e->rx_trimmed);
+	return 0;
+}
+
 /* calloc that is one setup step (fails under pl_fault()). */
 static void *zalloc(size_t n)
 {
@@ -1146,15 +1184,18 @@ static int shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q
 	e->spin_ns = o->wait_spin_us < 0 ? 0 : o->wait_spin_us ? (uint64_t)o->wait_spin_us * 1000 : SHM_SPIN_NS;
 	e->vnet_len = o->vnet_hdr ? SHM_VNET_LEN : 0;
 	uint32_t mtu = o->mtu ? o->mtu : 1500;
-	e->max_frame = mtu + SHM_ETH_HDR;
-	if (o->vnet_hdr && o->gso_max_size > e->max_frame)
-		e->max_frame = o->gso_max_size;
-	if (e->max_frame > PKTLINK_SHM_MAX_PACKET) {
+	/* 64-bit: an mtu near 2^32 must not wrap into a small frame size. */
+	uint64_t max_frame = (uint64_t)mtu + SHM_ETH_HDR;
+	if (o->vnet_hdr && o->gso_max_size > max_frame)
+		max_frame = o->gso_max_size;
+	e->max_frame = max_frame > PKTLINK_SHM_MAX_PACKET ? PKTLINK_SHM_MAX_PACKET : (uint32_t)max_frame;
+	if (max_frame > PKTLINK_SHM_MAX_PACKET || mtu < SHM_MIN_MTU) {
 		pktlink_close(ep);
 		return pl_err(err, errlen, -EINVAL,
-			      "shm: mtu %u / gso_max_size %u give frames over %u bytes, the most "
-			      "a shared-memory packet holds",
-			      mtu, o->gso_max_size, PKTLINK_SHM_MAX_PACKET);
+			      "shm: mtu %u / gso_max_size %u: the MTU must be %u..%u and frames "
+			      "at most %u bytes, the most a shared-memory packet holds",
+			      mtu, o->gso_max_size, SHM_MIN_MTU, PKTLINK_SHM_MAX_PACKET - SHM_ETH_HDR,
+			      PKTLINK_SHM_MAX_PACKET);
 	}
 	e->bounce_size = e->max_frame + e->vnet_len;
 
@@ -1304,6 +1345,34 @@ static int shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q
 	return 0;
 }
 
+/*
+ * The directory for queue files: an absolute path without "." or ".."
+ * components (a spec string must not walk out of where it points), naming
+ * an existing directory.
+ */
+static int dir_check(const char *dir, char *err, size_t errlen)
+{
+	size_t n = strlen(dir);
+	bool dots = false;
+	for (const char *c = dir; *c; c++) {
+		if (*c != '/' && (c == dir || c[-1] == '/')) {
+			size_t k = strcspn(c, "/");
+			if ((k == 1 && c[0] == '.') || (k == 2 && c[0] == '.' && c[1] == '.'))
+				dots = true;
+		}
+	}
+	if (dir[0] != '/' || dots || n >= 4096)
+		return pl_err(err, errlen, -EINVAL,
+			      "shm: dir '%s' must be an absolute path without '.' or '..' components "
+			      "(e.g. /dev/shm)",
+			      dir);
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return pl_err(err, errlen, -ENOTDIR, "shm: dir '%s' is not an existing directory",
+			      dir);
+	return 0;
+}
+
 /* Defaults and validation of the options every entry point shares. */
 static int opts_load(const struct pktlink_shm_opts *in, struct pktlink_shm_opts *o, char *err,
 		     size_t errlen)
@@ -1311,10 +1380,10 @@ static int opts_load(const struct pktlink_shm_opts *in, struct pktlink_shm_opts 
 	memset(o, 0, sizeof(*o));
 	if (!in)
 		return pl_err(err, errlen, -EINVAL, "shm: opts is NULL");
-	if (in->sz < offsetof(struct pktlink_shm_opts, allow_unsealed) + sizeof(bool))
-		return pl_err(err, errlen, -EINVAL,
-			      "shm: opts.sz is %zu: set it to sizeof(struct pktlink_shm_opts)", in->sz);
-	memcpy(o, in, in->sz < sizeof(*o) ? in->sz : sizeof(*o));
+	int r = PL_OPTS_LOAD(pktlink_shm_opts, o, in, pl_offsetofend(struct pktlink_shm_opts, allow_unsealed),
+			     err, errlen);
+	if (r)
+		return r;
 	if (o->role != PKTLINK_SHM_CLIENT && o->role != PKTLINK_SHM_SERVER)
 		return pl_err(err, errlen, -EINVAL, "shm: role must be client or server");
 	if (!o->data_size)
@@ -1338,6 +1407,25 @@ static int opts_load(const struct pktlink_shm_opts *in, struct pktlink_shm_opts 
 	if (o->gso_max_size > PKTLINK_SHM_MAX_PACKET)
 		return pl_err(err, errlen, -EINVAL, "shm: gso_max_size %u is over %u",
 			      o->gso_max_size, PKTLINK_SHM_MAX_PACKET);
+	/* Every size in 64-bit: none may wrap a later sum. */
+	if (o->mtu && (o->mtu < SHM_MIN_MTU || (uint64_t)o->mtu + SHM_ETH_HDR > PKTLINK_SHM_MAX_PACKET))
+		return pl_err(err, errlen, -EINVAL, "shm: mtu %u is out of range: use %u..%u", o->mtu,
+			      SHM_MIN_MTU, PKTLINK_SHM_MAX_PACKET - SHM_ETH_HDR);
+	if (o->buffer_size < 64 || o->buffer_size > PKTLINK_SHM_MAX_PACKET + SHM_VNET_LEN)
+		return pl_err(err, errlen, -EINVAL,
+			      "shm: buffer_size %u is out of range: use 64..%u bytes", o->buffer_size,
+			      PKTLINK_SHM_MAX_PACKET + SHM_VNET_LEN);
+	if (o->data_size > PL_SHM_MAX_DATA_SIZE || o->pipe_size > (1ull << 31) ||
+	    o->shared_size > (1ull << 31))
+		return pl_err(err, errlen, -EINVAL,
+			      "shm: data_size %llu / pipe_size %llu / shared_size %llu: at most 4 GiB "
+			      "of data and 2 GiB per pipe or shared region",
+			      (unsigned long long)o->data_size, (unsigned long long)o->pipe_size,
+			      (unsigned long long)o->shared_size);
+	if (o->handover != PKTLINK_SHM_HANDOVER_PKTLINK && o->handover != PKTLINK_SHM_HANDOVER_FDS)
+		return pl_err(err, errlen, -EINVAL, "shm: handover must be pktlink or fds");
+	if (o->dir)
+		return dir_check(o->dir, err, errlen);
 	return 0;
 }
 
@@ -1438,6 +1526,77 @@ static int make_addr(const char *path, struct sockaddr_un *a, char *err, size_t 
 	return 0;
 }
 
+/*
+ * Bind and listen on path. A socket file that is already there is taken
+ * over only when nobody listens on it (a server that was killed leaves its
+ * file behind): a connect() probe tells a live server from a stale file.
+ * A live pktlink server ignores the probe (it closes without a word).
+ * Return the listening socket, or a negative errno with a reason in err.
+ */
+static int listen_at(const char *path, const struct sockaddr_un *a, char *err, size_t errlen)
+{
+	int ls = pl_fault() ? (errno = EMFILE, -1) : socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (ls < 0)
+		return pl_err(err, errlen, -errno, "shm: socket: %s", strerror(errno));
+	int be = 0;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		be = pl_fault() ? EADDRINUSE : bind(ls, (const struct sockaddr *)a, sizeof(*a)) < 0 ? errno : 0;
+		if (be != EADDRINUSE || attempt)
+			break;
+		struct stat st;
+		if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+			break; /* not a socket file: never remove it */
+		int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (probe < 0) {
+			be = errno;
+			break;
+		}
+		int ce = connect(probe, (const struct sockaddr *)a, sizeof(*a)) < 0 ? errno : 0;
+		close(probe);
+		if (ce != ECONNREFUSED) {
+			close(ls);
+			return pl_err(err, errlen, -EADDRINUSE,
+				      "shm: another server is listening on %s (%s): stop it or "
+				      "choose another path",
+				      path, ce ? strerror(ce) : "it accepted a connection");
+		}
+		unlink(path); /* stale: its server is gone */
+	}
+	if (!be)
+		be = pl_fault() ? EADDRINUSE : listen(ls, 4) < 0 ? errno : 0;
+	if (be) {
+		close(ls);
+		return pl_err(err, errlen, -be,
+			      "shm: cannot listen on the unix socket %s: %s (is the directory "
+			      "writable, or is something other than a socket there?)",
+			      path, strerror(be));
+	}
+	return ls;
+}
+
+/* Milliseconds left until deadline_ns (CLOCK_MONOTONIC), or -1 for none (deadline 0). */
+static int ms_left(uint64_t deadline_ns)
+{
+	if (!deadline_ns)
+		return -1;
+	uint64_t now = mono_ns();
+	return now >= deadline_ns ? 0 : (int)((deadline_ns - now + 999999) / 1000000);
+}
+
+/* Check the sizes a peer announced in its hello, in 64-bit arithmetic. */
+static int hello_check(const struct pl_shm_hello *h, char *err, size_t errlen)
+{
+	if (h->mtu < SHM_MIN_MTU || (uint64_t)h->mtu + SHM_ETH_HDR > PKTLINK_SHM_MAX_PACKET)
+		return pl_err(err, errlen, -EINVAL,
+			      "shm: the client announced MTU %u: it must be %u..%u", h->mtu,
+			      SHM_MIN_MTU, PKTLINK_SHM_MAX_PACKET - SHM_ETH_HDR);
+	if (h->buffer_size < 64 || h->buffer_size > PKTLINK_SHM_MAX_PACKET + SHM_VNET_LEN)
+		return pl_err(err, errlen, -EINVAL,
+			      "shm: the client announced buffers of %u bytes: they must be 64..%u",
+			      h->buffer_size, PKTLINK_SHM_MAX_PACKET + SHM_VNET_LEN);
+	return 0;
+}
+
 int pktlink_shm_listen(const char *path, const struct pktlink_shm_opts *opts,
 		       struct pktlink_ep **epp, char *err, size_t errlen)
 {
@@ -1452,79 +1611,77 @@ int pktlink_shm_listen(const char *path, const struct pktlink_shm_opts *opts,
 	if (r)
 		return r;
 	o.role = PKTLINK_SHM_SERVER;
-	int ls = pl_fault() ? (errno = EMFILE, -1) : socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	bool bare = o.handover == PKTLINK_SHM_HANDOVER_FDS;
+	int ls = listen_at(path, &a, err, errlen);
 	if (ls < 0)
-		return pl_err(err, errlen, -errno, "shm: socket: %s", strerror(errno));
-	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path); /* a stale socket of an earlier server */
-	int be = 0;
-	if (pl_fault())
-		be = EADDRINUSE;
-	else if (bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0)
-		be = errno;
-	if (be) {
-		int e = be;
-		close(ls);
-		return pl_err(err, errlen, -e,
-			      "shm: cannot bind the unix socket %s: %s (is the directory writable, "
-			      "or is something else there?)",
-			      path, strerror(e));
-	}
+		return ls;
+	uint64_t deadline = o.timeout_ms < 0 ? 0 : mono_ns() + (uint64_t)o.timeout_ms * 1000000u;
 	int cs = -1;
-	be = 0;
-	if (pl_fault())
-		be = EADDRINUSE;
-	else if (listen(ls, 1) < 0)
-		be = errno;
-	if (be) {
-		r = pl_err(err, errlen, -be, "shm: listen on %s: %s", path, strerror(be));
-	} else {
+	struct pl_shm_hello h = { 0 };
+	struct pktlink_shm_fds fds;
+	/* Accept until a connection hands over a queue pair; connections that
+	 * close without a word (another server's stale-socket probe) are
+	 * skipped. Bounded by the deadline. */
+	for (;;) {
 		struct pollfd p = { .fd = ls, .events = POLLIN };
 		int pr;
 		do
-			pr = poll(&p, 1, o.timeout_ms);
+			pr = poll(&p, 1, ms_left(deadline));
 		while (pr < 0 && errno == EINTR);
-		if (pr <= 0)
+		if (pr <= 0) {
 			r = pl_err(err, errlen, pr == 0 ? -ETIMEDOUT : -errno,
 				   "shm: no client connected to %s within %d ms", path, o.timeout_ms);
-		else if ((cs = pl_fault() ? (errno = EMFILE, -1)
-					  : accept4(ls, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			break;
+		}
+		cs = pl_fault() ? (errno = EMFILE, -1) : accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		if (cs < 0) {
 			r = pl_err(err, errlen, -errno, "shm: accept on %s: %s", path, strerror(errno));
+			break;
+		}
+		int left = ms_left(deadline);
+		r = bare ? pktlink_shm_recv_fds(cs, &fds, left, err, errlen)
+			 : pl_shm_recv_qp(cs, &h, &fds, left, err, errlen);
+		if (r != -ECONNABORTED)
+			break;
+		close(cs);
+		cs = -1;
 	}
 	close(ls);
 	unlink(path);
-	if (r)
-		return r;
-
-	struct pl_shm_hello h;
-	struct pktlink_shm_fds fds;
-	r = pl_shm_recv_qp(cs, &h, &fds, o.timeout_ms, err, errlen);
 	if (r) {
-		close(cs);
+		if (cs >= 0)
+			close(cs);
 		return r;
 	}
+
 	struct pl_shm_queue q[2];
 	pl_shm_queue_reset(&q[0]);
 	pl_shm_queue_reset(&q[1]);
 	memcpy(q[0].fds, fds.tx, sizeof(fds.tx));
 	memcpy(q[1].fds, fds.rx, sizeof(fds.rx));
-	if ((h.vnet_hdr != 0) != o.vnet_hdr)
+	if (bare) {
+		/* Nothing announced: our own options describe the link. */
+		h.mtu = o.mtu ? o.mtu : 1500;
+	} else if ((h.vnet_hdr != 0) != o.vnet_hdr) {
 		r = pl_err(err, errlen, -EINVAL,
 			   "shm: the client %s virtio-net headers and this server %s: set vnet_hdr "
 			   "the same on both sides",
 			   h.vnet_hdr ? "uses" : "does not use", o.vnet_hdr ? "does" : "does not");
-	else if (o.mtu && h.mtu != o.mtu)
+	} else if (o.mtu && h.mtu != o.mtu) {
 		r = pl_err(err, errlen, -EINVAL,
 			   "shm: the client's MTU is %u, this server's %u: set the same mtu on both "
 			   "sides (or none on the server)",
 			   h.mtu, o.mtu);
+	} else {
+		r = hello_check(&h, err, errlen);
+	}
 	if (!r)
-		r = pl_shm_queue_map(&q[0], &h.sizes[0], o.allow_unsealed, err, errlen);
+		r = pl_shm_queue_map(&q[0], bare ? NULL : &h.sizes[0], o.allow_unsealed, err, errlen);
 	if (!r)
-		r = pl_shm_queue_map(&q[1], &h.sizes[1], o.allow_unsealed, err, errlen);
+		r = pl_shm_queue_map(&q[1], bare ? NULL : &h.sizes[1], o.allow_unsealed, err, errlen);
 	if (r) {
-		pl_shm_reply(cs, r, err ? err : "refused");
+		if (!bare)
+			pl_shm_reply(cs, r, err ? err : "refused");
 		pl_shm_queue_close(&q[0]);
 		pl_shm_queue_close(&q[1]);
 		close(cs);
@@ -1537,13 +1694,46 @@ int pktlink_shm_listen(const char *path, const struct pktlink_shm_opts *opts,
 		/* cs was closed with the endpoint: the client sees the hang-up. */
 		return r;
 	}
-	if (pl_fault() || pl_shm_reply(to_shm(ep)->peer_fd, 0, "") < 0) {
+	if (!bare && (pl_fault() || pl_shm_reply(to_shm(ep)->peer_fd, 0, "") < 0)) {
 		pktlink_close(ep);
 		return pl_err(err, errlen, -EPIPE,
 			      "shm: the client went away during the handshake");
 	}
 	*epp = ep;
 	return 0;
+}
+
+/*
+ * Connect s to the server at path. Nobody listening (no socket file, or a
+ * stale one) fails at once unless opts allow a wait; a wait ends early on a
+ * signal (EINTR), so Ctrl-C in a program that handles SIGINT stops it.
+ */
+static int connect_server(int s, const char *path, const struct sockaddr_un *a,
+			  const struct pktlink_shm_opts *o, char *err, size_t errlen)
+{
+	uint64_t deadline = o->connect_wait_ms > 0 ? mono_ns() + (uint64_t)o->connect_wait_ms * 1000000u : 0;
+	bool injected = pl_fault(); /* one setup step, however many retries */
+	for (;;) {
+		int e = injected ? EACCES
+				 : connect(s, (const struct sockaddr *)a, sizeof(*a)) < 0 ? errno : 0;
+		if (!e)
+			return 0;
+		if (e == EINTR)
+			continue;
+		bool absent = e == ENOENT || e == ECONNREFUSED;
+		bool wait = o->connect_wait_ms < 0 || (o->connect_wait_ms > 0 && mono_ns() < deadline);
+		if (!absent || !wait) {
+			const char *hint = e == ENOENT ? "no server there (no socket file): start the server first, or set wait_ms to wait for it"
+					 : e == ECONNREFUSED ? "nobody listens there (the socket file of a server that is gone?): start the server first, or set wait_ms to wait for it"
+							     : "check the path and its permissions";
+			return pl_err(err, errlen, -e, "shm: cannot connect to %s: %s; %s", path,
+				      strerror(e), hint);
+		}
+		struct timespec d = { 0, 10 * 1000 * 1000 };
+		if (nanosleep(&d, NULL) < 0 && errno == EINTR)
+			return pl_err(err, errlen, -EINTR,
+				      "shm: interrupted while waiting for a server at %s", path);
+	}
 }
 
 int pktlink_shm_connect(const char *path, const struct pktlink_shm_opts *opts,
@@ -1573,44 +1763,23 @@ int pktlink_shm_connect(const char *path, const struct pktlink_shm_opts *opts,
 		if (s < 0)
 			r = pl_err(err, errlen, -errno, "shm: socket: %s", strerror(errno));
 	}
+	if (!r)
+		r = connect_server(s, path, &a, &o, err, errlen);
 	if (!r) {
-		/* The server may not listen yet: retry until the timeout. */
-		struct timespec t0;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		bool injected = pl_fault(); /* one setup step, however many retries */
-		for (;;) {
-			int e = 0;
-			if (injected)
-				e = EACCES;
-			else if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
-				e = errno;
-			if (!e)
-				break;
-			struct timespec t1;
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-			if ((e != ENOENT && e != ECONNREFUSED && e != EINTR) ||
-			    (o.timeout_ms >= 0 && ms >= o.timeout_ms)) {
-				r = pl_err(err, errlen, -e,
-					   "shm: cannot connect to %s: %s (is the server listening?)",
-					   path, strerror(e));
-				break;
-			}
-			struct timespec d = { 0, 10 * 1000 * 1000 };
-			nanosleep(&d, NULL);
-		}
-	}
-	if (!r) {
-		struct pl_shm_hello h = { .version = PL_SHM_WIRE_VERSION,
-					  .mtu = o.mtu ? o.mtu : 1500,
-					  .buffer_size = o.buffer_size,
-					  .vnet_hdr = o.vnet_hdr };
-		pl_shm_queue_sizes_of(&q[0], &h.sizes[0]);
-		pl_shm_queue_sizes_of(&q[1], &h.sizes[1]);
 		struct pktlink_shm_fds fds;
 		memcpy(fds.tx, q[0].fds, sizeof(fds.tx));
 		memcpy(fds.rx, q[1].fds, sizeof(fds.rx));
-		r = pl_shm_send_qp(s, &h, &fds, o.timeout_ms, err, errlen);
+		if (o.handover == PKTLINK_SHM_HANDOVER_FDS) {
+			r = pktlink_shm_send_fds(s, &fds, err, errlen);
+		} else {
+			struct pl_shm_hello h = { .version = PL_SHM_WIRE_VERSION,
+						  .mtu = o.mtu ? o.mtu : 1500,
+						  .buffer_size = o.buffer_size,
+						  .vnet_hdr = o.vnet_hdr };
+			pl_shm_queue_sizes_of(&q[0], &h.sizes[0]);
+			pl_shm_queue_sizes_of(&q[1], &h.sizes[1]);
+			r = pl_shm_send_qp(s, &h, &fds, o.timeout_ms, err, errlen);
+		}
 	}
 	if (r) {
 		pl_shm_queue_close(&q[0]);
@@ -1627,13 +1796,15 @@ int pktlink_shm_connect(const char *path, const struct pktlink_shm_opts *opts,
 static const char shm_spec_help[] =
 	"shm:PATH?role=client|server&mtu=1500&buffer_size=2048&data_size=1048576&pipe_size=65536\n"
 	"    &busy_poll=0&vnet_hdr=0&gso_max_size=0&csum_offload=0&addr=MAC&dir=DIR\n"
-	"    &timeout_ms=30000&allow_unsealed=0&spin_us=20\n"
+	"    &timeout_ms=30000&allow_unsealed=0&spin_us=20&handover=pktlink|fds&wait_ms=0\n"
 	"  Shared memory with another process (gVisor sharedmem wire format). The server\n"
 	"  listens on the unix socket PATH; the client creates the queues (memfd, or files\n"
 	"  in DIR) and hands them over. busy_poll=1 never sleeps; otherwise a waiter\n"
 	"  watches the pipe spin_us microseconds before sleeping on the eventfd (0 =\n"
 	"  sleep at once); vnet_hdr=1 puts a virtio-net header before each frame (both\n"
-	"  sides must agree).\n";
+	"  sides must agree). handover=fds speaks gVisor's bare hand-over (the ten queue\n"
+	"  fds in one message; use allow_unsealed=1 with a gVisor client). A client fails\n"
+	"  at once when nobody listens at PATH unless wait_ms allows a wait.\n";
 
 static int shm_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
@@ -1682,8 +1853,18 @@ static int shm_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 		return r;
 	if (r)
 		o.dir = str;
+	static const char *const handovers[] = { "pktlink", "fds", NULL };
+	unsigned ho = 0;
+	if ((r = pl_spec_enum(s, "handover", handovers, &ho)) < 0)
+		return r;
+	o.handover = ho ? PKTLINK_SHM_HANDOVER_FDS : PKTLINK_SHM_HANDOVER_PKTLINK;
+	if ((r = pl_spec_u32(s, "wait_ms", 0, 3600000, &v)) < 0)
+		return r;
+	if (r)
+		o.connect_wait_ms = (int)v;
 	r = pl_spec_finish(s, "role, mtu, buffer_size, data_size, pipe_size, busy_poll, vnet_hdr, "
-			      "gso_max_size, csum_offload, addr, dir, timeout_ms, allow_unsealed, spin_us");
+			      "gso_max_size, csum_offload, addr, dir, timeout_ms, allow_unsealed, spin_us, "
+			      "handover, wait_ms");
 	if (r)
 		return r;
 	if (!s->target || !s->target[0])

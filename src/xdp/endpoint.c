@@ -23,6 +23,7 @@
 #include "xsk.h"
 #include "core/endpoint.h"
 #include "core/fault.h"
+#include "core/opts.h"
 #include "core/registry.h"
 #include "core/spec.h"
 #include "core/tx_prep.h"
@@ -971,10 +972,11 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 	if (!epp)
 		return pl_err(err, errlen, -EINVAL, "pktlink_xdp_open: epp is NULL");
 	*epp = NULL;
-	if (!opts || opts->sz < sizeof(size_t) || opts->sz > sizeof(o))
-		return pl_err(err, errlen, -EINVAL,
-			      "pktlink_xdp_opts.sz must be sizeof(struct pktlink_xdp_opts)");
-	memcpy(&o, opts, opts->sz);
+	if (!opts)
+		return pl_err(err, errlen, -EINVAL, "pktlink_xdp_open: opts is NULL");
+	int oerr = PL_OPTS_LOAD(pktlink_xdp_opts, &o, opts, sizeof(size_t), err, errlen);
+	if (oerr)
+		return oerr;
 	if (!o.ifname || !o.ifname[0])
 		return pl_err(err, errlen, -EINVAL, "xdp: a device name is required (xdp:IFNAME)");
 	if (strlen(o.ifname) >= IF_NAMESIZE)
@@ -984,8 +986,11 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 		return pl_err(err, errlen, -ENODEV, "xdp: no device %s", o.ifname);
 	unsigned devq = device_rx_queues(o.ifname);
 	unsigned nq = o.all_queues ? devq : o.num_queues ? o.num_queues : 1;
-	if (o.all_queues)
-		o.queue = 0;
+	if (o.all_queues && o.queue)
+		return pl_err(err, errlen, -EINVAL,
+			      "xdp: queue=%u with queues=all: all takes every RX queue from 0; drop "
+			      "queue=, or write queue=%u&queues=N for N queues from %u on",
+			      o.queue, o.queue, o.queue);
 	if (o.queue >= devq || o.queue + nq > devq)
 		return pl_err(err, errlen, -EINVAL,
 			      "xdp: queue=%u%s is out of range: %s has %u RX queue%s (0..%u); "
@@ -1180,7 +1185,7 @@ int pktlink_xdp_open(const struct pktlink_xdp_opts *opts, struct pktlink_ep **ep
 		all_zc = all_zc && xq->sock->zc;
 	}
 	if ((r = pl_ep_init_pollfd(&x->ep))) {
-		pl_err(err, errlen, r, "xdp: %s", x->ep.errmsg);
+		pl_err(err, errlen, r, "xdp: %s", pktlink_last_error(&x->ep));
 		goto fail;
 	}
 
@@ -1242,8 +1247,8 @@ static const char xdp_spec_help[] =
 	"  sg=0|1             multi-buffer (XDP_USE_SG): jumbo frames as chunk chains\n"
 	"  fd=N               use this AF_XDP socket (handed in by a privileged process)\n"
 	"  rx_size=N tx_size=N  ring sizes, powers of two (default frames/2)\n"
-	"  attach=auto|libxdp|libbpf  how the XDP program is attached (auto: libxdp's\n"
-	"                     dispatcher where it works, else libbpf)\n";
+	"  attach=auto|libxdp|libbpf  how the XDP program is attached (auto: join libxdp's\n"
+	"                     dispatcher if one is there, else a bpf_link via libbpf)\n";
 
 /* xdp_open_spec() - "xdp:IFNAME?..." → pktlink_xdp_open(). */
 static int xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
@@ -1296,17 +1301,18 @@ static int xdp_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 			o.all_queues = true;
 		} else {
 			unsigned long v = strtoul(queues, &end, 10);
-			if (!*queues || *end || v < 1 || v > PL_MAX_QUEUES)
+			if (*queues < '0' || *queues > '9' || *end || v < 1 || v > PL_MAX_QUEUES)
 				return pl_err(s->err, s->errlen, -EINVAL,
-					      "xdp: queues=%s: expected all or a number 1..%d", queues,
-					      PL_MAX_QUEUES);
+					      "xdp: bad value '%s' for key 'queues': expected all or "
+					      "a whole number from 1 to %d",
+					      queues, PL_MAX_QUEUES);
 			o.num_queues = (uint32_t)v;
 		}
 	}
 	if (xskmap) {
 		char *end;
 		long fd = strtol(xskmap, &end, 10);
-		if (*xskmap && !*end) {
+		if (*xskmap >= '0' && *xskmap <= '9' && !*end) {
 			if (fd < 0 || fd > 1 << 24)
 				return pl_err(s->err, s->errlen, -EINVAL,
 					      "xdp: xskmap=%s: not a file descriptor", xskmap);

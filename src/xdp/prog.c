@@ -6,27 +6,24 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <linux/if_link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
 #include "pl_xsk.bpf.h"
 #include "pl_xsk_frags.bpf.h"
 
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC 0xcafe4a11
-#endif
-
 void pl_xdp_prog_init(struct pl_xdp_prog *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->map_fd = -1;
 	p->prog_fd = -1;
+	p->link_fd = -1;
 }
 
 /* mode_name() - for messages. */
@@ -58,15 +55,132 @@ static uint32_t attached_prog(int ifindex, bool *is_dispatcher)
 	return id;
 }
 
-/* Can libxdp's dispatcher work here? It needs freplace programs
- * (BPF_PROG_TYPE_EXT) and bpffs at its pin directory. */
-static bool dispatcher_possible(void)
+/* pktlink's program, as the kernel names it (BPF_OBJ_NAME_LEN - 1 chars). */
+#define PL_PROG_NAME "pl_xsk_redirect"
+
+/* Does the fdinfo text of a BPF descriptor name program id? Program and
+ * link descriptors both show "prog_id:". */
+static bool fdinfo_has_prog(const char *path, uint32_t id)
 {
-	struct statfs st;
-	const char *dir = getenv(XDP_BPFFS_ENVVAR);
-	if (statfs(dir ? dir : "/sys/fs/bpf", &st) || (unsigned long)st.f_type != BPF_FS_MAGIC)
+	FILE *f = fopen(path, "re");
+	if (!f)
 		return false;
-	return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_EXT, NULL) == 1;
+	char line[128];
+	bool hit = false;
+	while (!hit && fgets(line, sizeof(line), f)) {
+		unsigned v;
+		if (sscanf(line, "prog_id: %u", &v) == 1 && v == id)
+			hit = true;
+	}
+	fclose(f);
+	return hit;
+}
+
+/*
+ * prog_holder() - a process (in this PID namespace) that holds a descriptor
+ * of program id or of a link to it: its pid, or 0 when none does. A pktlink
+ * process holds its program until it closes the endpoint; one that was
+ * killed holds nothing, and the kernel keeps a netlink-attached program
+ * alive by itself. skip_fd: our own descriptor of the program, not counted.
+ * Bounded by what /proc lists.
+ */
+static int prog_holder(uint32_t id, int skip_fd)
+{
+	DIR *proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	int self = getpid(), holder = 0;
+	struct dirent *pe;
+	while (!holder && (pe = readdir(proc))) {
+		char *end;
+		long pid = strtol(pe->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		char dir[64];
+		snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+		DIR *fds = opendir(dir);
+		if (!fds)
+			continue; /* gone meanwhile, or not ours to read */
+		struct dirent *fe;
+		while (!holder && (fe = readdir(fds))) {
+			if (fe->d_name[0] == '.')
+				continue;
+			if (pid == self && atoi(fe->d_name) == skip_fd)
+				continue;
+			char path[320], target[64];
+			snprintf(path, sizeof(path), "/proc/%ld/fd/%s", pid, fe->d_name);
+			ssize_t n = readlink(path, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (strcmp(target, "anon_inode:bpf-prog") && strcmp(target, "anon_inode:bpf_link"))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s", pid, fe->d_name);
+			if (fdinfo_has_prog(path, id))
+				holder = (int)pid;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return holder;
+}
+
+/*
+ * remove_stale() - program id holds the device and is not libxdp's
+ * dispatcher. If it is pktlink's own program, attached over netlink, and no
+ * process holds it any more, its owner died without detaching it (netlink
+ * attachments outlive their owner): detach exactly that program. Else
+ * report what holds the device.
+ * Return: 0 when the device is free now, or a negative errno with a reason.
+ */
+static int remove_stale(int ifindex, const char *ifname, uint32_t id, char *err, size_t errlen)
+{
+	int fd = bpf_prog_get_fd_by_id(id);
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	bool ours = fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    !strncmp(info.name, PL_PROG_NAME, sizeof(info.name));
+	if (!ours) {
+		if (fd >= 0)
+			close(fd);
+		return pl_xdp_errf(err, errlen, -EBUSY,
+				   "attaching the XDP program to %s: XDP program id %u (not attached "
+				   "through libxdp) holds the device; detach it (ip link set dev %s "
+				   "xdp off) or attach your own program and pass its XSKMAP "
+				   "(xskmap=)",
+				   ifname, id, ifname);
+	}
+	int holder = prog_holder(id, fd);
+	int r = -EBUSY;
+	if (!holder) {
+		/* Only that program, in the mode it is attached in; a program
+		 * held by a bpf_link refuses this (then it is not stale). */
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		uint32_t mode = 0;
+		if (bpf_xdp_query(ifindex, 0, &q) == 0)
+			mode = q.skb_prog_id == id ? XDP_FLAGS_SKB_MODE :
+			       q.drv_prog_id == id ? XDP_FLAGS_DRV_MODE :
+			       q.hw_prog_id == id  ? XDP_FLAGS_HW_MODE :
+						     0;
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = fd);
+		r = bpf_xdp_attach(ifindex, -1, XDP_FLAGS_REPLACE | mode, &ao);
+	}
+	close(fd);
+	if (!r)
+		return 0;
+	if (holder)
+		return pl_xdp_errf(err, errlen, -EBUSY,
+				   "attaching the XDP program to %s: pktlink's XDP program (id %u) is "
+				   "already attached and in use by process %d — another pktlink "
+				   "endpoint on this device? (one program per device; attach=libxdp "
+				   "lets programs share it)",
+				   ifname, id, holder);
+	return pl_xdp_errf(err, errlen, r < 0 ? r : -EBUSY,
+			   "attaching the XDP program to %s: pktlink's XDP program (id %u) was left "
+			   "attached by a process that is gone, and removing it failed: %s; detach "
+			   "it with ip link set dev %s xdp off",
+			   ifname, id, strerror(r < 0 ? -r : EBUSY), ifname);
 }
 
 /* attach_once() - one attach attempt in mode m (a pl_fault() step). */
@@ -76,9 +190,22 @@ static int attach_once(struct pl_xdp_prog *p, enum xdp_attach_mode m)
 		return -EFAULT;
 	if (p->via_libxdp)
 		return xdp_program__attach(p->prog, p->ifindex, m, 0);
-	uint32_t flags = XDP_FLAGS_UPDATE_IF_NOEXIST |
-			 (m == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
-	int r = bpf_xdp_attach(p->ifindex, p->prog_fd, flags, NULL);
+	uint32_t mode_flag = m == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	if (!p->no_link) {
+		/* The link lives as long as a descriptor of it: the kernel
+		 * detaches the program when the last one closes, also when the
+		 * process is killed. */
+		LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = mode_flag);
+		int fd = bpf_link_create(p->prog_fd, p->ifindex, BPF_XDP, &lo);
+		if (fd >= 0) {
+			p->link_fd = fd;
+			return 0;
+		}
+		if (fd != -EINVAL)
+			return fd;
+		p->no_link = true; /* before Linux 5.9: no XDP links */
+	}
+	int r = bpf_xdp_attach(p->ifindex, p->prog_fd, XDP_FLAGS_UPDATE_IF_NOEXIST | mode_flag, NULL);
 	return r < 0 ? r : 0;
 }
 
@@ -89,15 +216,15 @@ int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,
 	p->ifindex = ifindex;
 	bool disp_there;
 	uint32_t other = attached_prog(ifindex, &disp_there);
-	if (other && !disp_there)
-		return pl_xdp_errf(err, errlen, -EBUSY,
-				   "attaching the XDP program to %s: XDP program id %u (not attached "
-				   "through libxdp) holds the device; detach it (ip link set dev %s "
-				   "xdp off) or attach your own program and pass its XSKMAP "
-				   "(xskmap=)",
-				   ifname, other, ifname);
+	if (other && !disp_there) {
+		int r = remove_stale(ifindex, ifname, other, err, errlen);
+		if (r)
+			return r;
+	}
+	/* auto: a bpf_link (crash-safe), unless libxdp's dispatcher is
+	 * already there to join. */
 	p->via_libxdp = how == PKTLINK_XDP_ATTACH_LIBXDP ||
-			(how == PKTLINK_XDP_ATTACH_AUTO && dispatcher_possible());
+			(how == PKTLINK_XDP_ATTACH_AUTO && other && disp_there);
 
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "pl_xsk");
 	errno = 0;
@@ -115,7 +242,7 @@ int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,
 	if (p->via_libxdp) {
 		/* libxdp loads the object itself when it attaches. */
 		DECLARE_LIBXDP_OPTS(xdp_program_opts, xo, .obj = obj,
-				    .prog_name = "pl_xsk_redirect");
+				    .prog_name = PL_PROG_NAME);
 		struct xdp_program *prog = xdp_program__create(&xo);
 		long pe = libxdp_get_error(prog);
 		if (pe || !prog) {
@@ -134,7 +261,7 @@ int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,
 					   strerror(-r),
 					   r == -EPERM ? " — needs CAP_BPF / CAP_SYS_ADMIN" : "");
 		}
-		struct bpf_program *bp = bpf_object__find_program_by_name(obj, "pl_xsk_redirect");
+		struct bpf_program *bp = bpf_object__find_program_by_name(obj, PL_PROG_NAME);
 		p->prog_fd = bp ? bpf_program__fd(bp) : -1;
 		if (p->prog_fd < 0)
 			return pl_xdp_errf(err, errlen, -ENOENT, "pktlink's XDP program is missing");
@@ -219,18 +346,28 @@ void pl_xdp_prog_map_clear(struct pl_xdp_prog *p, uint32_t queue)
 void pl_xdp_prog_teardown(struct pl_xdp_prog *p)
 {
 	if (p->attached) {
-		if (p->via_libxdp) {
+		if (p->link_fd >= 0) {
+			/* closed below: the kernel detaches with the link */
+		} else if (p->via_libxdp && p->dispatcher) {
 			xdp_program__detach(p->prog, p->ifindex,
 					    (enum xdp_attach_mode)p->attach_mode, 0);
 		} else {
-			/* Only if it is still ours: never remove someone else's. */
-			LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = p->prog_fd);
+			/* Netlink: ours, or libxdp's single-program fallback
+			 * (whose own detach leaks a program descriptor in
+			 * libxdp 1.3). Only if it is still ours: never remove
+			 * someone else's. */
+			int fd = p->via_libxdp ? xdp_program__fd(p->prog) : p->prog_fd;
+			LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = fd);
 			uint32_t flags = XDP_FLAGS_REPLACE | (p->attach_mode == XDP_MODE_SKB ?
 								      XDP_FLAGS_SKB_MODE :
 								      XDP_FLAGS_DRV_MODE);
-			bpf_xdp_attach(p->ifindex, -1, flags, &ao);
+			if (fd >= 0)
+				bpf_xdp_attach(p->ifindex, -1, flags, &ao);
 		}
 	}
+	if (p->link_fd >= 0)
+		close(p->link_fd);
+	p->link_fd = -1;
 	p->attached = false;
 	if (p->prog)
 		xdp_program__close(p->prog);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * prog.h — the XDP program side of the xdp family: load pktlink's redirect
- * program with libbpf, attach it through libxdp (so it coexists with other
- * programs via libxdp's dispatcher), put sockets in its XSKMAP, and undo
- * exactly that. Or use the XSKMAP of a program the caller attached.
+ * program with libbpf, attach it (a bpf_link, or libxdp's dispatcher to
+ * coexist with other programs), put sockets in its XSKMAP, and undo exactly
+ * that. Or use the XSKMAP of a program the caller attached.
  *
  * Private to the library. Not thread-safe: setup and teardown run in the
  * opener and in close.
@@ -24,7 +24,9 @@ struct pl_xdp_prog {
 	bool attached; /* we attached and must detach */
 	bool dispatcher; /* attached through libxdp's multi-program dispatcher */
 	bool via_libxdp; /* attached with libxdp (else directly with libbpf) */
+	bool no_link; /* the kernel has no XDP bpf_link: attached over netlink */
 	int prog_fd; /* our loaded program (libbpf path), -1 before */
+	int link_fd; /* the bpf_link that holds our program on the device, -1 if none */
 	int map_fd; /* the XSKMAP, -1 before */
 	bool own_map_fd; /* opened from a pin by us: close it */
 };
@@ -38,15 +40,21 @@ void pl_xdp_prog_init(struct pl_xdp_prog *p);
  * then generic). Steps: open object (pl_fault), load (pl_fault, libbpf
  * path), attach (pl_fault).
  *
- * Two paths. Where libxdp's dispatcher can work (the kernel has
- * BPF_PROG_TYPE_EXT and bpffs is mounted), through libxdp, so the program
- * coexists with other libxdp programs on the device. Elsewhere libxdp would
- * itself fall back to attaching a single program — and libxdp 1.3 leaks a
- * descriptor per attach and per detach on that path — so pktlink attaches
- * directly with libbpf, without replacing anything (XDP_FLAGS_UPDATE_IF_NOEXIST),
- * and detaches only its own program (XDP_FLAGS_REPLACE).
- * In both paths a program that is not libxdp's dispatcher already on the
- * device is reported (with its id) rather than replaced.
+ * Two paths. Directly with libbpf (attach=libbpf, and attach=auto unless
+ * libxdp's dispatcher is already on the device): through a bpf_link, so the
+ * kernel detaches the program when the last descriptor goes — a process
+ * killed with SIGKILL leaves nothing attached. Kernels without XDP links
+ * (before 5.9) get a netlink attach that replaces nothing
+ * (XDP_FLAGS_UPDATE_IF_NOEXIST) and a detach of only our own program
+ * (XDP_FLAGS_REPLACE). Through libxdp (attach=libxdp, or auto when a
+ * dispatcher is there to join), so the program coexists with other libxdp
+ * programs; where libxdp falls back to a single program it is detached over
+ * netlink by pktlink (libxdp 1.3's own detach leaks a program descriptor).
+ *
+ * A program already on the device (not libxdp's dispatcher) is replaced
+ * only when it is pktlink's own (pl_xsk_redirect) attached over netlink and
+ * no process holds a descriptor of it any more: left by a pktlink process
+ * that died (or an older pktlink). Anything else is reported with its id.
  * Return: 0 with p->attach_mode set, or a negative errno with a reason.
  */
 int pl_xdp_prog_attach(struct pl_xdp_prog *p, int ifindex, const char *ifname,

@@ -10,6 +10,7 @@
  */
 #include "xsk.h"
 #include "core/fault.h"
+#include "core/opts.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -102,12 +103,9 @@ int pktlink_xdp_umem_create(const struct pktlink_xdp_umem_opts *opts,
 		return pl_xdp_errf(err, errlen, -EINVAL, "pktlink_xdp_umem_create: umemp is NULL");
 	*umemp = NULL;
 	if (opts) {
-		if (opts->sz < sizeof(size_t) || opts->sz > sizeof(o))
-			return pl_xdp_errf(err, errlen, -EINVAL,
-					   "pktlink_xdp_umem_opts.sz is %zu: set it to "
-					   "sizeof(struct pktlink_xdp_umem_opts)",
-					   opts->sz);
-		memcpy(&o, opts, opts->sz);
+		int r = PL_OPTS_LOAD(pktlink_xdp_umem_opts, &o, opts, sizeof(size_t), err, errlen);
+		if (r)
+			return r;
 	}
 	uint32_t frames = o.frames ? o.frames : PL_XDP_DEFAULT_FRAMES;
 	uint32_t fsz = o.frame_size ? o.frame_size : PL_XDP_DEFAULT_FRAME_SIZE;
@@ -609,15 +607,15 @@ int pktlink_xdp_socket_create(struct pktlink_xdp_umem *u,
 		return pl_xdp_errf(err, errlen, -EINVAL,
 				   "pktlink_xdp_socket_create: umem, opts and sockp are required");
 	*sockp = NULL;
-	if (opts->sz < sizeof(size_t) || opts->sz > sizeof(struct pktlink_xdp_socket_opts))
-		return pl_xdp_errf(err, errlen, -EINVAL,
-				   "pktlink_xdp_socket_opts.sz is %zu: set it to "
-				   "sizeof(struct pktlink_xdp_socket_opts)",
-				   opts->sz);
+	struct pktlink_xdp_socket_opts o;
+	int oerr = PL_OPTS_LOAD(pktlink_xdp_socket_opts, &o, opts, sizeof(size_t), err,
+				errlen);
+	if (oerr)
+		return oerr;
 	struct pktlink_xdp_socket *s = calloc(1, sizeof(*s));
 	if (!s)
 		return pl_xdp_errf(err, errlen, -ENOMEM, "AF_XDP socket: out of memory");
-	memcpy(&s->o, opts, opts->sz);
+	s->o = o;
 	s->fd = -1;
 	s->umem = u;
 	u->users++;

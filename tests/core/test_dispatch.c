@@ -273,11 +273,11 @@ static int attach_options(void)
 	int far[4];
 	struct pktlink_ep *ep = sp_open(1, far);
 	struct counter c = { 0 };
-	struct pktlink_attach_opts o = { .burst = 1000 };
+	PKTLINK_OPTS(pktlink_attach_opts, o, .burst = 1000);
 	PLT_CHECK(pktlink_attach_opts(ep, deliver, &c, &o) == -EINVAL &&
 			  strstr(pktlink_last_error(ep), "burst"),
 		  "burst limit: %s", pktlink_last_error(ep));
-	o = (struct pktlink_attach_opts){ .burst = 4, .busy_poll = true };
+	o = (struct pktlink_attach_opts){ .sz = sizeof(o), .burst = 4, .busy_poll = true };
 	PLT_OK(pktlink_attach_opts(ep, deliver, &c, &o));
 	for (int i = 0; i < 100; i++)
 		PLT_OK(send(far[0], "y", 1, 0));

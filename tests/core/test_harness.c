@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <net/if.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,11 +29,47 @@ static int build_udp_checksums(void)
 	return 0;
 }
 
+static int flag; /* atomic */
+
+static void *set_flag_later(void *arg)
+{
+	(void)arg;
+	usleep(20000);
+	__atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static bool flag_set(void *arg)
+{
+	return __atomic_load_n((int *)arg, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* The wait helpers: a condition that comes true is seen; one that never
+ * does ends at the deadline; a joined thread's count settles. */
+static int wait_helpers(void)
+{
+	int threads0 = plt_thread_count();
+	PLT_CHECK(threads0 >= 1, "thread count %d", threads0);
+	pthread_t t;
+	PLT_CHECK(pthread_create(&t, NULL, set_flag_later, NULL) == 0, "pthread_create");
+	PLT_CHECK(plt_wait_until(flag_set, &flag, PLT_WAIT_MS), "flag never seen");
+	pthread_join(t, NULL);
+	PLT_CHECK_THREADS(threads0, "after join");
+	int never = 0;
+	PLT_CHECK(!plt_wait_until(flag_set, &never, 30), "a false condition held");
+	unsigned polls = 0;
+	PLT_CHECK(PLT_WAIT(++polls >= 3, PLT_WAIT_MS) && polls == 3, "PLT_WAIT polled %u times",
+		  polls);
+	PLT_CHECK(!plt_wait_link_up("plh-none", 10), "a missing device came up");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
 		{ "netns_is_private", netns_is_private, PLT_NETNS, 30 },
 		{ "build_udp_checksums", build_udp_checksums, PLT_UNIT, 0 },
+		{ "wait_helpers", wait_helpers, PLT_UNIT, 0 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

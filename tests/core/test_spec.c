@@ -4,6 +4,7 @@
 #include "core/spec.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pktlink/pktlink.h>
 #include <string.h>
 
@@ -70,6 +71,67 @@ static int parse_errors(void)
 	return 0;
 }
 
+/* Expect getter r to fail with a message holding each of the strings. */
+static void want_err(int r, const char *err, const char *a, const char *b, const char *c)
+{
+	PLT_CHECK(r == -EINVAL, "accepted (r %d); want an error with '%s'", r, a);
+	PLT_CHECK(strstr(err, a) && (!b || strstr(err, b)) && (!c || strstr(err, c)),
+		  "message lacks '%s'/'%s'/'%s': %s", a, b ? b : "", c ? c : "", err);
+}
+
+/* Numbers are decimal digits and nothing else; a key alone is a boolean. */
+static int strict_values(void)
+{
+	static const char *const bad[] = { "+1500", " 1500", "1500 ", "-1", "0x5dc", "1e3",
+					   "",	    "99999999999999999999",  "4294967296" };
+	struct pl_spec s;
+	char err[256], spec[64];
+	uint32_t v = 7;
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(spec, sizeof(spec), "fd:3?mtu=%s", bad[i]);
+		PLT_CHECK(pl_spec_parse(&s, spec, err, sizeof(err)) == 0, "%s", err);
+		char quoted[40];
+		snprintf(quoted, sizeof(quoted), "'%s'", bad[i]);
+		want_err(pl_spec_u32(&s, "mtu", 68, 65535, &v), err, "'mtu'", quoted,
+			 "from 68 to 65535");
+		PLT_CHECK(v == 7, "value written on error");
+	}
+	PLT_CHECK(pl_spec_parse(&s, "fd:3?mtu=01500&fds=0", err, sizeof(err)) == 0, "%s", err);
+	PLT_CHECK(pl_spec_u32(&s, "mtu", 68, 65535, &v) == 1 && v == 1500, "leading zero: %u", v);
+	PLT_CHECK(pl_spec_u32(&s, "fds", 0, 4, &v) == 1 && v == 0, "zero");
+	PLT_CHECK(pl_spec_parse(&s, "fd:3?fds=4294967295", err, sizeof(err)) == 0, "%s", err);
+	PLT_CHECK(pl_spec_u32(&s, "fds", 0, UINT32_MAX, &v) == 1 && v == UINT32_MAX, "max u32");
+
+	/* A bare key: true for a boolean, "needs a value" (not value '1') for the rest. */
+	PLT_CHECK(pl_spec_parse(&s, "fd:3?promisc&mtu&mode&dir&addr&on=yes", err, sizeof(err)) == 0,
+		  "%s", err);
+	bool b = false;
+	PLT_CHECK(pl_spec_bool(&s, "promisc", &b) == 1 && b, "bare bool");
+	PLT_CHECK(pl_spec_bool(&s, "on", &b) == 1 && b, "bool yes");
+	want_err(pl_spec_u32(&s, "mtu", 68, 65535, &v), err, "'mtu' has no value", "mtu=N",
+		 "68 to 65535");
+	PLT_CHECK(!strstr(err, "'1'"), "bare key reported as value '1': %s", err);
+	static const char *const modes[] = { "auto", "skb", NULL };
+	unsigned m;
+	want_err(pl_spec_enum(&s, "mode", modes, &m), err, "'mode' has no value", "auto, skb",
+		 NULL);
+	const char *str = NULL;
+	want_err(pl_spec_str(&s, "dir", &str), err, "'dir' has no value", "dir=", NULL);
+	uint8_t mac[6];
+	want_err(pl_spec_mac(&s, "addr", mac), err, "'addr' has no value", "02:00:00:00:00:01",
+		 NULL);
+
+	/* An empty string value is an error, not "". */
+	PLT_CHECK(pl_spec_parse(&s, "shm:x?dir=", err, sizeof(err)) == 0, "%s", err);
+	want_err(pl_spec_str(&s, "dir", &str), err, "'dir'", "empty", NULL);
+
+	/* Enums and booleans compare whole values: no space, no case folding. */
+	PLT_CHECK(pl_spec_parse(&s, "x:y?mode= skb&on=YES ", err, sizeof(err)) == 0, "%s", err);
+	want_err(pl_spec_enum(&s, "mode", modes, &m), err, "' skb'", "'mode'", "auto, skb");
+	want_err(pl_spec_bool(&s, "on", &b), err, "'YES '", "'on'", "yes/no");
+	return 0;
+}
+
 static int mac_parse(void)
 {
 	uint8_t m[6];
@@ -77,6 +139,12 @@ static int mac_parse(void)
 	PLT_CHECK(pl_parse_mac("02:00:0a:ff:10", m) == -EINVAL, "short");
 	PLT_CHECK(pl_parse_mac("02:00:0a:ff:10:01:00", m) == -EINVAL, "long");
 	PLT_CHECK(pl_parse_mac("g2:00:0a:ff:10:01", m) == -EINVAL, "hex");
+	PLT_CHECK(pl_parse_mac(" 2:00:0a:ff:10:01", m) == -EINVAL, "leading space");
+	PLT_CHECK(pl_parse_mac("+2:00:0a:ff:10:01", m) == -EINVAL, "sign");
+	PLT_CHECK(pl_parse_mac("02-00-0a-ff-10-01", m) == -EINVAL, "separator");
+	PLT_CHECK(pl_parse_mac("02:00:0a:ff:10: 1", m) == -EINVAL, "inner space");
+	PLT_CHECK(pl_parse_mac("02:00:0A:Ff:10:01", m) == 0 && m[2] == 0x0a && m[3] == 0xff,
+		  "upper case");
 	return 0;
 }
 
@@ -97,6 +165,7 @@ int main(int argc, char **argv)
 	static const struct plt_case cases[] = {
 		{ "parse_ok", parse_ok, PLT_UNIT, 0 },
 		{ "parse_errors", parse_errors, PLT_UNIT, 0 },
+		{ "strict_values", strict_values, PLT_UNIT, 0 },
 		{ "mac_parse", mac_parse, PLT_UNIT, 0 },
 		{ "open_unknown_family", open_unknown_family, PLT_UNIT, 0 },
 	};

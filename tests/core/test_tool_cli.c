@@ -8,6 +8,8 @@
  *     the frames sent (netns);
  *   - `pktlink fwd` bridges two veth pairs both ways (netns);
  *   - `pktlink gen` sends exactly --count frames into a sink (netns);
+ *   - `pktlink bench --json` carries its header and per-row median, min and
+ *     max (parsed with jq);
  *   - `pktlink bench` runs a short generator-only and, with the fd family,
  *     a short packet-mmap scenario and prints its table (netns; checks that
  *     it runs and cleans up, never a figure).
@@ -16,6 +18,7 @@
  * (or $PKTLINK_BIN). Not built → the cases skip.
  */
 #include "harness.h"
+#include "tool_testlib.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,107 +29,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static char bin[PATH_MAX];
-
-/* find_bin() - locate the pktlink binary; false when it was not built. */
-static bool find_bin(void)
-{
-	const char *e = getenv("PKTLINK_BIN");
-	if (e) {
-		snprintf(bin, sizeof(bin), "%s", e);
-		return access(bin, X_OK) == 0;
-	}
-	char exe[PATH_MAX - 16];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	char *s = strrchr(exe, '/');
-	if (!s)
-		return false;
-	*s = '\0';
-	s = strrchr(exe, '/'); /* <build>/tests → <build> */
-	if (!s)
-		return false;
-	*s = '\0';
-	snprintf(bin, sizeof(bin), "%s/pktlink", exe);
-	return access(bin, X_OK) == 0;
-}
-
-/* A finished or running child with its output. */
-struct proc {
-	pid_t pid;
-	int out; /* stdout+stderr, read end */
-	char buf[16384];
-	size_t len;
-	int status;
-};
-
-/* spawn() - start the tool with @args (NULL-terminated, without argv[0]). */
-static void spawn(struct proc *p, const char *const *args)
-{
-	const char *argv[32];
-	unsigned n = 0;
-	argv[n++] = bin;
-	for (unsigned i = 0; args[i] && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	int fds[2];
-	PLT_CHECK(pipe2(fds, O_CLOEXEC) == 0, "pipe");
-	memset(p, 0, sizeof(*p));
-	p->pid = fork();
-	PLT_CHECK(p->pid >= 0, "fork");
-	if (p->pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	p->out = fds[0];
-}
-
-/* finish() - collect output and wait, killing the child after @timeout_s. */
-static void finish(struct proc *p, int timeout_s)
-{
-	uint64_t end = plt_now_ns() + (uint64_t)timeout_s * 1000000000ull;
-	for (;;) {
-		uint64_t now = plt_now_ns();
-		if (now >= end)
-			break;
-		struct pollfd pfd = { p->out, POLLIN, 0 };
-		int r = poll(&pfd, 1, 100);
-		if (r <= 0)
-			continue;
-		ssize_t n = read(p->out, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
-		if (n <= 0)
-			break;
-		p->len += (size_t)n;
-	}
-	p->buf[p->len] = '\0';
-	close(p->out);
-	/* EOF comes a moment before the child can be reaped: wait for it,
-	 * within the same deadline. */
-	pid_t w;
-	while ((w = waitpid(p->pid, &p->status, WNOHANG)) == 0 && plt_now_ns() < end)
-		usleep(5000);
-	if (w == 0) {
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, &p->status, 0);
-		PLT_CHECK(0, "%s did not finish in %d s; output:\n%s", bin, timeout_s, p->buf);
-	}
-}
-
-/* run() - spawn + finish; return the exit status (or -1 for a signal). */
-static int run(struct proc *p, int timeout_s, const char *const *args)
-{
-	spawn(p, args);
-	finish(p, timeout_s);
-	return WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
-}
-
-#define RUN(p, t, ...) run(p, t, (const char *const[]){ __VA_ARGS__, NULL })
 
 /* Bad input: exit 2 and the option named in the message. */
 static int bad_options(void)
@@ -181,8 +83,8 @@ static int helps(void)
 	if (!find_bin())
 		return PLT_SKIP;
 	static struct proc p;
-	const char *cmds[] = { "bench", "info", "fwd", "capture", "gen" };
-	for (unsigned i = 0; i < 5; i++)
+	const char *cmds[] = { "bench", "info", "status", "fwd", "capture", "gen" };
+	for (unsigned i = 0; i < 6; i++)
 		PLT_CHECK(RUN(&p, 10, cmds[i], "--help") == 0 && strstr(p.buf, "usage: pktlink"),
 			  "%s --help: %s", cmds[i], p.buf);
 	PLT_CHECK(RUN(&p, 10, "help", "specs") == 0, "help specs");
@@ -266,7 +168,7 @@ static int capture(void)
 	finish_reaped(&p, 20);
 	int st = p.status;
 	PLT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "capture failed (%#x): %s", st, p.buf);
-	PLT_CHECK(strstr(p.buf, "5 frames written"), "summary: %s", p.buf);
+	PLT_CHECK(strstr(p.buf, "5 packets captured"), "summary: %s", p.buf);
 	PLT_CHECK(sent >= 5, "sent only %u", sent);
 
 	uint8_t buf[4096];
@@ -318,8 +220,11 @@ static int fwd(void)
 	uint32_t len = plt_build_udp(f, ma1, ma0, PLT_IP(198, 18, 6, 1), PLT_IP(198, 18, 6, 2), 1111,
 				     2222, NULL, 30);
 	static struct proc p;
+	/* Stopped by SIGTERM once frames went both ways: with --count the
+	 * test could not tell how many of its (resent) frames fwd takes from
+	 * each direction before it stops. */
 	spawn(&p, (const char *const[]){ "fwd", "packet:pltfa1", "packet:pltfb1?promisc=1",
-					 "--count", "6", "--duration", "20", NULL });
+					 "--duration", "60", NULL });
 	/* Receive on B's far end (promiscuous: the frames keep A's MACs),
 	 * and send B->A frames from there too. */
 	struct pktlink_ep *rx;
@@ -333,7 +238,7 @@ static int fwd(void)
 	struct pktlink_ep *a0;
 	PLT_CHECK(pktlink_open("packet:pltfa0?promisc=1", &a0, err, sizeof(err)) == 0, "%s", err);
 	unsigned got_ab = 0, got_ba = 0;
-	uint64_t end = plt_now_ns() + 15000000000ull;
+	uint64_t end = plt_now_ns() + (uint64_t)PLT_WAIT_MS * 1000000ull;
 	while (plt_now_ns() < end && (got_ab < 3 || got_ba < 3)) {
 		struct pktlink_pkt pk = { .data = f, .len = len };
 		if (got_ab < 3)
@@ -358,6 +263,7 @@ static int fwd(void)
 	}
 	pktlink_close(rx);
 	pktlink_close(a0);
+	kill(p.pid, SIGTERM);
 	finish(&p, 20);
 	PLT_CHECK(got_ab >= 3 && got_ba >= 3, "A->B %u, B->A %u frames arrived; fwd said: %s",
 		  got_ab, got_ba, p.buf);
@@ -420,6 +326,44 @@ static int bench_smoke(void)
 	return 0;
 }
 
+/* bench --json: a header (version, kernel, CPU, load, options) and per-row
+ * median/min/max, checked by parsing the output with jq. */
+static int bench_json(void)
+{
+	if (!find_bin())
+		return PLT_SKIP;
+	if (plt_sh("command -v jq >/dev/null")) {
+		fprintf(stderr, "SKIP: jq missing: run scripts/deps.sh\n");
+		return PLT_SKIP;
+	}
+	static struct proc p;
+	char path[] = "/tmp/pktlink-test-bench-XXXXXX";
+	int fd = mkstemp(path);
+	PLT_CHECK(fd >= 0, "mkstemp");
+	close(fd);
+	int r = RUN(&p, 90, "bench", "-r", "1", "-d", "0.2", "--warmup", "0", "--scenarios",
+		    "generator", "--json-out", path);
+	if (r != 0 && strstr(p.buf, "no generator")) {
+		unlink(path);
+		return PLT_SKIP; /* built without clang */
+	}
+	PLT_CHECK(r == 0, "bench exit %d: %s", r, p.buf);
+	int bad = plt_sh(
+		"jq -e '(.header | (.pktlink_version | type == \"string\") and (.kernel | length > 0) "
+		"and (.cpu_model | length > 0) and (.load_before | length == 3) and "
+		"(.load_after | length == 3) and (.started | test(\"^[0-9-]+T\")) and "
+		".options.runs == 1 and .options.duration_s == 0.2 and .options.scenarios == "
+		"\"generator\") and (.scenarios | length == 1) and (.scenarios[0] | .name == "
+		"\"generator/xdp-drop\" and (.stats.mpps | .runs == 1 and .min <= .median and "
+		".median <= .max))' %s >/dev/null",
+		path);
+	if (bad)
+		plt_sh("cat %s >&2", path);
+	unlink(path);
+	PLT_CHECK(!bad, "bench --json output does not hold what it must (printed above)");
+	return 0;
+}
+
 static const struct plt_case cases[] = {
 	{ "bad_options", bad_options, PLT_UNIT, 60 },
 	{ "helps", helps, PLT_UNIT, 60 },
@@ -429,6 +373,7 @@ static const struct plt_case cases[] = {
 #endif
 	{ "gen_count", gen_count, PLT_NETNS, 90 },
 	{ "bench_smoke", bench_smoke, PLT_NETNS, 150 },
+	{ "bench_json", bench_json, PLT_NETNS, 120 },
 };
 
 int main(int argc, char **argv)

@@ -167,11 +167,113 @@ static int pcap_bytes(void)
 	return 0;
 }
 
+/* pcapng: section header, interface description (name, link type, ns
+ * resolution, filter), enhanced packet blocks (a software stamp carries a
+ * comment), interface statistics at the end; every block's lengths agree. */
+static int pcapng_bytes(void)
+{
+	char path[] = "/tmp/pktlink-test-pcapng-XXXXXX";
+	int fd = mkstemp(path);
+	PLT_CHECK(fd >= 0, "mkstemp");
+	close(fd);
+	struct pcapw w;
+	struct pcapw_cfg c = { .linktype = PCAPW_LINKTYPE_ETHERNET,
+			       .snaplen = 100,
+			       .pcapng = true,
+			       .ifname = "veth0",
+			       .ifdesc = "packet:veth0",
+			       .filter = "icmp" };
+	PLT_OK(pcapw_open_cfg(&w, path, &c));
+	uint8_t a[61];
+	memset(a, 0x5a, sizeof(a));
+	struct iovec v = { a, sizeof(a) };
+	PLT_OK(pcapw_writev(&w, 0x123456789abcdef0ull, &v, 1, 61, 0, 0));
+	PLT_OK(pcapw_writev(&w, 5, &v, 1, 1500, PCAPW_REC_SOFT_TS, 0));
+	struct pcapw_stats st = { .start_ns = 1, .end_ns = 2, .ifrecv = 7, .osdrop = 3,
+				  .filteraccept = 2, .usrdeliv = 2 };
+	PLT_OK(pcapw_close_stats(&w, &st));
+	uint8_t f[2048];
+	FILE *fp = fopen(path, "rb");
+	PLT_CHECK(fp, "reopen");
+	size_t n = fread(f, 1, sizeof(f), fp);
+	fclose(fp);
+	unlink(path);
+	uint32_t types[8], nb = 0;
+	size_t off = 0;
+	while (off + 12 <= n && nb < 8) {
+		uint32_t t, len, len2;
+		memcpy(&t, f + off, 4);
+		memcpy(&len, f + off + 4, 4);
+		PLT_CHECK(len % 4 == 0 && len >= 12 && off + len <= n, "block %u length %u", nb, len);
+		memcpy(&len2, f + off + len - 4, 4);
+		PLT_CHECK(len == len2, "block %u: trailing length %u != %u", nb, len2, len);
+		types[nb++] = t;
+		if (t == 6) {
+			uint32_t h[5];
+			memcpy(h, f + off + 8, 20);
+			PLT_CHECK(h[0] == 0 && h[3] == 61, "EPB interface %u caplen %u", h[0], h[3]);
+			if (nb == 3)
+				PLT_CHECK(h[1] == 0x12345678 && h[2] == 0x9abcdef0 && h[4] == 61,
+					  "EPB 1 stamp/len");
+			else
+				PLT_CHECK(h[4] == 1500 && memmem(f + off, len, "software", 8),
+					  "EPB 2: wire length and software-stamp comment");
+		}
+		off += len;
+	}
+	PLT_CHECK(off == n, "trailing bytes: %zu of %zu", off, n);
+	PLT_CHECK(nb == 5 && types[0] == 0x0A0D0D0A && types[1] == 1 && types[2] == 6 &&
+			  types[3] == 6 && types[4] == 5,
+		  "blocks: %u", nb);
+	PLT_CHECK(memmem(f, n, "veth0", 5) && memmem(f, n, "icmp", 4), "IDB options");
+	/* if_tsresol = 9 (nanoseconds) */
+	PLT_CHECK(memmem(f, n, "\x09\x00\x01\x00\x09", 5), "if_tsresol");
+	return 0;
+}
+
+/* Rotation: -C names FILE, FILE1, ...; with -W they cycle FILE0..FILE<n-1>. */
+static int pcap_rotation(void)
+{
+	char dir[] = "/tmp/pktlink-test-rot-XXXXXX";
+	PLT_CHECK(mkdtemp(dir), "mkdtemp");
+	char base[128], p[160];
+	snprintf(base, sizeof(base), "%s/r.pcap", dir);
+	struct pcapw w;
+	struct pcapw_cfg c = { .linktype = 1, .snaplen = 2000, .rotate_bytes = 1000 };
+	PLT_OK(pcapw_open_cfg(&w, base, &c));
+	uint8_t a[600] = { 0 };
+	for (int i = 0; i < 5; i++)
+		PLT_OK(pcapw_write(&w, 1, a, sizeof(a)));
+	PLT_OK(pcapw_close(&w));
+	snprintf(p, sizeof(p), "%s", base);
+	PLT_CHECK(access(p, F_OK) == 0, "first file %s", p);
+	snprintf(p, sizeof(p), "%s1", base);
+	PLT_CHECK(access(p, F_OK) == 0, "second file %s", p);
+	c.rotate_files = 2;
+	snprintf(base, sizeof(base), "%s/w.pcap", dir);
+	PLT_OK(pcapw_open_cfg(&w, base, &c));
+	for (int i = 0; i < 8; i++)
+		PLT_OK(pcapw_write(&w, 1, a, sizeof(a)));
+	PLT_OK(pcapw_close(&w));
+	snprintf(p, sizeof(p), "%s0", base);
+	PLT_CHECK(access(p, F_OK) == 0, "%s", p);
+	snprintf(p, sizeof(p), "%s2", base);
+	PLT_CHECK(access(p, F_OK) != 0, "-W 2 made a third file");
+	struct pcapw_cfg bad = { .linktype = 1, .snaplen = 100, .rotate_bytes = 1 };
+	PLT_CHECK(pcapw_open_cfg(&w, "-", &bad) == -EINVAL, "rotation on stdout");
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	plt_sh_ok("%s", cmd);
+	return 0;
+}
+
 static const struct plt_case cases[] = {
 	{ "seconds", seconds, PLT_UNIT, 10 }, { "counts", counts, PLT_UNIT, 10 },
 	{ "macs", macs, PLT_UNIT, 10 },	      { "medians", medians, PLT_UNIT, 10 },
 	{ "filters", filters, PLT_UNIT, 10 }, { "frame", frame, PLT_UNIT, 10 },
 	{ "pcap_bytes", pcap_bytes, PLT_UNIT, 10 },
+	{ "pcapng_bytes", pcapng_bytes, PLT_UNIT, 10 },
+	{ "pcap_rotation", pcap_rotation, PLT_UNIT, 10 },
 };
 
 int main(int argc, char **argv)

@@ -10,7 +10,6 @@
 
 #include "harness.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
 #include <pktlink/fd.h>
@@ -213,44 +212,16 @@ static inline void *t_nop_thread(void *arg)
 	return arg;
 }
 
-/* Number of threads of this process. */
-static inline int t_thread_count(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	if (!d)
-		return -1;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 /*
- * t_wait_oper_up() - wait (up to 3 s) until a device's operstate is "up"
- * (or "unknown", what TUN/TAP report).
- * Until the kernel's link watcher has run, a freshly raised device still
- * has the no-op qdisc, which silently drops what is sent through it.
+ * t_wait_oper_up() - wait until a device can carry frames (operstate "up",
+ * or "unknown" as TUN/TAP report, and its qdisc attached); fail the case if
+ * it does not within PLT_WAIT_MS. Until the kernel's link watcher has run, a
+ * freshly raised device still has the no-op qdisc, which silently drops what
+ * is sent through it.
  */
 static inline void t_wait_oper_up(const char *ifname)
 {
-	char path[128], st[32];
-	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
-	for (int i = 0; i < 300; i++) {
-		FILE *f = fopen(path, "re");
-		size_t n = 0;
-		if (f) {
-			n = fread(st, 1, sizeof(st) - 1, f);
-			fclose(f);
-		}
-		st[n] = 0;
-		/* TUN/TAP report "unknown" once up with a reader attached */
-		if (!strncmp(st, "up", 2) || !strncmp(st, "unknown", 7))
-			return;
-		usleep(10000);
-	}
+	PLT_CHECK(plt_wait_link_up(ifname, PLT_WAIT_MS), "%s did not come up", ifname);
 }
 
 /*
@@ -263,7 +234,7 @@ static inline int t_thread_baseline(void)
 	pthread_t t;
 	if (pthread_create(&t, NULL, t_nop_thread, NULL) == 0)
 		pthread_join(t, NULL);
-	return t_thread_count();
+	return plt_thread_count();
 }
 
 /* Wait (bounded) until *v is non-zero. */

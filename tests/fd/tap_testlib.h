@@ -57,6 +57,8 @@ static inline void tt_setup(struct tt_path *p)
 	plt_sh_ok("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
 		  "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0");
 	plt_sh_ok("ip link set pla mtu 1500 up && ip link set plb mtu 1500 up");
+	PLT_CHECK(plt_wait_link_up("pla", PLT_WAIT_MS) && plt_wait_link_up("plb", PLT_WAIT_MS),
+		  "pla/plb did not come up");
 	plt_sh_ok("sysctl -qw net.ipv4.conf.pla.rp_filter=0 net.ipv4.conf.plb.rp_filter=0");
 	plt_sh_ok("ip addr add 198.18.1.1/24 dev pla && ip addr add 198.18.2.1/24 dev plb");
 	plt_sh_ok("ip neigh replace 198.18.1.2 lladdr 02:00:00:00:01:02 nud permanent dev pla");
@@ -104,7 +106,7 @@ static inline bool tt_is_flow(const uint8_t *f, size_t n, const uint8_t dmac[6],
 }
 
 /*
- * Read frames of one flow from a plain TAP until want arrived or 5 s
+ * Read frames of one flow from a plain TAP until want arrived or PLT_WAIT_MS
  * passed. Frames are stored back to back in out (cap bytes), lengths in
  * lens[]. Return how many arrived.
  */
@@ -115,7 +117,7 @@ static inline unsigned tt_collect(int fd, const uint8_t dmac[6], bool v6, uint8_
 	static uint8_t fr[70000];
 	unsigned got = 0;
 	size_t used = 0;
-	uint64_t deadline = plt_now_ns() + 5000000000ull;
+	uint64_t deadline = plt_now_ns() + PLT_WAIT_NS;
 	for (unsigned iter = 0; iter < 100000 && got < want; iter++) {
 		uint64_t now = plt_now_ns();
 		if (now >= deadline)

@@ -376,7 +376,7 @@ static int raw_tx(const char *ifname)
 
 static void send_frame(int fd, const uint8_t *f, uint32_t len)
 {
-	for (int t = 0; t < 1000; t++) {
+	for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; plt_now_ns() < wait_end;) {
 		if (send(fd, f, len, 0) == (ssize_t)len)
 			return;
 		PLT_CHECK(errno == EAGAIN || errno == ENOBUFS, "send: %s", strerror(errno));
@@ -442,7 +442,7 @@ static int flows_stay_on_one_fd(bool random_ids)
 	unsigned per_fd[NFD] = { 0 }, total = 0, want = NFLOWS * PER_DIR * 2;
 	for (int i = 0; i < NFLOWS; i++)
 		where[i] = -1;
-	uint64_t end = plt_now_ns() + 5000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (total < want && plt_now_ns() < end) {
 		bool any = false;
 		for (int k = 0; k < NFD; k++) {

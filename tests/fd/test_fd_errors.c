@@ -186,7 +186,7 @@ static int teardown_every_step(void)
 			}
 			PLT_CHECK(plt_fd_count() == fds0, "%s, step %u: fds %d, baseline %d",
 				  specs[k], n, plt_fd_count(), fds0);
-			PLT_CHECK(t_thread_count() == threads0, "threads");
+			PLT_CHECK_THREADS(threads0, "threads");
 			if (r == 0)
 				break;
 		}
@@ -200,7 +200,9 @@ static int teardown_every_step(void)
 	memset(&p, 0, sizeof(p));
 	PLT_OK(pktlink_attach(ep, t_push_cb, &p));
 	pktlink_close(ep);
-	PLT_CHECK(plt_fd_count() == fds0 && t_thread_count() == threads0, "close while attached");
+	PLT_CHECK_THREADS(threads0, "close while attached");
+	PLT_CHECK(plt_fd_count() == fds0, "close while attached: fds %d, baseline %d", plt_fd_count(),
+		  fds0);
 	close(sv[0]);
 	close(sv[1]);
 	close(sd[0]);

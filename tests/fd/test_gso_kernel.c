@@ -174,6 +174,7 @@ static int gso_tun_matches_kernel(void)
 	PLT_CHECK(pl_tun_open("plu", &c, &u, &got_off, err, sizeof(err)) == 0, "plu: %s", err);
 	plt_sh_ok("ip link set plu up && ip addr add 198.18.3.1/24 dev plu && "
 		  "sysctl -qw net.ipv4.conf.plu.rp_filter=0");
+	PLT_CHECK(plt_wait_link_up("plu", PLT_WAIT_MS), "plu did not come up");
 	for (int v6 = 0; v6 < 2; v6++) {
 		struct ot_spec s;
 		struct ot_layout lo;

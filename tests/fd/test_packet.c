@@ -142,7 +142,7 @@ static int filter_push(void)
 				pk.len = t_frame(f, ours++, p.salt, 1514, mac0, mac1);
 			else
 				pk.len = t_frame(f, 100000 + i, p.salt, 1514, other, mac1), others++;
-			uint64_t end = plt_now_ns() + 5000000000ull;
+			uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 			while (pktlink_tx_burst(b, &pk, 1) == 0 && plt_now_ns() < end)
 				usleep(100);
 			/* pace: the socket's receive buffer holds ~100 frames,
@@ -151,7 +151,7 @@ static int filter_push(void)
 			       plt_now_ns() < end)
 				usleep(200);
 		}
-		uint64_t end = plt_now_ns() + 10000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while (__atomic_load_n(&p.rcvd, __ATOMIC_ACQUIRE) < ours && plt_now_ns() < end)
 			usleep(1000);
 		PLT_OK(pktlink_attach(a, NULL, NULL));
@@ -207,7 +207,7 @@ static int device_deleted(void)
 		PLT_CHECK(t_wait_nonzero(&reason, 10) == -ENODEV, "%s: reason %d (%s)", modes[m],
 			  reason, plt_errname(-reason));
 		pktlink_join(a);
-		PLT_CHECK(t_thread_count() == threads0, "workers exited");
+		PLT_CHECK_THREADS(threads0, "workers exited");
 		pktlink_close(a);
 		PLT_CHECK(plt_fd_count() == fds0, "nothing leaked");
 	}
@@ -280,7 +280,7 @@ static int teardown_every_step(void)
 			}
 			PLT_CHECK(plt_fd_count() == fds0, "%s, step %u: fd count %d, baseline %d (%s)",
 				  specs[k], n, plt_fd_count(), fds0, err);
-			PLT_CHECK(t_thread_count() == threads0, "threads");
+			PLT_CHECK_THREADS(threads0, "threads");
 			if (r == 0)
 				break;
 			PLT_CHECK(fired, "%s: open failed without a fault: %s", specs[k], err);

@@ -92,7 +92,7 @@ static bool is_ours(const uint8_t *f, uint32_t len)
 static void send_frame(int fd, const uint8_t *f, uint32_t len)
 {
 	/* Bounded retry on a full socket buffer. */
-	for (int t = 0; t < 1000; t++) {
+	for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; plt_now_ns() < wait_end;) {
 		if (send(fd, f, len, 0) == (ssize_t)len)
 			return;
 		PLT_CHECK(errno == EAGAIN || errno == ENOBUFS, "send: %s", strerror(errno));
@@ -173,7 +173,7 @@ static int rx_ring_content_order_recycle(void)
 			send_frame(tx, f, len);
 		}
 		struct pktlink_pkt got[PER];
-		unsigned n = collect(r, rfd, got, PER, &c, 5000);
+		unsigned n = collect(r, rfd, got, PER, &c, PLT_WAIT_MS);
 		PLT_CHECK(n == PER, "round %d: %u of %d frames", round, n, PER);
 		for (int i = 0; i < PER; i++)
 			check_frame(&got[i], seq + (uint32_t)i);
@@ -281,7 +281,7 @@ static int rx_ring_block_timeout_single_frame(void)
 	uint32_t len = make_frame(f, 77, mac_a, mac_b);
 	send_frame(tx, f, len);
 	struct pktlink_pkt p;
-	unsigned n = collect(r, rfd, &p, 1, NULL, 5000);
+	unsigned n = collect(r, rfd, &p, 1, NULL, PLT_WAIT_MS);
 	PLT_CHECK(n == 1, "the lone frame did not arrive");
 	check_frame(&p, 77);
 	pl_packet_rx_ring_release(r, &p, 1);
@@ -320,7 +320,7 @@ static int rx_ring_full_drops_counted_and_recovers(void)
 		uint32_t len = make_frame(f, 1000 + i, mac_a, mac_b);
 		send_frame(tx, f, len);
 	}
-	n = collect(r, rfd, held, 5, &c, 5000);
+	n = collect(r, rfd, held, 5, &c, PLT_WAIT_MS);
 	PLT_CHECK(n == 5, "after release: %u of 5", n);
 	for (unsigned i = 0; i < n; i++)
 		check_frame(&held[i], 1000 + i);
@@ -382,7 +382,7 @@ static int rx_ring_ignore_outgoing(void)
 	len = make_frame(f, 2, mac_a, mac_b); /* into A */
 	send_frame(txb, f, len);
 	struct pktlink_pkt p[4];
-	unsigned n = collect(r, rfd, p, 1, NULL, 5000);
+	unsigned n = collect(r, rfd, p, 1, NULL, PLT_WAIT_MS);
 	PLT_CHECK(n == 1, "incoming frame missing");
 	check_frame(&p[0], 2);
 	pl_packet_rx_ring_release(r, p, n);
@@ -390,7 +390,7 @@ static int rx_ring_ignore_outgoing(void)
 	PLT_CHECK(n == 0, "an outgoing frame was delivered");
 	/* The control socket saw the outgoing frame (the test is meaningful). */
 	bool seen = false;
-	for (int t = 0; t < 100 && !seen; t++) {
+	for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; !seen && plt_now_ns() < wait_end;) {
 		uint8_t buf[2048];
 		ssize_t l = recv(ctl, buf, sizeof(buf), MSG_DONTWAIT);
 		if (l < 0) {
@@ -444,7 +444,7 @@ static void tx_all(struct pl_packet_tx_ring *t, struct pktlink_pkt *p, unsigned 
 		   struct pl_tx_counters *c)
 {
 	unsigned done = 0;
-	uint64_t end = plt_now_ns() + 5000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (done < n && plt_now_ns() < end) {
 		unsigned k = n - done < 32 ? n - done : 32;
 		int r = pl_packet_tx_ring_send(t, p + done, k, c);
@@ -480,7 +480,7 @@ static int tx_ring_byte_exact(void)
 	/* In rounds, so the receiver's socket buffer never overflows. */
 	for (unsigned base = 0; base < N; base += 50) {
 		tx_all(t, p + base, 50, &c);
-		unsigned k = recv_frames(rx, got + base, lens + base, 50, 5000);
+		unsigned k = recv_frames(rx, got + base, lens + base, 50, PLT_WAIT_MS);
 		PLT_CHECK(k == 50, "round at %u: received %u of 50", base, k);
 		rcvd += k;
 	}
@@ -492,7 +492,7 @@ static int tx_ring_byte_exact(void)
 		  (unsigned long long)c.errors, (unsigned long long)c.drop_invalid);
 	/* Everything is reclaimed eventually. */
 	int free_slots = 0;
-	for (int k = 0; k < 500 && free_slots < 64; k++) {
+	for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; free_slots < 64 && plt_now_ns() < wait_end;) {
 		free_slots = pl_packet_tx_ring_reclaim(t, &c);
 		if (free_slots < 64)
 			usleep(2000);
@@ -539,7 +539,7 @@ static int tx_ring_full_returns_zero_then_recovers(void)
 	tx_all(t, p + done, 64 - done, &c);
 	static uint8_t got[64][1600];
 	static uint32_t lens[64];
-	unsigned k = recv_frames(rx, got, lens, 64, 2000);
+	unsigned k = recv_frames(rx, got, lens, 64, PLT_WAIT_MS);
 	/* Frames still in the qdisc when it was removed are dropped with it;
 	 * what matters is that the ring recovered: every frame queued after
 	 * the full state arrived, in order. */
@@ -584,7 +584,7 @@ static int tx_ring_sndbuf_shortage_rekicked(void)
 	static uint8_t got[32][1600];
 	static uint32_t lens[32];
 	unsigned k = 0;
-	uint64_t end = plt_now_ns() + 5000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (plt_now_ns() < end) {
 		PLT_CHECK(pl_packet_tx_ring_send(t, NULL, 0, &c) == 0, "empty send");
 		k += recv_frames(rx, got + k, lens + k, 32 - k, 20);
@@ -649,7 +649,7 @@ static int tx_ring_wrong_format_skipped(void)
 	tx_all(t, &e, 1, &c);
 	static uint8_t got[8][1600];
 	static uint32_t lens[8];
-	unsigned k = recv_frames(rx, got, lens, 5, 5000);
+	unsigned k = recv_frames(rx, got, lens, 5, PLT_WAIT_MS);
 	PLT_CHECK(k == 5, "received %u of 5", k);
 	static const uint32_t want[5] = { 0, 1, 3, 5, 6 };
 	for (unsigned i = 0; i < k; i++) {
@@ -657,7 +657,7 @@ static int tx_ring_wrong_format_skipped(void)
 		memcpy(&s, got[i] + 42, 4);
 		PLT_CHECK(s == want[i], "frame %u is seq %u, expected %u", i, s, want[i]);
 	}
-	for (int i = 0; i < 200 && c.errors < 2; i++) {
+	for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; c.errors < 2 && plt_now_ns() < wait_end;) {
 		pl_packet_tx_ring_reclaim(t, &c);
 		usleep(1000);
 	}
@@ -686,7 +686,7 @@ static int tx_ring_zero_copy_in_order(void)
 	for (uint32_t base = 0; base < N; base += BATCH) {
 		struct pktlink_pkt p[BATCH];
 		int a = 0;
-		for (int k = 0; k < 500 && a < BATCH; k++) {
+		for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; a < BATCH && plt_now_ns() < wait_end;) {
 			int r = pl_packet_tx_ring_alloc(t, p + a, BATCH - (unsigned)a, &c);
 			PLT_CHECK(r >= 0, "alloc %d", r);
 			a += r;
@@ -702,7 +702,7 @@ static int tx_ring_zero_copy_in_order(void)
 			p[i].len = wl[i];
 		}
 		PLT_CHECK(pl_packet_tx_ring_send(t, p, BATCH, &c) == BATCH, "send");
-		unsigned k = recv_frames(rx, got, lens, BATCH, 5000);
+		unsigned k = recv_frames(rx, got, lens, BATCH, PLT_WAIT_MS);
 		PLT_CHECK(k == BATCH, "received %u", k);
 		for (int i = 0; i < BATCH; i++)
 			PLT_CHECK(lens[i] == wl[i] && memcmp(got[i], want[i], wl[i]) == 0,
@@ -748,7 +748,7 @@ static int tx_ring_zero_copy_out_of_order_and_free(void)
 	PLT_CHECK(c.drop_invalid == 2, "drop_invalid %llu", (unsigned long long)c.drop_invalid);
 	static uint8_t got[8][1600];
 	uint32_t lens[8];
-	unsigned k = recv_frames(rx, got, lens, 4, 5000);
+	unsigned k = recv_frames(rx, got, lens, 4, PLT_WAIT_MS);
 	PLT_CHECK(k == 4, "received %u of 4", k);
 	static const uint32_t want[4] = { 0, 3, 2, 9 };
 	for (unsigned i = 0; i < k; i++) {
@@ -758,7 +758,7 @@ static int tx_ring_zero_copy_out_of_order_and_free(void)
 	}
 	/* Everything lent is back: the whole ring can be lent again. */
 	int freec = 0;
-	for (int i = 0; i < 500 && freec < 16; i++) {
+	for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; freec < 16 && plt_now_ns() < wait_end;) {
 		freec = pl_packet_tx_ring_reclaim(t, &c);
 		usleep(1000);
 	}
@@ -788,7 +788,7 @@ static int vnet_hdr_rings(void)
 	}
 	tx_all(t, p, 20, &c);
 	struct pktlink_pkt g[20];
-	unsigned n = collect(r, rfd, g, 20, NULL, 5000);
+	unsigned n = collect(r, rfd, g, 20, NULL, PLT_WAIT_MS);
 	PLT_CHECK(n == 20, "received %u of 20", n);
 	for (unsigned i = 0; i < n; i++) {
 		PLT_CHECK(g[i].len == p[i].len && memcmp(g[i].data, frames[i], g[i].len) == 0,

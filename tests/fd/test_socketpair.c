@@ -140,7 +140,7 @@ static int push_mode(int type, enum pktlink_fd_rx_mode rx)
 		PLT_OK(pktlink_attach(rxe, NULL, NULL));
 		pktlink_join(rxe);
 	}
-	PLT_CHECK(t_thread_count() == threads0, "workers gone");
+	PLT_CHECK_THREADS(threads0, "workers gone");
 	pktlink_close(a);
 	pktlink_close(b);
 	close(sv[0]);
@@ -237,12 +237,12 @@ static int filter_other_mac(void)
 				f[13] = 0xb6; /* not a test frame */
 				bcast++;
 			}
-			uint64_t end = plt_now_ns() + 5000000000ull;
+			uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 			while (send(sv[1], f, len, MSG_DONTWAIT) < 0 && errno == EAGAIN &&
 			       plt_now_ns() < end)
 				usleep(200);
 		}
-		uint64_t end = plt_now_ns() + 10000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while ((__atomic_load_n(&p.rcvd, __ATOMIC_ACQUIRE) < ours ||
 			__atomic_load_n(&p.others, __ATOMIC_ACQUIRE) < bcast) &&
 		       plt_now_ns() < end)
@@ -278,7 +278,7 @@ static int peer_death(void)
 	close(sv[1]);
 	PLT_CHECK(t_wait_nonzero(&reason, 10) < 0, "closed callback ran");
 	pktlink_join(a); /* the workers stop on their own */
-	PLT_CHECK(t_thread_count() == threads0, "workers exited");
+	PLT_CHECK_THREADS(threads0, "workers exited");
 	PLT_CHECK(pktlink_rx_burst(a, NULL, 1) == reason, "rx after death: the reason");
 	PLT_CHECK(pktlink_attach(a, t_push_cb, &p) < 0, "no attach after death");
 	pktlink_close(a);
@@ -335,7 +335,7 @@ static int attach_cycles(void)
 	uint8_t f[1600];
 	uint32_t seq = 0;
 	for (int i = 0; i < 100; i++) {
-		struct pktlink_attach_opts ao = { .burst = (unsigned)(1 + i % 64) };
+		PKTLINK_OPTS(pktlink_attach_opts, ao, .burst = (unsigned)(1 + i % 64));
 		PLT_OK(pktlink_attach_opts(a, t_push_cb, &p, &ao));
 		PLT_CHECK(pktlink_attach(a, t_push_cb, &p) == -EBUSY, "double attach");
 		for (int k = 0; k < 5; k++) {
@@ -343,7 +343,7 @@ static int attach_cycles(void)
 			PLT_CHECK(send(sv[1], f, len, 0) == (ssize_t)len, "send");
 		}
 		if (i % 2) {
-			uint64_t end = plt_now_ns() + 5000000000ull;
+			uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 			while (__atomic_load_n(&p.rcvd, __ATOMIC_ACQUIRE) < seq && plt_now_ns() < end)
 				usleep(100);
 		}
@@ -352,7 +352,7 @@ static int attach_cycles(void)
 		pktlink_join(a); /* twice is fine */
 	}
 	/* whatever the last detach left in the socket arrives in pull mode */
-	uint64_t end = plt_now_ns() + 5000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (p.rcvd < seq && plt_now_ns() < end) {
 		struct pktlink_pkt pk[16];
 		int r = pktlink_rx_burst(a, pk, 16);
@@ -361,7 +361,7 @@ static int attach_cycles(void)
 		pktlink_rx_release(a, pk, (unsigned)r);
 	}
 	PLT_CHECK(p.rcvd == seq && p.err == 0, "all %u frames in order: %u", seq, p.rcvd);
-	PLT_CHECK(t_thread_count() == threads0, "no worker left");
+	PLT_CHECK_THREADS(threads0, "no worker left");
 	pktlink_close(a);
 	PLT_CHECK(plt_fd_count() == fds0, "no fd leaked (stop eventfds closed)");
 	close(sv[0]);
@@ -483,7 +483,7 @@ static int injectable(void)
 	memcpy(p.dst, MAC_A, 6);
 	memcpy(p.src, MAC_B, 6);
 	PLT_OK(pktlink_attach(a, t_push_cb, &p));
-	uint64_t end = plt_now_ns() + 10000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	for (uint32_t i = 0; i < 2000 && plt_now_ns() < end;) {
 		len = t_frame(f, i, 6, 1514, MAC_A, MAC_B);
 		if (pktlink_fd_inject(a, f, len) == 0)

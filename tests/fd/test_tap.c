@@ -248,12 +248,12 @@ static int tap_filter_push(void)
 			  "sendto other");
 		PLT_CHECK(sendto(s, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len,
 			  "sendto");
-		uint64_t end = plt_now_ns() + 2000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while (i % 16 == 15 && __atomic_load_n(&u.got, __ATOMIC_ACQUIRE) <= i &&
 		       plt_now_ns() < end)
 			usleep(100);
 	}
-	uint64_t end = plt_now_ns() + 10000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (__atomic_load_n(&u.got, __ATOMIC_ACQUIRE) < n && plt_now_ns() < end)
 		usleep(1000);
 	PLT_OK(pktlink_attach(ep, NULL, NULL));
@@ -292,7 +292,7 @@ static int tap_multiqueue(void)
 		payload(buf, len, i);
 		PLT_CHECK(sendto(s, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len,
 			  "sendto");
-		uint64_t end = plt_now_ns() + 2000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while (__atomic_load_n(&u.got, __ATOMIC_ACQUIRE) <= i && plt_now_ns() < end)
 			usleep(100);
 	}
@@ -378,6 +378,7 @@ static int tap_deleted(void)
 		int threads0 = t_thread_baseline(), fds0 = plt_fd_count();
 		struct pktlink_ep *ep = open_spec("tap:pltap0?queues=2");
 		plt_sh_ok("ip link set pltap0 up");
+		t_wait_oper_up("pltap0");
 		int reason = 0;
 		pktlink_set_closed_cb(ep, t_closed_cb, &reason);
 		struct t_push p;
@@ -388,7 +389,7 @@ static int tap_deleted(void)
 		if (push) {
 			PLT_CHECK(t_wait_nonzero(&reason, 10) == -ENODEV, "reason %d", reason);
 			pktlink_join(ep);
-			PLT_CHECK(t_thread_count() == threads0, "workers exited");
+			PLT_CHECK_THREADS(threads0, "workers exited");
 		} else {
 			struct pktlink_pkt pk[4];
 			int r = pktlink_rx_burst(ep, pk, 4);
@@ -427,7 +428,7 @@ static int teardown_every_step(void)
 			}
 			PLT_CHECK(plt_fd_count() == fds0, "%s, step %u: fds %d, baseline %d (%s)",
 				  specs[k], n, plt_fd_count(), fds0, err);
-			PLT_CHECK(t_thread_count() == threads0, "threads");
+			PLT_CHECK_THREADS(threads0, "threads");
 			if (r == 0)
 				break;
 			PLT_CHECK(fired && err[0], "%s: failed without a fault: %s", specs[k], err);

@@ -473,7 +473,7 @@ static int tap_read_uso(void)
 	PLT_CHECK(sendto(s, data, sizeof(data), 0, (struct sockaddr *)&dst, sizeof(dst)) ==
 			  (ssize_t)sizeof(data),
 		  "sendto: %s", strerror(errno));
-	uint64_t deadline = plt_now_ns() + 5000000000ull;
+	uint64_t deadline = plt_now_ns() + PLT_WAIT_NS;
 	bool found = false;
 	for (unsigned iter = 0; iter < 10000 && !found && plt_now_ns() < deadline; iter++) {
 		struct pollfd pfd = { .fd = p.a, .events = POLLIN };

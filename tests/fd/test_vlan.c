@@ -85,7 +85,7 @@ static struct pl_packet_rx_ring *ring_on(const char *ifname, bool vnet, int *fd)
 static bool wait_udp(struct pl_packet_rx_ring *r, int fd, uint16_t dport, uint8_t *out,
 		     uint32_t *len, struct pktlink_pkt *meta)
 {
-	uint64_t end = plt_now_ns() + 5000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (plt_now_ns() < end) {
 		struct pktlink_pkt p[16];
 		int n = pl_packet_rx_ring_burst(r, p, 16, 0, NULL, NULL);
@@ -134,7 +134,7 @@ static int aux_socket(void)
 
 static void check_aux_stripped(int fd, uint16_t dport, uint16_t tpid, uint16_t id)
 {
-	uint64_t end = plt_now_ns() + 5000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (plt_now_ns() < end) {
 		uint8_t buf[2048];
 		union {
@@ -179,12 +179,14 @@ static void check_vlan(const char *proto, uint16_t tpid, uint16_t id, bool vnet)
 	snprintf(sub, sizeof(sub), "%s.%u", B, id);
 	bool subif = plt_sh("ip link add link %s name %s type vlan proto %s id %u 2>/dev/null", B,
 			    sub, proto, id) == 0;
-	if (subif)
+	if (subif) {
 		plt_sh_ok("ip link set %s up", sub);
-	else
+		PLT_CHECK(plt_wait_link_up(sub, PLT_WAIT_MS), "%s did not come up", sub);
+	} else {
 		fprintf(stderr, "note: no VLAN subinterfaces in this kernel; sending tagged frames "
 				"from a packet socket on %s\n",
 			B);
+	}
 	int rfd;
 	struct pl_packet_rx_ring *r = ring_on(A, vnet, &rfd);
 	int aux = aux_socket();

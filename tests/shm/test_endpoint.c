@@ -517,9 +517,9 @@ static int peer_killed(void)
 		/* Mid-stream, and also transmitting from this side. */
 		kill(pid, SIGKILL);
 		static uint8_t buf[100];
-		deadline = plt_now_ns() + 10000000000ull;
+		deadline = plt_now_ns() + PLT_WAIT_NS;
 		while (!__atomic_load_n(&cnt.closed, __ATOMIC_ACQUIRE)) {
-			PLT_CHECK(plt_now_ns() < deadline, "no closed callback 10 s after SIGKILL");
+			PLT_CHECK(plt_now_ns() < deadline, "no closed callback after SIGKILL");
 			struct pktlink_pkt p = { .data = buf, .len = sizeof(buf) };
 			int r = pktlink_tx_burst(ep, &p, 1);
 			if (r < 0)
@@ -562,7 +562,7 @@ static int spec_listen_connect(void)
 	}
 	struct pktlink_ep *ep;
 	snprintf(spec, sizeof(spec), "shm:%s?role=client&mtu=1500&buffer_size=2048&data_size=1048576"
-		 "&pipe_size=65536&addr=02:00:00:00:00:01&timeout_ms=20000", path);
+		 "&pipe_size=65536&addr=02:00:00:00:00:01&timeout_ms=20000&wait_ms=20000", path);
 	int r = pktlink_open(spec, &ep, err, sizeof(err));
 	PLT_CHECK(r == 0, "client: %s", err);
 	struct pktlink_info info;
@@ -586,7 +586,7 @@ static int spec_listen_connect(void)
 		int rr = pktlink_open(spec, &e2, err, sizeof(err));
 		_exit(rr == -EINVAL && strstr(err, "vnet_hdr") ? 0 : 1);
 	}
-	snprintf(spec, sizeof(spec), "shm:%s?role=client&timeout_ms=20000", path);
+	snprintf(spec, sizeof(spec), "shm:%s?role=client&timeout_ms=20000&wait_ms=20000", path);
 	r = pktlink_open(spec, &ep, err, sizeof(err));
 	PLT_CHECK(r == -EINVAL && strstr(err, "vnet_hdr"), "mismatch: %d %s", r, err);
 	PLT_CHECK(sht_wait(pid, 30) == 0, "server did not refuse");
@@ -890,6 +890,7 @@ static int fault_injection(void)
 		struct pktlink_ep *e = NULL;
 		struct pktlink_shm_opts co = sht_opts(PKTLINK_SHM_CLIENT);
 		co.timeout_ms = 3000;
+		co.connect_wait_ms = 3000;
 		pl_fault_arm(n);
 		int r = pktlink_shm_connect(path, &co, &e, err, sizeof(err));
 		bool fired = pl_fault_fired();
@@ -917,6 +918,7 @@ static int fault_injection(void)
 			struct pktlink_ep *e;
 			struct pktlink_shm_opts co = sht_opts(PKTLINK_SHM_CLIENT);
 			co.timeout_ms = 3000;
+			co.connect_wait_ms = 3000;
 			if (pktlink_shm_connect(path, &co, &e, err, sizeof(err)) == 0) {
 				pktlink_wait(e, 3000);
 				pktlink_close(e);

@@ -27,7 +27,7 @@ static void echo_cb(void *ctx, struct pktlink_ep *ep, struct pktlink_pkt *pkts, 
 	/* One worker: transmitting from the callback is allowed. Views are
 	 * valid until we return, and tx_burst copies, so echo them as they are. */
 	unsigned done = 0;
-	uint64_t deadline = plt_now_ns() + 10000000000ull;
+	uint64_t deadline = plt_now_ns() + PLT_WAIT_NS;
 	while (done < n && plt_now_ns() < deadline) {
 		int r = pktlink_tx_burst(ep, pkts + done, n - done);
 		if (r < 0)

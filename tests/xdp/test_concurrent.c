@@ -29,7 +29,7 @@ static void *injector(void *arg)
 		xt_frame(f, FLEN, i, c->a, c->b);
 		xt_raw_send(raw, f, FLEN);
 		/* keep at most 512 in flight so the RX side never drops */
-		uint64_t end = plt_now_ns() + 5000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while ((int32_t)(i - __atomic_load_n(&c->rx_got, __ATOMIC_ACQUIRE)) > 512 &&
 		       plt_now_ns() < end)
 			usleep(100);
@@ -119,7 +119,7 @@ static void capture_check(int cap)
 {
 	uint8_t buf[2048];
 	for (uint32_t i = 0; i < N; i++) {
-		uint32_t n = xt_raw_recv(cap, buf, sizeof(buf), 5000);
+		uint32_t n = xt_raw_recv(cap, buf, sizeof(buf), PLT_WAIT_MS);
 		PLT_CHECK(n, "TX frame %u missing", i);
 		xt_check_frame(buf, n, FLEN, i);
 	}
@@ -180,7 +180,7 @@ static int push_and_tx_thread(void)
 	capture_check(cap);
 	pthread_join(ti, NULL);
 	pthread_join(tt, NULL);
-	uint64_t end = plt_now_ns() + 5000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (__atomic_load_n(&c.rx_got, __ATOMIC_ACQUIRE) < N && plt_now_ns() < end)
 		usleep(1000);
 	PLT_OK(pktlink_attach(c.ep, NULL, NULL));

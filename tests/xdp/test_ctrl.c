@@ -219,10 +219,10 @@ static int invalid_tx_descs(void)
 	pktlink_xdp_prod_submit(tx, 5);
 	PLT_OK(pktlink_xdp_socket_kick(s));
 	uint8_t buf[2048];
-	uint32_t n = xt_raw_recv(raw, buf, sizeof(buf), 2000);
+	uint32_t n = xt_raw_recv(raw, buf, sizeof(buf), PLT_WAIT_MS);
 	PLT_CHECK(n == 64 && xt_seq(buf) == 7, "the valid frame arrives (%u)", n);
 	struct pktlink_xdp_sock_stats st;
-	uint64_t end = plt_now_ns() + 2000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	do {
 		PLT_OK(pktlink_xdp_socket_stats(s, &st));
 	} while (st.tx_invalid_descs < 4 && plt_now_ns() < end);
@@ -234,7 +234,7 @@ static int invalid_tx_descs(void)
 	struct pktlink_xdp_ring *cq = pktlink_xdp_socket_comp(s);
 	uint32_t got = 0;
 	bool valid_seen = false;
-	end = plt_now_ns() + 1000000000ull;
+	end = plt_now_ns() + PLT_WAIT_NS;
 	while (!valid_seen && plt_now_ns() < end) {
 		uint32_t k = pktlink_xdp_cons_peek(cq, 8, &idx);
 		for (uint32_t i = 0; i < k; i++)
@@ -311,7 +311,7 @@ static int endpoint_from_socket(void)
 		xt_raw_send(raw, f, 64);
 	}
 	uint32_t next = 0;
-	PLT_CHECK(xt_ep_recv_check(ep, 32, 64, &next, 3000) == 32, "received");
+	PLT_CHECK(xt_ep_recv_check(ep, 32, 64, &next, PLT_WAIT_MS) == 32, "received");
 	pktlink_close(ep);
 	PLT_CHECK(fcntl(fd, F_GETFD) >= 0, "the handed-in fd must stay open");
 	close(fd);
@@ -377,6 +377,15 @@ static int busy_queue(void)
 	PLT_CHECK(r == -EINVAL && strstr(err, "mode"), "message: %s", err);
 	r = pktlink_open("xdp:" XT_A "?bogus=1", &ep2, err, sizeof(err));
 	PLT_CHECK(r == -EINVAL && strstr(err, "bogus"), "message: %s", err);
+	/* queue= is not silently dropped by queues=all; queues takes digits only */
+	r = pktlink_open("xdp:" XT_A "?queues=all&queue=1", &ep2, err, sizeof(err));
+	PLT_CHECK(r == -EINVAL && strstr(err, "queue=1") && strstr(err, "queues=all"),
+		  "message: %s", err);
+	r = pktlink_open("xdp:" XT_A "?queues=+1", &ep2, err, sizeof(err));
+	PLT_CHECK(r == -EINVAL && strstr(err, "'+1'") && strstr(err, "'queues'"), "message: %s",
+		  err);
+	r = pktlink_open("xdp:" XT_A "?queues", &ep2, err, sizeof(err));
+	PLT_CHECK(r == -EINVAL && strstr(err, "'queues' has no value"), "message: %s", err);
 	r = pktlink_open("xdp:" XT_A "?mode=skb&zerocopy=require", &ep2, err, sizeof(err));
 	PLT_CHECK(r == -EINVAL && strstr(err, "zerocopy=require"), "message: %s", err);
 	/* veth has no zero-copy: require fails loudly in driver mode too */
@@ -402,7 +411,7 @@ static int frames_accounted(void)
 	}
 	struct pktlink_pkt p[16];
 	unsigned got = 0;
-	uint64_t end = plt_now_ns() + 3000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (got < 10 && plt_now_ns() < end) {
 		int n = pktlink_rx_burst(ep, p + got, 16 - got);
 		PLT_OK(n);
@@ -466,7 +475,7 @@ static int device_gone(void)
 	pktlink_set_closed_cb(ep, on_closed, NULL);
 	plt_sh_ok("ip link del " XT_A);
 	int r = 0;
-	for (int i = 0; i < 50 && r >= 0; i++)
+	for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; r >= 0 && plt_now_ns() < wait_end;)
 		r = pktlink_wait(ep, 100);
 	PLT_CHECK(r == -ENODEV, "wait: %d", r);
 	PLT_CHECK(closed_calls == 1 && closed_reason == -ENODEV, "closed cb %d %d", closed_calls,
@@ -494,7 +503,7 @@ static int device_gone_push(void)
 	pktlink_set_closed_cb(ep, on_closed, NULL);
 	PLT_OK(pktlink_attach(ep, push_nop, NULL));
 	plt_sh_ok("ip link del " XT_A);
-	uint64_t end = plt_now_ns() + 3000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (!__atomic_load_n(&closed_calls, __ATOMIC_ACQUIRE) && plt_now_ns() < end)
 		usleep(10000);
 	pktlink_join(ep);

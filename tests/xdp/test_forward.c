@@ -31,7 +31,7 @@ static void forward(struct pktlink_ep *rx_ep, struct pktlink_ep *tx_ep, uint32_t
 		    bool zero_copy)
 {
 	uint32_t done = 0;
-	uint64_t end = plt_now_ns() + 5000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	struct pktlink_xdp_umem *u = pktlink_xdp_get_umem(tx_ep, 0);
 	while (done < count && plt_now_ns() < end) {
 		struct pktlink_pkt p[32];
@@ -65,7 +65,7 @@ static void expect(int cap, uint32_t seq, uint32_t count)
 {
 	uint8_t buf[2048];
 	for (uint32_t i = 0; i < count; i++) {
-		uint32_t n = xt_raw_recv(cap, buf, sizeof(buf), 3000);
+		uint32_t n = xt_raw_recv(cap, buf, sizeof(buf), PLT_WAIT_MS);
 		PLT_CHECK(n, "frame %u never arrived", seq + i);
 		xt_check_frame(buf, n, FLEN, seq + i);
 	}
@@ -82,7 +82,7 @@ static int l2fwd_in_place(void)
 		inject(XT_B, XT_A, round * 32, 32);
 		forward(ep, ep, 32, true);
 		for (uint32_t i = 0; i < 32; i++) {
-			uint32_t n = xt_raw_recv(cap, buf, sizeof(buf), 3000);
+			uint32_t n = xt_raw_recv(cap, buf, sizeof(buf), PLT_WAIT_MS);
 			PLT_CHECK(n, "frame %u not forwarded back", round * 32 + i);
 			/* the raw socket sees what B sent too: skip our own injections */
 			xt_check_frame(buf, n, FLEN, round * 32 + i);
@@ -138,7 +138,7 @@ static int shared_umem_two_devices(void)
 	pktlink_close(a);
 	inject("plx3", "plx2", 20000, 16);
 	uint32_t next = 20000;
-	PLT_CHECK(xt_ep_recv_check(c, 16, FLEN, &next, 3000) == 16, "sharer after owner closed");
+	PLT_CHECK(xt_ep_recv_check(c, 16, FLEN, &next, PLT_WAIT_MS) == 16, "sharer after owner closed");
 	pktlink_close(c);
 	PLT_CHECK(!xt_xdp_attached(XT_A) && !xt_xdp_attached("plx2"), "programs left attached");
 	xt_leak_check();

@@ -10,6 +10,8 @@
 
 #include "core/fault.h"
 
+#include <sys/mount.h>
+
 static void traffic(struct pktlink_ep *ep, uint32_t base, unsigned count)
 {
 	uint8_t a[6], b[6], f[64], buf[2048];
@@ -21,12 +23,12 @@ static void traffic(struct pktlink_ep *ep, uint32_t base, unsigned count)
 		xt_raw_send(raw, f, 64);
 	}
 	uint32_t next = base;
-	PLT_CHECK(xt_ep_recv_check(ep, count, 64, &next, 3000) == count, "RX");
+	PLT_CHECK(xt_ep_recv_check(ep, count, 64, &next, PLT_WAIT_MS) == count, "RX");
 	for (uint32_t i = 0; i < count; i++) {
 		xt_frame(f, 64, base + i, b, a);
 		struct pktlink_pkt p = { .data = f, .len = 64 };
 		int r = 0;
-		for (int t = 0; t < 1000 && r == 0; t++) {
+		for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; r == 0 && plt_now_ns() < wait_end;) {
 			r = pktlink_tx_burst(ep, &p, 1);
 			PLT_OK(r);
 			if (!r)
@@ -35,7 +37,7 @@ static void traffic(struct pktlink_ep *ep, uint32_t base, unsigned count)
 		PLT_CHECK(r == 1, "TX");
 	}
 	for (uint32_t i = 0; i < count; i++) {
-		uint32_t n = xt_raw_recv(raw, buf, sizeof(buf), 3000);
+		uint32_t n = xt_raw_recv(raw, buf, sizeof(buf), PLT_WAIT_MS);
 		PLT_CHECK(n, "TX frame %u missing", base + i);
 		xt_check_frame(buf, n, 64, base + i);
 	}
@@ -92,6 +94,39 @@ static int fault_every_step(void)
 	 * generic mode (an injected failure is final) */
 	steps = fault_walk("xdp:" XT_A "?mode=auto&frames=64");
 	PLT_CHECK(steps == 17, "%u setup steps, expected 17", steps);
+	xt_leak_check();
+	return 0;
+}
+
+/* attach=libxdp: many open/close cycles and a failure at every setup step
+ * leave no descriptor behind — through libxdp's dispatcher (bpffs mounted)
+ * and through its single-program fallback (no bpffs). */
+static int libxdp_no_leak(void)
+{
+	xt_setup(1500);
+	static const char *const specs[] = { "xdp:" XT_A "?mode=skb&attach=libxdp",
+					     "xdp:" XT_A "?mode=drv&attach=libxdp&frames=256" };
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			PLT_CHECK(umount2("/sys/fs/bpf", MNT_DETACH) == 0, "umount bpffs: %s",
+				  strerror(errno));
+		for (unsigned k = 0; k < 2; k++) {
+			struct pktlink_ep *ep = xt_open(specs[k]);
+			pktlink_close(ep);
+			int fds = plt_fd_count();
+			for (unsigned i = 0; i < 20; i++) {
+				ep = xt_open(specs[k]);
+				pktlink_close(ep);
+				PLT_CHECK(plt_fd_count() == fds, "%s (%s): cycle %u: fds %d -> %d",
+					  specs[k], pass ? "no bpffs" : "dispatcher", i, fds,
+					  plt_fd_count());
+				PLT_CHECK(!xt_xdp_attached(XT_A), "cycle %u: program left attached",
+					  i);
+			}
+			unsigned steps = fault_walk(specs[k]);
+			PLT_CHECK(steps >= 14, "%s: %u setup steps", specs[k], steps);
+		}
+	}
 	xt_leak_check();
 	return 0;
 }
@@ -168,6 +203,8 @@ static int all_queues(void)
 	       ">/dev/null 2>&1",
 	       XT_A, XT_B);
 	plt_sh_ok("ip link set %s up && ip link set %s up", XT_A, XT_B);
+	PLT_CHECK(plt_wait_link_up(XT_A, PLT_WAIT_MS), "%s did not come up", XT_A);
+	PLT_CHECK(plt_wait_link_up(XT_B, PLT_WAIT_MS), "%s did not come up", XT_B);
 	plt_mount_bpffs();
 	struct pktlink_ep *ep = xt_open("xdp:" XT_A "?mode=drv&queues=all&frames=512");
 	struct pktlink_info info;
@@ -190,7 +227,7 @@ static int all_queues(void)
 	}
 	static uint8_t seen[512];
 	unsigned got = 0, per_q[4] = { 0 };
-	uint64_t end = plt_now_ns() + 5000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (got < total && plt_now_ns() < end) {
 		struct pktlink_pkt p[64];
 		int n = pktlink_rx_burst(ep, p, 64);
@@ -241,6 +278,8 @@ static int all_queues_push(void)
 	       ">/dev/null 2>&1",
 	       XT_A, XT_B);
 	plt_sh_ok("ip link set %s up && ip link set %s up", XT_A, XT_B);
+	PLT_CHECK(plt_wait_link_up(XT_A, PLT_WAIT_MS), "%s did not come up", XT_A);
+	PLT_CHECK(plt_wait_link_up(XT_B, PLT_WAIT_MS), "%s did not come up", XT_B);
 	plt_mount_bpffs();
 	struct pktlink_ep *ep = xt_open("xdp:" XT_A "?mode=drv&queues=all&frames=256");
 	PLT_OK(pktlink_attach(ep, push_cb, NULL));
@@ -254,12 +293,12 @@ static int all_queues_push(void)
 					   (uint16_t)(1000 + i), 2000, &i, sizeof(i));
 		xt_raw_send(raw, f, n);
 		if ((i & 63) == 63) {
-			uint64_t end = plt_now_ns() + 3000000000ull;
+			uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 			while (__atomic_load_n(&push_count, __ATOMIC_ACQUIRE) <= i && plt_now_ns() < end)
 				usleep(500);
 		}
 	}
-	uint64_t end = plt_now_ns() + 3000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (__atomic_load_n(&push_count, __ATOMIC_ACQUIRE) < total && plt_now_ns() < end)
 		usleep(1000);
 	PLT_OK(pktlink_attach(ep, NULL, NULL));
@@ -276,6 +315,7 @@ int main(int argc, char **argv)
 	static const struct plt_case cases[] = {
 		{ "fault_every_step", fault_every_step, PLT_NETNS, 60 },
 		{ "fault_caller_map", fault_caller_map, PLT_NETNS, 60 },
+		{ "libxdp_no_leak", libxdp_no_leak, PLT_NETNS, 120 },
 		{ "ten_times", ten_times, PLT_NETNS, 60 },
 		{ "all_queues", all_queues, PLT_NETNS, 60 },
 		{ "all_queues_push", all_queues_push, PLT_NETNS, 60 },

@@ -48,7 +48,7 @@ static int jumbo(const char *mode, unsigned fs)
 		xt_raw_send(raw, f, len);
 		struct pktlink_pkt p[4];
 		int n = 0;
-		for (int t = 0; t < 300 && n == 0; t++) {
+		for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; n == 0 && plt_now_ns() < wait_end;) {
 			n = pktlink_rx_burst(ep, p, 4);
 			PLT_OK(n);
 			if (!n)
@@ -70,14 +70,14 @@ static int jumbo(const char *mode, unsigned fs)
 		xt_frame(f, len, 1000 + i, b, a);
 		struct pktlink_pkt p = { .data = f, .len = len };
 		int r = 0;
-		for (int t = 0; t < 300 && r == 0; t++) {
+		for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; r == 0 && plt_now_ns() < wait_end;) {
 			r = pktlink_tx_burst(ep, &p, 1);
 			PLT_OK(r);
 			if (!r)
 				usleep(1000);
 		}
 		PLT_CHECK(r == 1, "TX %u", i);
-		uint32_t n = xt_raw_recv(raw, buf, sizeof(buf), 3000);
+		uint32_t n = xt_raw_recv(raw, buf, sizeof(buf), PLT_WAIT_MS);
 		PLT_CHECK(n, "TX frame %u missing", i);
 		xt_check_frame(buf, n, len, 1000 + i);
 	}
@@ -122,7 +122,7 @@ static int jumbo_bursts(void)
 		}
 		/* bursts of 3: never a whole ring's worth at once */
 		unsigned got = 0;
-		uint64_t end = plt_now_ns() + 3000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while (got < 40 && plt_now_ns() < end) {
 			struct pktlink_pkt p[3];
 			int n = pktlink_rx_burst(ep, p, 3);
@@ -201,7 +201,7 @@ static int invalid_chains(void)
 	}
 	pktlink_xdp_prod_submit(tx, 3);
 	PLT_OK(pktlink_xdp_socket_kick(s));
-	uint32_t n = xt_raw_recv(raw, buf, sizeof(buf), 3000);
+	uint32_t n = xt_raw_recv(raw, buf, sizeof(buf), PLT_WAIT_MS);
 	PLT_CHECK(n == sizeof(f), "the valid chain arrives whole (%u)", n);
 	xt_check_frame(buf, n, sizeof(f), 42);
 	struct pktlink_xdp_sock_stats st;

@@ -41,7 +41,7 @@ static int drop_half(void)
 	for (uint32_t batch = 0; batch < 16; batch++) {
 		inject(raw, batch * 64, 64);
 		unsigned got = 0;
-		uint64_t end = plt_now_ns() + 3000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while (got < 32 && plt_now_ns() < end) {
 			int n = pktlink_rx_burst(ep, p, 64);
 			PLT_OK(n);
@@ -75,7 +75,7 @@ static unsigned cb_recv(struct pktlink_xdp_socket *s, struct pktlink_xdp_umem *u
 			uint32_t *next)
 {
 	unsigned got = 0;
-	uint64_t end = plt_now_ns() + 2000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	size_t ulen;
 	uint8_t *area = pktlink_xdp_umem_area(u, &ulen);
 	while (got < want && plt_now_ns() < end) {
@@ -174,7 +174,7 @@ static void steer_n(unsigned nsock)
 	uint8_t *area = pktlink_xdp_umem_area(u, &ulen);
 	for (uint32_t i = 0; i < nsock; i++) {
 		uint32_t got = 0, want = i;
-		uint64_t end = plt_now_ns() + 2000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while (got < per && plt_now_ns() < end) {
 			uint32_t idx;
 			struct pktlink_xdp_ring *rx = pktlink_xdp_socket_rx(s[i]);
@@ -239,7 +239,7 @@ static int metadata(void)
 	int raw = xt_raw(XT_B);
 	inject(raw, 0, 16);
 	unsigned got = 0;
-	uint64_t end = plt_now_ns() + 3000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (got < 16 && plt_now_ns() < end) {
 		struct pktlink_pkt p[16];
 		int n = pktlink_rx_burst(ep, p, 16);
@@ -265,8 +265,8 @@ static int metadata(void)
 }
 
 /* The libxdp attach path (on kernels without freplace, libxdp itself falls
- * back to one program): traffic flows, close detaches. (libxdp 1.3 leaks a
- * descriptor per attach/detach on that fallback, so fds are not counted.) */
+ * back to one program): traffic flows, close detaches. (Descriptors are
+ * counted over many cycles in test_lifecycle's libxdp_no_leak.) */
 static int attach_libxdp(void)
 {
 	xt_setup(1500);
@@ -281,7 +281,7 @@ static int attach_libxdp(void)
 		int raw = xt_raw(XT_B);
 		inject(raw, 0, 64);
 		uint32_t next = 0;
-		PLT_CHECK(xt_ep_recv_check(ep, 64, 64, &next, 3000) == 64, "received");
+		PLT_CHECK(xt_ep_recv_check(ep, 64, 64, &next, PLT_WAIT_MS) == 64, "received");
 		close(raw);
 		pktlink_close(ep);
 		PLT_CHECK(!xt_xdp_attached(XT_A), "program left attached (round %d)", round);
@@ -328,7 +328,7 @@ static int stats_fill_empty(void)
 	 * late the kernel gets to the other 84: they must all be dropped. */
 	struct pktlink_pkt p[16];
 	unsigned got = 0;
-	uint64_t end = plt_now_ns() + 3000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	while (got < 16 && plt_now_ns() < end) {
 		int n = pktlink_rx_burst(ep, p + got, 16 - got);
 		PLT_OK(n);
@@ -341,7 +341,7 @@ static int stats_fill_empty(void)
 	PLT_CHECK(got == 16, "the first 16 frames arrive in order (%u)", got);
 	struct pktlink_stats s;
 	struct pktlink_xdp_sock_stats ks;
-	end = plt_now_ns() + 3000000000ull;
+	end = plt_now_ns() + PLT_WAIT_NS;
 	do {
 		PLT_OK(pktlink_get_stats(ep, &s));
 	} while (s.rx_drop_kernel < 84 && plt_now_ns() < end);
@@ -355,7 +355,7 @@ static int stats_fill_empty(void)
 	/* released frames went back: traffic flows again */
 	uint32_t next = 1000;
 	inject(raw, 1000, 8);
-	PLT_CHECK(xt_ep_recv_check(ep, 8, 64, &next, 2000) == 8, "recovers");
+	PLT_CHECK(xt_ep_recv_check(ep, 8, 64, &next, PLT_WAIT_MS) == 8, "recovers");
 	close(raw);
 	pktlink_close(ep);
 	xt_leak_check();
@@ -383,7 +383,7 @@ static int stats_rx_ring_full(void)
 	int raw = xt_raw(XT_B);
 	inject(raw, 0, 100);
 	struct pktlink_xdp_sock_stats ks;
-	uint64_t end = plt_now_ns() + 2000000000ull;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 	do {
 		PLT_OK(pktlink_xdp_socket_stats(s, &ks));
 	} while (ks.rx_ring_full < 36 && plt_now_ns() < end);

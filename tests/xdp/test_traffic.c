@@ -26,7 +26,7 @@ static void rx_run(struct pktlink_ep *ep, unsigned count, uint32_t len)
 			xt_frame(f, len, seq + i, a, b);
 			xt_raw_send(raw, f, len);
 		}
-		unsigned got = xt_ep_recv_check(ep, nb, len, &next, 3000);
+		unsigned got = xt_ep_recv_check(ep, nb, len, &next, PLT_WAIT_MS);
 		PLT_CHECK(got == nb, "batch at %u: received %u of %u", seq, got, nb);
 	}
 	PLT_CHECK(next == count, "received %u of %u", next, count);
@@ -46,7 +46,7 @@ static void tx_run(struct pktlink_ep *ep, unsigned count, uint32_t len, bool zc_
 		uint8_t frames[BATCH][FLEN * 2];
 		if (zc_bufs) {
 			unsigned have = 0;
-			uint64_t end = plt_now_ns() + 2000000000ull;
+			uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 			while (have < nb && plt_now_ns() < end) {
 				int r = pktlink_tx_alloc(ep, pkts + have, nb - have);
 				PLT_OK(r);
@@ -67,7 +67,7 @@ static void tx_run(struct pktlink_ep *ep, unsigned count, uint32_t len, bool zc_
 			}
 		}
 		unsigned sent = 0;
-		uint64_t end = plt_now_ns() + 3000000000ull;
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 		while (sent < nb && plt_now_ns() < end) {
 			int r = pktlink_tx_burst(ep, pkts + sent, nb - sent);
 			PLT_OK(r);
@@ -79,7 +79,7 @@ static void tx_run(struct pktlink_ep *ep, unsigned count, uint32_t len, bool zc_
 		}
 		PLT_CHECK(sent == nb, "batch at %u: sent %u of %u", seq, sent, nb);
 		for (unsigned i = 0; i < nb; i++) {
-			uint32_t n = xt_raw_recv(raw, buf, sizeof(buf), 3000);
+			uint32_t n = xt_raw_recv(raw, buf, sizeof(buf), PLT_WAIT_MS);
 			PLT_CHECK(n, "frame %u never reached the peer", seq + i);
 			xt_check_frame(buf, n, len, seq + i);
 		}
@@ -215,7 +215,7 @@ static int headroom(void)
 	xt_raw_send(raw, f, FLEN);
 	struct pktlink_pkt p[4];
 	int n = 0;
-	for (int i = 0; i < 100 && n == 0; i++) {
+	for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; n == 0 && plt_now_ns() < wait_end;) {
 		n = pktlink_rx_burst(ep, p, 4);
 		PLT_OK(n);
 		if (!n)
@@ -351,7 +351,7 @@ static int push_mode(void)
 		xt_frame(f, FLEN, seq, a, b);
 		xt_raw_send(raw, f, FLEN);
 		if ((seq & 63) == 63) {
-			uint64_t end = plt_now_ns() + 3000000000ull;
+			uint64_t end = plt_now_ns() + PLT_WAIT_NS;
 			while (__atomic_load_n(&c.next, __ATOMIC_ACQUIRE) <= seq && plt_now_ns() < end)
 				usleep(1000);
 		}

@@ -86,7 +86,7 @@ static inline void xt_check_frame(const uint8_t *f, uint32_t len, uint32_t want_
 
 static inline void xt_raw_send(int s, const uint8_t *f, uint32_t len)
 {
-	for (int tries = 0; tries < 1000; tries++) {
+	for (uint64_t wait_end = plt_now_ns() + PLT_WAIT_NS; plt_now_ns() < wait_end;) {
 		if (send(s, f, len, 0) == (ssize_t)len)
 			return;
 		PLT_CHECK(errno == ENOBUFS || errno == EAGAIN, "send: %s", strerror(errno));

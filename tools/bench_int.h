@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_int.h — what the files of `pktlink bench` share among themselves
+ * (bench.h is the interface to the scenario files):
+ *   bench.c         the registry, the child that runs inside the namespace,
+ *                   the interleaved runner, bench_main();
+ *   bench_cli.c     options and usage;
+ *   bench_env.c     the namespace, the veth pair, generator and sink helpers;
+ *   bench_peers.c   external peer processes (DPDK, libpcap, libxdp);
+ *   bench_report.c  the table and the JSON report.
+ */
+#ifndef PKTLINK_TOOLS_BENCH_INT_H
+#define PKTLINK_TOOLS_BENCH_INT_H
+
+#include "bench.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <time.h>
+
+#define BENCH_MAX_SCENARIOS 128
+#define BENCH_MAX_RUNS 50
+
+struct bench_opts {
+	double duration, warmup;
+	unsigned runs;
+	const char *filter;
+	bool json, list, peers, busy, verbose;
+	int cpu_gen, cpu_dut;
+	uint32_t frame_len, nflows;
+	const char *peer_dir;
+	const char *json_out; /* also write the JSON here */
+	double timeout; /* hard limit for the whole bench; 0 = computed */
+};
+
+enum run_status { RUN_NONE, RUN_OK, RUN_FAIL, RUN_SKIP };
+
+struct run_rec {
+	enum run_status st;
+	struct bench_result res;
+};
+
+struct scen_rec {
+	const struct bench_scenario *s;
+	struct run_rec runs[BENCH_MAX_RUNS];
+	char note[256]; /* first failure or skip reason */
+	bool skip_rest;
+};
+
+/* When and under what load the figures were taken (bench --json header). */
+struct bench_meta {
+	time_t started, ended;
+	double load_before[3], load_after[3]; /* getloadavg(): 1, 5, 15 minutes */
+};
+
+/* bench_cli.c */
+int bench_parse(int argc, char **argv, struct bench_opts *o);
+bool selected(const struct bench_opts *o, const struct bench_scenario *s);
+
+/* bench_env.c */
+int env_setup(struct bench_env *env, const struct bench_opts *o, char *err, size_t errlen);
+
+/* bench_report.c */
+double mpps(const struct bench_result *r);
+double per_pkt(uint64_t v, const struct bench_result *r);
+const char *fmt_num(char *buf, size_t len, double v, int prec);
+double median_of(const struct scen_rec *sr, unsigned runs, int which);
+unsigned count_ok(const struct scen_rec *sr, unsigned runs);
+void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o);
+void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_opts *o,
+		const struct bench_meta *m);
+/* bench_meta_start() / bench_meta_end() - stamp and load before / after the runs. */
+void bench_meta_start(struct bench_meta *m);
+void bench_meta_end(struct bench_meta *m);
+
+#endif

@@ -209,12 +209,15 @@ int pktlink_shm_listen(const char *path, const struct pktlink_shm_opts *opts,
 /*
  * Connect s to the server at path. Nobody listening (no socket file, or a
  * stale one) fails at once unless opts allow a wait; a wait ends early on a
- * signal (EINTR), so Ctrl-C in a program that handles SIGINT stops it.
+ * signal (EINTR), so Ctrl-C in a program that handles SIGINT stops it. With
+ * announce, a wait that lasts over a second says so once on stderr (the
+ * spec path: a tool's user must not stare at a silent terminal).
  */
 static int connect_server(int s, const char *path, const struct sockaddr_un *a,
-			  const struct pktlink_shm_opts *o, char *err, size_t errlen)
+			  const struct pktlink_shm_opts *o, bool announce, char *err, size_t errlen)
 {
-	uint64_t deadline = o->connect_wait_ms > 0 ? mono_ns() + (uint64_t)o->connect_wait_ms * 1000000u : 0;
+	uint64_t t0 = mono_ns();
+	uint64_t deadline = o->connect_wait_ms > 0 ? t0 + (uint64_t)o->connect_wait_ms * 1000000u : 0;
 	bool injected = pl_fault(); /* one setup step, however many retries */
 	for (;;) {
 		int e = injected ? EACCES
@@ -232,6 +235,12 @@ static int connect_server(int s, const char *path, const struct sockaddr_un *a,
 			return pl_err(err, errlen, -e, "shm: cannot connect to %s: %s; %s", path,
 				      strerror(e), hint);
 		}
+		if (announce && mono_ns() - t0 > 1000000000u) {
+			announce = false;
+			fprintf(stderr,
+				"pktlink: shm: waiting for a server at %s (up to %d ms; Ctrl-C stops)\n",
+				path, o->connect_wait_ms);
+		}
 		struct timespec d = { 0, 10 * 1000 * 1000 };
 		if (nanosleep(&d, NULL) < 0 && errno == EINTR)
 			return pl_err(err, errlen, -EINTR,
@@ -241,6 +250,12 @@ static int connect_server(int s, const char *path, const struct sockaddr_un *a,
 
 int pktlink_shm_connect(const char *path, const struct pktlink_shm_opts *opts,
 			struct pktlink_ep **epp, char *err, size_t errlen)
+{
+	return pl_shm_connect(path, opts, false, epp, err, errlen);
+}
+
+int pl_shm_connect(const char *path, const struct pktlink_shm_opts *opts, bool announce,
+		   struct pktlink_ep **epp, char *err, size_t errlen)
 {
 	struct pktlink_shm_opts o;
 	struct sockaddr_un a;
@@ -267,7 +282,7 @@ int pktlink_shm_connect(const char *path, const struct pktlink_shm_opts *opts,
 			r = pl_err(err, errlen, -errno, "shm: socket: %s", strerror(errno));
 	}
 	if (!r)
-		r = connect_server(s, path, &a, &o, err, errlen);
+		r = connect_server(s, path, &a, &o, announce, err, errlen);
 	if (!r) {
 		struct pktlink_shm_fds fds;
 		memcpy(fds.tx, q[0].fds, sizeof(fds.tx));

@@ -173,6 +173,13 @@ struct pktlink_info {
  * struct pktlink_stats - counters since open. Drops are counted by reason.
  * Per-endpoint totals over all queues; updated without locks, so a read that
  * races with traffic may be a few packets behind.
+ *
+ * Packets and bytes count frames as the application sees them: rx_* the
+ * views pktlink_rx_burst() returned (or the dispatcher delivered), tx_* the
+ * frames pktlink_tx_burst() took and handed on — a GSO super-packet counts
+ * once, whatever number of segments it became on the wire. Every frame
+ * taken is in tx_packets or tx_drop_invalid; tx_errors counts frames (or
+ * segments) the kernel or peer refused after they were handed on.
  */
 struct pktlink_stats {
 	uint64_t rx_packets, rx_bytes;

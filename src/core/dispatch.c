@@ -71,7 +71,7 @@ static void *worker_main(void *arg)
 	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
 		if (pl_ep_dead(ep))
 			break;
-		int n = ep->ops->rx_burst(ep, q, pkts, d->burst);
+		int n = pl_ep_rx_burst(ep, q, pkts, d->burst);
 		if (n > 0) {
 			hup = false;
 			d->fn(d->ctx, ep, pkts, (unsigned)n);

@@ -166,7 +166,7 @@ int pktlink_rx_burst_queue(struct pktlink_ep *ep, unsigned queue, struct pktlink
 		return pl_ep_error(ep, -EBUSY,
 				   "a dispatcher is attached: frames go to its callback; detach and "
 				   "join it before pulling");
-	return ep->ops->rx_burst(ep, queue, pkts, n);
+	return pl_ep_rx_burst(ep, queue, pkts, n);
 }
 
 int pktlink_rx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
@@ -197,7 +197,23 @@ int pktlink_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n
 	int dead = pl_ep_dead(ep);
 	if (PL_UNLIKELY(dead))
 		return dead;
-	return ep->ops->tx_burst(ep, pkts, n);
+	if (!ep->ops->core_counts)
+		return ep->ops->tx_burst(ep, pkts, n);
+	/* Single TX thread: the family's drop counters change only in the
+	 * call below, so their deltas are this burst's. */
+	struct pl_tx_counters *c = &ep->txc;
+	uint64_t inv0 = pl_stat_read(&c->drop_invalid), invb0 = pl_stat_read(&c->drop_invalid_bytes);
+	int r = ep->ops->tx_burst(ep, pkts, n);
+	if (r > 0) {
+		uint64_t bytes = 0;
+		for (int i = 0; i < r; i++)
+			bytes += pkts[i].len;
+		uint64_t inv = pl_stat_read(&c->drop_invalid) - inv0;
+		uint64_t invb = pl_stat_read(&c->drop_invalid_bytes) - invb0;
+		pl_stat_add(&c->packets, (uint64_t)r - inv);
+		pl_stat_add(&c->bytes, bytes - invb);
+	}
+	return r;
 }
 
 int pktlink_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)

@@ -46,6 +46,20 @@ static inline uint64_t pl_stat_read(const uint64_t *ctr)
 	return __atomic_load_n(ctr, __ATOMIC_RELAXED);
 }
 
+/*
+ * Who counts what. Families whose ops set core_counts count only drop
+ * reasons and system calls; core counts packets and bytes once per burst in
+ * the public wrappers (pl_ep_rx_burst(), pktlink_tx_burst()):
+ *   RX: the views returned, and their bytes;
+ *   TX: the caller's frames taken and handed on — taken minus the ones the
+ *       family counted in drop_invalid (with pl_tx_invalid(), which also
+ *       records their bytes so core can leave them out). A super-packet
+ *       counts once, whatever number of segments it became; a frame the
+ *       kernel or peer refused after it was handed on is in tx_errors too.
+ * So every frame offered is either in tx_packets or in tx_drop_invalid (or
+ * was not taken). Families without core_counts count everything themselves.
+ */
+
 /* Per-RX-queue counters; written only by that queue's RX thread. */
 struct pl_rx_counters {
 	uint64_t packets, bytes;
@@ -58,12 +72,23 @@ struct pl_tx_counters {
 	uint64_t packets, bytes;
 	uint64_t drop_invalid, errors;
 	uint64_t syscalls;
+	uint64_t drop_invalid_bytes; /* bytes of the drop_invalid frames (not public) */
 } __attribute__((aligned(PL_CACHELINE)));
+
+/* Count n transmit frames of bytes bytes in all as never sendable. TX thread. */
+static inline void pl_tx_invalid(struct pl_tx_counters *c, uint64_t n, uint64_t bytes)
+{
+	pl_stat_add(&c->drop_invalid, n);
+	pl_stat_add(&c->drop_invalid_bytes, bytes);
+}
 
 struct pl_dispatcher;
 
 struct pl_ep_ops {
 	const char *family;
+	/* Core counts packets and bytes (see "Who counts what" above); the
+	 * family counts only drop reasons and system calls. */
+	bool core_counts;
 
 	/* Receive up to n frames from queue q without blocking. Return the
 	 * count, 0, or a negative errno. A family that detects its peer is gone
@@ -154,6 +179,26 @@ int pl_ep_peer_gone(struct pktlink_ep *ep, int reason);
 static inline int pl_ep_dead(const struct pktlink_ep *ep)
 {
 	return __atomic_load_n(&ep->dead, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * pl_ep_rx_burst() - ops->rx_burst of queue q plus the core's packet and
+ * byte counts (when the family has core_counts). The one way core receives:
+ * pktlink_rx_burst_queue() and the dispatcher's workers. RX thread of q.
+ */
+static inline int pl_ep_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts,
+				 unsigned n)
+{
+	int r = ep->ops->rx_burst(ep, q, pkts, n);
+	if (ep->ops->core_counts && r > 0) {
+		uint64_t bytes = 0;
+		for (int i = 0; i < r; i++)
+			bytes += pkts[i].len;
+		struct pl_rx_counters *c = &ep->rxc[q];
+		pl_stat_add(&c->packets, (uint64_t)r);
+		pl_stat_add(&c->bytes, bytes);
+	}
+	return r;
 }
 
 /* Dispatcher internals (dispatch.c), used by endpoint.c. */

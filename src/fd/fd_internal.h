@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fd_internal.h — the fd endpoint's private structures, shared by
- * fd_endpoint.c (setup, receive, transmit, teardown) and fd_spec.c (the
- * "fd:", "tap:", "tun:" and "packet:" spec openers).
+ * fd_internal.h — the fd endpoint's private structures and helpers, shared
+ * by fd_setup.c (open, teardown), fd_rx.c (receive), fd_tx.c (transmit) and
+ * fd_spec.c (the "fd:", "tap:", "tun:" and "packet:" spec openers).
  *
  * Private to the library; only src/fd includes it.
  */
@@ -134,6 +134,92 @@ struct fd_ep {
 	uint64_t kdrops; /* atomic: kernel drops summed over read_stats calls */
 	uint64_t inject_nobuf; /* atomic: pktlink_fd_inject() found the queue full */
 };
+
+#define FD_ETH_HLEN 14u
+
+/* The fd endpoint of a core endpoint (struct pktlink_ep is its first member). */
+static inline struct fd_ep *to_fd(struct pktlink_ep *ep)
+{
+	return (struct fd_ep *)ep; /* struct pktlink_ep is the first member */
+}
+
+/* to_fd() for const pointers. */
+static inline const struct fd_ep *to_fd_const(const struct pktlink_ep *ep)
+{
+	return (const struct fd_ep *)ep;
+}
+
+/* v rounded up to a multiple of 64 (a cache line). */
+static inline uint32_t round_up64(uint32_t v)
+{
+	return (v + 63u) & ~63u;
+}
+
+/* Sockets take recvmsg/sendmsg (and their batched forms); the rest readv/writev. */
+static inline bool kind_is_socket(uint8_t kind)
+{
+	return kind == FD_KIND_PACKET || kind == FD_KIND_DGRAM || kind == FD_KIND_SEQPACKET;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The inject queue's single-producer single-consumer rings                  */
+
+/* fd_spsc_push() - producer side; false when full. */
+static inline bool fd_spsc_push(struct fd_spsc *r, uint32_t v)
+{
+	uint32_t t = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
+	uint32_t h = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	if (t - h > r->mask)
+		return false;
+	r->slot[t & r->mask] = v;
+	/* release: the slot (and the buffer it names) is written before the
+	 * consumer can see the new tail */
+	__atomic_store_n(&r->tail, t + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* fd_spsc_pop() - consumer side; false when empty. */
+static inline bool fd_spsc_pop(struct fd_spsc *r, uint32_t *v)
+{
+	uint32_t h = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
+	uint32_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	if (h == t)
+		return false;
+	*v = r->slot[h & r->mask];
+	/* release: we are done reading the slot before the producer reuses it */
+	__atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+static inline uint8_t *slot_base(const struct fd_ep *f, const struct fd_queue *q, uint32_t idx)
+{
+	return q->mem + (size_t)idx * f->slot_size;
+}
+
+/* Does queue q receive control messages (PACKET_AUXDATA, SO_TIMESTAMPNS)? */
+static inline bool fd_q_cmsg(const struct fd_ep *f, const struct fd_queue *q)
+{
+	return q->kind == FD_KIND_PACKET || (f->tstamp && kind_is_socket(q->kind));
+}
+
+/* Shared between the files of the fd family (fd_setup.c, fd_rx.c, fd_tx.c). */
+
+/* fd_setup.c: does the device of a packet: endpoint still exist (a system
+ * call; only on error paths), and which errno means the peer is gone. */
+bool fd_device_exists(const struct fd_ep *f);
+int fd_gone_reason(const struct fd_ep *f, int e);
+/* fd_setup.c: ops->read_stats, ops->destroy. */
+int fd_read_stats(struct pktlink_ep *ep, struct pktlink_stats *st);
+void fd_destroy(struct pktlink_ep *ep);
+/* fd_rx.c: ops->rx_burst, ->rx_release, ->queue_fd, ->rx_wait. */
+int fd_rx_burst(struct pktlink_ep *ep, unsigned qi, struct pktlink_pkt *pkts, unsigned n);
+void fd_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
+int fd_queue_fd(const struct pktlink_ep *ep, unsigned qi);
+int fd_rx_wait(struct pktlink_ep *ep, unsigned qi, int stop_fd, int timeout_ms);
+/* fd_tx.c: ops->tx_burst, ->tx_alloc, ->tx_free. */
+int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
+int fd_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
+void fd_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
 
 /* What an opener asks pl_fd_ep_open() to build. */
 struct fd_setup {

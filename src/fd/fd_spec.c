@@ -2,7 +2,7 @@
 /*
  * fd_spec.c — the fd family's spec-string openers ("fd:", "tap:", "tun:",
  * "packet:") and their help text. Each opener only translates keys into a
- * struct fd_setup; pl_fd_ep_open() (fd_endpoint.c) is the one implementation
+ * struct fd_setup; pl_fd_ep_open() (fd_setup.c) is the one implementation
  * behind them and pktlink_fd_open().
  */
 #include "fd/fd_internal.h"

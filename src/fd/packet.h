@@ -5,7 +5,7 @@
  * too, the TPACKET_V3 RX ring, the TPACKET_V2 TX ring, VLAN re-insertion
  * and kernel drop counters.
  *
- * The fd endpoint (fd_endpoint.c) composes these into "packet:" endpoints;
+ * The fd endpoint (fd_setup.c, fd_rx.c, fd_tx.c) composes these into "packet:" endpoints;
  * each piece owns what it creates and undoes it in its destroy function.
  *
  * Private to the library.
@@ -168,11 +168,13 @@ int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
  * filter, offload flags; NULL hands out every frame with the offload fields
  * parsed from the virtio-net header). Frames carry the kernel's receive
  * timestamp (PKTLINK_PKT_TSTAMP). A block goes back to the kernel when
- * every frame taken from it is released. Counters c are updated (packets,
- * bytes, drops; filtered frames in drop_filter).
+ * every frame taken from it is released. Counters c get the drops
+ * (filtered frames in drop_filter) and system calls; packets and bytes are
+ * the caller's to count (core counts them for endpoints).
  *
  * Views stay valid until released with pl_packet_rx_ring_release(); pkt.priv
- * is the ring's handle. Without a vnet header, TP_STATUS_CSUM_VALID and
+ * is the ring's handle (queue << 32 | block + 1, so an endpoint with a ring
+ * per queue finds the ring from the handle; pkt.queue is never read back). Without a vnet header, TP_STATUS_CSUM_VALID and
  * TP_STATUS_CSUMNOTREADY (a local sender's checksum left to "hardware")
  * both give PKTLINK_PKT_CSUM_VALID. Bad or truncated frames are skipped and
  * counted (drop_invalid, drop_nobuf); when a block reports kernel drops
@@ -235,7 +237,8 @@ int pl_packet_tx_ring_create(int ifindex, uint32_t frame_count, uint32_t frame_s
  * bytes, larger than a slot, an offload request pl_pkt_to_vnet() rejects)
  * is taken and counted in c->drop_invalid. Frames the kernel refuses later
  * (TP_STATUS_WRONG_FORMAT, e.g. longer than the MTU) count in c->errors and
- * do not stall the frames behind them. packets/bytes count frames queued.
+ * do not stall the frames behind them. c gets drops (pl_tx_invalid())
+ * and system calls; packets and bytes are the caller's to count.
  * The caller's memory may be reused on return. c may be NULL. TX thread only.
  * PKTLINK_PKT_TXBUF frames must come from pl_packet_tx_ring_alloc() of this
  * ring (others are taken and counted invalid); taken ones belong to the

@@ -299,9 +299,10 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 			    uint16_t queue, const struct pl_rx_policy *rp, struct pl_rx_counters *c)
 {
 	unsigned got = 0;
-	uint64_t bytes = 0, bad = 0, trunc = 0, filtered = 0;
+	uint64_t bad = 0, trunc = 0, filtered = 0;
 	if (!rp)
 		rp = &ring_take_all;
+
 	bool losing = false;
 
 	if (!r || (!pkts && n))
@@ -414,9 +415,9 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 				goto next;
 			}
 			p->queue = queue;
-			p->priv = (uint64_t)b + 1;
+			/* the handle: queue and block, never the public .queue */
+			p->priv = (uint64_t)queue << 32 | ((uint64_t)b + 1);
 			r->refs[b]++;
-			bytes += p->len;
 			got++;
 		}
 next:
@@ -424,10 +425,6 @@ next:
 			finish_block(r);
 	}
 	if (c) {
-		if (got) {
-			pl_stat_add(&c->packets, got);
-			pl_stat_add(&c->bytes, bytes);
-		}
 		if (bad)
 			pl_stat_add(&c->drop_invalid, bad);
 		if (filtered)
@@ -446,10 +443,11 @@ void pl_packet_rx_ring_release(struct pl_packet_rx_ring *r, const struct pktlink
 	if (!r || !pkts)
 		return;
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t b = pkts[i].priv - 1;
+		uint64_t priv = pkts[i].priv;
+		uint64_t b = (uint64_t)(uint32_t)priv - 1;
 		/* Defensive: a foreign or doubly released view is ignored
 		 * rather than corrupting the count. */
-		if (pkts[i].priv == 0 || b >= r->nblocks || r->refs[b] == 0)
+		if ((uint32_t)priv == 0 || b >= r->nblocks || r->refs[b] == 0)
 			continue;
 		if (--r->refs[b] == 0 && r->pending[b]) {
 			r->pending[b] = 0;

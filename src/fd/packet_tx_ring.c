@@ -403,7 +403,7 @@ int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt
 			   unsigned n, struct pl_tx_counters *c)
 {
 	unsigned taken = 0, queued = 0;
-	uint64_t bytes = 0, invalid = 0;
+	uint64_t invalid = 0, invalid_bytes = 0;
 	uint32_t vh = 0;
 
 	if (!r || (!pkts && n))
@@ -417,6 +417,7 @@ int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt
 			own = lent_slot(r, p);
 			if (own < 0) {
 				invalid++; /* not ours, or given back twice */
+				invalid_bytes += p->len;
 				continue;
 			}
 		}
@@ -430,6 +431,7 @@ int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt
 		 * cannot stall the queue (pktlink_tx_burst contract). */
 		if (!p->data || p->len < 14 || (uint64_t)p->len + vh > r->max_data) {
 			invalid++;
+			invalid_bytes += p->len;
 			if (own >= 0)
 				unlend(r, (uint32_t)own);
 			continue;
@@ -440,6 +442,7 @@ int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt
 		uint8_t *d = slot_data(r, hs);
 		if (vh && pl_pkt_to_vnet(p, 14, d, vh) < 0) {
 			invalid++;
+			invalid_bytes += p->len;
 			if (own >= 0)
 				unlend(r, (uint32_t)own);
 			continue;
@@ -460,16 +463,9 @@ int pl_packet_tx_ring_send(struct pl_packet_tx_ring *r, const struct pktlink_pkt
 		if (r->nlent == 0)
 			r->lend_ahead = 0;
 		queued++;
-		bytes += p->len;
 	}
-	if (c) {
-		if (queued) {
-			pl_stat_add(&c->packets, queued);
-			pl_stat_add(&c->bytes, bytes);
-		}
-		if (invalid)
-			pl_stat_add(&c->drop_invalid, invalid);
-	}
+	if (c && invalid)
+		pl_tx_invalid(c, invalid, invalid_bytes);
 	/* Kick when something new was queued, or when frames still wait for
 	 * one: an earlier kick can leave frames SEND_REQUEST when the socket
 	 * send buffer ran out (send() then still succeeds, or says EAGAIN).

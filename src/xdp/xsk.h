@@ -125,7 +125,7 @@ static inline void pl_xdp_count_error(struct pktlink_xdp_umem *u)
  * made to *nsys (for the endpoint's tx_syscalls). TX thread. */
 int pl_xdp_kick(struct pktlink_xdp_socket *s, uint32_t *nsys);
 
-/* Error text helper shared by xsk.c and endpoint.c. */
+/* Error text helper shared by xsk.c and xdp_setup.c. */
 int pl_xdp_errf(char *buf, size_t len, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

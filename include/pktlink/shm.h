@@ -28,12 +28,14 @@
  *   shm:PATH?role=client|server&mtu=1500&buffer_size=2048&data_size=1048576
  *       &pipe_size=65536&busy_poll=0&vnet_hdr=0&gso_max_size=0&addr=MAC
  *       &dir=/dev/shm&timeout_ms=30000&allow_unsealed=0&spin_us=20
- *       &handover=pktlink|fds&wait_ms=0
+ *       &handover=pktlink|fds&wait_ms=30000
  *
- * A client fails at once when no server listens at PATH, unless wait_ms
- * (connect_wait_ms) lets it wait; the wait ends early on a signal. A server
- * takes over a socket file left by a server that is gone, and refuses one
- * that a live server listens on.
+ * A spec client waits up to wait_ms (default 30000) for a server at PATH,
+ * saying so on stderr after a second; a signal (Ctrl-C) ends the wait, and
+ * wait_ms=0 fails at once. pktlink_shm_connect() fails at once unless
+ * opts->connect_wait_ms allows a wait, and never prints. A server takes
+ * over a socket file left by a server that is gone, and refuses one that a
+ * live server listens on.
  *
  * Talking to gVisor (pkg/tcpip/link/sharedmem, both roles):
  *

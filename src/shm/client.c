@@ -92,7 +92,6 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	struct pl_rx_counters *c = &e->ep.rxc[0];
 	struct pl_rxq_used used[PL_SHM_MAX_BUFS];
 	unsigned got = 0;
-	uint64_t bytes = 0;
 	int gone = 0;
 
 	cli_retry_reposts(e);
@@ -179,15 +178,10 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			continue;
 		}
 		p->priv = (uint64_t)first | ((uint64_t)(uint32_t)(bounce + 1) << 32);
-		bytes += p->len;
 		got++;
 	}
 	pl_pipe_rx_flush(&e->in);
 	pl_pipe_tx_flush(&e->in_ret);
-	if (got) {
-		pl_stat_add(&c->packets, got);
-		pl_stat_add(&c->bytes, bytes);
-	}
 	if (gone)
 		return pl_ep_peer_gone(&e->ep, gone);
 	return (int)got;
@@ -261,7 +255,7 @@ int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p)
 {
 	uint32_t b = cli_lent_buf(e, p);
 	if (b == UINT32_MAX) {
-		pl_stat_add(&e->ep.txc.drop_invalid, 1); /* not ours: nothing to free */
+		pl_tx_invalid(&e->ep.txc, 1, p->len); /* not ours: nothing to free */
 		return 0;
 	}
 	int how = pl_tx_classify(&e->tc, p);
@@ -271,13 +265,13 @@ int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p)
 			return -1;
 		cli_buf_free(e, b);
 		if (r < 0)
-			pl_stat_add(&e->ep.txc.drop_invalid, 1);
+			pl_tx_invalid(&e->ep.txc, 1, p->len);
 		return r > 0;
 	}
 	uint8_t vh[SHM_VNET_LEN];
 	if (how == PL_TX_INVALID || (how == PL_TX_CSUM && pl_tx_csum_in_place(p)) ||
 	    pl_shm_tx_vnet(e, p, vh)) {
-		pl_stat_add(&e->ep.txc.drop_invalid, 1);
+		pl_tx_invalid(&e->ep.txc, 1, p->len);
 		cli_buf_free(e, b);
 		return 0;
 	}

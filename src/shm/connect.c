@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -206,16 +208,38 @@ int pktlink_shm_listen(const char *path, const struct pktlink_shm_opts *opts,
 	return 0;
 }
 
+static int connect_loop(int s, const char *path, const struct sockaddr_un *a,
+			const struct pktlink_shm_opts *o, bool announce, bool injected, uint64_t t0,
+			uint64_t deadline, const sigset_t *old, char *err, size_t errlen);
+
 /*
  * Connect s to the server at path. Nobody listening (no socket file, or a
  * stale one) fails at once unless opts allow a wait; a wait ends early on a
- * signal (EINTR), so Ctrl-C in a program that handles SIGINT stops it.
+ * signal (EINTR), so Ctrl-C in a program that handles SIGINT stops it. With
+ * announce, a wait that lasts over a second says so once on stderr (the
+ * spec path: a tool's user must not stare at a silent terminal).
  */
 static int connect_server(int s, const char *path, const struct sockaddr_un *a,
-			  const struct pktlink_shm_opts *o, char *err, size_t errlen)
+			  const struct pktlink_shm_opts *o, bool announce, char *err, size_t errlen)
 {
-	uint64_t deadline = o->connect_wait_ms > 0 ? mono_ns() + (uint64_t)o->connect_wait_ms * 1000000u : 0;
+	uint64_t t0 = mono_ns();
+	uint64_t deadline = o->connect_wait_ms > 0 ? t0 + (uint64_t)o->connect_wait_ms * 1000000u : 0;
 	bool injected = pl_fault(); /* one setup step, however many retries */
+	/* Signals stay blocked except inside ppoll(), which unblocks them
+	 * atomically: one that arrives at any moment of the loop then ends
+	 * the wait (a sleep alone would miss one delivered between calls). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int r = connect_loop(s, path, a, o, announce, injected, t0, deadline, &old, err, errlen);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static int connect_loop(int s, const char *path, const struct sockaddr_un *a,
+			const struct pktlink_shm_opts *o, bool announce, bool injected, uint64_t t0,
+			uint64_t deadline, const sigset_t *old, char *err, size_t errlen)
+{
 	for (;;) {
 		int e = injected ? EACCES
 				 : connect(s, (const struct sockaddr *)a, sizeof(*a)) < 0 ? errno : 0;
@@ -232,8 +256,14 @@ static int connect_server(int s, const char *path, const struct sockaddr_un *a,
 			return pl_err(err, errlen, -e, "shm: cannot connect to %s: %s; %s", path,
 				      strerror(e), hint);
 		}
+		if (announce && mono_ns() - t0 > 1000000000u) {
+			announce = false;
+			fprintf(stderr,
+				"pktlink: shm: waiting for a server at %s (up to %d ms; Ctrl-C stops)\n",
+				path, o->connect_wait_ms);
+		}
 		struct timespec d = { 0, 10 * 1000 * 1000 };
-		if (nanosleep(&d, NULL) < 0 && errno == EINTR)
+		if (ppoll(NULL, 0, &d, old) < 0 && errno == EINTR)
 			return pl_err(err, errlen, -EINTR,
 				      "shm: interrupted while waiting for a server at %s", path);
 	}
@@ -241,6 +271,12 @@ static int connect_server(int s, const char *path, const struct sockaddr_un *a,
 
 int pktlink_shm_connect(const char *path, const struct pktlink_shm_opts *opts,
 			struct pktlink_ep **epp, char *err, size_t errlen)
+{
+	return pl_shm_connect(path, opts, false, epp, err, errlen);
+}
+
+int pl_shm_connect(const char *path, const struct pktlink_shm_opts *opts, bool announce,
+		   struct pktlink_ep **epp, char *err, size_t errlen)
 {
 	struct pktlink_shm_opts o;
 	struct sockaddr_un a;
@@ -267,7 +303,7 @@ int pktlink_shm_connect(const char *path, const struct pktlink_shm_opts *opts,
 			r = pl_err(err, errlen, -errno, "shm: socket: %s", strerror(errno));
 	}
 	if (!r)
-		r = connect_server(s, path, &a, &o, err, errlen);
+		r = connect_server(s, path, &a, &o, announce, err, errlen);
 	if (!r) {
 		struct pktlink_shm_fds fds;
 		memcpy(fds.tx, q[0].fds, sizeof(fds.tx));

@@ -49,7 +49,6 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	struct pl_rx_counters *c = &e->ep.rxc[0];
 	struct pl_shm_buf bufs[PL_SHM_MAX_BUFS];
 	unsigned got = 0;
-	uint64_t bytes = 0;
 	int gone = 0;
 
 	srv_retry_pending(e);
@@ -110,15 +109,10 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			continue;
 		}
 		p->priv = slot;
-		bytes += p->len;
 		got++;
 	}
 	pl_pipe_rx_flush(&e->in);
 	pl_pipe_tx_flush(&e->in_ret);
-	if (got) {
-		pl_stat_add(&c->packets, got);
-		pl_stat_add(&c->bytes, bytes);
-	}
 	if (gone) {
 		/* Hand out nothing from a peer we are dropping. */
 		for (unsigned i = 0; i < got; i++)

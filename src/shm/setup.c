@@ -33,6 +33,7 @@ static void shm_destroy(struct pktlink_ep *ep)
 
 static const struct pl_ep_ops shm_ops = {
 	.family = "shm",
+	.core_counts = true, /* packets and bytes: core; drop reasons and syscalls: here */
 	.rx_burst = pl_shm_rx_burst,
 	.rx_release = pl_shm_rx_release,
 	.tx_burst = pl_shm_tx_burst,

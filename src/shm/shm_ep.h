@@ -214,4 +214,10 @@ int pl_shm_opts_load(const struct pktlink_shm_opts *in, struct pktlink_shm_opts 
 int pl_shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q[2], int peer_fd,
 		     uint32_t client_buf_size, struct pktlink_ep **epp, char *err, size_t errlen);
 
+/* ---- connect.c ---- */
+
+/* pktlink_shm_connect(); announce: say on stderr when the wait for a server lasts. */
+int pl_shm_connect(const char *path, const struct pktlink_shm_opts *opts, bool announce,
+		   struct pktlink_ep **epp, char *err, size_t errlen);
+
 #endif /* PL_SHM_EP_H */

@@ -7,20 +7,23 @@
 #include "core/registry.h"
 #include "core/spec.h"
 
+#define SHM_SPEC_WAIT_MS 30000
+
 #include <errno.h>
 
 static const char shm_spec_help[] =
 	"shm:PATH?role=client|server&mtu=1500&buffer_size=2048&data_size=1048576&pipe_size=65536\n"
 	"    &busy_poll=0&vnet_hdr=0&gso_max_size=0&csum_offload=0&addr=MAC&dir=DIR\n"
-	"    &timeout_ms=30000&allow_unsealed=0&spin_us=20&handover=pktlink|fds&wait_ms=0\n"
+	"    &timeout_ms=30000&allow_unsealed=0&spin_us=20&handover=pktlink|fds&wait_ms=30000\n"
 	"  Shared memory with another process (gVisor sharedmem wire format). The server\n"
 	"  listens on the unix socket PATH; the client creates the queues (memfd, or files\n"
 	"  in DIR) and hands them over. busy_poll=1 never sleeps; otherwise a waiter\n"
 	"  watches the pipe spin_us microseconds before sleeping on the eventfd (0 =\n"
 	"  sleep at once); vnet_hdr=1 puts a virtio-net header before each frame (both\n"
 	"  sides must agree). handover=fds speaks gVisor's bare hand-over (the ten queue\n"
-	"  fds in one message; use allow_unsealed=1 with a gVisor client). A client fails\n"
-	"  at once when nobody listens at PATH unless wait_ms allows a wait.\n";
+	"  fds in one message; use allow_unsealed=1 with a gVisor client). A client waits\n"
+	"  up to wait_ms for a server at PATH, saying so on stderr after a second; a signal\n"
+	"  (Ctrl-C) ends the wait; wait_ms=0 fails at once when nobody listens.\n";
 
 static int shm_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
@@ -74,6 +77,9 @@ static int shm_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	if ((r = pl_spec_enum(s, "handover", handovers, &ho)) < 0)
 		return r;
 	o.handover = ho ? PKTLINK_SHM_HANDOVER_FDS : PKTLINK_SHM_HANDOVER_PKTLINK;
+	/* A spec user (a tool, a script starting both sides) gets a wait by
+	 * default, announced on stderr after a second; wait_ms=0 fails at once. */
+	o.connect_wait_ms = SHM_SPEC_WAIT_MS;
 	if ((r = pl_spec_u32(s, "wait_ms", 0, 3600000, &v)) < 0)
 		return r;
 	if (r)
@@ -89,7 +95,7 @@ static int shm_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 			      "shm:/run/pl.sock?role=server");
 	if (o.role == PKTLINK_SHM_SERVER)
 		return pktlink_shm_listen(s->target, &o, epp, s->err, s->errlen);
-	return pktlink_shm_connect(s->target, &o, epp, s->err, s->errlen);
+	return pl_shm_connect(s->target, &o, true, epp, s->err, s->errlen);
 }
 
 /* The shm family's spec prefix (core/registry.h). */

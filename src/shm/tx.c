@@ -112,13 +112,13 @@ int pl_shm_tx_soft(struct shm_ep *e, const struct pktlink_pkt *p, int how)
  * step (core/tx_prep.h): plain frames and requests the peer takes (a
  * virtio-net header) are copied as they are, partial checksums and
  * super-packets the peer does not take are completed here, and only what
- * can never be sent is dropped and counted. Flushed by the caller.
+ * can never be sent is dropped and counted (pl_tx_invalid()); core counts
+ * the packets and bytes sent (ops.core_counts). Flushed by the caller.
  */
 static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_tx_counters *c = &e->ep.txc;
-	unsigned taken = 0, sent = 0;
-	uint64_t bytes = 0;
+	unsigned taken = 0;
 	bool server = e->role == PKTLINK_SHM_SERVER;
 
 	if (server) {
@@ -140,7 +140,7 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			uint8_t vh[SHM_VNET_LEN];
 			if (how == PL_TX_INVALID || ((how == PL_TX_PLAIN || how == PL_TX_PASS) &&
 						     pl_shm_tx_vnet(e, p, vh))) {
-				pl_stat_add(&c->drop_invalid, 1);
+				pl_tx_invalid(c, 1, p->len);
 				continue;
 			}
 			r = how == PL_TX_PLAIN || how == PL_TX_PASS ? tx_send(e, vh, p->data, p->len)
@@ -148,18 +148,13 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			if (r == 0)
 				break; /* no room: the caller retries later */
 			if (r < 0) {
-				pl_stat_add(server && how <= PL_TX_PASS ? &c->errors : &c->drop_invalid, 1);
-				continue;
+				/* Never sendable; when the client's posts are too
+				 * small for it, the peer is at fault too. */
+				if (server && how <= PL_TX_PASS)
+					pl_stat_add(&c->errors, 1);
+				pl_tx_invalid(c, 1, p->len);
 			}
 		}
-		if (r > 0) {
-			bytes += p->len;
-			sent++;
-		}
-	}
-	if (sent) {
-		pl_stat_add(&c->packets, sent);
-		pl_stat_add(&c->bytes, bytes);
 	}
 	return (int)taken;
 }

@@ -7,8 +7,8 @@
  *   - a peer that shrinks a region and then seals it, racing our checks,
  *     never makes us map more than the file holds;
  *   - sizes near 2^32 (options, the peer's hello) are refused, not wrapped;
- *   - connect fails at once when nobody listens (or waits, and a signal
- *     ends the wait); a server takes over a stale socket file but never a
+ *   - connect fails at once when nobody listens (or waits, announced on
+ *     stderr in the spec path, and a signal ends the wait); a server takes over a stale socket file but never a
  *     live one; the spec's dir must not walk out with "..".
  */
 #include "shm_testlib.h"
@@ -366,6 +366,34 @@ static int connect_and_stale(void)
 	r = pktlink_shm_connect(path, &o, &ep, err, sizeof(err));
 	PLT_CHECK(r == -EINTR && strstr(err, "interrupted") && ms_now() - t0 < 10000, "%d %s", r, err);
 
+	/* The spec path waits by default, says so on stderr after a second,
+	 * and a signal ends the wait; wait_ms=0 fails at once. */
+	char spec[160];
+	snprintf(spec, sizeof(spec), "shm:%s?role=client&wait_ms=0", path);
+	r = pktlink_open(spec, &ep, err, sizeof(err));
+	PLT_CHECK(r == -ECONNREFUSED && strstr(err, "nobody listens"), "%d %s", r, err);
+	char logp[64];
+	snprintf(logp, sizeof(logp), "/tmp/pktlink-limits-%d.err", getpid());
+	fflush(stderr);
+	int saved = dup(2), lf = open(logp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	PLT_CHECK(saved >= 0 && lf >= 0 && dup2(lf, 2) == 2, "redirect stderr");
+	snprintf(spec, sizeof(spec), "shm:%s?role=client", path);
+	alarm(2);
+	t0 = ms_now();
+	r = pktlink_open(spec, &ep, err, sizeof(err));
+	uint64_t waited = ms_now() - t0;
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	char said[512] = "";
+	ssize_t nr = pread(lf, said, sizeof(said) - 1, 0);
+	said[nr > 0 ? nr : 0] = 0;
+	close(lf);
+	unlink(logp);
+	PLT_CHECK(r == -EINTR && waited >= 1000 && waited < 10000, "spec wait: %d after %llu ms: %s", r,
+		  (unsigned long long)waited, err);
+	PLT_CHECK(strstr(said, "waiting for a server at"), "nothing said on stderr: '%s'", said);
+
 	/* A server takes over the stale file and serves. */
 	fflush(NULL);
 	pid_t pid = fork();
@@ -410,7 +438,6 @@ static int connect_and_stale(void)
 	/* The spec's dir: absolute, no dot components, an existing directory. */
 	const char *bad[] = { "../../..", "/tmp/../etc", "/dev/shm/.", "tmp", "/nonexistent-pktlink" };
 	for (unsigned i = 0; i < 5; i++) {
-		char spec[256];
 		snprintf(spec, sizeof(spec), "shm:%s?role=client&dir=%s", path, bad[i]);
 		r = pktlink_open(spec, &ep, err, sizeof(err));
 		PLT_CHECK(r < 0 && strstr(err, "dir"), "dir=%s: %d %s", bad[i], r, err);

@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-static char g_dir[64];
-static char g_sock[128];
 static int g_seq;
 
 struct dpdk {
@@ -33,19 +31,6 @@ static bool have_peer(void)
 		return false;
 	}
 	return true;
-}
-
-static void mk_sock(void)
-{
-	snprintf(g_dir, sizeof(g_dir), "/tmp/pl-memif-dpdk-XXXXXX");
-	PLT_CHECK(mkdtemp(g_dir), "mkdtemp");
-	snprintf(g_sock, sizeof(g_sock), "%s/memif.sock", g_dir);
-}
-
-static void rm_sock(void)
-{
-	unlink(g_sock);
-	rmdir(g_dir);
 }
 
 /* Read the peer's stdout until a line starting with want (echoed to stderr). */

@@ -12,21 +12,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-static char g_dir[64];
-static char g_sock[128];
-
-static void mk_sock(void)
-{
-	snprintf(g_dir, sizeof(g_dir), "/tmp/pl-memif-XXXXXX");
-	PLT_CHECK(mkdtemp(g_dir), "mkdtemp");
-	snprintf(g_sock, sizeof(g_sock), "%s/memif.sock", g_dir);
-}
-
-static void rm_sock(void)
-{
-	unlink(g_sock);
-	rmdir(g_dir);
-}
 
 struct side {
 	struct pktlink_memif_opts o;

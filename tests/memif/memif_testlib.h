@@ -71,6 +71,7 @@ struct mt_ex {
 	uint32_t count, min, max;
 	int timeout_s;
 	bool no_tx; /* receive only */
+	uint32_t window; /* at most this many frames in flight (a lossy path between); 0 = no limit */
 };
 
 /*
@@ -93,9 +94,12 @@ static inline int mt_exchange(struct pktlink_ep *ep, const struct mt_ex *a)
 		bool idle = true;
 		if (a->no_tx)
 			sent = a->count;
-		if (sent < a->count) {
+		unsigned room = 16;
+		if (a->window)
+			room = sent - recvd >= a->window ? 0 : a->window - (sent - recvd);
+		if (sent < a->count && room) {
 			unsigned n = 0;
-			for (; n < 16 && sent + n < a->count; n++) {
+			for (; n < 16 && n < room && sent + n < a->count; n++) {
 				uint32_t len = mt_len(a->tx_dir, sent + n, a->min, a->max);
 				mt_fill(bufs[n], a->tx_dir, sent + n, len);
 				tx[n] = (struct pktlink_pkt){ .data = bufs[n], .len = len };

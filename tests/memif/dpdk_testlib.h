@@ -73,6 +73,7 @@ static inline void dpdk_start(struct dpdk *d, const char *role, const char *memi
 		       const char *vdev2, const char *const *args)
 {
 	char vdev[512];
+	/* memif_extra may turn the socket abstract again (",socket-abstract=yes"). */
 	snprintf(vdev, sizeof(vdev), "net_memif0,role=%s,socket=%s,socket-abstract=no%s", role,
 		 g_sock, memif_extra ? memif_extra : "");
 	snprintf(d->prefix, sizeof(d->prefix), "pl-memif-%d-%d", (int)getpid(), g_seq++);

@@ -353,6 +353,28 @@ static int dpdk_killed(void)
 	return 0;
 }
 
+/* DPDK's default socket is abstract (socket-abstract=yes): memif:@NAME
+ * (or abstract=1) reaches it. In the case's own network namespace. */
+static int dpdk_abstract_socket(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	snprintf(g_sock, sizeof(g_sock), "/pl-memif-abstract-%d.sock", (int)getpid());
+	struct dpdk d;
+	static const char *const args[] = { "--mode", "echo", NULL };
+	dpdk_start(&d, "server", ",socket-abstract=yes", NULL, args);
+	char name[120];
+	snprintf(name, sizeof(name), "@%s", g_sock);
+	struct pktlink_memif_opts o = client_opts(1500);
+	o.socket = name;
+	struct pktlink_ep *ep = open_ok(&o);
+	struct mt_ex ex = { .tx_dir = 0, .rx_dir = 0, .count = 300, .min = 60, .max = 1514 };
+	PLT_CHECK(mt_exchange(ep, &ex) == 0, "echo over the abstract socket");
+	pktlink_close(ep);
+	dpdk_stop(&d, NULL, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -363,6 +385,7 @@ int main(int argc, char **argv)
 		{ "dpdk_queues_secret", dpdk_queues_secret, PLT_UNIT, 90 },
 		{ "dpdk_reconnect", dpdk_reconnect, PLT_UNIT, 120 },
 		{ "dpdk_killed", dpdk_killed, PLT_UNIT, 90 },
+		{ "dpdk_abstract_socket", dpdk_abstract_socket, PLT_NETNS, 60 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -3,7 +3,7 @@
 # run each for N seconds, starting from the target's valid seeds.
 #
 # Usage: scripts/fuzz.sh [seconds per target (default 30)] [target name regex]
-# Env:   FUZZ_CC (default clang-14, then clang), FUZZ_FAMILIES (default "fd;shm"),
+# Env:   FUZZ_CC (default clang-14, then clang), FUZZ_FAMILIES (default "fd;shm;memif"),
 #        FUZZ_JOBS (build jobs, default nproc).
 # Exit:  0 when every target ran its time without a crash; 1 otherwise.
 #        Crashing inputs are kept in build/fuzz/artifacts/; reproduce one with
@@ -22,7 +22,7 @@ dir=build/fuzz
 mkdir -p "$dir"
 echo "== fuzz: configure and build ($dir, $cc)"
 cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug -DPKTLINK_BUILD_FUZZ=ON \
-  -DPKTLINK_BUILD_TESTS=OFF -DPKTLINK_BUILD_BENCH=OFF -DPKTLINK_FAMILIES="${FUZZ_FAMILIES:-fd;shm}" \
+  -DPKTLINK_BUILD_TESTS=OFF -DPKTLINK_BUILD_BENCH=OFF -DPKTLINK_FAMILIES="${FUZZ_FAMILIES:-fd;shm;memif}" \
   >"$dir/configure.log" 2>&1 || { tail -40 "$dir/configure.log"; exit 1; }
 targets=()
 for src in fuzz/fuzz_*.c; do

@@ -37,7 +37,9 @@
  * carries no offload metadata: frames with a partial checksum
  * (PKTLINK_PKT_CSUM_PARTIAL) get their checksum completed in software,
  * GSO super-packets are refused (tx_drop_invalid). With several queue
- * pairs, each RX queue is a worker in push mode; transmit uses ring 0.
+ * pairs, each RX queue is a worker in push mode, and transmit puts each
+ * flow (IP addresses and TCP/UDP ports) on one ring, like RSS; frames
+ * that are not IP go to ring 0.
  */
 #ifndef PKTLINK_MEMIF_H
 #define PKTLINK_MEMIF_H

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tx.c — memif transmit (copy mode) on TX ring 0.
+ * tx.c — memif transmit (copy mode); with several queue pairs each flow
+ * goes to one TX ring by a hash of its addresses and ports.
  *
  * Client (C2S ring, our buffers): slots [head, tail + size) are free; a
  * frame takes ceil(len / buffer_size) slots chained with
@@ -166,14 +167,86 @@ static int server_tx(struct pl_memif_ep *e, struct pl_memif_txq *t, struct pktli
 	return (int)i;
 }
 
+/*
+ * The TX ring of a frame when there are several: a hash of the IP addresses
+ * and (for TCP/UDP) ports, so that one flow stays on one ring (in order)
+ * and the peer's per-ring workers share the flows, like RSS.
+ */
+static unsigned flow_ring(const struct pl_memif_ep *e, const struct pktlink_pkt *p)
+{
+	const uint8_t *f = p->data;
+	uint32_t len = p->len, off = 0;
+	if (!f)
+		return 0;
+	if (e->ep.info.max_header_len) { /* Ethernet, maybe one VLAN tag */
+		if (len < 14)
+			return 0;
+		uint16_t et = (uint16_t)(f[12] << 8 | f[13]);
+		off = 14;
+		if ((et == 0x8100 || et == 0x88a8) && len >= 18) {
+			et = (uint16_t)(f[16] << 8 | f[17]);
+			off = 18;
+		}
+		if (et != 0x0800 && et != 0x86dd)
+			return 0;
+	}
+	if (len < off + 20)
+		return 0;
+	uint32_t h = 0, l4 = 0;
+	uint8_t proto;
+	unsigned v = f[off] >> 4;
+	if (v == 4) {
+		for (unsigned i = 12; i < 20; i++)
+			h = h * 31 + f[off + i];
+		proto = f[off + 9];
+		l4 = off + (uint32_t)(f[off] & 15) * 4;
+	} else if (v == 6 && len >= off + 40) {
+		for (unsigned i = 8; i < 40; i++)
+			h = h * 31 + f[off + i];
+		proto = f[off + 6];
+		l4 = off + 40;
+	} else {
+		return 0;
+	}
+	if ((proto == 6 || proto == 17) && len >= l4 + 4)
+		for (unsigned i = 0; i < 4; i++)
+			h = h * 31 + f[l4 + i];
+	h ^= h >> 16;
+	return h % e->ntx;
+}
+
+static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_memif_txq *t = &e->txq[ring];
+	return e->role == PKTLINK_MEMIF_CLIENT ? client_tx(e, t, pkts, n) : server_tx(e, t, pkts, n);
+}
+
+/* Several rings: runs of frames for the same ring, in order; stop at the
+ * first run a ring does not take whole. */
+static int spread_tx(struct pl_memif_ep *e, struct pktlink_pkt *pkts, unsigned n)
+{
+	unsigned done = 0;
+	while (done < n) {
+		unsigned ring = flow_ring(e, &pkts[done]), run = 1;
+		while (done + run < n && flow_ring(e, &pkts[done + run]) == ring)
+			run++;
+		int r = ring_tx(e, ring, pkts + done, run);
+		if (r < 0)
+			return r;
+		done += (unsigned)r;
+		if ((unsigned)r < run)
+			break;
+	}
+	return (int)done;
+}
+
 int pl_memif_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_memif_ep *e = to_memif(ep);
-	struct pl_memif_txq *t = &e->txq[0];
 	int left = __atomic_load_n(&e->left, __ATOMIC_ACQUIRE);
 	if (left)
 		return pl_ep_peer_gone(ep, left);
-	int r = e->role == PKTLINK_MEMIF_CLIENT ? client_tx(e, t, pkts, n) : server_tx(e, t, pkts, n);
+	int r = e->ntx > 1 ? spread_tx(e, pkts, n) : ring_tx(e, 0, pkts, n);
 	if (r == 0 && n && ++e->tx_zero % 64 == 0) {
 		/* A full ring for a while: is the peer still there? */
 		int g = pl_memif_ctrl_check(e, &ep->txc.syscalls);

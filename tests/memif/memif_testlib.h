@@ -13,6 +13,7 @@
 #include <pktlink/memif.h>
 #include <pktlink/pktlink.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,6 +71,7 @@ struct mt_ex {
 	uint32_t count, min, max;
 	int timeout_s;
 	bool no_tx; /* receive only */
+	uint32_t window; /* at most this many frames in flight (a lossy path between); 0 = no limit */
 };
 
 /*
@@ -92,9 +94,12 @@ static inline int mt_exchange(struct pktlink_ep *ep, const struct mt_ex *a)
 		bool idle = true;
 		if (a->no_tx)
 			sent = a->count;
-		if (sent < a->count) {
+		unsigned room = 16;
+		if (a->window)
+			room = sent - recvd >= a->window ? 0 : a->window - (sent - recvd);
+		if (sent < a->count && room) {
 			unsigned n = 0;
-			for (; n < 16 && sent + n < a->count; n++) {
+			for (; n < 16 && n < room && sent + n < a->count; n++) {
 				uint32_t len = mt_len(a->tx_dir, sent + n, a->min, a->max);
 				mt_fill(bufs[n], a->tx_dir, sent + n, len);
 				tx[n] = (struct pktlink_pkt){ .data = bufs[n], .len = len };
@@ -109,9 +114,12 @@ static inline int mt_exchange(struct pktlink_ep *ep, const struct mt_ex *a)
 			if (r)
 				idle = false;
 		}
+		if (recvd >= a->count)
+			continue; /* done receiving: the peer may be gone already */
 		int r = pktlink_rx_burst(ep, rx, 32);
 		if (r < 0) {
-			fprintf(stderr, "rx_burst: %s (%s)\n", pktlink_strerror(r), pktlink_last_error(ep));
+			fprintf(stderr, "rx_burst: %s (%s) after sent %u recvd %u of %u\n",
+				pktlink_strerror(r), pktlink_last_error(ep), sent, recvd, a->count);
 			return -1;
 		}
 		for (int i = 0; i < r; i++) {
@@ -130,6 +138,23 @@ static inline int mt_exchange(struct pktlink_ep *ep, const struct mt_ex *a)
 			pktlink_wait(ep, 5);
 	}
 	return 0;
+}
+
+/* A fresh directory for a test's control socket (g_dir, g_sock of the caller). */
+static char g_dir[64];
+static char g_sock[100];
+
+static inline void mk_sock(void)
+{
+	snprintf(g_dir, sizeof(g_dir), "/tmp/pl-memif-XXXXXX");
+	PLT_CHECK(mkdtemp(g_dir), "mkdtemp");
+	snprintf(g_sock, sizeof(g_sock), "%s/memif.sock", g_dir);
+}
+
+static inline void rm_sock(void)
+{
+	unlink(g_sock);
+	rmdir(g_dir);
 }
 
 /* Run fn in a child process; return its pid. */

@@ -7,150 +7,13 @@
  * a clean close and after SIGKILL of the pktlink side, SIGKILL of the DPDK
  * side (closed callback).
  */
-#include "memif_testlib.h"
+#include "dpdk_testlib.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-
-static char g_dir[64];
-static char g_sock[128];
-static int g_seq;
-
-struct dpdk {
-	pid_t pid;
-	int out; /* its stdout */
-	char prefix[64];
-};
-
-static bool have_peer(void)
-{
-	if (!PL_DPDK_MEMIF_PEER[0] || access(PL_DPDK_MEMIF_PEER, X_OK)) {
-		fprintf(stderr, "SKIP: the DPDK memif peer was not built (libdpdk-dev missing: "
-				"scripts/deps.sh installs it)\n");
-		return false;
-	}
-	return true;
-}
-
-static void mk_sock(void)
-{
-	snprintf(g_dir, sizeof(g_dir), "/tmp/pl-memif-dpdk-XXXXXX");
-	PLT_CHECK(mkdtemp(g_dir), "mkdtemp");
-	snprintf(g_sock, sizeof(g_sock), "%s/memif.sock", g_dir);
-}
-
-static void rm_sock(void)
-{
-	unlink(g_sock);
-	rmdir(g_dir);
-}
-
-/* Read the peer's stdout until a line starting with want (echoed to stderr). */
-static int dpdk_expect(struct dpdk *d, const char *want, int timeout_s, char *line, size_t cap)
-{
-	static char buf[8192];
-	static size_t have;
-	uint64_t end = plt_now_ns() + (uint64_t)timeout_s * 1000000000ull;
-	for (;;) {
-		char *nl;
-		while ((nl = memchr(buf, '\n', have))) {
-			*nl = 0;
-			fprintf(stderr, "  dpdk: %s\n", buf);
-			bool hit = !strncmp(buf, want, strlen(want));
-			if (hit && line && cap) {
-				size_t l = strnlen(buf, cap - 1);
-				memcpy(line, buf, l);
-				line[l] = 0;
-			}
-			size_t used = (size_t)(nl - buf) + 1;
-			memmove(buf, nl + 1, have - used);
-			have -= used;
-			if (hit)
-				return 0;
-		}
-		int left = (int)((int64_t)(end - plt_now_ns()) / 1000000);
-		if (left <= 0)
-			return -1;
-		struct pollfd p = { .fd = d->out, .events = POLLIN };
-		if (poll(&p, 1, left) <= 0)
-			continue;
-		ssize_t n = read(d->out, buf + have, sizeof(buf) - 1 - have);
-		if (n <= 0)
-			return -1;
-		have += (size_t)n;
-	}
-}
-
-/* Start the DPDK peer with port 0 = net_memif (role, socket) and its mode arguments. */
-static void dpdk_start(struct dpdk *d, const char *role, const char *memif_extra,
-		       const char *vdev2, const char *const *args)
-{
-	char vdev[512];
-	snprintf(vdev, sizeof(vdev), "net_memif0,role=%s,socket=%s,socket-abstract=no%s", role,
-		 g_sock, memif_extra ? memif_extra : "");
-	snprintf(d->prefix, sizeof(d->prefix), "pl-memif-%d-%d", (int)getpid(), g_seq++);
-	const char *argv[40];
-	unsigned n = 0;
-	argv[n++] = PL_DPDK_MEMIF_PEER;
-	argv[n++] = "--no-huge";
-	argv[n++] = "-m";
-	argv[n++] = "256";
-	argv[n++] = "--no-pci";
-	argv[n++] = "--file-prefix";
-	argv[n++] = d->prefix;
-	argv[n++] = "-l";
-	argv[n++] = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? "1" : "0";
-	argv[n++] = "--log-level";
-	argv[n++] = "*:warning";
-	argv[n++] = "--vdev";
-	argv[n++] = vdev;
-	if (vdev2) {
-		argv[n++] = "--vdev";
-		argv[n++] = vdev2;
-	}
-	argv[n++] = "--";
-	for (unsigned i = 0; args && args[i] && n < 38; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	int p[2];
-	PLT_CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe");
-	d->pid = fork();
-	PLT_CHECK(d->pid >= 0, "fork");
-	if (d->pid == 0) {
-		dup2(p[1], 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	d->out = p[0];
-	PLT_CHECK(dpdk_expect(d, "STARTED", 30, NULL, 0) == 0, "the DPDK peer did not start");
-}
-
-/* Stop it (SIGTERM), read its RESULT line; returns its exit status. */
-static int dpdk_stop(struct dpdk *d, char *result, size_t cap)
-{
-	kill(d->pid, SIGTERM);
-	if (result)
-		result[0] = 0;
-	dpdk_expect(d, "RESULT", 10, result, cap);
-	int st = mt_wait(d->pid, 15);
-	close(d->out);
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", d->prefix);
-	plt_sh("%s", cmd);
-	return st;
-}
-
-static void dpdk_kill(struct dpdk *d)
-{
-	kill(d->pid, SIGKILL);
-	mt_wait(d->pid, 15);
-	close(d->out);
-	plt_sh("rm -rf /var/run/dpdk/%s", d->prefix);
-}
 
 static struct pktlink_memif_opts client_opts(uint32_t mtu)
 {
@@ -285,16 +148,6 @@ static int server_child(void *arg)
 	}
 	pktlink_close(ep);
 	return r;
-}
-
-static void wait_file(const char *path)
-{
-	uint64_t end = plt_now_ns() + 10000000000ull;
-	struct stat st;
-	while (stat(path, &st) < 0) {
-		PLT_CHECK(plt_now_ns() < end, "%s never appeared", path);
-		usleep(2000);
-	}
 }
 
 /* pktlink server <-> DPDK client echo, 60..9014 bytes, both ways byte-exact. */
@@ -500,6 +353,28 @@ static int dpdk_killed(void)
 	return 0;
 }
 
+/* DPDK's default socket is abstract (socket-abstract=yes): memif:@NAME
+ * (or abstract=1) reaches it. In the case's own network namespace. */
+static int dpdk_abstract_socket(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	snprintf(g_sock, sizeof(g_sock), "/pl-memif-abstract-%d.sock", (int)getpid());
+	struct dpdk d;
+	static const char *const args[] = { "--mode", "echo", NULL };
+	dpdk_start(&d, "server", ",socket-abstract=yes", NULL, args);
+	char name[120];
+	snprintf(name, sizeof(name), "@%s", g_sock);
+	struct pktlink_memif_opts o = client_opts(1500);
+	o.socket = name;
+	struct pktlink_ep *ep = open_ok(&o);
+	struct mt_ex ex = { .tx_dir = 0, .rx_dir = 0, .count = 300, .min = 60, .max = 1514 };
+	PLT_CHECK(mt_exchange(ep, &ex) == 0, "echo over the abstract socket");
+	pktlink_close(ep);
+	dpdk_stop(&d, NULL, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -510,6 +385,7 @@ int main(int argc, char **argv)
 		{ "dpdk_queues_secret", dpdk_queues_secret, PLT_UNIT, 90 },
 		{ "dpdk_reconnect", dpdk_reconnect, PLT_UNIT, 120 },
 		{ "dpdk_killed", dpdk_killed, PLT_UNIT, 90 },
+		{ "dpdk_abstract_socket", dpdk_abstract_socket, PLT_NETNS, 60 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -19,21 +19,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-static char g_dir[64];
-static char g_sock[100];
-
-static void mk_sock(void)
-{
-	snprintf(g_dir, sizeof(g_dir), "/tmp/pl-memif-h-XXXXXX");
-	PLT_CHECK(mkdtemp(g_dir), "mkdtemp");
-	snprintf(g_sock, sizeof(g_sock), "%s/memif.sock", g_dir);
-}
-
-static void rm_sock(void)
-{
-	unlink(g_sock);
-	rmdir(g_dir);
-}
 
 /* The pktlink side, opened in a thread while the hostile side runs here. */
 struct opener {

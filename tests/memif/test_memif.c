@@ -8,25 +8,12 @@
  */
 #include "memif_testlib.h"
 
+#include "core/fault.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
-static char g_dir[64];
-static char g_sock[128];
-
-static void mk_sock(void)
-{
-	snprintf(g_dir, sizeof(g_dir), "/tmp/pl-memif-XXXXXX");
-	PLT_CHECK(mkdtemp(g_dir), "mkdtemp");
-	snprintf(g_sock, sizeof(g_sock), "%s/memif.sock", g_dir);
-}
-
-static void rm_sock(void)
-{
-	unlink(g_sock);
-	rmdir(g_dir);
-}
 
 struct side {
 	struct pktlink_memif_opts o;
@@ -253,16 +240,17 @@ static void deliver(void *ctx, struct pktlink_ep *ep, struct pktlink_pkt *pkts, 
 {
 	struct push_ctx *c = ctx;
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t seq;
-		memcpy(&seq, pkts[i].data + 15, 4);
-		if (pkts[i].queue >= 4 || mt_check(pkts[i].data, pkts[i].len, 1, seq, 60, 1514))
+		/* UDP frames from the server: the source port says which one. */
+		if (pkts[i].queue >= 4 || pkts[i].len != 142 || pkts[i].data[23] != 17)
 			__atomic_add_fetch(&c->bad, 1, __ATOMIC_RELAXED);
 		else
 			__atomic_add_fetch(&c->got[pkts[i].queue], 1, __ATOMIC_RELAXED);
 	}
 }
 
-/* Server offers 2 queue pairs, the client asks for 4 and gets 2; push mode receive. */
+/* Server offers 2 queue pairs, the client asks for 4 and gets 2; the
+ * server's 64 UDP flows are spread over both rings; push mode receive
+ * with a worker per queue. */
 static int queues_push_mode(void)
 {
 	mk_sock();
@@ -288,14 +276,18 @@ static int queues_push_mode(void)
 			_exit(1);
 		}
 		static uint8_t b[16][2048];
+		static const uint8_t dm[6] = { 2, 0, 0, 0, 0, 2 }, sm[6] = { 2, 0, 0, 0, 0, 1 };
 		struct pktlink_pkt t[16];
 		uint32_t sent = 0;
 		uint64_t end = plt_now_ns() + 30000000000ull;
 		while (sent < 2000 && plt_now_ns() < end) {
 			unsigned n = 0;
 			for (; n < 16 && sent + n < 2000; n++) {
-				uint32_t len = mt_len(1, sent + n, 60, 1514);
-				mt_fill(b[n], 1, sent + n, len);
+				/* 64 flows (source ports): spread over both rings. */
+				uint32_t len = plt_build_udp(b[n], dm, sm, PLT_IP(198, 18, 0, 1),
+							     PLT_IP(198, 18, 0, 2),
+							     (uint16_t)(1000 + (sent + n) % 64), 2000,
+							     NULL, 100);
 				t[n] = (struct pktlink_pkt){ .data = b[n], .len = len };
 			}
 			int r = pktlink_tx_burst(ep, t, n);
@@ -328,6 +320,8 @@ static int queues_push_mode(void)
 	pktlink_join(ep);
 	PLT_CHECK(ctx.bad == 0, "%u bad frames", ctx.bad);
 	PLT_CHECK(ctx.got[0] + ctx.got[1] == 2000, "got %u+%u", ctx.got[0], ctx.got[1]);
+	PLT_CHECK(ctx.got[0] > 100 && ctx.got[1] > 100, "flows not spread: %u+%u", ctx.got[0],
+		  ctx.got[1]);
 	struct pktlink_stats st;
 	pktlink_get_stats(ep, &st);
 	PLT_CHECK(st.rx_packets == 2000, "rx_packets %llu", (unsigned long long)st.rx_packets);
@@ -415,6 +409,11 @@ static int echo_server(void *arg)
 	return r == -ECONNRESET ? 0 : -1;
 }
 
+static int echo_server_quiet(void *arg)
+{
+	return echo_server(arg);
+}
+
 static int echo_chained(void)
 {
 	mk_sock();
@@ -448,6 +447,114 @@ static int client_timeout(void)
 	return 0;
 }
 
+/* memif carries no offload metadata: a frame sent with a partial UDP
+ * checksum arrives with the checksum completed. */
+static int csum_partial_completed(void)
+{
+	mk_sock();
+	struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 0, 60, 60);
+	s.mode = 2;
+	pid_t pid = mt_fork(run_side, &s);
+	struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 0, 60, 60);
+	struct pktlink_ep *ep;
+	PLT_CHECK(open_side(&c, &ep) == 0, "open");
+	struct pktlink_info in;
+	pktlink_get_info(ep, &in);
+	PLT_CHECK(in.caps & PKTLINK_CAP_TX_CSUM_OFFLOAD, "caps %x", in.caps);
+	pktlink_close(ep);
+	kill(pid, SIGKILL);
+	mt_wait(pid, 10);
+
+	/* Echo through a pktlink server: send partial, get complete back. */
+	s.mode = 0;
+	pid = mt_fork(echo_server_quiet, &s);
+	PLT_CHECK(open_side(&c, &ep) == 0, "open");
+	static const uint8_t dmac[6] = { 2, 0, 0, 0, 0, 2 }, smac[6] = { 2, 0, 0, 0, 0, 1 };
+	uint8_t good[256], part[256];
+	uint32_t len = plt_build_udp(good, dmac, smac, PLT_IP(198, 18, 0, 1), PLT_IP(198, 18, 0, 2),
+				     1000, 2000, NULL, 100);
+	memcpy(part, good, len);
+	/* The pseudo-header sum in the checksum field, as a stack with offload writes it. */
+	uint32_t sum = 0;
+	for (int i = 26; i < 34; i += 2)
+		sum += (uint32_t)(part[i] << 8 | part[i + 1]);
+	sum += 17 + (uint32_t)(len - 34);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	part[40] = (uint8_t)(sum >> 8);
+	part[41] = (uint8_t)sum;
+	struct pktlink_pkt t = { .data = part, .len = len, .flags = PKTLINK_PKT_CSUM_PARTIAL,
+				 .csum_start = 34, .csum_offset = 6 };
+	PLT_CHECK(pktlink_tx_burst(ep, &t, 1) == 1, "tx");
+	PLT_CHECK(part[40] == (uint8_t)(sum >> 8), "the caller's frame was modified");
+	struct pktlink_pkt r[4];
+	int n = 0;
+	uint64_t end = plt_now_ns() + 10000000000ull;
+	while (n == 0 && plt_now_ns() < end) {
+		pktlink_wait(ep, 50);
+		n = pktlink_rx_burst(ep, r, 4);
+		PLT_CHECK(n >= 0, "rx: %s", pktlink_last_error(ep));
+	}
+	PLT_CHECK(n == 1 && r[0].len == len, "echo: %d", n);
+	PLT_CHECK(memcmp(r[0].data, good, len) == 0, "checksum not completed: %02x%02x want %02x%02x",
+		  r[0].data[40], r[0].data[41], good[40], good[41]);
+	pktlink_rx_release(ep, r, 1);
+	/* A GSO request cannot be carried: dropped and counted. */
+	struct pktlink_pkt g = { .data = good, .len = len, .gso_type = PKTLINK_GSO_UDP_L4,
+				 .gso_size = 50 };
+	PLT_CHECK(pktlink_tx_burst(ep, &g, 1) == 1, "gso frame taken");
+	struct pktlink_stats st;
+	pktlink_get_stats(ep, &st);
+	PLT_CHECK(st.tx_drop_invalid == 1 && st.tx_packets == 1, "stats");
+	pktlink_close(ep);
+	PLT_CHECK(mt_wait(pid, 20) == 0, "echo server");
+	rm_sock();
+	return 0;
+}
+
+/* Every setup step of both roles fails once (pl_fault): no descriptor or
+ * mapping is left behind, and the failing side says why. */
+static int fault_injection(void)
+{
+	int fds0 = plt_fd_count();
+	for (int role = 0; role < 2; role++) {
+		unsigned n;
+		for (n = 1; n < 200; n++) {
+			mk_sock();
+			struct side s = side(role ? PKTLINK_MEMIF_CLIENT : PKTLINK_MEMIF_SERVER, g_sock, 0,
+					     60, 60);
+			s.o.timeout_ms = 3000;
+			s.mode = 1;
+			pid_t pid = mt_fork(run_side, &s);
+			struct pktlink_memif_opts o = { .sz = sizeof(o), .socket = g_sock,
+							.timeout_ms = 3000,
+							.role = role ? PKTLINK_MEMIF_SERVER
+								     : PKTLINK_MEMIF_CLIENT };
+			struct pktlink_ep *ep = NULL;
+			char err[256] = "";
+			pl_fault_arm(n);
+			int r = pktlink_memif_open(&o, &ep, err, sizeof(err));
+			bool fired = pl_fault_fired();
+			pl_fault_arm(0);
+			if (r == 0)
+				pktlink_close(ep);
+			kill(pid, SIGKILL);
+			mt_wait(pid, 10);
+			rm_sock();
+			PLT_CHECK(plt_fd_count() == fds0, "role %d step %u: fd leak %d -> %d (%s)", role, n,
+				  fds0, plt_fd_count(), err);
+			if (!fired) {
+				PLT_CHECK(r == 0, "no fault but failed: %s", err);
+				break;
+			}
+			PLT_CHECK(r < 0 && err[0], "role %d step %u: fault fired but open succeeded",
+				  role, n);
+		}
+		PLT_CHECK(n > 3 && n < 200, "role %d: %u setup steps", role, n);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -463,6 +570,8 @@ int main(int argc, char **argv)
 		{ "spec_form", spec_form, PLT_UNIT, 60 },
 		{ "client_timeout", client_timeout, PLT_UNIT, 30 },
 		{ "echo_chained", echo_chained, PLT_UNIT, 90 },
+		{ "csum_partial_completed", csum_partial_completed, PLT_UNIT, 60 },
+		{ "fault_injection", fault_injection, PLT_UNIT, 120 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_memif.c — `pktlink bench` scenarios of the memif family, two
+ * processes over a memif link (no veth involved), frames of --frame-len
+ * bytes (run once with 64 and once with 1500 for both sizes):
+ *
+ *   memif/c2s            a pktlink client process floods bursts of 32; the
+ *                        measured pktlink server receives (pull, burst 64).
+ *   memif/s2c            a pktlink server process floods; the measured
+ *                        pktlink client receives.
+ *   memif-dpdk/s2c       DPDK's net_memif server floods (bench/dpdk_peer
+ *                        txonly); the measured pktlink client receives:
+ *                        pktlink's receive side against DPDK's sender.
+ *   dpdk-memif/rx-from-pktlink
+ *                        a pktlink server process floods; the measured
+ *                        DPDK net_memif client receives (dpdk_peer rxdrop):
+ *                        DPDK's receive side against pktlink's sender.
+ *
+ * The reference is dpdk-memif/c2s (tools/bench_shm.c: DPDK server txonly,
+ * DPDK client rxdrop), so each side of each pair is measured against DPDK
+ * on both ends. The sending process runs on --cpu-gen, the measured one on
+ * --cpu-dut; senders spin, the measured pktlink receiver sleeps in
+ * pktlink_wait() when idle unless --busy-poll.
+ */
+#include "bench.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef PKTLINK_HAVE_MEMIF
+#include <pktlink/memif.h>
+#include <pktlink/pktlink.h>
+
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TX_BURST 32
+#define RX_BURST 64
+
+enum memif_kind { K_C2S, K_S2C, K_DPDK_TX, K_DPDK_RX };
+
+struct memif_bstate {
+	struct pktlink_ep *ep;
+	pid_t child;
+	char sock[96];
+	char prefix[48];
+	uint64_t *tx_packets; /* shared with the flooding child */
+};
+
+static struct pktlink_memif_opts bench_opts(struct bench_env *env, const char *sock,
+					    enum pktlink_memif_role role, bool busy)
+{
+	struct pktlink_memif_opts o = { .sz = sizeof(o), .role = role, .socket = sock,
+					.timeout_ms = 20000, .busy_poll = busy };
+	o.mtu = env->frame_len > 1514 ? env->frame_len - 14 : 1500;
+	return o;
+}
+
+/* The flooding process: open, send bursts until the other side goes away. */
+static void flood_child(struct bench_env *env, const struct pktlink_memif_opts *o, uint64_t *count)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (env->cpu_gen >= 0)
+		util_pin_cpu(env->cpu_gen);
+	struct pktlink_ep *ep;
+	char e[256];
+	if (pktlink_memif_open(o, &ep, e, sizeof(e))) {
+		fprintf(stderr, "memif flood: %s\n", e);
+		_exit(2);
+	}
+	struct pktlink_pkt p[TX_BURST];
+	for (unsigned i = 0; i < TX_BURST; i++)
+		p[i] = (struct pktlink_pkt){ .data = env->frame, .len = env->frame_len };
+	uint64_t sent = 0;
+	for (unsigned k = 0;; k++) {
+		int r = pktlink_tx_burst(ep, p, TX_BURST);
+		if (r < 0)
+			break;
+		sent += (uint64_t)r;
+		__atomic_store_n(count, sent, __ATOMIC_RELAXED);
+		if (k % 64 == 0) { /* notice a peer that went away */
+			struct pktlink_pkt in[8];
+			int n = pktlink_rx_burst(ep, in, 8);
+			if (n < 0)
+				break;
+			pktlink_rx_release(ep, in, (unsigned)n);
+		}
+	}
+	pktlink_close(ep);
+	_exit(0);
+}
+
+static void memif_teardown(struct bench_env *env, const struct bench_scenario *s, void *state)
+{
+	struct memif_bstate *st = state;
+	if (!st)
+		return;
+	pktlink_close(st->ep);
+	if (st->child > 0) {
+		kill(st->child, SIGTERM);
+		uint64_t end = util_now_ns() + 3000000000ull;
+		int status;
+		while (waitpid(st->child, &status, WNOHANG) == 0) {
+			if (util_now_ns() > end) {
+				kill(st->child, SIGKILL);
+				waitpid(st->child, &status, 0);
+				break;
+			}
+			usleep(1000);
+		}
+	}
+	if (st->prefix[0]) {
+		char cmd[160];
+		snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", st->prefix);
+		if (system(cmd)) {
+		}
+	}
+	if (st->sock[0])
+		unlink(st->sock);
+	if (st->tx_packets)
+		munmap(st->tx_packets, sizeof(uint64_t));
+	free(st);
+}
+
+/* Start DPDK's net_memif server flooding (bench/dpdk_peer txonly) in the background. */
+static int dpdk_server_flood(struct bench_env *env, struct memif_bstate *st, char *err,
+			     size_t errlen)
+{
+	char path[512];
+	if (!bench_peer_path(env, "dpdk_peer", path, sizeof(path))) {
+		snprintf(err, errlen, "bench/dpdk_peer is not built (libdpdk-dev missing)");
+		return -ENOTSUP;
+	}
+	char vdev[200], cpu[16], len[16];
+	snprintf(st->prefix, sizeof(st->prefix), "plbm-%d-srv", (int)getpid());
+	snprintf(vdev, sizeof(vdev), "net_memif0,role=server,socket=%s,socket-abstract=no",
+		 st->sock);
+	snprintf(cpu, sizeof(cpu), "%d", env->cpu_gen >= 0 ? env->cpu_gen : 0);
+	snprintf(len, sizeof(len), "%u", env->frame_len);
+	fflush(NULL);
+	st->child = fork();
+	if (st->child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		FILE *dn = freopen("/dev/null", "w", stdout);
+		(void)dn;
+		execl(path, path, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", st->prefix,
+		      "-l", cpu, "--log-level", "*:error", "--vdev", vdev, "--", "--mode", "txonly",
+		      "--len", len, "--duration", "600", "--warmup", "0", "--no-wait", (char *)NULL);
+		_exit(127);
+	}
+	return st->child < 0 ? -errno : 0;
+}
+
+static int memif_setup(struct bench_env *env, const struct bench_scenario *s, void **state,
+		       char *err, size_t errlen)
+{
+	enum memif_kind kind = (enum memif_kind)(uintptr_t)s->arg;
+	struct memif_bstate *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	*state = st;
+	snprintf(st->sock, sizeof(st->sock), "/tmp/pl-bench-memif-%d.sock", (int)getpid());
+	unlink(st->sock);
+	st->tx_packets = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (st->tx_packets == MAP_FAILED) {
+		st->tx_packets = NULL;
+		return -ENOMEM;
+	}
+	if (kind == K_DPDK_TX) {
+		int r = dpdk_server_flood(env, st, err, errlen);
+		if (r)
+			return r;
+		struct pktlink_memif_opts o =
+			bench_opts(env, st->sock, PKTLINK_MEMIF_CLIENT, env->busy_poll);
+		/* DPDK's server refuses clients ("ID not found") until its port started. */
+		uint64_t end = util_now_ns() + 20000000000ull;
+		for (;;) {
+			r = pktlink_memif_open(&o, &st->ep, err, errlen);
+			if (r != -ECONNREFUSED || util_now_ns() > end || bench_should_stop(env))
+				return r;
+			usleep(20000);
+		}
+	}
+	/* The flooding pktlink side: a client for c2s, a server otherwise. */
+	enum pktlink_memif_role flood_role =
+		kind == K_C2S ? PKTLINK_MEMIF_CLIENT : PKTLINK_MEMIF_SERVER;
+	struct pktlink_memif_opts fo = bench_opts(env, st->sock, flood_role, true);
+	fflush(NULL);
+	st->child = fork();
+	if (st->child == 0)
+		flood_child(env, &fo, st->tx_packets);
+	if (st->child < 0)
+		return -errno;
+	if (kind == K_DPDK_RX)
+		return 0; /* DPDK's client connects in run() */
+	/* Let the server child listen first when we are the client. */
+	struct pktlink_memif_opts o = bench_opts(env, st->sock,
+						 kind == K_C2S ? PKTLINK_MEMIF_SERVER
+							       : PKTLINK_MEMIF_CLIENT,
+						 env->busy_poll);
+	return pktlink_memif_open(&o, &st->ep, err, errlen);
+}
+
+static void rx_loop(struct bench_env *env, struct pktlink_ep *ep, uint64_t until, uint64_t *pkts)
+{
+	struct pktlink_pkt p[RX_BURST];
+	unsigned k = 0;
+	while ((k++ % 16 || util_now_ns() < until) && !bench_should_stop(env)) {
+		int n = pktlink_rx_burst(ep, p, RX_BURST);
+		if (n < 0)
+			return;
+		if (n == 0) {
+			if (!env->busy_poll)
+				pktlink_wait(ep, 50);
+			continue;
+		}
+		*pkts += (uint64_t)n;
+		pktlink_rx_release(ep, p, (unsigned)n);
+	}
+}
+
+static int memif_run(struct bench_env *env, const struct bench_scenario *s, void *state,
+		     struct bench_result *res, char *err, size_t errlen)
+{
+	struct memif_bstate *st = state;
+	if ((enum memif_kind)(uintptr_t)s->arg == K_DPDK_RX) {
+		char vdev[200];
+		snprintf(vdev, sizeof(vdev), "net_memif0,role=client,socket=%s,socket-abstract=no",
+			 st->sock);
+		const char *const argv[] = { "dpdk_peer", "--no-huge", "-m", "512", "--no-pci",
+					     "--file-prefix", "{prefix}", "-l", "{cpu}", "--log-level",
+					     "*:error", "--vdev", vdev, "--", "--mode", "rxdrop",
+					     "--len", "{len}", "--duration", "{dur}", "--warmup",
+					     "{warm}", NULL };
+		int r = bench_peer_run(env, argv, BENCH_PEER_SELF, NULL, res, err, errlen);
+		if (!r && res->secs > 0)
+			res->extra[0] = (double)res->packets * env->frame_len * 8 / res->secs / 1e9;
+		return r;
+	}
+	uint64_t warm = 0, pkts = 0;
+	rx_loop(env, st->ep, util_now_ns() + (uint64_t)(env->warmup_s * 1e9), &warm);
+	struct pktlink_stats a, b;
+	pktlink_get_stats(st->ep, &a);
+	uint64_t tx0 = __atomic_load_n(st->tx_packets, __ATOMIC_RELAXED);
+	uint64_t c0 = util_thread_cpu_ns(), t0 = util_now_ns();
+	rx_loop(env, st->ep, t0 + (uint64_t)(env->duration_s * 1e9), &pkts);
+	uint64_t t1 = util_now_ns(), c1 = util_thread_cpu_ns();
+	uint64_t tx1 = __atomic_load_n(st->tx_packets, __ATOMIC_RELAXED);
+	pktlink_get_stats(st->ep, &b);
+	if (!pkts) {
+		snprintf(err, errlen, "no frames arrived: %s", pktlink_last_error(st->ep));
+		return -EIO;
+	}
+	res->packets = pkts;
+	res->secs = (double)(t1 - t0) / 1e9;
+	res->cpu_ns = c1 - c0;
+	res->syscalls = (b.rx_syscalls + b.tx_syscalls) - (a.rx_syscalls + a.tx_syscalls);
+	res->offered = tx1 - tx0;
+	res->drops = b.rx_drop_invalid - a.rx_drop_invalid;
+	res->extra[0] = (double)pkts * env->frame_len * 8 / res->secs / 1e9;
+	return 0;
+}
+
+static const struct bench_scenario memif_scenarios[] = {
+	{ "memif/c2s", "memif", "pktlink client floods, measured pktlink server receives (burst 64)",
+	  0, { "dpdk-memif/c2s", NULL }, { "Gbit/s", NULL }, (void *)K_C2S, memif_setup, memif_run,
+	  memif_teardown },
+	{ "memif/s2c", "memif", "pktlink server floods, measured pktlink client receives (burst 64)",
+	  0, { "dpdk-memif/c2s", NULL }, { "Gbit/s", NULL }, (void *)K_S2C, memif_setup, memif_run,
+	  memif_teardown },
+	{ "memif-dpdk/s2c", "memif", "DPDK net_memif server floods, measured pktlink client receives",
+	  0, { "dpdk-memif/c2s", NULL }, { "Gbit/s", NULL }, (void *)K_DPDK_TX, memif_setup,
+	  memif_run, memif_teardown },
+	{ "dpdk-memif/rx-from-pktlink", "peer",
+	  "pktlink server floods, measured DPDK net_memif client receives (rxdrop)", BENCH_F_PEER,
+	  { "dpdk-memif/c2s", NULL }, { "Gbit/s", NULL }, (void *)K_DPDK_RX, memif_setup, memif_run,
+	  memif_teardown },
+};
+
+BENCH_REGISTER(memif_scenarios)
+
+#endif /* PKTLINK_HAVE_MEMIF */

@@ -87,6 +87,7 @@ struct pktlink_memif_opts {
 	uint8_t link_addr[6]; /* ethernet mode; default: a random locally administered address */
 	int timeout_ms; /* handshake; 0 = 30000, -1 = no limit */
 };
+#define pktlink_memif_opts__last_field timeout_ms /* the last field: update it when adding one */
 
 /**
  * pktlink_memif_open() - connect (client) or listen and accept (server) one

@@ -12,6 +12,7 @@
 #include "memif_int.h"
 
 #include "core/fault.h"
+#include "core/opts.h"
 #include "core/registry.h"
 #include "core/spec.h"
 
@@ -130,11 +131,12 @@ static int opts_load(const struct pktlink_memif_opts *in, struct pktlink_memif_o
 		     size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
-	if (!in || in->sz < offsetof(struct pktlink_memif_opts, role) + sizeof(in->role))
-		return pl_err(err, errlen, -EINVAL,
-			      "memif: set opts->sz = sizeof(struct pktlink_memif_opts)");
-	memcpy(o, in, in->sz < sizeof(*o) ? in->sz : sizeof(*o));
-	o->sz = sizeof(*o);
+	if (!in)
+		return pl_err(err, errlen, -EINVAL, "memif: opts is NULL");
+	int r = PL_OPTS_LOAD(pktlink_memif_opts, o, in,
+			     pl_offsetofend(struct pktlink_memif_opts, role), err, errlen);
+	if (r)
+		return r;
 	if (o->role != PKTLINK_MEMIF_CLIENT && o->role != PKTLINK_MEMIF_SERVER)
 		return pl_err(err, errlen, -EINVAL, "memif: role must be client or server");
 	if (o->mode != PKTLINK_MEMIF_ETHERNET && o->mode != PKTLINK_MEMIF_IP)

@@ -518,7 +518,7 @@ int pktlink_lwip_add(struct pktlink_ep *ep, const ip4_addr_t *ip, const ip4_addr
 		return -EIO;
 	}
 
-	struct pktlink_attach_opts ao = { .burst = nl->opts.burst, .busy_poll = nl->opts.busy_poll };
+	PKTLINK_OPTS(pktlink_attach_opts, ao, .burst = nl->opts.burst, .busy_poll = nl->opts.busy_poll);
 	int r = pktlink_attach_opts(ep, pl_deliver, nl, &ao);
 	if (r < 0) {
 		seterr(err, errlen, "pktlink_lwip_add: cannot start receiving: %s (%s)",

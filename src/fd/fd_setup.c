@@ -9,6 +9,10 @@
  *             recvmsg() on sockets (so MSG_TRUNC and PACKET_AUXDATA are seen).
  *   recvmmsg  one recvmmsg() per burst (sockets only).
  *   mmap      AF_PACKET TPACKET_V3 ring (fd/packet.h), zero-copy views.
+ *   Every frame goes through the core receive policy (core/rx_policy.h:
+ *   bounds, VLAN tag put back, MAC filter, offload flags). Timestamps: the
+ *   ring's, always; SO_TIMESTAMPNS on readv/recvmmsg only with timestamp=1
+ *   (a control message per frame).
  *   Each queue owns a fixed pool of receive buffers allocated at open and a
  *   free stack, so a view can be released in any order and receiving needs
  *   no allocation. When every buffer is out, rx_burst returns 0 and leaves
@@ -27,10 +31,11 @@
  *   (one system call per run of frames going to the same descriptor), or the
  *   AF_PACKET TX ring (tx=mmap). With several descriptors the frame's flow
  *   hash picks one (the fanout program hashes the same way, so a flow stays
- *   on one descriptor both ways). A virtio-net header goes before each frame
- *   when the descriptors have one; otherwise GSO super-packets are cut in
- *   software and partial checksums completed, into a per-endpoint scratch
- *   area (the caller's frame is never modified).
+ *   on one descriptor both ways). What happens to offload requests is the
+ *   core TX preparation step's decision (core/tx_prep.h): a virtio-net
+ *   header goes before each frame when the descriptors have one; otherwise
+ *   GSO super-packets are cut in software and partial checksums completed,
+ *   into a per-endpoint scratch area (the caller's frame is never modified).
  *
  * Peer gone: an EOF on SOCK_SEQPACKET (-EPIPE), ECONNRESET / ECONNREFUSED /
  *   EPIPE from the kernel, a final POLLHUP, and a removed device (ENODEV,

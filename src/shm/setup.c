@@ -7,6 +7,7 @@
 
 #include "core/fault.h"
 #include "core/opts.h"
+#include "core/steps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,25 +60,27 @@ static void *zalloc(size_t n)
 	return pl_fault() ? NULL : calloc(1, n ? n : 1);
 }
 
-/* What the setup steps read: the options and where a step reports its failure. */
+/* What the setup steps read (shm_ep.setup, during the open only). */
 struct shm_setup {
 	const struct pktlink_shm_opts *o;
 	uint32_t client_buf_size;
 	uint32_t mtu;
-	char *err;
-	size_t errlen;
 };
 
 /* Step: own the queues and the peer fd (handed in by the caller). */
-static int step_queues(struct shm_ep *e, struct shm_setup *s)
+static int step_queues(void *ctx, unsigned item, char *err, size_t errlen)
 {
+	struct shm_ep *e = ctx;
+	(void)item;
 	(void)e;
-	(void)s;
+	(void)err;
+	(void)errlen;
 	return 0;
 }
 
-static void undo_queues(struct shm_ep *e)
+static void undo_queues(void *ctx)
 {
+	struct shm_ep *e = ctx;
 	pl_shm_queue_close(&e->q[0]);
 	pl_shm_queue_close(&e->q[1]);
 	if (e->peer_fd >= 0)
@@ -86,22 +89,28 @@ static void undo_queues(struct shm_ep *e)
 }
 
 /* Step: the core part (ops, counters). */
-static int step_core(struct shm_ep *e, struct shm_setup *s)
+static int step_core(void *ctx, unsigned item, char *err, size_t errlen)
 {
+	struct shm_ep *e = ctx;
+	(void)item;
 	int r = pl_fault() ? -ENOMEM : pl_ep_init(&e->ep, &shm_ops, 1);
 	if (r)
-		return pl_err(s->err, s->errlen, r, "shm: out of memory for the endpoint's counters");
+		return pl_err(err, errlen, r, "shm: out of memory for the endpoint's counters");
 	return 0;
 }
 
-static void undo_core(struct shm_ep *e)
+static void undo_core(void *ctx)
 {
+	struct shm_ep *e = ctx;
 	pl_ep_fini(&e->ep);
 }
 
 /* Step: frame sizes, in 64-bit (an mtu near 2^32 must not wrap), and the TX caps. */
-static int step_sizes(struct shm_ep *e, struct shm_setup *s)
+static int step_sizes(void *ctx, unsigned item, char *err, size_t errlen)
 {
+	struct shm_ep *e = ctx;
+	struct shm_setup *s = e->setup;
+	(void)item;
 	const struct pktlink_shm_opts *o = s->o;
 	e->role = o->role;
 	e->busy_poll = o->busy_poll;
@@ -112,7 +121,7 @@ static int step_sizes(struct shm_ep *e, struct shm_setup *s)
 	if (o->vnet_hdr && o->gso_max_size > max_frame)
 		max_frame = o->gso_max_size;
 	if (max_frame > PKTLINK_SHM_MAX_PACKET || mtu < SHM_MIN_MTU)
-		return pl_err(s->err, s->errlen, -EINVAL,
+		return pl_err(err, errlen, -EINVAL,
 			      "shm: mtu %u / gso_max_size %u: the MTU must be %u..%u and frames "
 			      "at most %u bytes, the most a shared-memory packet holds",
 			      mtu, o->gso_max_size, SHM_MIN_MTU, PKTLINK_SHM_MAX_PACKET - SHM_ETH_HDR,
@@ -132,11 +141,13 @@ static int step_sizes(struct shm_ep *e, struct shm_setup *s)
 }
 
 /* Step: the role's view of the four pipes, notification words and eventfds. */
-static int step_pipes(struct shm_ep *e, struct shm_setup *s)
+static int step_pipes(void *ctx, unsigned item, char *err, size_t errlen)
 {
+	struct shm_ep *e = ctx;
+	(void)item;
 	struct pl_shm_queue *txq = &e->q[0], *rxq = &e->q[1];
 	if (txq->shared.len < 4 || rxq->shared.len < 4)
-		return pl_err(s->err, s->errlen, -EINVAL, "shm: shared-data regions need >= 4 bytes");
+		return pl_err(err, errlen, -EINVAL, "shm: shared-data regions need >= 4 bytes");
 	int pr;
 	if (e->role == PKTLINK_SHM_SERVER) {
 		pr = pl_pipe_rx_init(&e->in, txq->tx_pipe.base, txq->tx_pipe.len) ||
@@ -160,7 +171,7 @@ static int step_pipes(struct shm_ep *e, struct shm_setup *s)
 		e->sig_efd = txq->fds[PKTLINK_SHM_FD_EVENT];
 	}
 	if (pr)
-		return pl_err(s->err, s->errlen, -EINVAL, "shm: pipe regions must hold 32 B .. 2 GiB");
+		return pl_err(err, errlen, -EINVAL, "shm: pipe regions must hold 32 B .. 2 GiB");
 	/* Word 0 counts as "enabled": the peer signals until our first
 	 * burst finds work and disarms. A busy poller never sleeps, so it
 	 * tells the peer at once never to signal. */
@@ -171,27 +182,32 @@ static int step_pipes(struct shm_ep *e, struct shm_setup *s)
 }
 
 /* Step: bounce buffers (RX) and the scratch frame of software offloads (TX). */
-static int step_buffers(struct shm_ep *e, struct shm_setup *s)
+static int step_buffers(void *ctx, unsigned item, char *err, size_t errlen)
 {
+	struct shm_ep *e = ctx;
+	(void)item;
 	e->rx_bounce = zalloc((size_t)SHM_NBOUNCE * e->bounce_size);
 	e->tx_scratch = e->rx_bounce ? zalloc(e->tc.frame_max) : NULL;
 	if (!e->tx_scratch)
-		return pl_err(s->err, s->errlen, -ENOMEM, "shm: out of memory for bounce buffers");
+		return pl_err(err, errlen, -ENOMEM, "shm: out of memory for bounce buffers");
 	for (uint32_t i = 0; i < SHM_NBOUNCE; i++)
 		e->rx_bounce_free[e->rx_nbounce++] = SHM_NBOUNCE - 1 - i;
 	return 0;
 }
 
-static void undo_buffers(struct shm_ep *e)
+static void undo_buffers(void *ctx)
 {
+	struct shm_ep *e = ctx;
 	free(e->rx_bounce);
 	free(e->tx_scratch);
 	e->rx_bounce = e->tx_scratch = NULL;
 }
 
 /* Step (server): descriptor slots, pending completions, the cache of posted buffers. */
-static int step_server(struct shm_ep *e, struct shm_setup *s)
+static int step_server(void *ctx, unsigned item, char *err, size_t errlen)
 {
+	struct shm_ep *e = ctx;
+	(void)item;
 	if (e->role != PKTLINK_SHM_SERVER)
 		return 0;
 	e->slots = zalloc(SHM_SERVER_SLOTS * sizeof(*e->slots));
@@ -199,7 +215,7 @@ static int step_server(struct shm_ep *e, struct shm_setup *s)
 	e->pend = e->slot_free ? zalloc(SHM_SERVER_SLOTS * sizeof(uint32_t)) : NULL;
 	e->posts = e->pend ? zalloc(SHM_POST_CACHE * sizeof(*e->posts)) : NULL;
 	if (!e->posts)
-		return pl_err(s->err, s->errlen, -ENOMEM, "shm: out of memory for the server tables");
+		return pl_err(err, errlen, -ENOMEM, "shm: out of memory for the server tables");
 	for (uint32_t i = 0; i < SHM_SERVER_SLOTS; i++) {
 		e->slot_free[i] = SHM_SERVER_SLOTS - 1 - i;
 		e->slots[i].bounce = -1;
@@ -208,8 +224,9 @@ static int step_server(struct shm_ep *e, struct shm_setup *s)
 	return 0;
 }
 
-static void undo_server(struct shm_ep *e)
+static void undo_server(void *ctx)
 {
+	struct shm_ep *e = ctx;
 	free(e->slots);
 	free(e->slot_free);
 	free(e->pend);
@@ -220,14 +237,17 @@ static void undo_server(struct shm_ep *e)
 }
 
 /* Step (client): buffer tables of both queues, then every RX buffer posted. */
-static int step_client(struct shm_ep *e, struct shm_setup *s)
+static int step_client(void *ctx, unsigned item, char *err, size_t errlen)
 {
+	struct shm_ep *e = ctx;
+	struct shm_setup *s = e->setup;
+	(void)item;
 	if (e->role == PKTLINK_SHM_SERVER)
 		return 0;
 	struct pl_shm_queue *txq = &e->q[0], *rxq = &e->q[1];
 	uint32_t bs = s->client_buf_size ? s->client_buf_size : PKTLINK_SHM_DEFAULT_BUFFER_SIZE;
 	if (bs < 64 || bs > PKTLINK_SHM_MAX_PACKET + SHM_VNET_LEN)
-		return pl_err(s->err, s->errlen, -EINVAL,
+		return pl_err(err, errlen, -EINVAL,
 			      "shm: buffer_size %u is out of range: use 64..%u bytes", bs,
 			      PKTLINK_SHM_MAX_PACKET + SHM_VNET_LEN);
 	e->buf_size = bs;
@@ -235,7 +255,7 @@ static int step_client(struct shm_ep *e, struct shm_setup *s)
 	uint64_t need = (e->bounce_size + bs - 1) / bs;
 	if (ntx < need || nrx < need || need > PL_SHM_MAX_BUFS || ntx > UINT32_MAX / 2 ||
 	    nrx > UINT32_MAX / 2)
-		return pl_err(s->err, s->errlen, -EINVAL,
+		return pl_err(err, errlen, -EINVAL,
 			      "shm: data regions of %llu/%llu bytes in buffers of %u cannot "
 			      "hold one %u-byte frame (at most %u buffers per frame): make "
 			      "data_size or buffer_size larger",
@@ -250,7 +270,7 @@ static int step_client(struct shm_ep *e, struct shm_setup *s)
 	e->rx_state = e->rx_next ? zalloc(nrx) : NULL;
 	e->repost = e->rx_state ? zalloc(nrx * sizeof(uint32_t)) : NULL;
 	if (!e->repost)
-		return pl_err(s->err, s->errlen, -ENOMEM, "shm: out of memory for buffer tables");
+		return pl_err(err, errlen, -ENOMEM, "shm: out of memory for buffer tables");
 	for (uint32_t i = 0; i < e->ntx; i++)
 		e->tx_free[i] = e->ntx - 1 - i;
 	e->tx_nfree = e->ntx;
@@ -261,8 +281,9 @@ static int step_client(struct shm_ep *e, struct shm_setup *s)
 	return 0;
 }
 
-static void undo_client(struct shm_ep *e)
+static void undo_client(void *ctx)
 {
+	struct shm_ep *e = ctx;
 	free(e->tx_free);
 	free(e->tx_next);
 	free(e->tx_state);
@@ -274,12 +295,14 @@ static void undo_client(struct shm_ep *e)
 }
 
 /* Step: pktlink_fd(), readable on a signal or a peer hang-up. */
-static int step_epoll(struct shm_ep *e, struct shm_setup *s)
+static int step_epoll(void *ctx, unsigned item, char *err, size_t errlen)
 {
+	struct shm_ep *e = ctx;
+	(void)item;
 	e->poll_fd = pl_fault() ? (errno = EMFILE, -1) : epoll_create1(EPOLL_CLOEXEC);
 	if (e->poll_fd < 0) {
 		int er = errno;
-		return pl_err(s->err, s->errlen, -er, "shm: epoll_create1: %s", strerror(er));
+		return pl_err(err, errlen, -er, "shm: epoll_create1: %s", strerror(er));
 	}
 	struct epoll_event ev = { .events = EPOLLIN };
 	int fds2[2] = { e->wait_efd, e->peer_fd };
@@ -288,23 +311,27 @@ static int step_epoll(struct shm_ep *e, struct shm_setup *s)
 			continue;
 		if (pl_fault() || epoll_ctl(e->poll_fd, EPOLL_CTL_ADD, fds2[i], &ev) < 0) {
 			int er = errno ? errno : EINVAL;
-			return pl_err(s->err, s->errlen, -er, "shm: cannot watch the %s: %s",
+			return pl_err(err, errlen, -er, "shm: cannot watch the %s: %s",
 				      i ? "peer fd" : "eventfd", strerror(er));
 		}
 	}
 	return 0;
 }
 
-static void undo_epoll(struct shm_ep *e)
+static void undo_epoll(void *ctx)
 {
+	struct shm_ep *e = ctx;
 	if (e->poll_fd >= 0)
 		close(e->poll_fd);
 	e->poll_fd = -1;
 }
 
 /* Step: the properties pktlink_get_info() reports. */
-static int step_info(struct shm_ep *e, struct shm_setup *s)
+static int step_info(void *ctx, unsigned item, char *err, size_t errlen)
 {
+	struct shm_ep *e = ctx;
+	struct shm_setup *s = e->setup;
+	(void)item;
 	const struct pktlink_shm_opts *o = s->o;
 	struct pktlink_info *in = &e->ep.info;
 	in->mtu = s->mtu;
@@ -328,32 +355,26 @@ static int step_info(struct shm_ep *e, struct shm_setup *s)
 }
 
 /*
- * The setup of an endpoint, in order. shm_unwind() runs the undos of the
- * steps that ran, last first — after a failure (the failed step included:
- * each undo copes with a half-done step) and at destroy.
+ * The setup of an endpoint, in order (core/steps.h): pl_steps_run() undoes
+ * the failed step and every earlier one, backwards; destroy undoes them all
+ * with the same functions.
  */
-static const struct {
-	int (*run)(struct shm_ep *e, struct shm_setup *s);
-	void (*undo)(struct shm_ep *e);
-} shm_steps[] = {
-	{ step_queues, undo_queues },
-	{ step_core, undo_core },
-	{ step_sizes, NULL },
-	{ step_pipes, NULL },
-	{ step_buffers, undo_buffers },
-	{ step_server, undo_server },
-	{ step_client, undo_client },
-	{ step_epoll, undo_epoll },
-	{ step_info, NULL },
+static const struct pl_step shm_steps[] = {
+	{ "own the queues and the peer fd", NULL, step_queues, undo_queues },
+	{ "set up the core endpoint", NULL, step_core, undo_core },
+	{ "check the frame sizes", NULL, step_sizes, NULL },
+	{ "attach the pipes", NULL, step_pipes, NULL },
+	{ "allocate bounce and scratch buffers", NULL, step_buffers, undo_buffers },
+	{ "allocate the server tables", NULL, step_server, undo_server },
+	{ "allocate the client tables and post buffers", NULL, step_client, undo_client },
+	{ "create the epoll set", NULL, step_epoll, undo_epoll },
+	{ "fill in the info", NULL, step_info, NULL },
 };
+#define SHM_NSTEPS (sizeof(shm_steps) / sizeof(shm_steps[0]))
 
 static void shm_unwind(struct shm_ep *e)
 {
-	while (e->steps_done) {
-		e->steps_done--;
-		if (shm_steps[e->steps_done].undo)
-			shm_steps[e->steps_done].undo(e);
-	}
+	pl_steps_undo(shm_steps, SHM_NSTEPS, e);
 	free(e);
 }
 
@@ -375,16 +396,13 @@ int pl_shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q[2],
 	e->peer_fd = peer_fd;
 	e->poll_fd = -1;
 	e->ep.epoll_fd = e->ep.wake_fd = -1; /* so that undo_core is safe at any point */
-	struct shm_setup s = { .o = o, .client_buf_size = client_buf_size, .err = err, .errlen = errlen };
-	for (unsigned i = 0; i < sizeof(shm_steps) / sizeof(shm_steps[0]); i++) {
-		/* Counted before it runs: a step that fails halfway is undone
-		 * too (every undo copes with a half-done step). */
-		e->steps_done = i + 1;
-		int r = shm_steps[i].run(e, &s);
-		if (r) {
-			shm_unwind(e);
-			return r;
-		}
+	struct shm_setup s = { .o = o, .client_buf_size = client_buf_size };
+	e->setup = &s;
+	int r = pl_steps_run(shm_steps, SHM_NSTEPS, e, err, errlen);
+	e->setup = NULL;
+	if (r) {
+		free(e);
+		return r;
 	}
 	*epp = &e->ep;
 	return 0;

@@ -72,6 +72,8 @@ struct srv_slot {
 	int32_t bounce; /* -1 when the view points into shared memory */
 };
 
+struct shm_setup;
+
 struct shm_ep {
 	struct pktlink_ep ep; /* first: the core casts */
 	enum pktlink_shm_role role;
@@ -80,7 +82,7 @@ struct shm_ep {
 	uint32_t vnet_len; /* 0 or 10 */
 	uint32_t max_frame; /* largest frame without the virtio-net header */
 	struct pl_shm_queue q[2];
-	unsigned steps_done; /* setup steps that succeeded (setup.c), undone backwards */
+	struct shm_setup *setup; /* what the setup steps read; during the open only (setup.c) */
 	int peer_fd; /* owned, -1 for none */
 	int poll_fd; /* owned epoll set: wait eventfd + peer fd (pktlink_fd()) */
 	int wait_efd, sig_efd; /* borrowed from q[] */

@@ -99,15 +99,18 @@ _Static_assert(sizeof(struct memif_msg_add_ring) == 13, "add_ring layout");
 _Static_assert(sizeof(struct memif_msg_disconnect) == 100, "disconnect layout");
 _Static_assert(offsetof(struct memif_msg, hello) == 2, "message body follows the type");
 
-/* A descriptor: 16 bytes, in the ring after the 128-byte header. */
-struct __attribute__((packed)) memif_desc {
+/* A descriptor: 16 bytes, in the ring after the 128-byte header. Naturally
+ * aligned (not packed), so that its fields can be read with atomic loads. */
+struct memif_desc {
 	uint16_t flags;
 	uint16_t region;
 	uint32_t length;
 	uint32_t offset;
 	uint32_t metadata;
 };
-_Static_assert(sizeof(struct memif_desc) == 16, "descriptor layout");
+_Static_assert(sizeof(struct memif_desc) == 16 && offsetof(struct memif_desc, length) == 4 &&
+		       offsetof(struct memif_desc, offset) == 8,
+	       "descriptor layout");
 
 /* Ring header offsets: cookie and flags share the first cache line with
  * head, tail has its own line, descriptors start on the third. */

@@ -80,7 +80,9 @@ int pl_memif_walk(const struct pl_memif_view *v, uint16_t pos, uint32_t avail,
 static inline uint16_t rx_prod(const struct pl_memif_ep *e, const struct pl_memif_rxq *r)
 {
 	unsigned off = e->role == PKTLINK_MEMIF_CLIENT ? MEMIF_RING_TAIL : MEMIF_RING_HEAD;
-	return __atomic_load_n(memif_u16(r->v.ring, off), __ATOMIC_ACQUIRE);
+	/* seq_cst: after arming (a seq_cst store of the flag) this look must
+	 * not move before it; on x86 and arm64 it costs what acquire does. */
+	return __atomic_load_n(memif_u16(r->v.ring, off), __ATOMIC_SEQ_CST);
 }
 
 /* Hand released slots back to the peer, in ring order. */

@@ -38,10 +38,10 @@ static const uint8_t *tx_prepare(struct pl_memif_ep *e, const struct pktlink_pkt
 
 static void signal_peer(struct pl_memif_ep *e, struct pl_memif_txq *t)
 {
-	/* Publish before reading the flag (pairs with the receiver's store of
-	 * the flag followed by its look at the ring). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	uint16_t fl = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_FLAGS), __ATOMIC_RELAXED);
+	/* The index was published with a seq_cst store: this seq_cst load is
+	 * not ordered before it (pairs with the receiver's seq_cst store of the
+	 * flag followed by its look at the ring). */
+	uint16_t fl = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_FLAGS), __ATOMIC_SEQ_CST);
 	if (fl & MEMIF_RING_FLAG_MASK_INT)
 		return;
 	uint64_t one = 1;
@@ -55,7 +55,7 @@ static void tx_publish(struct pl_memif_ep *e, struct pl_memif_txq *t, unsigned i
 		       uint16_t start, uint64_t sent, uint64_t bytes)
 {
 	if (t->pos != start) {
-		__atomic_store_n(memif_u16(t->ring, idx_off), t->pos, __ATOMIC_RELEASE);
+		__atomic_store_n(memif_u16(t->ring, idx_off), t->pos, __ATOMIC_SEQ_CST);
 		signal_peer(e, t);
 	}
 	pl_stat_add(&e->ep.txc.packets, sent);

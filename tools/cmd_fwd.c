@@ -78,7 +78,6 @@ struct fwd_side {
 	struct fwd_dev dev0; /* device drop counters at open */
 	bool has_dev;
 	bool dev_swapped; /* TAP/TUN: the device's tx is what we receive, its rx what we send */
-	bool fix_csum; /* RX gives no offload state: look for unmarked partial checksums */
 	bool tx_csum; /* TX completes partial checksums itself */
 	uint32_t gso_kind; /* enum pktlink_gso_kind */
 	uint32_t link_len; /* link header bytes (14 or 0) */
@@ -170,9 +169,6 @@ static int fwd_burst(struct fwd_side *rxs, struct fwd_side *txs, unsigned burst,
 		o->reserved[0] = 0;
 		o->reserved0 = 0;
 		d->bytes += o->len;
-		if (rxs->fix_csum && !(o->flags & PKTLINK_PKT_CSUM_PARTIAL) && !o->gso_type &&
-		    fwd_csum_fix(o->data, o->len, rxs->link_len))
-			d->csum_fixed++;
 		/* What the sending side cannot take is done here (a side
 		 * whose caps say it completes or segments is left to it). */
 		if (o->gso_type && txs->gso_kind == PKTLINK_GSO_KIND_NONE) {
@@ -220,7 +216,6 @@ static int side_open(struct fwd_side *s, const char *user_spec)
 	}
 	struct pktlink_info info;
 	pktlink_get_info(s->ep, &info);
-	s->fix_csum = !(info.caps & PKTLINK_CAP_RX_CSUM_OFFLOAD);
 	s->link_len = info.max_header_len;
 	s->tx_csum = info.caps & PKTLINK_CAP_TX_CSUM_OFFLOAD;
 	s->gso_kind = info.gso_kind;

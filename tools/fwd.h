@@ -48,15 +48,6 @@ bool fwd_spec_key(const char *spec, const char *key, const char **val, size_t *v
 bool fwd_same_endpoint(const char *a, const char *b, char *why, size_t whylen);
 
 /**
- * fwd_csum_fix() - complete, in place, the TCP/UDP checksum of an Ethernet
- * (@link_len 14) or IP (@link_len 0) frame whose checksum field holds only
- * the pseudo-header sum: a partial checksum the receiving endpoint could not
- * mark (fwd_offload.c explains). Untrusted input: anything that does not parse
- * is left alone. Return: whether the frame was changed.
- */
-bool fwd_csum_fix(uint8_t *frame, uint32_t len, uint32_t link_len);
-
-/**
  * fwd_csum_complete() - finish @p's partial checksum (PKTLINK_PKT_CSUM_PARTIAL)
  * in place and clear the request, for a sending endpoint that cannot take
  * it (no PKTLINK_CAP_TX_CSUM_OFFLOAD). Return: false when the offsets do not
@@ -89,7 +80,6 @@ struct fwd_dir {
 	uint64_t fwd; /* taken by the sending endpoint's tx_burst */
 	uint64_t tx_full; /* not taken: the sending side stayed full after the retries */
 	uint64_t bytes; /* bytes of the taken frames */
-	uint64_t csum_fixed; /* unmarked partial checksums completed (fwd_csum_fix()) */
 	uint64_t invalid; /* could not be completed or segmented for the sending side */
 	uint64_t segmented; /* super-packets cut here for a sending side without GSO */
 };
@@ -103,7 +93,6 @@ struct fwd_dir {
  */
 struct fwd_counts {
 	uint64_t offered, forwarded, bytes;
-	uint64_t csum_fixed; /* of the forwarded: partial checksums fwd completed */
 	uint64_t rx_kernel, rx_nobuf, rx_filter, rx_invalid; /* receive side */
 	uint64_t tx_full, tx_invalid, tx_errors; /* sending side */
 	uint64_t dev_rx_dropped; /* the receiving device dropped them before pktlink saw them */

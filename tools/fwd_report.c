@@ -67,7 +67,6 @@ void fwd_counts_make(struct fwd_counts *c, const struct fwd_dir *d,
 	c->forwarded -= c->dev_tx_dropped;
 	c->dev_rx_dropped = dev_rx_dropped;
 	c->bytes = d->bytes;
-	c->csum_fixed = d->csum_fixed;
 	c->lost = c->dev_rx_dropped + c->rx_kernel + c->rx_nobuf + c->rx_filter + c->rx_invalid +
 		  c->tx_full + c->tx_invalid + c->tx_errors + c->dev_tx_dropped;
 	c->offered = c->forwarded + c->lost;
@@ -95,8 +94,6 @@ void fwd_counts_text(FILE *f, const char *label, const struct fwd_counts *c)
 		fprintf(f, "%s%" PRIu64 " %s", sep, v[i], names[i]);
 		sep = ", ";
 	}
-	if (c->csum_fixed)
-		fprintf(f, "; %" PRIu64 " unmarked partial checksums completed", c->csum_fixed);
 }
 
 void fwd_counts_json(FILE *f, const struct fwd_counts *c)
@@ -107,9 +104,9 @@ void fwd_counts_json(FILE *f, const struct fwd_counts *c)
 		",\"rx_kernel\":%" PRIu64
 		",\"rx_nobuf\":%" PRIu64 ",\"rx_filter\":%" PRIu64 ",\"rx_invalid\":%" PRIu64
 		",\"tx_full\":%" PRIu64 ",\"tx_invalid\":%" PRIu64 ",\"tx_errors\":%" PRIu64
-		",\"tx_device\":%" PRIu64 "},\"csum_completed\":%" PRIu64 "}",
+		",\"tx_device\":%" PRIu64 "}}",
 		c->offered, c->forwarded, c->bytes, c->lost, c->dev_rx_dropped, c->rx_kernel, c->rx_nobuf, c->rx_filter,
-		c->rx_invalid, c->tx_full, c->tx_invalid, c->tx_errors, c->dev_tx_dropped, c->csum_fixed);
+		c->rx_invalid, c->tx_full, c->tx_invalid, c->tx_errors, c->dev_tx_dropped);
 }
 
 void fwd_json_str(FILE *f, const char *s)

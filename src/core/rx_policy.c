@@ -5,6 +5,8 @@
  */
 #include "core/rx_policy.h"
 
+#include <string.h>
+
 int pl_rx_offload(const struct pl_rx_policy *rp, struct pktlink_pkt *p)
 {
 	if (p->gso_type != PKTLINK_GSO_NONE && !rp->gso)
@@ -19,4 +21,26 @@ int pl_rx_offload(const struct pl_rx_policy *rp, struct pktlink_pkt *p)
 		p->csum_start = p->csum_offset = 0;
 	}
 	return PL_RX_KEEP;
+}
+
+bool pl_rx_fix_unmarked(uint8_t *frame, uint32_t len, uint32_t link_len)
+{
+	struct pl_l4_info l4;
+	if (pl_parse_l4(frame, len, link_len, &l4))
+		return false;
+	uint32_t off = l4.proto == 6 ? 16 : 6;
+	if ((uint64_t)l4.l4_off + off + 2 > l4.end)
+		return false;
+	uint16_t field;
+	memcpy(&field, frame + l4.l4_off + off, 2);
+	if (l4.proto == 17 && field == 0 && !l4.ipv6)
+		return false; /* IPv4 UDP without a checksum */
+	const uint8_t *ip = frame + l4.l3_off;
+	uint32_t l4_bytes = l4.end - l4.l4_off;
+	uint32_t pseudo = l4.ipv6 ? pl_csum_pseudo6(ip + 8, ip + 24, l4.proto, l4_bytes)
+				  : pl_csum_pseudo4(ip + 12, ip + 16, l4.proto, l4_bytes);
+	uint16_t partial = (uint16_t)~pl_csum_fold(pseudo);
+	if (field != partial)
+		return false;
+	return pl_csum_complete(frame, l4.end, l4.l4_off, off) == 0;
 }

@@ -30,6 +30,18 @@
  * stack takes them (gso); a super-packet with a partial checksum needs
  * rx_csum (it cannot be completed here without segmenting it).
  *
+ * Unmarked partial checksums: a veth (or any device with TX checksum
+ * offload) hands local TCP/UDP frames to AF_XDP, and to AF_PACKET without a
+ * virtio-net header, with the checksum field holding only the pseudo-header
+ * sum and nothing saying so. A stack verifying checksums drops them and a
+ * forwarder passes them on broken. With @fix_unmarked (set by families
+ * whose lower layer gives no offload state), a frame whose field equals the
+ * folded pseudo-header sum is completed in place. When that match is a
+ * coincidence on a correct frame, completing it writes the same value back
+ * (the sum over the segment is then ~pseudo already), so the check is
+ * safe; it costs a header parse per TCP/UDP frame, and a payload sum only
+ * for the frames it fixes.
+ *
  * Threading: pl_rx_apply() reads the policy with relaxed atomics (the
  * address may change concurrently); one call per frame on the queue's RX
  * thread.
@@ -61,6 +73,7 @@
  * @min_len: shortest frame (14 with an Ethernet header, else 1).
  * @rx_csum: the stack takes CSUM_VALID / CSUM_PARTIAL.
  * @gso:     the stack takes GSO super-packets.
+ * @fix_unmarked: complete partial checksums the lower layer did not mark.
  */
 struct pl_rx_policy {
 	uint64_t mac;
@@ -68,6 +81,7 @@ struct pl_rx_policy {
 	uint8_t promisc;
 	uint8_t rx_csum;
 	uint8_t gso;
+	uint8_t fix_unmarked;
 	uint32_t min_len;
 };
 
@@ -142,6 +156,14 @@ static inline uint8_t *pl_vlan_insert(uint8_t *frame, uint32_t *len, uint16_t tp
 int pl_rx_offload(const struct pl_rx_policy *rp, struct pktlink_pkt *p);
 
 /**
+ * pl_rx_fix_unmarked() - complete in place the TCP/UDP checksum of a frame
+ * whose field holds only the pseudo-header sum, with nothing marking it
+ * partial (see @fix_unmarked above). link_len: 14 or 0. Untrusted frame:
+ * every offset is checked. Return: true when it completed one.
+ */
+bool pl_rx_fix_unmarked(uint8_t *frame, uint32_t len, uint32_t link_len);
+
+/**
  * pl_rx_apply() - apply the receive policy to p (data, len and the offload
  * fields filled in by the family). vlan_tpid non-zero: the kernel stripped
  * a tag (vlan_tpid, vlan_tci) that goes back into the bytes; p->data must
@@ -180,6 +202,8 @@ static inline int pl_rx_apply(const struct pl_rx_policy *rp, struct pktlink_pkt 
 		int v = pl_rx_offload(rp, p);
 		if (v != PL_RX_KEEP)
 			return v;
+	} else if (rp->fix_unmarked) {
+		pl_rx_fix_unmarked(p->data, p->len, rp->min_len == 14 ? 14 : 0);
 	}
 	if (!rp->rx_csum)
 		p->flags &= (uint16_t)~PKTLINK_PKT_CSUM_VALID;

@@ -728,6 +728,9 @@ static int st_sizes(void *ctx, unsigned i, char *err, size_t errlen)
 	pl_rx_policy_init(&f->ep.rxp, f->eth, f->promisc,
 			  f->eth && o->has_link_addr ? o->link_addr : NULL, f->rx_csum,
 			  o->gso != PKTLINK_FD_GSO_NONE);
+	/* AF_PACKET without a virtio-net header hands out a local sender's
+	 * partial checksums unmarked (TAP completes them before us). */
+	f->ep.rxp.fix_unmarked = f->eth && !f->vnet_len && f->fd_kind[0] == FD_KIND_PACKET;
 	if (!o->injectable)
 		for (unsigned k = 0; k < c->nq; k++) {
 			f->q[k].fd = f->fds[k];

@@ -235,6 +235,7 @@ static int xs_alloc(void *ctx, unsigned i, char *err, size_t errlen)
 	/* The device filters by MAC (a NIC queue) before XDP sees a frame:
 	 * no second filter here. Frames carry no offload metadata. */
 	pl_rx_policy_init(&x->ep.rxp, true, true, NULL, false, false);
+	x->ep.rxp.fix_unmarked = 1; /* XDP says nothing of partial checksums */
 	return 0;
 }
 

@@ -155,6 +155,33 @@ static int offloads(void)
 	return 0;
 }
 
+/* Partial checksums nothing marked (AF_XDP, AF_PACKET without vnet_hdr on a
+ * veth): completed when fix_unmarked is set, a correct frame left as it is. */
+static int unmarked(void)
+{
+	static uint8_t want[2000], buf[2000];
+	for (int v = 0; v < 4; v++) {
+		struct ot_spec s;
+		struct ot_layout lo;
+		ot_default(&s, 14, v & 1, v & 2, 500);
+		uint32_t len = ot_build(want, sizeof(want), &s, &lo);
+		struct pl_rx_policy rp;
+		pl_rx_policy_init(&rp, true, true, NULL, false, false);
+		memcpy(buf, want, len);
+		ot_make_partial(buf, &s, &lo);
+		struct pktlink_pkt p = { .data = buf, .len = len };
+		PLT_CHECK(pl_rx_apply(&rp, &p, 0, 0) == PL_RX_KEEP && memcmp(buf, want, len),
+			  "left alone without fix_unmarked (%d)", v);
+		rp.fix_unmarked = 1;
+		PLT_CHECK(pl_rx_apply(&rp, &p, 0, 0) == PL_RX_KEEP && !memcmp(buf, want, len),
+			  "completed (%d)", v);
+		PLT_CHECK(pl_rx_apply(&rp, &p, 0, 0) == PL_RX_KEEP && !memcmp(buf, want, len),
+			  "a correct frame stays correct (%d)", v);
+		PLT_CHECK(!pl_rx_fix_unmarked(buf, 20, 14), "short frame (%d)", v);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -162,6 +189,7 @@ int main(int argc, char **argv)
 		{ "bounds", bounds, PLT_UNIT, 0 },
 		{ "vlan", vlan, PLT_UNIT, 0 },
 		{ "offloads", offloads, PLT_UNIT, 0 },
+		{ "unmarked", unmarked, PLT_UNIT, 0 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

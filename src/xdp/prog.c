@@ -347,7 +347,10 @@ void pl_xdp_prog_teardown(struct pl_xdp_prog *p)
 {
 	if (p->attached) {
 		if (p->link_fd >= 0) {
-			/* closed below: the kernel detaches with the link */
+			/* Detach now: closing the last link fd only queues the
+			 * release on a kernel workqueue, so the program could
+			 * outlive close() for a while on a busy machine. */
+			bpf_link_detach(p->link_fd);
 		} else if (p->via_libxdp && p->dispatcher) {
 			xdp_program__detach(p->prog, p->ifindex,
 					    (enum xdp_attach_mode)p->attach_mode, 0);

@@ -62,11 +62,18 @@ enum pktlink_fd_tx_mode {
 	PKTLINK_FD_TX_MMAP = 3, /* AF_PACKET TX ring (TPACKET_V2), packet endpoints only */
 };
 
-/* What to do with GSO super-packets given to pktlink_tx_burst(). */
+/*
+ * What to do with GSO super-packets. On transmit every mode takes them (up
+ * to gso_max_size): the descriptors can always carry their segments.
+ */
 enum pktlink_fd_gso {
-	PKTLINK_FD_GSO_NONE = 0, /* refuse them (tx_drop_invalid) */
+	/* segment them in pktlink on transmit; on receive never hand one out
+	 * (a super-packet from the kernel counts in rx_drop_invalid) */
+	PKTLINK_FD_GSO_NONE = 0,
 	PKTLINK_FD_GSO_HOST = 1, /* hand them to the kernel in a virtio-net header (needs vnet_hdr) */
-	PKTLINK_FD_GSO_SOFTWARE = 2, /* segment them in pktlink */
+	/* segment them in pktlink on transmit; with vnet_hdr, hand out the
+	 * super-packets the kernel passes up on receive */
+	PKTLINK_FD_GSO_SOFTWARE = 2,
 };
 
 /**
@@ -85,7 +92,7 @@ struct pktlink_fd_opts {
 	bool vnet_hdr; /* the fds carry a virtio-net header before each frame */
 	uint32_t vnet_hdr_len; /* 10 or 12; 0 = 10 (the kernel's default) */
 	enum pktlink_fd_gso gso;
-	uint32_t gso_max_size; /* largest super-packet accepted; 0 = 65536 when gso != NONE */
+	uint32_t gso_max_size; /* largest super-packet accepted on transmit, 1280..65536; 0 = 65536 */
 	bool tx_csum_offload; /* the stack may send CSUM_PARTIAL frames */
 	bool rx_csum_offload; /* report checksums the kernel verified */
 	enum pktlink_fd_rx_mode rx_mode; /* recvmmsg: sockets only; mmap: AF_PACKET only */

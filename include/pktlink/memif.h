@@ -36,7 +36,8 @@
  * never blocks: with the ring full, pktlink_tx_burst() returns 0. memif
  * carries no offload metadata: frames with a partial checksum
  * (PKTLINK_PKT_CSUM_PARTIAL) get their checksum completed in software,
- * GSO super-packets are refused (tx_drop_invalid). With several queue
+ * GSO super-packets (up to 64 KiB) are segmented in software
+ * (pktlink_info.gso_kind PKTLINK_GSO_KIND_SOFTWARE). With several queue
  * pairs, each RX queue is a worker in push mode, and transmit puts each
  * flow (IP addresses and TCP/UDP ports) on one ring, like RSS; frames
  * that are not IP go to ring 0.

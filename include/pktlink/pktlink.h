@@ -354,7 +354,12 @@ void pktlink_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, u
  * Frames are taken in order; the return value says how many were taken.
  * A frame that can never be sent (too large, malformed offload request) is
  * taken, dropped and counted in tx_drop_invalid, so one bad frame cannot
- * stall the queue. Caller memory may be reused as soon as this returns;
+ * stall the queue. Too large: longer than pktlink_info.mtu + max_header_len
+ * (fd Ethernet endpoints allow 4 bytes more for a frame with an
+ * 802.1Q/802.1ad tag in its bytes), or a GSO super-packet larger than
+ * the endpoint accepts (pktlink_info.gso_max_size). Offload requests the layer below cannot
+ * take are carried out by pktlink (checksums completed, super-packets
+ * segmented) rather than refused. Caller memory may be reused as soon as this returns;
  * taken PKTLINK_PKT_TXBUF buffers belong to the endpoint again, the ones
  * not taken stay the caller's (send them later or pktlink_tx_free() them).
  *

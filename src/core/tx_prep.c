@@ -22,7 +22,7 @@ int pl_tx_classify_offload(const struct pl_tx_caps *tc, const struct pktlink_pkt
 		 * checksum field holds (pl_gso_next computes them). */
 		return PL_TX_GSO;
 	}
-	if (len > tc->frame_max ||
+	if (len > pl_tx_len_max(tc, p->data, len) ||
 	    (uint64_t)p->csum_start + p->csum_offset + 2 > (uint64_t)len)
 		return PL_TX_INVALID;
 	return tc->csum_pass ? PL_TX_PASS : PL_TX_CSUM;
@@ -34,7 +34,7 @@ int pl_tx_iter_init(struct pl_tx_iter *it, const struct pl_tx_caps *tc,
 	memset(it, 0, sizeof(*it));
 	it->p = p;
 	it->how = how;
-	it->seg_max = tc->frame_max;
+	it->seg_max = pl_tx_len_max(tc, p->data, p->len);
 	if (how == PL_TX_GSO) {
 		if (pl_gso_init(&it->g, p, tc->link_len, false) != 0)
 			return -EINVAL;
@@ -43,7 +43,7 @@ int pl_tx_iter_init(struct pl_tx_iter *it, const struct pl_tx_caps *tc,
 		 * after some of its segments went out. */
 		uint32_t payload = it->g.end - it->g.hdrs_len;
 		uint64_t first = (uint64_t)it->g.hdrs_len + (payload < it->g.mss ? payload : it->g.mss);
-		if (first > tc->frame_max)
+		if (first > it->seg_max)
 			return -EINVAL;
 		it->count = pl_gso_count(&it->g);
 		return (int)it->count;

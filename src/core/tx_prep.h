@@ -37,7 +37,8 @@
  *     (gso_kind NONE).
  *
  * Frames that can never be sent are PL_TX_INVALID: NULL data, shorter than
- * min_len, a plain frame longer than frame_max, a super-packet longer than
+ * min_len, a plain frame longer than frame_max (frame_max + tag_len when it
+ * carries an 802.1Q/802.1ad tag in its bytes), a super-packet longer than
  * super_max or with gso_size 0 or without GSO support, a partial checksum
  * whose field lies outside the frame. pl_tx_iter_init() finds the rest
  * (headers that do not parse, a gso_type that does not match them).
@@ -64,8 +65,12 @@
 /**
  * struct pl_tx_caps - what the layer under an endpoint takes on transmit.
  * @min_len:   shortest frame (the link header length, e.g. 14; at least 1).
- * @frame_max: longest plain frame in bytes, link header included (allow 4
- *             more for one 802.1Q tag where the link carries one).
+ * @frame_max: longest untagged plain frame in bytes: MTU + link header.
+ * @tag_len:   extra bytes allowed for a frame whose Ethernet header carries
+ *             an 802.1Q/802.1ad tag (EtherType 0x8100/0x88a8): 4 where the
+ *             link carries tags, 0 where it does not (IP-only links). The
+ *             family's output buffers hold frame_max + tag_len bytes. The
+ *             receive side lets the same tagged frames in (rx_policy.h).
  * @super_max: longest GSO super-packet in bytes; 0 refuses GSO.
  * @link_len:  link header bytes before IP (14 for Ethernet, 0 for raw IP).
  * @csum_pass: the lower layer completes partial checksums itself.
@@ -76,6 +81,7 @@ struct pl_tx_caps {
 	uint32_t frame_max;
 	uint32_t super_max;
 	uint32_t link_len;
+	uint32_t tag_len;
 	uint8_t csum_pass;
 	uint8_t gso_pass;
 };
@@ -88,6 +94,20 @@ enum pl_tx_how {
 	PL_TX_CSUM = 2, /* partial checksum: pktlink completes it */
 	PL_TX_GSO = 3, /* super-packet: pktlink segments it */
 };
+
+/**
+ * pl_tx_len_max() - the longest frame tc lets through given its first bytes:
+ * frame_max, or frame_max + tag_len when an Ethernet link's frame carries a
+ * VLAN tag. data holds at least min_len bytes. Pure; thread-safe.
+ */
+static inline uint32_t pl_tx_len_max(const struct pl_tx_caps *tc, const uint8_t *data,
+				     uint32_t len)
+{
+	if (tc->tag_len && tc->link_len == 14 && len >= 14 &&
+	    ((data[12] == 0x81 && data[13] == 0x00) || (data[12] == 0x88 && data[13] == 0xa8)))
+		return tc->frame_max + tc->tag_len;
+	return tc->frame_max;
+}
 
 /**
  * pl_tx_classify_offload() - pl_tx_classify() for a frame that carries an
@@ -106,7 +126,11 @@ static inline int pl_tx_classify(const struct pl_tx_caps *tc, const struct pktli
 {
 	if (PL_LIKELY(!(p->flags & PKTLINK_PKT_CSUM_PARTIAL) &&
 		      p->gso_type == PKTLINK_GSO_NONE)) {
-		if (PL_UNLIKELY(!p->data || p->len < tc->min_len || p->len > tc->frame_max))
+		if (PL_UNLIKELY(!p->data || p->len < tc->min_len))
+			return PL_TX_INVALID;
+		/* the tag test only for frames past the untagged limit */
+		if (PL_UNLIKELY(p->len > tc->frame_max) &&
+		    p->len > pl_tx_len_max(tc, p->data, p->len))
 			return PL_TX_INVALID;
 		return PL_TX_PLAIN;
 	}
@@ -131,7 +155,7 @@ struct pl_tx_iter {
 /**
  * pl_tx_iter_init() - prepare to write the output frames of p, which
  * pl_tx_classify() gave how (not PL_TX_INVALID). Segments are at most
- * tc->frame_max bytes. p->data must stay unchanged until the last
+ * pl_tx_len_max() bytes (the super-packet's own tag, if any, included). p->data must stay unchanged until the last
  * pl_tx_iter_next().
  * Return: the number of output frames (>= 1), or -EINVAL when the request
  * turns out malformed (headers that do not parse or do not match gso_type,

@@ -265,15 +265,12 @@ static int fd_validate(struct fd_setup *s, char *err, size_t errlen)
 			      "gso=host needs %s=1: the kernel learns about super-packets from the "
 			      "virtio-net header; set it, or use gso=software",
 			      k_vnet);
-	if (o->gso_max_size && (o->gso == PKTLINK_FD_GSO_NONE || o->gso_max_size > FD_SUPER_MAX ||
-				o->gso_max_size < 1280))
+	if (o->gso_max_size && (o->gso_max_size > FD_SUPER_MAX || o->gso_max_size < 1280))
 		return pl_err(err, errlen, -EINVAL,
-			      o->gso == PKTLINK_FD_GSO_NONE
-				      ? "gso_max_size is set but gso is none: set gso=host or "
-					"gso=software, or drop gso_max_size"
-				      : "gso_max_size: %u is out of range: use 1280 to 65536",
-			      o->gso_max_size);
-	if (o->gso != PKTLINK_FD_GSO_NONE && !o->gso_max_size)
+			      "gso_max_size: %u is out of range: use 1280 to 65536", o->gso_max_size);
+	/* Every mode takes super-packets on transmit (gso=none and
+	 * gso=software segment them in pktlink), so every mode has a limit. */
+	if (!o->gso_max_size)
 		o->gso_max_size = FD_SUPER_MAX;
 	if (o->rx_mode > PKTLINK_FD_RX_MMAP)
 		return pl_err(err, errlen, -EINVAL,
@@ -708,9 +705,14 @@ static int st_sizes(void *ctx, unsigned i, char *err, size_t errlen)
 	 * carries partial checksums always, and super-packets with gso=host. */
 	f->tc = (struct pl_tx_caps){
 		.min_len = f->eth ? FD_ETH_HLEN : 1,
-		/* an IP-only link carries no VLAN tag */
-		.frame_max = f->eth ? f->tx_frame_max : o->mtu,
-		.super_max = o->gso != PKTLINK_FD_GSO_NONE ? o->gso_max_size + f->link_len + 4 : 0,
+		/* MTU + link header; an Ethernet frame may carry one 802.1Q
+		 * tag on top (the receive buffers hold it too), an IP-only
+		 * link carries none. The scratch slots hold tx_frame_max. */
+		.frame_max = o->mtu + f->link_len,
+		.tag_len = f->eth ? 4 : 0,
+		/* Super-packets are always sendable: passed down with
+		 * gso=host, cut in pktlink otherwise. */
+		.super_max = o->gso_max_size + f->link_len + 4,
 		.link_len = f->link_len,
 		.csum_pass = f->vnet_len != 0,
 		.gso_pass = f->vnet_len != 0 && o->gso == PKTLINK_FD_GSO_HOST,
@@ -977,10 +979,11 @@ int pl_fd_ep_open(struct fd_setup *s, struct pktlink_ep **epp, char *err, size_t
 		in->caps |= PKTLINK_CAP_TX_CSUM_OFFLOAD;
 	if (f->txr)
 		in->caps |= PKTLINK_CAP_TX_ALLOC;
-	in->gso_kind = o->gso == PKTLINK_FD_GSO_HOST	   ? PKTLINK_GSO_KIND_HOST
-		       : o->gso == PKTLINK_FD_GSO_SOFTWARE ? PKTLINK_GSO_KIND_SOFTWARE
-							   : PKTLINK_GSO_KIND_NONE;
-	in->gso_max_size = o->gso != PKTLINK_FD_GSO_NONE ? o->gso_max_size : 0;
+	/* gso=none only keeps super-packets from being handed out on
+	 * receive; on transmit pktlink segments them like gso=software. */
+	in->gso_kind = o->gso == PKTLINK_FD_GSO_HOST ? PKTLINK_GSO_KIND_HOST
+						     : PKTLINK_GSO_KIND_SOFTWARE;
+	in->gso_max_size = o->gso_max_size;
 	pl_ep_error_clear(&f->ep);
 	*epp = &f->ep;
 	return 0;

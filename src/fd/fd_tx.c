@@ -326,9 +326,9 @@ int fd_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 				sused = 0;
 			}
 			uint8_t *d = f->scratch + sused;
-			/* An Ethernet segment may carry one 802.1Q tag on top of
-			 * link_len + MTU (tc.frame_max allows for it). */
-			int sl = pl_tx_iter_next(&g, d, f->tc.frame_max);
+			/* A slot holds MTU + link header + a tag: every segment
+			 * (pl_tx_iter_init() checked the largest). */
+			int sl = pl_tx_iter_next(&g, d, f->scratch_slot);
 			if (sl <= 0) {
 				bad = sl < 0;
 				break;

@@ -274,6 +274,12 @@ int pktlink_memif_open(const struct pktlink_memif_opts *opts, struct pktlink_ep 
 	e->busy_poll = o.busy_poll;
 	bool eth = o.mode == PKTLINK_MEMIF_ETHERNET;
 	e->max_frame = o.mtu + (eth ? ETH_HDR : 0);
+	/* memif carries bytes only: pktlink completes checksums and cuts
+	 * super-packets (into tx_scratch, max_frame bytes). */
+	e->tc = (struct pl_tx_caps){ .min_len = eth ? ETH_HDR : 1,
+				     .frame_max = e->max_frame,
+				     .super_max = PL_MEMIF_GSO_MAX + (eth ? ETH_HDR : 0) + 4,
+				     .link_len = eth ? ETH_HDR : 0 };
 	if (o.role == PKTLINK_MEMIF_CLIENT)
 		r = pl_memif_client_connect(&o, &e->conn, err, errlen);
 	else
@@ -291,6 +297,8 @@ int pktlink_memif_open(const struct pktlink_memif_opts *opts, struct pktlink_ep 
 	in->max_header_len = eth ? ETH_HDR : 0;
 	in->caps = PKTLINK_CAP_TX_CSUM_OFFLOAD | (eth ? PKTLINK_CAP_ETHERNET | PKTLINK_CAP_RESOLUTION_REQUIRED : 0);
 	in->arp_hwtype = eth ? 1 : 0xfffe;
+	in->gso_kind = PKTLINK_GSO_KIND_SOFTWARE;
+	in->gso_max_size = PL_MEMIF_GSO_MAX;
 	if (eth) {
 		if (o.has_link_addr) {
 			memcpy(in->link_addr, o.link_addr, 6);

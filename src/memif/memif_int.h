@@ -16,6 +16,7 @@
 #include "proto.h"
 
 #include "core/endpoint.h"
+#include "core/tx_prep.h"
 
 #include <pktlink/memif.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 
 #define PL_MEMIF_MAX_REGIONS 16u
 #define PL_MEMIF_MAX_SEGS 64u /* descriptors of one frame we accept */
+#define PL_MEMIF_GSO_MAX 65536u /* largest super-packet pktlink segments on transmit */
 #define PL_MEMIF_NBOUNCE 32u /* chained frames held at once per RX queue */
 #define PL_MEMIF_WAIT_CAP_MS 10 /* longest sleep: peers do not fence before reading flags */
 
@@ -207,7 +209,8 @@ struct pl_memif_ep {
 	unsigned tx_zero; /* TX thread: bursts in a row that took nothing */
 	bool bye_sent; /* a DISCONNECT went out already */
 	int ctrl_busy; /* atomic: one thread reads the control socket at a time */
-	uint8_t *tx_scratch; /* max_frame: frames whose checksum we complete */
+	struct pl_tx_caps tc; /* the core TX step's caps: no offloads below (core/tx_prep.h) */
+	uint8_t *tx_scratch; /* max_frame: checksums completed, segments cut (tc) */
 };
 
 static inline struct pl_memif_ep *to_memif(struct pktlink_ep *ep)

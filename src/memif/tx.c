@@ -15,26 +15,11 @@
  */
 #include "memif_int.h"
 
-#include "core/offload.h"
+#include "core/tx_prep.h"
 
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-
-/* A frame we can never send: count it, take it. Else the bytes to send (maybe the scratch copy). */
-static const uint8_t *tx_prepare(struct pl_memif_ep *e, const struct pktlink_pkt *p)
-{
-	if (p->gso_type != PKTLINK_GSO_NONE || p->len == 0 || p->len > e->max_frame || !p->data)
-		return NULL;
-	if (!(p->flags & PKTLINK_PKT_CSUM_PARTIAL))
-		return p->data;
-	/* memif has no checksum offload: complete it on a copy (the caller's
-	 * frame stays untouched). */
-	memcpy(e->tx_scratch, p->data, p->len);
-	if (pl_csum_complete(e->tx_scratch, p->len, p->csum_start, p->csum_offset) < 0)
-		return NULL;
-	return e->tx_scratch;
-}
 
 static void signal_peer(struct pl_memif_ep *e, struct pl_memif_txq *t)
 {
@@ -62,108 +47,159 @@ static void tx_publish(struct pl_memif_ep *e, struct pl_memif_txq *t, unsigned i
 	pl_stat_add(&e->ep.txc.bytes, bytes);
 }
 
-static int client_tx(struct pl_memif_ep *e, struct pl_memif_txq *t, struct pktlink_pkt *pkts,
-		     unsigned n)
+/* Results of putting one output frame on a ring. */
+enum { PUT_FULL = 0, PUT_OK = 1, PUT_LOST = 2 };
+
+/* Client: copy len bytes into our own C2S buffers, chained. *room: free slots. */
+static int client_put(struct pl_memif_txq *t, uint32_t *room, const uint8_t *src, uint32_t len)
 {
-	struct pl_tx_counters *c = &e->ep.txc;
-	uint16_t tail = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_TAIL), __ATOMIC_ACQUIRE);
-	/* The server's tail moves forward, never past what we published. */
-	if ((uint16_t)(tail - t->peer) > (uint16_t)(t->pos - t->peer))
-		return pl_memif_violation(e, "C2S ring tail moved outside the published range");
-	t->peer = tail;
-	uint32_t room = t->size - (uint16_t)(t->pos - tail);
-	uint16_t start = t->pos;
 	uint32_t bs = t->own_size;
-	unsigned i;
-	uint64_t bytes = 0, sent = 0;
-	for (i = 0; i < n; i++) {
-		struct pktlink_pkt *p = &pkts[i];
-		const uint8_t *src = tx_prepare(e, p);
-		if (!src) {
-			pl_stat_add(&c->drop_invalid, 1);
-			continue;
-		}
-		uint32_t need = (p->len + bs - 1) / bs;
-		if (need > room)
-			break;
-		uint32_t off = 0;
-		for (uint32_t k = 0; k < need; k++) {
-			uint16_t slot = t->pos & t->mask;
-			uint32_t l = p->len - off < bs ? p->len - off : bs;
-			memcpy(t->own_base + (uint64_t)slot * bs, src + off, l);
-			struct memif_desc *d = memif_desc_at(t->ring, slot);
-			d->region = 0;
-			d->offset = t->own_off + slot * bs;
-			d->length = l;
-			d->flags = k + 1 < need ? MEMIF_DESC_FLAG_NEXT : 0;
-			off += l;
-			t->pos++;
-		}
-		room -= need;
-		sent++;
-		bytes += p->len;
+	uint32_t need = (len + bs - 1) / bs;
+	if (need > *room)
+		return PUT_FULL;
+	uint32_t off = 0;
+	for (uint32_t k = 0; k < need; k++) {
+		uint16_t slot = t->pos & t->mask;
+		uint32_t l = len - off < bs ? len - off : bs;
+		memcpy(t->own_base + (uint64_t)slot * bs, src + off, l);
+		struct memif_desc *d = memif_desc_at(t->ring, slot);
+		d->region = 0;
+		d->offset = t->own_off + slot * bs;
+		d->length = l;
+		d->flags = k + 1 < need ? MEMIF_DESC_FLAG_NEXT : 0;
+		off += l;
+		t->pos++;
 	}
-	tx_publish(e, t, MEMIF_RING_HEAD, start, sent, bytes);
-	return (int)i;
+	*room -= need;
+	return PUT_OK;
 }
 
-static int server_tx(struct pl_memif_ep *e, struct pl_memif_txq *t, struct pktlink_pkt *pkts,
-		     unsigned n)
+/* Server: copy len bytes into the buffers the client posted on the S2C
+ * ring (each descriptor read once and checked). *avail: posted slots. */
+static int server_put(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t *avail,
+		      const uint8_t *src, uint32_t len)
 {
-	struct pl_tx_counters *c = &e->ep.txc;
 	const struct pl_memif_conn *cn = &e->conn;
-	uint16_t head = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_HEAD), __ATOMIC_ACQUIRE);
-	uint16_t avail = (uint16_t)(head - t->pos);
-	if (avail > t->size)
-		return pl_memif_violation(e, "S2C ring head moved more than a ring ahead");
-	uint16_t start = t->pos;
 	struct pl_memif_seg segs[PL_MEMIF_MAX_SEGS];
+	/* Collect posted buffers until the frame fits. */
+	uint64_t cap = 0;
+	unsigned ns = 0;
+	while (cap < len && ns < PL_MEMIF_MAX_SEGS && ns < *avail) {
+		struct memif_desc *d = memif_desc_at(t->ring, (uint16_t)(t->pos + ns) & t->mask);
+		uint16_t reg = __atomic_load_n(&d->region, __ATOMIC_RELAXED);
+		uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
+		uint32_t l = __atomic_load_n(&d->length, __ATOMIC_RELAXED);
+		if (reg >= cn->nregions || !l || (uint64_t)off + l > cn->regions[reg].size)
+			return pl_memif_violation(
+				e, "posted S2C buffer is empty or lies outside its region");
+		segs[ns++] = (struct pl_memif_seg){ cn->regions[reg].base + off, l };
+		cap += l;
+	}
+	if (cap < len)
+		/* too many tiny buffers: never fits; else the rest waits */
+		return ns >= PL_MEMIF_MAX_SEGS ? PUT_LOST : PUT_FULL;
+	uint32_t off = 0;
+	for (unsigned k = 0; k < ns; k++) {
+		uint32_t l = len - off < segs[k].len ? len - off : segs[k].len;
+		memcpy(segs[k].ptr, src + off, l);
+		off += l;
+		struct memif_desc *d = memif_desc_at(t->ring, (uint16_t)(t->pos + k) & t->mask);
+		__atomic_store_n(&d->length, l, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->flags, (uint16_t)(k + 1 < ns ? MEMIF_DESC_FLAG_NEXT : 0),
+				 __ATOMIC_RELAXED);
+	}
+	t->pos = (uint16_t)(t->pos + ns);
+	*avail = (uint16_t)(*avail - ns);
+	return PUT_OK;
+}
+
+/*
+ * Both roles: every caller frame through the core TX step
+ * (core/tx_prep.h): memif carries no offload requests, so partial
+ * checksums are completed and super-packets segmented into tx_scratch
+ * (allocated at open), then copied onto the ring. Returns frames taken.
+ */
+static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_memif_txq *t = &e->txq[ring];
+	struct pl_tx_counters *c = &e->ep.txc;
+	bool client = e->role == PKTLINK_MEMIF_CLIENT;
+	uint32_t room = 0;
+	uint16_t avail = 0;
+	if (client) {
+		uint16_t tail = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_TAIL), __ATOMIC_ACQUIRE);
+		/* The server's tail moves forward, never past what we published. */
+		if ((uint16_t)(tail - t->peer) > (uint16_t)(t->pos - t->peer))
+			return pl_memif_violation(e, "C2S ring tail moved outside the published range");
+		t->peer = tail;
+		room = t->size - (uint16_t)(t->pos - tail);
+	} else {
+		uint16_t head = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_HEAD), __ATOMIC_ACQUIRE);
+		avail = (uint16_t)(head - t->pos);
+		if (avail > t->size)
+			return pl_memif_violation(e, "S2C ring head moved more than a ring ahead");
+	}
+	uint16_t start = t->pos;
 	unsigned i;
 	uint64_t bytes = 0, sent = 0;
+	int r = 0;
 	for (i = 0; i < n; i++) {
 		struct pktlink_pkt *p = &pkts[i];
-		const uint8_t *src = tx_prepare(e, p);
-		if (!src) {
-			pl_stat_add(&c->drop_invalid, 1);
-			continue;
-		}
-		/* Collect posted buffers until the frame fits; each read once. */
-		uint64_t cap = 0;
-		unsigned ns = 0;
-		while (cap < p->len && ns < PL_MEMIF_MAX_SEGS && ns < avail) {
-			struct memif_desc *d = memif_desc_at(t->ring, (uint16_t)(t->pos + ns) & t->mask);
-			uint16_t reg = __atomic_load_n(&d->region, __ATOMIC_RELAXED);
-			uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
-			uint32_t len = __atomic_load_n(&d->length, __ATOMIC_RELAXED);
-			if (reg >= cn->nregions || !len || (uint64_t)off + len > cn->regions[reg].size)
-				return pl_memif_violation(
-					e, "posted S2C buffer is empty or lies outside its region");
-			segs[ns++] = (struct pl_memif_seg){ cn->regions[reg].base + off, len };
-			cap += len;
-		}
-		if (cap < p->len) {
-			if (ns >= PL_MEMIF_MAX_SEGS) { /* the client posts tiny buffers */
-				pl_stat_add(&c->errors, 1);
+		int how = pl_tx_classify(&e->tc, p);
+		if (how == PL_TX_PLAIN) {
+			r = client ? client_put(t, &room, p->data, p->len)
+				   : server_put(e, t, &avail, p->data, p->len);
+		} else {
+			struct pl_tx_iter it;
+			int cnt = how == PL_TX_INVALID ? -EINVAL : pl_tx_iter_init(&it, &e->tc, p, how);
+			if (cnt < 0) {
+				pl_tx_invalid(c, 1, p->len);
 				continue;
 			}
-			break; /* not enough posted buffers: the rest waits */
+			/* Room for every output frame first, so that a full ring
+			 * leaves the frame untaken rather than half sent (a
+			 * server's posted buffers may still be too small: the
+			 * segments that do not fit are lost, counted below). */
+			uint32_t bs = client ? t->own_size : 1;
+			uint32_t per = client ? (pl_tx_iter_next_len(&it) + bs - 1) / bs : 1;
+			if ((uint64_t)cnt * per > (client ? room : avail))
+				break;
+			uint32_t put = 0;
+			r = PUT_OK;
+			while (r == PUT_OK && put < (uint32_t)cnt) {
+				int len = pl_tx_iter_next(&it, e->tx_scratch, e->tc.frame_max);
+				if (len <= 0) {
+					r = PUT_LOST;
+					break;
+				}
+				r = client ? client_put(t, &room, e->tx_scratch, (uint32_t)len)
+					   : server_put(e, t, &avail, e->tx_scratch, (uint32_t)len);
+				if (r == PUT_OK)
+					put++;
+			}
+			if (r < 0)
+				return r;
+			if (put == 0 && r == PUT_FULL)
+				break; /* nothing went out: the frame waits */
+			/* taken; segments that did not go out are errors */
+			if (put < (uint32_t)cnt)
+				pl_stat_add(&c->errors, (uint32_t)cnt - put);
+			if (!put)
+				continue;
+			r = PUT_OK;
 		}
-		uint32_t off = 0;
-		for (unsigned k = 0; k < ns; k++) {
-			uint32_t l = p->len - off < segs[k].len ? p->len - off : segs[k].len;
-			memcpy(segs[k].ptr, src + off, l);
-			off += l;
-			struct memif_desc *d = memif_desc_at(t->ring, (uint16_t)(t->pos + k) & t->mask);
-			__atomic_store_n(&d->length, l, __ATOMIC_RELAXED);
-			__atomic_store_n(&d->flags, (uint16_t)(k + 1 < ns ? MEMIF_DESC_FLAG_NEXT : 0),
-					 __ATOMIC_RELAXED);
+		if (r < 0)
+			return r;
+		if (r == PUT_FULL)
+			break;
+		if (r == PUT_LOST) {
+			pl_stat_add(&c->errors, 1);
+			continue;
 		}
-		t->pos = (uint16_t)(t->pos + ns);
-		avail = (uint16_t)(avail - ns);
 		sent++;
 		bytes += p->len;
 	}
-	tx_publish(e, t, MEMIF_RING_TAIL, start, sent, bytes);
+	tx_publish(e, t, client ? MEMIF_RING_HEAD : MEMIF_RING_TAIL, start, sent, bytes);
 	return (int)i;
 }
 
@@ -215,11 +251,6 @@ static unsigned flow_ring(const struct pl_memif_ep *e, const struct pktlink_pkt 
 	return h % e->ntx;
 }
 
-static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkts, unsigned n)
-{
-	struct pl_memif_txq *t = &e->txq[ring];
-	return e->role == PKTLINK_MEMIF_CLIENT ? client_tx(e, t, pkts, n) : server_tx(e, t, pkts, n);
-}
 
 /* Several rings: runs of frames for the same ring, in order; stop at the
  * first run a ring does not take whole. */

@@ -18,10 +18,17 @@
 static uint8_t sp[70000];
 
 /* The four kinds of lower layer. */
-static const struct pl_tx_caps caps_host = { 14, 1518, 65536 + 18, 14, 1, 1 }; /* vnet, gso=host */
-static const struct pl_tx_caps caps_vnet_sw = { 14, 1518, 65536 + 18, 14, 1, 0 }; /* vnet, gso=software */
-static const struct pl_tx_caps caps_sw = { 14, 1514, 65536 + 18, 14, 0, 0 }; /* AF_XDP */
-static const struct pl_tx_caps caps_none = { 14, 1514, 0, 14, 0, 0 }; /* no GSO */
+static const struct pl_tx_caps caps_host = { .min_len = 14, .frame_max = 1514, .super_max = 65536 + 18,
+					    .link_len = 14, .tag_len = 4, .csum_pass = 1,
+					    .gso_pass = 1 }; /* vnet, gso=host */
+static const struct pl_tx_caps caps_vnet_sw = { .min_len = 14, .frame_max = 1514,
+						.super_max = 65536 + 18, .link_len = 14, .tag_len = 4,
+						.csum_pass = 1 }; /* vnet, gso=software */
+static const struct pl_tx_caps caps_sw = { .min_len = 14, .frame_max = 1514,
+					   .super_max = 65536 + 18,
+					   .link_len = 14 }; /* AF_XDP */
+static const struct pl_tx_caps caps_none = { .min_len = 14, .frame_max = 1514,
+					     .link_len = 14 }; /* no GSO */
 
 static int classify_table(void)
 {
@@ -56,6 +63,23 @@ static int classify_table(void)
 		PLT_CHECK(pl_tx_classify(all[i], &p) == PL_TX_INVALID, "caps %u MTU+1", i);
 		p.len = all[i]->frame_max;
 		PLT_CHECK(pl_tx_classify(all[i], &p) == PL_TX_PLAIN, "caps %u MTU", i);
+		/* a frame with an 802.1Q/802.1ad tag in its bytes: 4 more
+		 * where the link carries tags, not one byte more */
+		static uint8_t tagged[1600];
+		memcpy(tagged, sp, 12);
+		for (unsigned t = 0; t < 2; t++) {
+			tagged[12] = t ? 0x88 : 0x81;
+			tagged[13] = t ? 0xa8 : 0x00;
+			p = plain;
+			p.data = tagged;
+			p.len = all[i]->frame_max + 4;
+			PLT_CHECK(pl_tx_classify(all[i], &p) ==
+					  (all[i]->tag_len ? PL_TX_PLAIN : PL_TX_INVALID),
+				  "caps %u tagged MTU", i);
+			p.len = all[i]->frame_max + 5;
+			PLT_CHECK(pl_tx_classify(all[i], &p) == PL_TX_INVALID, "caps %u tagged MTU+1",
+				  i);
+		}
 		p = csum;
 		p.csum_start = 990;
 		PLT_CHECK(pl_tx_classify(all[i], &p) == PL_TX_INVALID, "caps %u csum outside", i);

@@ -131,6 +131,58 @@ static int software_gso(void)
 	return 0;
 }
 
+/* gso=none (the default without vnet_hdr) still takes super-packets on
+ * transmit: nothing below segments them, so pktlink does (issue 7: drop
+ * only what can never be sent). And the length limit: MTU + 14 untagged,
+ * 4 more with a tag in the bytes, not one byte more. */
+static int gso_none_segments(void)
+{
+	int sv[2];
+	PLT_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+	struct pktlink_ep *a = open_fmt("fd:%d?mtu=1500", sv[0]);
+	struct pktlink_info in;
+	pktlink_get_info(a, &in);
+	PLT_CHECK(in.gso_kind == PKTLINK_GSO_KIND_SOFTWARE && in.gso_max_size == 65536,
+		  "gso=none advertises software GSO: kind %u, max %u", in.gso_kind,
+		  in.gso_max_size);
+	static uint8_t f[70000];
+	const uint32_t plen = 5000;
+	struct pktlink_pkt pk;
+	build_tcp_super(f, plen, &pk);
+	PLT_CHECK(pktlink_tx_burst(a, &pk, 1) == 1, "taken");
+	uint32_t off = 0, nseg = 0;
+	uint8_t seg[2000];
+	while (off < plen && nseg < 10) {
+		ssize_t r = recv(sv[1], seg, sizeof(seg), MSG_DONTWAIT);
+		PLT_CHECK(r > 54 && r <= 1514, "segment %u: %zd bytes", nseg, r);
+		PLT_CHECK(!memcmp(seg + 54, f + 54 + off, (size_t)r - 54), "payload");
+		off += (uint32_t)r - 54;
+		nseg++;
+	}
+	PLT_CHECK(off == plen && nseg == 4, "%u bytes in %u segments", off, nseg);
+	static uint8_t fr[1600];
+	memset(fr, 0x5a, sizeof(fr));
+	struct pktlink_pkt big = { .data = fr, .len = 1515 }; /* untagged MTU+1 */
+	PLT_CHECK(pktlink_tx_burst(a, &big, 1) == 1, "taken");
+	fr[12] = 0x81, fr[13] = 0x00;
+	big.len = 1518; /* tagged, MTU */
+	PLT_CHECK(pktlink_tx_burst(a, &big, 1) == 1, "taken");
+	big.len = 1519; /* tagged, MTU+1 */
+	PLT_CHECK(pktlink_tx_burst(a, &big, 1) == 1, "taken");
+	ssize_t r = recv(sv[1], seg, sizeof(seg), MSG_DONTWAIT);
+	PLT_CHECK(r == 1518, "only the tagged 1518-byte frame leaves: %zd", r);
+	PLT_CHECK(recv(sv[1], seg, sizeof(seg), MSG_DONTWAIT) < 0, "nothing more");
+	struct pktlink_stats st;
+	PLT_OK(pktlink_get_stats(a, &st));
+	PLT_CHECK(st.tx_packets == 2 && st.tx_drop_invalid == 2 && st.tx_errors == 0,
+		  "tx %llu, invalid %llu, errors %llu", (unsigned long long)st.tx_packets,
+		  (unsigned long long)st.tx_drop_invalid, (unsigned long long)st.tx_errors);
+	pktlink_close(a);
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
 /* A super-packet with an 802.1Q tag and full-MTU segments: each segment is
  * 14 + 4 + 1500 bytes, which must fit (regression: the segment buffer was
  * sized without the tag, so every segment failed and the frame was dropped). */
@@ -224,7 +276,10 @@ static int invalid_frames(void)
 	memcpy(big, f[0], 14);
 	struct pktlink_pkt bad_short = { .data = f[0], .len = 10 };
 	struct pktlink_pkt bad_gso;
-	build_tcp_super(sup, 5000, &bad_gso); /* gso=none endpoint */
+	/* gso_size 0: a malformed request. (A well-formed super-packet is
+	 * segmented on a gso=none endpoint too: see gso_none_segments.) */
+	build_tcp_super(sup, 5000, &bad_gso);
+	bad_gso.gso_size = 0;
 	struct pktlink_pkt list[9] = { pk[0], bad_big, pk[1], pk[2], bad_short, pk[3],
 				       bad_gso, pk[4], pk[5] };
 	PLT_CHECK(pktlink_tx_burst(a, list, 9) == 9, "all taken");
@@ -498,6 +553,7 @@ int main(int argc, char **argv)
 	static const struct plt_case cases[] = {
 		{ "software_gso", software_gso, PLT_UNIT, 30 },
 		{ "software_gso_vlan", software_gso_vlan, PLT_UNIT, 30 },
+		{ "gso_none_segments", gso_none_segments, PLT_UNIT, 30 },
 		{ "csum_completion", csum_completion, PLT_UNIT, 30 },
 		{ "invalid_frames", invalid_frames, PLT_UNIT, 30 },
 		{ "backpressure", backpressure, PLT_UNIT, 30 },

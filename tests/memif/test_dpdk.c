@@ -9,6 +9,7 @@
  */
 #include "dpdk_testlib.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -26,7 +27,15 @@ static struct pktlink_ep *open_ok(const struct pktlink_memif_opts *o)
 {
 	struct pktlink_ep *ep;
 	char err[256];
-	int r = pktlink_memif_open(o, &ep, err, sizeof(err));
+	int r;
+	/* The DPDK server may not listen yet (its EAL start is slow on a
+	 * loaded machine): retry a refused or missing socket, bounded. */
+	for (int i = 0; i < PLT_WAIT_MS / 50; i++) {
+		r = pktlink_memif_open(o, &ep, err, sizeof(err));
+		if (r != -ECONNREFUSED && r != -ENOENT)
+			break;
+		usleep(50000);
+	}
 	PLT_CHECK(r == 0, "open: %s", err);
 	return ep;
 }

@@ -6,6 +6,7 @@
 #include "shm_ep.h"
 
 #include "core/offload.h"
+#include "core/rx_policy.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -220,12 +221,12 @@ int pl_shm_frame_to_pkt(struct shm_ep *e, uint8_t *data, uint32_t total, struct 
 		memcpy(hdr, data, SHM_VNET_LEN);
 		if (pl_vnet_to_pkt(hdr, total - SHM_VNET_LEN, pkt))
 			return -EINVAL;
-		if (!(e->ep.info.caps & PKTLINK_CAP_RX_CSUM_OFFLOAD))
-			pkt->flags &= (uint16_t)~PKTLINK_PKT_CSUM_VALID;
 	}
 	pkt->data = data + e->vnet_len;
 	pkt->len = total - e->vnet_len;
-	return 0;
+	/* The one receive policy (core/rx_policy.h): bounds, and the offload
+	 * flags the stack asked for (partial checksums completed otherwise). */
+	return pl_rx_apply(&e->ep.rxp, pkt, 0, 0) == PL_RX_KEEP ? 0 : -EINVAL;
 }
 
 /* Server RX: descriptors in q[0].tx_pipe, completions back in q[0].rx_pipe */

@@ -347,6 +347,10 @@ static int step_info(void *ctx, unsigned item, char *err, size_t errlen)
 	if (e->role != PKTLINK_SHM_SERVER && e->buf_size >= e->max_frame + e->vnet_len)
 		in->caps |= PKTLINK_CAP_TX_ALLOC;
 	in->arp_hwtype = 1;
+	/* No receive filter: the peer is one stack on a point-to-point link
+	 * (gVisor's sharedmem filters nothing either). */
+	pl_rx_policy_init(&e->ep.rxp, true, true, NULL, in->caps & PKTLINK_CAP_RX_CSUM_OFFLOAD,
+			  e->tc.gso_pass);
 	if (o->has_link_addr) {
 		memcpy(in->link_addr, o->link_addr, 6);
 		in->has_link_addr = 1;

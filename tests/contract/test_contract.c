@@ -156,6 +156,25 @@ static int fx_shm_open(struct ct_pair *p)
 	return r;
 }
 
+/* memif: the server is under test, the client (which owns the memory) is the peer. */
+static int fx_memif_open(struct ct_pair *p)
+{
+	snprintf(p->path, sizeof(p->path), "/tmp/plt-contract-memif-%d.sock", getpid());
+	unlink(p->path);
+	static struct shm_open_arg o;
+	snprintf(o.spec, sizeof(o.spec), "memif:%s?role=client", p->path);
+	pthread_t t;
+	PLT_CHECK(pthread_create(&t, NULL, shm_client_thread, &o) == 0, "thread");
+	char spec[160];
+	snprintf(spec, sizeof(spec), "memif:%s?role=server&timeout_ms=10000", p->path);
+	int r = ct_open_ep(p, spec);
+	pthread_join(t, NULL);
+	unlink(p->path);
+	PLT_CHECK(o.r == 0, "memif client: %s", o.err);
+	p->peer_ep = o.ep;
+	return r;
+}
+
 static void fx_shm_gone(struct ct_pair *p)
 {
 	pktlink_close(p->peer_ep);
@@ -173,6 +192,9 @@ static const struct ct_fixture fixtures[] = {
 	{ "xdp-skb", fx_xdp_skb_open, fx_dev_gone },
 	{ "xdp-drv-sg", fx_xdp_sg_open, fx_dev_gone },
 	{ "shm", fx_shm_open, fx_shm_gone },
+#ifdef PKTLINK_HAVE_MEMIF
+	{ "memif", fx_memif_open, fx_shm_gone },
+#endif
 };
 
 /* ---- cases ---- */
@@ -514,8 +536,15 @@ THUNKS(6)
 THUNKS(7)
 THUNKS(8)
 THUNKS(9)
-static int (*const *const rows[])(void) = { row_0, row_1, row_2, row_3, row_4,
-					      row_5, row_6, row_7, row_8, row_9 };
+#ifdef PKTLINK_HAVE_MEMIF
+THUNKS(10)
+#endif
+static int (*const *const rows[])(void) = { row_0, row_1, row_2, row_3, row_4, row_5,
+					      row_6, row_7, row_8, row_9,
+#ifdef PKTLINK_HAVE_MEMIF
+					      row_10,
+#endif
+};
 _Static_assert(sizeof(rows) / sizeof(*rows) == NFX, "one thunk row per fixture");
 _Static_assert(C_N == 8, "one thunk per case");
 

@@ -258,6 +258,11 @@ int pl_memif_client_connect(const struct pktlink_memif_opts *o, struct pl_memif_
 		int r = client_session(o, c, deadline, &retry, why, sizeof(why));
 		if (r == 0)
 			return 0;
+		/* A server that closes or resets the socket without a
+		 * DISCONNECT reason is still tearing down an earlier client
+		 * (DPDK does so at any stage of the handshake): try again. */
+		if (r == -ECONNRESET || r == -EPIPE)
+			retry = true;
 		if (!retry || left_ms(deadline) == 0)
 			return pl_err(err, errlen, r, "%s", why);
 		/* The server was still dropping an old client: start over. */

@@ -113,6 +113,7 @@ static void memif_destroy(struct pktlink_ep *ep)
 
 static const struct pl_ep_ops memif_ops = {
 	.family = "memif",
+	.core_counts = true, /* packets and bytes: core; drop reasons and syscalls: here */
 	.rx_burst = pl_memif_rx_burst,
 	.rx_release = pl_memif_rx_release,
 	.tx_burst = pl_memif_tx_burst,

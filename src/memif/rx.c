@@ -153,7 +153,6 @@ int pl_memif_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkt
 	struct pl_rx_counters *c = &ep->rxc[q];
 	bool rechecked = false;
 	unsigned got = 0;
-	uint64_t bytes = 0;
 again:;
 	/* Read before the ring: whatever the peer published before leaving is seen. */
 	int left = __atomic_load_n(&e->left, __ATOMIC_ACQUIRE);
@@ -183,7 +182,6 @@ again:;
 			p->priv = nslots;
 			for (uint32_t i = 0; i < nslots; i++)
 				r->held[(uint16_t)(r->seen + i) & r->v.mask] = 1;
-			bytes += p->len;
 		} else {
 			int b = bounce_get(r);
 			if (b < 0)
@@ -200,15 +198,12 @@ again:;
 			p->len = off;
 			p->queue = (uint16_t)q;
 			p->priv = (uint64_t)(b + 1) << 32;
-			bytes += off;
 		}
 		r->seen = (uint16_t)(r->seen + nslots);
 		avail = (uint16_t)(avail - nslots);
 	}
 	rx_advance(e, r);
 	if (got) {
-		pl_stat_add(&c->packets, got);
-		pl_stat_add(&c->bytes, bytes);
 		r->empty_polls = 0;
 		if (r->armed && !e->busy_poll) {
 			set_mask_int(r, true);

@@ -35,16 +35,15 @@ static void signal_peer(struct pl_memif_ep *e, struct pl_memif_txq *t)
 	(void)r; /* EAGAIN only at a counter of 2^64-2: the peer is awake anyway */
 }
 
-/* Publish our producer index (release), wake the peer if it wants it, count. */
+/* Publish our producer index (release) and wake the peer if it wants it.
+ * Packets and bytes are counted by core (ops.core_counts). */
 static void tx_publish(struct pl_memif_ep *e, struct pl_memif_txq *t, unsigned idx_off,
-		       uint16_t start, uint64_t sent, uint64_t bytes)
+		       uint16_t start)
 {
 	if (t->pos != start) {
 		__atomic_store_n(memif_u16(t->ring, idx_off), t->pos, __ATOMIC_SEQ_CST);
 		signal_peer(e, t);
 	}
-	pl_stat_add(&e->ep.txc.packets, sent);
-	pl_stat_add(&e->ep.txc.bytes, bytes);
 }
 
 /* Results of putting one output frame on a ring. */
@@ -141,7 +140,6 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 	}
 	uint16_t start = t->pos;
 	unsigned i;
-	uint64_t bytes = 0, sent = 0;
 	int r = 0;
 	for (i = 0; i < n; i++) {
 		struct pktlink_pkt *p = &pkts[i];
@@ -192,14 +190,10 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 			return r;
 		if (r == PUT_FULL)
 			break;
-		if (r == PUT_LOST) {
+		if (r == PUT_LOST)
 			pl_stat_add(&c->errors, 1);
-			continue;
-		}
-		sent++;
-		bytes += p->len;
 	}
-	tx_publish(e, t, client ? MEMIF_RING_HEAD : MEMIF_RING_TAIL, start, sent, bytes);
+	tx_publish(e, t, client ? MEMIF_RING_HEAD : MEMIF_RING_TAIL, start);
 	return (int)i;
 }
 

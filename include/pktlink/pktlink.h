@@ -57,8 +57,8 @@ extern "C" {
 
 /**
  * PKTLINK_OPTS() - declare an options struct @NAME of type `struct @TYPE`,
- * zeroed (padding included, which the size check relies on), with sz set
- * and the given fields, e.g.
+ * zeroed, with sz set and the given fields (padding may still hold garbage
+ * after the compound literal's copy; the library never reads it), e.g.
  *   PKTLINK_OPTS(pktlink_attach_opts, ao, .burst = 32);
  */
 #define PKTLINK_OPTS(TYPE, NAME, ...)                                          \

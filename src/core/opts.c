@@ -24,9 +24,13 @@ int pl_opts_load(void *dst, size_t lib_size, size_t known, const void *user, siz
 			      "%s.sz is %zu: set it to sizeof(struct %s) (%zu here), or "
 			      "declare the struct with PKTLINK_OPTS()",
 			      type, usz, type, lib_size);
-	/* A newer caller: whatever lies past our last field must be zero. */
+	/* A newer caller: whatever lies past our struct must be zero. Our own
+	 * trailing padding (known..lib_size) is skipped: a caller's padding is
+	 * indeterminate (a compound literal copies it; gcc -O0 leaves stack
+	 * garbage there even through PKTLINK_OPTS()), so no option may ever
+	 * be added into it (docs/ABI.md). */
 	const unsigned char *u = user;
-	for (size_t i = known; i < usz; i++)
+	for (size_t i = lib_size; i < usz; i++)
 		if (u[i])
 			return pl_err(err, errlen, -EINVAL,
 				      "struct %s: byte %zu of %zu is set, but this libpktlink (%s) "

@@ -11,11 +11,13 @@
  *  - sz smaller than the library's struct: an older caller; the fields it
  *    does not have read as zero (their defaults).
  *  - sz larger than what the library knows: a newer caller. Accepted only
- *    when every byte past the library's last field is zero, so an option
- *    this library does not have is refused, never silently ignored.
+ *    when every byte past the library's struct is zero, so an option this
+ *    library does not have is refused, never silently ignored.
  *
- * "What the library knows" ends at its last field, not at sizeof: a newer
- * header may put a field into what is trailing padding here.
+ * The library's own trailing padding is not checked: a caller's padding is
+ * indeterminate (compound literals and struct copies carry garbage there),
+ * so a new option must never be placed into existing padding; it goes
+ * after it, growing sizeof.
  *
  * Private to the library: not installed.
  */

@@ -138,42 +138,37 @@ static void *shm_client_thread(void *a)
 	return NULL;
 }
 
-static int fx_shm_open(struct ct_pair *p)
+/* A shared-memory pair of @family: the server is under test, the client is
+ * the peer (opened meanwhile in a thread; for memif it owns the memory). */
+static int fx_server_client_open(struct ct_pair *p, const char *family)
 {
-	snprintf(p->path, sizeof(p->path), "/tmp/plt-contract-%d.sock", getpid());
+	snprintf(p->path, sizeof(p->path), "/tmp/plt-contract-%s-%d.sock", family, getpid());
 	unlink(p->path);
 	static struct shm_open_arg o;
-	snprintf(o.spec, sizeof(o.spec), "shm:%s?role=client", p->path);
+	snprintf(o.spec, sizeof(o.spec), "%s:%s?role=client", family, p->path);
 	pthread_t t;
 	PLT_CHECK(pthread_create(&t, NULL, shm_client_thread, &o) == 0, "thread");
 	char spec[160];
-	snprintf(spec, sizeof(spec), "shm:%s?role=server&timeout_ms=10000", p->path);
+	snprintf(spec, sizeof(spec), "%s:%s?role=server&timeout_ms=10000", family, p->path);
 	int r = ct_open_ep(p, spec);
 	pthread_join(t, NULL);
 	unlink(p->path);
-	PLT_CHECK(o.r == 0, "shm client: %s", o.err);
+	PLT_CHECK(o.r == 0, "%s client: %s", family, o.err);
 	p->peer_ep = o.ep;
 	return r;
 }
 
-/* memif: the server is under test, the client (which owns the memory) is the peer. */
+static int fx_shm_open(struct ct_pair *p)
+{
+	return fx_server_client_open(p, "shm");
+}
+
+#ifdef PKTLINK_HAVE_MEMIF
 static int fx_memif_open(struct ct_pair *p)
 {
-	snprintf(p->path, sizeof(p->path), "/tmp/plt-contract-memif-%d.sock", getpid());
-	unlink(p->path);
-	static struct shm_open_arg o;
-	snprintf(o.spec, sizeof(o.spec), "memif:%s?role=client", p->path);
-	pthread_t t;
-	PLT_CHECK(pthread_create(&t, NULL, shm_client_thread, &o) == 0, "thread");
-	char spec[160];
-	snprintf(spec, sizeof(spec), "memif:%s?role=server&timeout_ms=10000", p->path);
-	int r = ct_open_ep(p, spec);
-	pthread_join(t, NULL);
-	unlink(p->path);
-	PLT_CHECK(o.r == 0, "memif client: %s", o.err);
-	p->peer_ep = o.ep;
-	return r;
+	return fx_server_client_open(p, "memif");
 }
+#endif
 
 static void fx_shm_gone(struct ct_pair *p)
 {

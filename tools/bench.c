@@ -168,6 +168,7 @@ static int bench_child(const struct bench_opts *o, struct scen_rec *recs, unsign
 	util_pin_cpu(o->cpu_dut);
 	struct bench_meta meta;
 	bench_meta_start(&meta);
+	meta.generator = env.gen ? gen_describe(env.gen) : NULL;
 
 	if (!o->json) {
 		struct utsname u;
@@ -179,6 +180,8 @@ static int bench_child(const struct bench_opts *o, struct scen_rec *recs, unsign
 		       o->runs, o->duration, o->frame_len, o->nflows, u.release,
 		       sysconf(_SC_NPROCESSORS_ONLN), la[0], o->cpu_gen, o->cpu_dut,
 		       o->busy ? "busy-polling" : "poll() when idle");
+		if (meta.generator)
+			printf("generator: %s\n", meta.generator);
 		fflush(stdout);
 	}
 	for (unsigned run = 0; run < o->runs && !stop_flag; run++) {

@@ -56,6 +56,7 @@ struct scen_rec {
 struct bench_meta {
 	time_t started, ended;
 	double load_before[3], load_after[3]; /* getloadavg(): 1, 5, 15 minutes */
+	const char *generator; /* gen_describe(), NULL without a generator */
 };
 
 /* bench_cli.c */

@@ -266,6 +266,8 @@ void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_o
 	struct utsname u;
 	uname(&u);
 	json_kstr(j, "kernel", u.release);
+	if (m->generator)
+		json_kstr(j, "generator", m->generator);
 	json_kstr(j, "machine", u.machine);
 	cpu_model(cpu, sizeof(cpu));
 	json_kstr(j, "cpu_model", cpu);

@@ -6,9 +6,12 @@
  * every frame goes out of <ifname> as if the driver had transmitted it with
  * XDP_TX. On a veth that means into its peer, which must run NAPI (GRO on,
  * or an XDP program attached) or the frames are dropped (see tools/gen.h).
+ * Where the kernel refuses live frames, the generator runs as a veth loop of
+ * its own ("loop mode" in tools/gen.h).
  *
- * Acts only on the devices named on the command line; attaches a sink only
- * with --sink, and never replaces an XDP program already there.
+ * Acts only on the devices named on the command line and on the loop's own
+ * veth pair, which it creates and deletes; attaches a sink only with --sink,
+ * and never replaces an XDP program already there.
  */
 #include "cmds.h"
 #include "gen.h"
@@ -30,6 +33,9 @@ static const char gen_usage[] =
 	"Send UDP frames out of <ifname> with the in-kernel XDP generator (BPF_PROG_RUN in\n"
 	"live-frames mode, Linux 5.18+; root). On a veth, the frames arrive at its peer,\n"
 	"which must run NAPI: GRO on (ethtool -K PEER gro on) or an XDP program attached.\n"
+	"Where the kernel refuses live frames, the generator runs as a loop on a veth pair of\n"
+	"its own (plgl<ifindex>a/b, created next to <ifname> and deleted on exit) that sends\n"
+	"copies of each frame out of <ifname> (--batch does not apply there).\n"
 	"Stops after --duration, --count or Ctrl-C, then prints what it sent.\n"
 	"\n"
 	"options:\n"
@@ -191,6 +197,7 @@ int cmd_gen(int argc, char **argv)
 	if (gen_last_error(g))
 		fprintf(stderr, "pktlink gen: the generator stopped: %s\n",
 			strerror(-gen_last_error(g)));
+	printf("pktlink gen: generator: %s\n", gen_describe(g));
 	printf("pktlink gen: %llu frames of %u bytes out of %s in %.2f s (%.3f Mpps, generator CPU "
 	       "%.0f ns/frame)\n",
 	       (unsigned long long)sent, len, dev, secs, (double)sent / secs / 1e6,

@@ -15,6 +15,12 @@
  *   pl_redirect    attached to the receiving veth end when the frames must go
  *                  on to another device (a TAP): counts and redirects to the
  *                  ifindex in redir_map[0].
+ *   pl_gen_loop    the generator for kernels that refuse live frames (see
+ *                  gen.h, "loop mode"): attached to one end of a veth pair
+ *                  of its own whose other end is entry 0 of the broadcast
+ *                  map, so every frame it sees goes round again, while the
+ *                  other entries (the generator's device, several times)
+ *                  each send a copy out to the device under test.
  *
  * Counters are per-CPU so that the sink never contends on a cache line.
  */
@@ -83,7 +89,63 @@ static __always_inline void count(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-int pl_gen_tx(struct xdp_md *ctx)
+int pl_sink_drop(struct xdp_md *ctx)
+{
+	count(ctx);
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int pl_redirect(struct xdp_md *ctx)
+{
+	count(ctx);
+	return bpf_redirect_map(&pl_redir, 0, XDP_DROP);
+}
+
+/* Loop mode's control, written by user space only. */
+struct pl_loop_ctl {
+	__u64 max; /* stop after this many copies (0 = no limit) */
+	__u32 stop; /* 1: drop the loop's frames, which ends the loop */
+	__u32 copies; /* copies per pass: pl_bcast_full's entries 1..copies */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pl_loop_ctl);
+} pl_loop_ctl SEC(".maps");
+
+/* Copies sent out of the generator's device, written here only (user space
+ * reads it, and resets it while the loop is stopped). Plain, not per-CPU:
+ * the loop runs in one NAPI context, on the CPU that seeded it, so the
+ * read-modify-write below is never concurrent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pl_loop_sent SEC(".maps");
+
+/* Entry 0: the loop's other end (the frame goes round again); entries
+ * 1..copies: the generator's device. pl_bcast_one has entry 0 and one copy,
+ * for the last frames of a counted run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u32);
+} pl_bcast_full SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} pl_bcast_one SEC(".maps");
+
+/* rotate_port() - the next UDP source port when several flows are asked for. */
+static __always_inline void rotate_port(struct xdp_md *ctx)
 {
 	__u32 key = 0;
 	struct pl_gen_cfg *cfg = bpf_map_lookup_elem(&pl_cfg, &key);
@@ -105,21 +167,35 @@ int pl_gen_tx(struct xdp_md *ctx)
 			(*seq)++;
 		}
 	}
+}
+
+SEC("xdp")
+int pl_gen_tx(struct xdp_md *ctx)
+{
+	rotate_port(ctx);
 	return XDP_TX;
 }
 
 SEC("xdp")
-int pl_sink_drop(struct xdp_md *ctx)
+int pl_gen_loop(struct xdp_md *ctx)
 {
-	count(ctx);
-	return XDP_DROP;
-}
+	__u32 key = 0;
+	struct pl_loop_ctl *ctl = bpf_map_lookup_elem(&pl_loop_ctl, &key);
+	__u64 *sent = bpf_map_lookup_elem(&pl_loop_sent, &key);
 
-SEC("xdp")
-int pl_redirect(struct xdp_md *ctx)
-{
-	count(ctx);
-	return bpf_redirect_map(&pl_redir, 0, XDP_DROP);
+	if (!ctl || !sent || ctl->stop)
+		return XDP_DROP;
+	rotate_port(ctx);
+	__u64 left = ctl->max ? ctl->max - *sent : ~0ull;
+	if (ctl->copies && left >= ctl->copies) {
+		*sent += ctl->copies;
+		return bpf_redirect_map(&pl_bcast_full, 0, BPF_F_BROADCAST);
+	}
+	if (left) {
+		*sent += 1;
+		return bpf_redirect_map(&pl_bcast_one, 0, BPF_F_BROADCAST);
+	}
+	return XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

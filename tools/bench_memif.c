@@ -11,16 +11,21 @@
  *   memif-dpdk/s2c       DPDK's net_memif server floods (bench/dpdk_peer
  *                        txonly); the measured pktlink client receives:
  *                        pktlink's receive side against DPDK's sender.
- *   dpdk-memif/rx-from-pktlink
+ *   memif-dpdk/c2s       DPDK's net_memif client floods; the measured
+ *                        pktlink server receives.
+ *   dpdk-memif/s2c-from-pktlink
  *                        a pktlink server process floods; the measured
  *                        DPDK net_memif client receives (dpdk_peer rxdrop):
  *                        DPDK's receive side against pktlink's sender.
+ *   dpdk-memif/c2s-from-pktlink
+ *                        a pktlink client process floods; the measured
+ *                        DPDK net_memif server receives.
  *
- * The reference is dpdk-memif/c2s (tools/bench_shm.c: DPDK server txonly,
- * DPDK client rxdrop), so each side of each pair is measured against DPDK
- * on both ends. The sending process runs on --cpu-gen, the measured one on
- * --cpu-dut; senders spin, the measured pktlink receiver sleeps in
- * pktlink_wait() when idle unless --busy-poll.
+ * The references are dpdk-memif/c2s and dpdk-memif/s2c (tools/bench_shm.c:
+ * DPDK on both ends, txonly and rxdrop), so each side of each pair, in each
+ * direction, is measured against DPDK on both ends. The sending process runs
+ * on --cpu-gen, the measured one on --cpu-dut; senders spin, the measured
+ * pktlink receiver sleeps in pktlink_wait() when idle unless --busy-poll.
  */
 #include "bench.h"
 #include "util.h"
@@ -43,7 +48,20 @@
 #define TX_BURST 32
 #define RX_BURST 64
 
-enum memif_kind { K_C2S, K_S2C, K_DPDK_TX, K_DPDK_RX };
+enum memif_kind {
+	K_C2S, /* pktlink client -> measured pktlink server */
+	K_S2C, /* pktlink server -> measured pktlink client */
+	K_DPDK_S2C, /* DPDK server -> measured pktlink client */
+	K_DPDK_C2S, /* DPDK client -> measured pktlink server */
+	K_RX_DPDK_S2C, /* pktlink server -> measured DPDK client */
+	K_RX_DPDK_C2S, /* pktlink client -> measured DPDK server */
+};
+
+/* Whether the measured side of @k is the memif client. */
+static bool measured_is_client(enum memif_kind k)
+{
+	return k == K_S2C || k == K_DPDK_S2C || k == K_RX_DPDK_S2C;
+}
 
 struct memif_bstate {
 	struct pktlink_ep *ep;
@@ -70,7 +88,14 @@ static void flood_child(struct bench_env *env, const struct pktlink_memif_opts *
 		util_pin_cpu(env->cpu_gen);
 	struct pktlink_ep *ep;
 	char e[256];
-	if (pktlink_memif_open(o, &ep, e, sizeof(e))) {
+	/* A DPDK server refuses clients ("ID not found") until its port has
+	 * started, and may not listen yet: retry for up to 30 s. */
+	uint64_t until = util_now_ns() + 30000000000ull;
+	int r;
+	while ((r = pktlink_memif_open(o, &ep, e, sizeof(e))) &&
+	       (r == -ECONNREFUSED || r == -ENOENT) && util_now_ns() < until)
+		usleep(20000);
+	if (r) {
 		fprintf(stderr, "memif flood: %s\n", e);
 		_exit(2);
 	}
@@ -79,10 +104,10 @@ static void flood_child(struct bench_env *env, const struct pktlink_memif_opts *
 		p[i] = (struct pktlink_pkt){ .data = env->frame, .len = env->frame_len };
 	uint64_t sent = 0;
 	for (unsigned k = 0;; k++) {
-		int r = pktlink_tx_burst(ep, p, TX_BURST);
-		if (r < 0)
+		int k_sent = pktlink_tx_burst(ep, p, TX_BURST);
+		if (k_sent < 0)
 			break;
-		sent += (uint64_t)r;
+		sent += (uint64_t)k_sent;
 		__atomic_store_n(count, sent, __ATOMIC_RELAXED);
 		if (k % 64 == 0) { /* notice a peer that went away */
 			struct pktlink_pkt in[8];
@@ -128,9 +153,9 @@ static void memif_teardown(struct bench_env *env, const struct bench_scenario *s
 	free(st);
 }
 
-/* Start DPDK's net_memif server flooding (bench/dpdk_peer txonly) in the background. */
-static int dpdk_server_flood(struct bench_env *env, struct memif_bstate *st, char *err,
-			     size_t errlen)
+/* Start DPDK's net_memif in @role flooding (bench/dpdk_peer txonly) in the background. */
+static int dpdk_flood(struct bench_env *env, struct memif_bstate *st, const char *role,
+		      char *err, size_t errlen)
 {
 	char path[512];
 	if (!bench_peer_path(env, "dpdk_peer", path, sizeof(path))) {
@@ -138,8 +163,8 @@ static int dpdk_server_flood(struct bench_env *env, struct memif_bstate *st, cha
 		return -ENOTSUP;
 	}
 	char vdev[200], cpu[16], len[16];
-	snprintf(st->prefix, sizeof(st->prefix), "plbm-%d-srv", (int)getpid());
-	snprintf(vdev, sizeof(vdev), "net_memif0,role=server,socket=%s,socket-abstract=no",
+	snprintf(st->prefix, sizeof(st->prefix), "plbm-%d-%s", (int)getpid(), role);
+	snprintf(vdev, sizeof(vdev), "net_memif0,role=%s,socket=%s,socket-abstract=no", role,
 		 st->sock);
 	snprintf(cpu, sizeof(cpu), "%d", env->cpu_gen >= 0 ? env->cpu_gen : 0);
 	snprintf(len, sizeof(len), "%u", env->frame_len);
@@ -173,13 +198,16 @@ static int memif_setup(struct bench_env *env, const struct bench_scenario *s, vo
 		st->tx_packets = NULL;
 		return -ENOMEM;
 	}
-	if (kind == K_DPDK_TX) {
-		int r = dpdk_server_flood(env, st, err, errlen);
+	if (kind == K_DPDK_S2C || kind == K_DPDK_C2S) {
+		bool client = kind == K_DPDK_S2C;
+		int r = dpdk_flood(env, st, client ? "server" : "client", err, errlen);
 		if (r)
 			return r;
-		struct pktlink_memif_opts o =
-			bench_opts(env, st->sock, PKTLINK_MEMIF_CLIENT, env->busy_poll);
-		/* DPDK's server refuses clients ("ID not found") until its port started. */
+		struct pktlink_memif_opts o = bench_opts(
+			env, st->sock, client ? PKTLINK_MEMIF_CLIENT : PKTLINK_MEMIF_SERVER,
+			env->busy_poll);
+		/* DPDK's server refuses clients ("ID not found") until its port
+		 * started; as server we wait for DPDK's client (o.timeout_ms). */
 		uint64_t end = util_now_ns() + 20000000000ull;
 		for (;;) {
 			r = pktlink_memif_open(&o, &st->ep, err, errlen);
@@ -188,23 +216,20 @@ static int memif_setup(struct bench_env *env, const struct bench_scenario *s, vo
 			usleep(20000);
 		}
 	}
-	/* The flooding pktlink side: a client for c2s, a server otherwise. */
-	enum pktlink_memif_role flood_role =
-		kind == K_C2S ? PKTLINK_MEMIF_CLIENT : PKTLINK_MEMIF_SERVER;
-	struct pktlink_memif_opts fo = bench_opts(env, st->sock, flood_role, true);
+	/* The flooding pktlink side, opposite the measured one. */
+	bool client = measured_is_client(kind);
+	struct pktlink_memif_opts fo = bench_opts(
+		env, st->sock, client ? PKTLINK_MEMIF_SERVER : PKTLINK_MEMIF_CLIENT, true);
 	fflush(NULL);
 	st->child = fork();
 	if (st->child == 0)
 		flood_child(env, &fo, st->tx_packets);
 	if (st->child < 0)
 		return -errno;
-	if (kind == K_DPDK_RX)
-		return 0; /* DPDK's client connects in run() */
-	/* Let the server child listen first when we are the client. */
-	struct pktlink_memif_opts o = bench_opts(env, st->sock,
-						 kind == K_C2S ? PKTLINK_MEMIF_SERVER
-							       : PKTLINK_MEMIF_CLIENT,
-						 env->busy_poll);
+	if (kind == K_RX_DPDK_S2C || kind == K_RX_DPDK_C2S)
+		return 0; /* DPDK's side starts in run() */
+	struct pktlink_memif_opts o = bench_opts(
+		env, st->sock, client ? PKTLINK_MEMIF_CLIENT : PKTLINK_MEMIF_SERVER, env->busy_poll);
 	return pktlink_memif_open(&o, &st->ep, err, errlen);
 }
 
@@ -230,10 +255,11 @@ static int memif_run(struct bench_env *env, const struct bench_scenario *s, void
 		     struct bench_result *res, char *err, size_t errlen)
 {
 	struct memif_bstate *st = state;
-	if ((enum memif_kind)(uintptr_t)s->arg == K_DPDK_RX) {
+	enum memif_kind kind = (enum memif_kind)(uintptr_t)s->arg;
+	if (kind == K_RX_DPDK_S2C || kind == K_RX_DPDK_C2S) {
 		char vdev[200];
-		snprintf(vdev, sizeof(vdev), "net_memif0,role=client,socket=%s,socket-abstract=no",
-			 st->sock);
+		snprintf(vdev, sizeof(vdev), "net_memif0,role=%s,socket=%s,socket-abstract=no",
+			 kind == K_RX_DPDK_S2C ? "client" : "server", st->sock);
 		const char *const argv[] = { "dpdk_peer", "--no-huge", "-m", "512", "--no-pci",
 					     "--file-prefix", "{prefix}", "-l", "{cpu}", "--log-level",
 					     "*:error", "--vdev", vdev, "--", "--mode", "rxdrop",
@@ -268,20 +294,30 @@ static int memif_run(struct bench_env *env, const struct bench_scenario *s, void
 	return 0;
 }
 
+#define MEMIF_ROW(nm, fam, d, fl, ref, k)                                                        \
+	{ .name = nm, .family = fam, .desc = d, .flags = fl, .compare_to = { ref, NULL },          \
+	  .extra_names = { "Gbit/s", NULL }, .arg = (void *)(k), .setup = memif_setup,             \
+	  .run = memif_run, .teardown = memif_teardown }
+
 static const struct bench_scenario memif_scenarios[] = {
-	{ "memif/c2s", "memif", "pktlink client floods, measured pktlink server receives (burst 64)",
-	  0, { "dpdk-memif/c2s", NULL }, { "Gbit/s", NULL }, (void *)K_C2S, memif_setup, memif_run,
-	  memif_teardown },
-	{ "memif/s2c", "memif", "pktlink server floods, measured pktlink client receives (burst 64)",
-	  0, { "dpdk-memif/c2s", NULL }, { "Gbit/s", NULL }, (void *)K_S2C, memif_setup, memif_run,
-	  memif_teardown },
-	{ "memif-dpdk/s2c", "memif", "DPDK net_memif server floods, measured pktlink client receives",
-	  0, { "dpdk-memif/c2s", NULL }, { "Gbit/s", NULL }, (void *)K_DPDK_TX, memif_setup,
-	  memif_run, memif_teardown },
-	{ "dpdk-memif/rx-from-pktlink", "peer",
-	  "pktlink server floods, measured DPDK net_memif client receives (rxdrop)", BENCH_F_PEER,
-	  { "dpdk-memif/c2s", NULL }, { "Gbit/s", NULL }, (void *)K_DPDK_RX, memif_setup, memif_run,
-	  memif_teardown },
+	MEMIF_ROW("memif/c2s", "memif",
+		  "pktlink client floods, measured pktlink server receives (burst 64)", 0,
+		  "dpdk-memif/c2s", K_C2S),
+	MEMIF_ROW("memif/s2c", "memif",
+		  "pktlink server floods, measured pktlink client receives (burst 64)", 0,
+		  "dpdk-memif/s2c", K_S2C),
+	MEMIF_ROW("memif-dpdk/s2c", "memif",
+		  "DPDK net_memif server floods, measured pktlink client receives", 0,
+		  "dpdk-memif/s2c", K_DPDK_S2C),
+	MEMIF_ROW("memif-dpdk/c2s", "memif",
+		  "DPDK net_memif client floods, measured pktlink server receives", 0,
+		  "dpdk-memif/c2s", K_DPDK_C2S),
+	MEMIF_ROW("dpdk-memif/s2c-from-pktlink", "peer",
+		  "pktlink server floods, measured DPDK net_memif client receives (rxdrop)",
+		  BENCH_F_PEER, "dpdk-memif/s2c", K_RX_DPDK_S2C),
+	MEMIF_ROW("dpdk-memif/c2s-from-pktlink", "peer",
+		  "pktlink client floods, measured DPDK net_memif server receives (rxdrop)",
+		  BENCH_F_PEER, "dpdk-memif/c2s", K_RX_DPDK_C2S),
 };
 
 BENCH_REGISTER(memif_scenarios)

@@ -23,8 +23,9 @@
  * Reference peers (with --peers), same traffic pattern, same CPUs:
  *   seqpacket/c2s  a SOCK_SEQPACKET socketpair, sendmmsg/recvmmsg batches
  *                  of 32/64 (bench/shm_seqpacket_peer);
- *   dpdk-memif/c2s DPDK net_memif in copy mode, txonly server process and
- *                  rxdrop client process (bench/shm_memif_peer, --no-huge).
+ *   dpdk-memif/c2s DPDK net_memif in copy mode, txonly client process and
+ *                  measured rxdrop server process (bench/shm_memif_peer,
+ *                  --no-huge); dpdk-memif/s2c the other way round.
  * Extra columns: Gbit/s of frame bytes, and the sender's syscalls per frame.
  */
 #include "bench.h"
@@ -369,16 +370,19 @@ static int peer_run(struct bench_env *env, const struct bench_scenario *s, void 
 static const char *const seqpacket_argv[] = { "shm_seqpacket_peer", "--duration", "{dur}",
 					      "--warmup", "{warm}", "--len", "{len}",
 					      "--cpu", "{cpu}", NULL };
-static const char *const memif_argv[] = { "shm_memif_peer", "--duration", "{dur}", "--warmup",
-					  "{warm}", "--len", "{len}", "--cpu", "{cpu}",
-					  "--prefix", "{prefix}", NULL };
+static const char *const memif_s2c_argv[] = { "shm_memif_peer", "--duration", "{dur}",
+					      "--warmup", "{warm}", "--len", "{len}", "--cpu", "{cpu}",
+					      "--prefix", "{prefix}", "--dir", "s2c", NULL };
+static const char *const memif_c2s_argv[] = { "shm_memif_peer", "--duration", "{dur}",
+					      "--warmup", "{warm}", "--len", "{len}", "--cpu", "{cpu}",
+					      "--prefix", "{prefix}", "--dir", "c2s", NULL };
 
 static const struct bench_scenario shm_scenarios[] = {
 	{ "shm/c2s", "shm", "client process floods, measured server receives (pull, burst 64)", 0,
 	  { "dpdk-memif/c2s", "seqpacket/c2s" }, { "Gbit/s", "tx_sys/pkt" }, (void *)K_C2S,
 	  shm_setup, tput_run, shm_teardown },
 	{ "shm/s2c", "shm", "server process floods, measured client receives (pull, burst 64)", 0,
-	  { "dpdk-memif/c2s", "seqpacket/c2s" }, { "Gbit/s", "tx_sys/pkt" }, (void *)K_S2C,
+	  { "dpdk-memif/s2c", "seqpacket/c2s" }, { "Gbit/s", "tx_sys/pkt" }, (void *)K_S2C,
 	  shm_setup, tput_run, shm_teardown },
 	{ "shm/c2s-copy", "shm", "as shm/c2s, and the receiver copies every frame out (like memif copy mode)",
 	  0, { "dpdk-memif/c2s", "seqpacket/c2s" }, { "Gbit/s", "tx_sys/pkt" }, (void *)K_C2S_COPY,
@@ -391,8 +395,10 @@ static const struct bench_scenario shm_scenarios[] = {
 	  shm_teardown },
 	{ "seqpacket/c2s", "peer", "SOCK_SEQPACKET socketpair, sendmmsg 32 / recvmmsg 64, two processes",
 	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, seqpacket_argv, NULL, peer_run, NULL },
-	{ "dpdk-memif/c2s", "peer", "DPDK net_memif copy mode: txonly server, rxdrop client (two processes)",
-	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, memif_argv, NULL, peer_run, NULL },
+	{ "dpdk-memif/c2s", "peer", "DPDK net_memif copy mode: txonly client, measured rxdrop server (two processes)",
+	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, memif_c2s_argv, NULL, peer_run, NULL },
+	{ "dpdk-memif/s2c", "peer", "DPDK net_memif copy mode: txonly server, measured rxdrop client (two processes)",
+	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, memif_s2c_argv, NULL, peer_run, NULL },
 };
 
 BENCH_REGISTER(shm_scenarios)

@@ -354,7 +354,7 @@ static int run_case(const struct run *r)
 	}
 
 	int rc = 0;
-	if (plt_sh("ping -c 3 -i 0.2 -W 5 " GV_ADDR " >&2")) {
+	if (plt_sh("ping -c 3 -i 0.2 -w 20 " GV_ADDR " >&2")) {
 		fprintf(stderr, "ping failed\n");
 		rc = 1;
 	}

@@ -50,6 +50,8 @@ static uint32_t xdp_rx_peek(struct pktlink_xdp_socket *s, struct pktlink_xdp_ume
 	if (u->rx_top)
 		pktlink_xdp_socket_refill(s);
 	uint32_t got = pktlink_xdp_cons_peek(&s->rx, want, idx);
+	if (PL_XDP_UNLIKELY(s->busy_probe) && got)
+		pl_xdp_busy_probe(s);
 	if (!got && (s->busy_poll || (s->need_wakeup && pktlink_xdp_ring_needs_wakeup(s->fq)))) {
 		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 		pl_stat_add(&c->syscalls, 1);

@@ -36,9 +36,11 @@ struct xdp_arg {
 	const char *spec; /* "%s" is replaced by the device name */
 	enum xdp_kind kind;
 	/* Socket busy polling (the spec's busy_poll=) with DUT's NAPI deferred:
-	 * the application's empty-ring recvfrom() then runs DUT's veth NAPI
-	 * (the XDP program, the redirect, the copy into the UMEM) on the
-	 * application's CPU instead of the generator's softirq. */
+	 * the application's empty-ring recvfrom() would run DUT's NAPI (the
+	 * XDP program, the redirect, the copy into the UMEM) on the
+	 * application's CPU instead of the generator's softirq — where the
+	 * kernel ties the socket to a NAPI instance, which veth since 6.13
+	 * does not (bench/README.md, "Levers"). */
 	bool napi_busy;
 };
 
@@ -267,7 +269,9 @@ static void mq_deliver(void *ctx, struct pktlink_ep *ep, struct pktlink_pkt *pkt
 	__atomic_fetch_add(&st->n[q], n, __ATOMIC_RELAXED);
 }
 
-/* mq_cpu_ns() - CPU time of the workers seen so far. */
+/* mq_cpu_ns() - CPU time of the workers that have delivered frames (a
+ * worker's clock is known from its first callback; an idle worker's poll
+ * wakeups are not counted). */
 static uint64_t mq_cpu_ns(struct mq_state *st)
 {
 	uint64_t t = 0;

@@ -39,6 +39,8 @@ static const char bench_usage[] =
 	"      --cpu-gen N      CPU of the generator (default 0; -1 = no pinning)\n"
 	"      --cpu-dut N      CPU of the measured thread / peer (default 1; -1 = no pinning)\n"
 	"      --busy-poll      measured loops spin instead of sleeping in poll()\n"
+	"      --dut-queues N   create the veth pair with N RX/TX queues (default 1;\n"
+	"                       the *-2q rows need 2)\n"
 	"      --timeout S      hard limit for the whole command (default: computed)\n"
 	"  -v, --verbose        show per-run figures and setup details\n"
 	"  -h, --help           this text\n";
@@ -74,7 +76,8 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 	*o = (struct bench_opts){ .duration = 2.0, .warmup = 0.3, .runs = 3, .frame_len = 64,
 				  .nflows = 1, .cpu_gen = ncpu >= 2 ? 0 : -1,
 				  .cpu_dut = ncpu >= 2 ? 1 : -1 };
-	enum { O_PEERDIR = 256, O_JSONOUT, O_LEN, O_FLOWS, O_CPUGEN, O_CPUDUT, O_BUSY, O_TIMEOUT };
+	enum { O_PEERDIR = 256, O_JSONOUT, O_LEN, O_FLOWS, O_CPUGEN, O_CPUDUT, O_BUSY, O_TIMEOUT,
+	       O_DUTQ };
 	static const struct option lo[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "runs", required_argument, NULL, 'r' },
@@ -90,6 +93,7 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 		{ "cpu-gen", required_argument, NULL, O_CPUGEN },
 		{ "cpu-dut", required_argument, NULL, O_CPUDUT },
 		{ "busy-poll", no_argument, NULL, O_BUSY },
+		{ "dut-queues", required_argument, NULL, O_DUTQ },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -164,6 +168,12 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 			break;
 		case O_BUSY:
 			o->busy = true;
+			break;
+		case O_DUTQ:
+			if (util_parse_u64(optarg, 1, 16, &v))
+				return opt_fail("--dut-queues '%s' is not a number in 1..16%s", optarg,
+						"");
+			o->dut_queues = (uint32_t)v;
 			break;
 		case O_TIMEOUT:
 			if (util_parse_seconds(optarg, 24 * 3600, &o->timeout))

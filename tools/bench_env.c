@@ -134,7 +134,7 @@ int env_setup(struct bench_env *env, const struct bench_opts *o, char *err, size
 	nl_link_set("lo", true, 0, err, errlen);
 	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
-	if ((r = nl_veth_create(env->gen_if, env->dut_if, err, errlen)))
+	if ((r = nl_veth_create_mq(env->gen_if, env->dut_if, o->dut_queues, err, errlen)))
 		return r;
 	/* An MTU that fits the frame, so longer --frame-len values work. */
 	unsigned mtu = o->frame_len > 1514 ? o->frame_len - 14 : 1500;
@@ -147,6 +147,19 @@ int env_setup(struct bench_env *env, const struct bench_opts *o, char *err, size
 	 * in a new namespace), with no ICMP work and no socket lookups. */
 	if ((r = nl_gro_set(env->dut_if, true, err, errlen)))
 		return r;
+	/* An experiment knob for the topology: DUT's NAPI in a kernel thread
+	 * (threaded NAPI) instead of the generator's softirq, for every row
+	 * alike. The thread is left to the scheduler (it is not pinned: its
+	 * name is not unique across namespaces). */
+	const char *thr = getenv("PKTLINK_BENCH_NAPI_THREADED");
+	if (thr && *thr == '1') {
+		char path[96];
+		snprintf(path, sizeof(path), "/sys/class/net/%s/threaded", env->dut_if);
+		if ((r = write_file(path, "1")) < 0) {
+			snprintf(err, errlen, "threaded NAPI on %s: %s", env->dut_if, strerror(-r));
+			return r;
+		}
+	}
 	env->gen_ifindex = (int)if_nametoindex(env->gen_if);
 	env->dut_ifindex = (int)if_nametoindex(env->dut_if);
 	nl_mac_get(env->gen_if, env->gen_mac);

@@ -33,6 +33,7 @@ struct bench_opts {
 	bool json, list, peers, busy, verbose;
 	int cpu_gen, cpu_dut;
 	uint32_t frame_len, nflows;
+	uint32_t dut_queues; /* RX/TX queues of both veth ends; 0 = the default (1) */
 	const char *peer_dir;
 	const char *json_out; /* also write the JSON here */
 	double timeout; /* hard limit for the whole bench; 0 = computed */

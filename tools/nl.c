@@ -108,6 +108,11 @@ static int ifindex_of(const char *name)
 
 int nl_veth_create(const char *a, const char *b, char *err, size_t errlen)
 {
+	return nl_veth_create_mq(a, b, 0, err, errlen);
+}
+
+int nl_veth_create_mq(const char *a, const char *b, uint32_t queues, char *err, size_t errlen)
+{
 	union nl_req req;
 	memset(&req, 0, sizeof(req));
 	char what[96];
@@ -123,6 +128,10 @@ int nl_veth_create(const char *a, const char *b, char *err, size_t errlen)
 	ifi->ifi_family = AF_UNSPEC;
 	size_t cap = sizeof(req);
 	nl_attr(&req.nh, cap, IFLA_IFNAME, a, strlen(a) + 1);
+	if (queues > 1) {
+		nl_attr(&req.nh, cap, IFLA_NUM_TX_QUEUES, &queues, sizeof(queues));
+		nl_attr(&req.nh, cap, IFLA_NUM_RX_QUEUES, &queues, sizeof(queues));
+	}
 	struct rtattr *li = nl_attr(&req.nh, cap, IFLA_LINKINFO, NULL, 0);
 	nl_attr(&req.nh, cap, IFLA_INFO_KIND, "veth", 5);
 	struct rtattr *data = nl_attr(&req.nh, cap, IFLA_INFO_DATA, NULL, 0);
@@ -134,6 +143,10 @@ int nl_veth_create(const char *a, const char *b, char *err, size_t errlen)
 	memcpy(req.raw + req.nh.nlmsg_len, &pifi, sizeof(pifi));
 	req.nh.nlmsg_len += NLMSG_ALIGN(sizeof(pifi));
 	struct rtattr *last = nl_attr(&req.nh, cap, IFLA_IFNAME, b, strlen(b) + 1);
+	if (queues > 1) {
+		nl_attr(&req.nh, cap, IFLA_NUM_TX_QUEUES, &queues, sizeof(queues));
+		last = nl_attr(&req.nh, cap, IFLA_NUM_RX_QUEUES, &queues, sizeof(queues));
+	}
 	if (!li || !data || !peer || !last) {
 		snprintf(err, errlen, "%s: request too large", what);
 		return -E2BIG;

@@ -18,6 +18,10 @@
 /** nl_veth_create() - create the veth pair @a <-> @b (both down). */
 int nl_veth_create(const char *a, const char *b, char *err, size_t errlen);
 
+/** nl_veth_create_mq() - nl_veth_create() with @queues RX and TX queues on
+ * both ends (0 or 1: the kernel's default, one). */
+int nl_veth_create_mq(const char *a, const char *b, uint32_t queues, char *err, size_t errlen);
+
 /** nl_link_del() - delete a link by name (a veth deletes its peer too). */
 int nl_link_del(const char *name, char *err, size_t errlen);
 

@@ -324,7 +324,9 @@ struct pktlink_xdp_socket_opts {
 	 * create the socket is spent. */
 	bool has_fd;
 	int fd;
-	/* Busy polling (SO_PREFER_BUSY_POLL + SO_BUSY_POLL usecs + budget); 0 = off. */
+	/* Busy polling (SO_PREFER_BUSY_POLL + SO_BUSY_POLL usecs + budget); 0 = off.
+	 * Dropped when the kernel lacks the options, and once frames arrived
+	 * on a socket tied to no NAPI instance (SO_INCOMING_NAPI_ID 0). */
 	uint32_t busy_poll_usec;
 	uint32_t busy_poll_budget;
 };

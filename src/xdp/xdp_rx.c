@@ -50,11 +50,26 @@ static uint32_t xdp_rx_peek(struct pktlink_xdp_socket *s, struct pktlink_xdp_ume
 	if (u->rx_top)
 		pktlink_xdp_socket_refill(s);
 	uint32_t got = pktlink_xdp_cons_peek(&s->rx, want, idx);
+	if (PL_XDP_UNLIKELY(s->busy_probe) && got)
+		pl_xdp_busy_probe(s);
 	if (!got && (s->busy_poll || (s->need_wakeup && pktlink_xdp_ring_needs_wakeup(s->fq)))) {
 		recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 		pl_stat_add(&c->syscalls, 1);
 	}
 	return got;
+}
+
+/* How many frames ahead xdp_rx_burst() prefetches frame heads. */
+#define PL_XDP_RX_PREFETCH 4
+
+/* rx_prefetch() - prefetch the head of a received frame. The descriptor is
+ * not validated yet (xdp_rx_burst() does that): only an offset inside the
+ * UMEM is prefetched, anything else is skipped. */
+static inline void rx_prefetch(const struct pktlink_xdp_umem *u, const struct xdp_desc *d)
+{
+	uint64_t off = pl_xdp_addr_off(d->addr);
+	if (off < u->len)
+		__builtin_prefetch(u->area + off);
 }
 
 /* Give frame f of the RX side back to the free stack (RX thread). */
@@ -89,7 +104,15 @@ int xdp_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, un
 	unsigned k = 0;
 	uint64_t bad = 0, filtered = 0;
 	uint64_t base_priv = (uint64_t)q << 32;
+	/* The receive policy reads each frame's head (the checksum check,
+	 * the MAC filter): it was just written by the kernel on another CPU,
+	 * a cache miss each. Prefetching a few frames ahead overlaps them. */
+	bool touch = ep->rxp.fix_unmarked || __atomic_load_n(&ep->rxp.filter, __ATOMIC_RELAXED);
+	for (uint32_t i = 0; touch && i < got && i < PL_XDP_RX_PREFETCH; i++)
+		rx_prefetch(u, pktlink_xdp_ring_desc(&s->rx, idx + i));
 	for (uint32_t i = 0; i < got; i++) {
+		if (touch && i + PL_XDP_RX_PREFETCH < got)
+			rx_prefetch(u, pktlink_xdp_ring_desc(&s->rx, idx + i + PL_XDP_RX_PREFETCH));
 		const struct xdp_desc *d = pktlink_xdp_ring_desc(&s->rx, idx + i);
 		uint64_t addr = d->addr;
 		uint32_t len = d->len;

@@ -457,6 +457,23 @@ uint32_t pktlink_xdp_socket_reap(struct pktlink_xdp_socket *s)
 	return n;
 }
 
+/*
+ * Busy polling runs the NAPI instance the kernel tied the socket to. Since
+ * 6.13 that happens at bind, from the queue's NAPI as the driver declared it
+ * (netif_queue_set_napi); before, on the first received frame. veth (6.18)
+ * declares none, so busy polling there runs nothing and every empty-ring
+ * recvfrom() would be a wasted system call: checked once, when frames have
+ * arrived (both kernel generations have tied the socket by then).
+ */
+void pl_xdp_busy_probe(struct pktlink_xdp_socket *s)
+{
+	unsigned id = 0;
+	socklen_t len = sizeof(id);
+	s->busy_probe = false;
+	if (!getsockopt(s->fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &id, &len) && !id)
+		s->busy_poll = false;
+}
+
 int pl_xdp_kick(struct pktlink_xdp_socket *s, uint32_t *nsys)
 {
 	if (!s->tx.map)
@@ -781,6 +798,10 @@ int pktlink_xdp_socket_create(struct pktlink_xdp_umem *u,
 		    setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL, &usec, sizeof(usec)) ||
 		    setsockopt(s->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget))) {
 			int e = errno;
+			/* A kernel before 5.11 (or built without busy polling)
+			 * lacks the options: receive as without busy_poll=. */
+			if (e == ENOPROTOOPT || e == EOPNOTSUPP)
+				goto bind;
 			r = pl_xdp_errf(err, errlen, -e, "busy_poll=%u: %s%s", usec, errname(e),
 					e == EPERM ? " — SO_BUSY_POLL above the sysctl limit needs "
 						     "CAP_NET_ADMIN" :
@@ -788,8 +809,10 @@ int pktlink_xdp_socket_create(struct pktlink_xdp_umem *u,
 			goto fail;
 		}
 		s->busy_poll = true;
+		s->busy_probe = true;
 	}
 
+bind:
 	/* Step 7: bind. */
 	s->bind_flags = 0;
 	if (!s->o.no_need_wakeup)

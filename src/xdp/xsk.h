@@ -73,7 +73,8 @@ struct pktlink_xdp_socket {
 	uint32_t fill_max; /* at most this many (shared UMEM: a share of the RX frames) */
 	bool zc;
 	bool need_wakeup; /* bound with XDP_USE_NEED_WAKEUP */
-	bool busy_poll;
+	bool busy_poll; /* the receive path drives NAPI with recvfrom() on an empty ring */
+	bool busy_probe; /* busy_poll not yet checked against the socket's NAPI id */
 	uint16_t bind_flags;
 	struct pktlink_xdp_socket_opts o;
 };
@@ -120,6 +121,11 @@ static inline void pl_xdp_count_error(struct pktlink_xdp_umem *u)
 {
 	__atomic_fetch_add(&u->errors, 1, __ATOMIC_RELAXED);
 }
+
+/* pl_xdp_busy_probe() - once frames arrived on a busy-polling socket: a
+ * socket the kernel tied to no NAPI (SO_INCOMING_NAPI_ID 0) cannot busy
+ * poll, so its empty-ring recvfrom() calls are dropped. RX thread. */
+void pl_xdp_busy_probe(struct pktlink_xdp_socket *s);
 
 /* pl_xdp_kick() - pktlink_xdp_socket_kick(), adding the system calls it
  * made to *nsys (for the endpoint's tx_syscalls). TX thread. */

@@ -182,6 +182,44 @@ static int unmarked(void)
 	return 0;
 }
 
+/* The common-frame shortcut of the unmarked check answers as the full parse
+ * does: frames the parse refuses (a fragment, a UDP checksum of 0, neither
+ * TCP nor UDP) are left alone even when their field matches. */
+static int unmarked_refused(void)
+{
+	static uint8_t want[2000], buf[2000];
+	for (int v = 0; v < 2; v++) {
+		struct ot_spec s;
+		struct ot_layout lo;
+		ot_default(&s, 14, false, v & 1, 300);
+		uint32_t len = ot_build(want, sizeof(want), &s, &lo);
+		uint32_t field = lo.l4 + (s.udp ? 6 : 16);
+		/* MF set: a fragment, refused by the parse */
+		memcpy(buf, want, len);
+		ot_make_partial(buf, &s, &lo);
+		buf[lo.l3 + 6] |= 0x20;
+		memcpy(want, buf, len);
+		PLT_CHECK(!pl_rx_fix_unmarked(buf, len, 14) && !memcmp(buf, want, len),
+			  "fragment left alone (%d)", v);
+		/* an IP protocol that is neither: left alone */
+		buf[lo.l3 + 6] &= (uint8_t)~0x20;
+		buf[lo.l3 + 9] = 1;
+		memcpy(want, buf, len);
+		PLT_CHECK(!pl_rx_fix_unmarked(buf, len, 14) && !memcmp(buf, want, len),
+			  "ICMP left alone (%d)", v);
+		/* a length beyond the frame: refused */
+		buf[lo.l3 + 9] = s.udp ? 17 : 6;
+		PLT_CHECK(!pl_rx_fix_unmarked(buf, field + 1, 14), "cut frame (%d)", v);
+		if (s.udp) {
+			buf[field] = buf[field + 1] = 0;
+			memcpy(want, buf, len);
+			PLT_CHECK(!pl_rx_fix_unmarked(buf, len, 14) && !memcmp(buf, want, len),
+				  "UDP without a checksum left alone");
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -190,6 +228,7 @@ int main(int argc, char **argv)
 		{ "vlan", vlan, PLT_UNIT, 0 },
 		{ "offloads", offloads, PLT_UNIT, 0 },
 		{ "unmarked", unmarked, PLT_UNIT, 0 },
+		{ "unmarked_refused", unmarked_refused, PLT_UNIT, 0 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -6,6 +6,11 @@
  *
  *   memif/c2s            a pktlink client process floods bursts of 32; the
  *                        measured pktlink server receives (pull, burst 64).
+ *   memif/c2s-zc         memif/c2s with the client sending from lent
+ *                        buffers (pktlink_tx_alloc()): it writes each frame
+ *                        into one (the same bytes c2s's copy moves) and
+ *                        sends it without a copy; the ring bookkeeping of
+ *                        zero-copy against copy mode.
  *   memif/s2c            a pktlink server process floods; the measured
  *                        pktlink client receives.
  *   memif-dpdk/s2c       DPDK's net_memif server floods (bench/dpdk_peer
@@ -43,7 +48,7 @@
 #define TX_BURST 32
 #define RX_BURST 64
 
-enum memif_kind { K_C2S, K_S2C, K_DPDK_TX, K_DPDK_RX };
+enum memif_kind { K_C2S, K_S2C, K_DPDK_TX, K_DPDK_RX, K_C2S_ZC };
 
 struct memif_bstate {
 	struct pktlink_ep *ep;
@@ -62,8 +67,26 @@ static struct pktlink_memif_opts bench_opts(struct bench_env *env, const char *s
 	return o;
 }
 
+/* One burst from lent buffers, each frame written into its buffer; the
+ * ones not taken go back. Return frames taken or a negative errno. */
+static int zc_burst(struct bench_env *env, struct pktlink_ep *ep, struct pktlink_pkt *p)
+{
+	int n = pktlink_tx_alloc(ep, p, TX_BURST);
+	if (n <= 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		memcpy(p[i].data, env->frame, env->frame_len);
+		p[i].len = env->frame_len;
+	}
+	int r = pktlink_tx_burst(ep, p, (unsigned)n);
+	if (r < n)
+		pktlink_tx_free(ep, p + (r > 0 ? r : 0), (unsigned)(n - (r > 0 ? r : 0)));
+	return r;
+}
+
 /* The flooding process: open, send bursts until the other side goes away. */
-static void flood_child(struct bench_env *env, const struct pktlink_memif_opts *o, uint64_t *count)
+static void flood_child(struct bench_env *env, const struct pktlink_memif_opts *o, uint64_t *count,
+			bool zc)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (env->cpu_gen >= 0)
@@ -79,7 +102,7 @@ static void flood_child(struct bench_env *env, const struct pktlink_memif_opts *
 		p[i] = (struct pktlink_pkt){ .data = env->frame, .len = env->frame_len };
 	uint64_t sent = 0;
 	for (unsigned k = 0;; k++) {
-		int r = pktlink_tx_burst(ep, p, TX_BURST);
+		int r = zc ? zc_burst(env, ep, p) : pktlink_tx_burst(ep, p, TX_BURST);
 		if (r < 0)
 			break;
 		sent += (uint64_t)r;
@@ -189,21 +212,20 @@ static int memif_setup(struct bench_env *env, const struct bench_scenario *s, vo
 		}
 	}
 	/* The flooding pktlink side: a client for c2s, a server otherwise. */
-	enum pktlink_memif_role flood_role =
-		kind == K_C2S ? PKTLINK_MEMIF_CLIENT : PKTLINK_MEMIF_SERVER;
+	bool c2s = kind == K_C2S || kind == K_C2S_ZC;
+	enum pktlink_memif_role flood_role = c2s ? PKTLINK_MEMIF_CLIENT : PKTLINK_MEMIF_SERVER;
 	struct pktlink_memif_opts fo = bench_opts(env, st->sock, flood_role, true);
 	fflush(NULL);
 	st->child = fork();
 	if (st->child == 0)
-		flood_child(env, &fo, st->tx_packets);
+		flood_child(env, &fo, st->tx_packets, kind == K_C2S_ZC);
 	if (st->child < 0)
 		return -errno;
 	if (kind == K_DPDK_RX)
 		return 0; /* DPDK's client connects in run() */
 	/* Let the server child listen first when we are the client. */
 	struct pktlink_memif_opts o = bench_opts(env, st->sock,
-						 kind == K_C2S ? PKTLINK_MEMIF_SERVER
-							       : PKTLINK_MEMIF_CLIENT,
+						 c2s ? PKTLINK_MEMIF_SERVER : PKTLINK_MEMIF_CLIENT,
 						 env->busy_poll);
 	return pktlink_memif_open(&o, &st->ep, err, errlen);
 }
@@ -272,6 +294,10 @@ static const struct bench_scenario memif_scenarios[] = {
 	{ "memif/c2s", "memif", "pktlink client floods, measured pktlink server receives (burst 64)",
 	  0, { "dpdk-memif/c2s", NULL }, { "Gbit/s", NULL }, (void *)K_C2S, memif_setup, memif_run,
 	  memif_teardown },
+	{ "memif/c2s-zc", "memif",
+	  "pktlink client floods from lent buffers (tx_alloc), measured pktlink server receives", 0,
+	  { "dpdk-memif/c2s", "memif/c2s" }, { "Gbit/s", NULL }, (void *)K_C2S_ZC, memif_setup,
+	  memif_run, memif_teardown },
 	{ "memif/s2c", "memif", "pktlink server floods, measured pktlink client receives (burst 64)",
 	  0, { "dpdk-memif/c2s", NULL }, { "Gbit/s", NULL }, (void *)K_S2C, memif_setup, memif_run,
 	  memif_teardown },

@@ -368,11 +368,13 @@ fail:
 static const char memif_spec_help[] =
 	"memif:SOCKET?role=client|server&id=0&secret=S&name=N&mode=ethernet|ip&queues=1\n"
 	"    &ring_size=1024&buffer_size=2048&mtu=1500&addr=MAC&busy_poll=0&timeout_ms=30000\n"
-	"    &abstract=0\n"
+	"    &abstract=0&allow_unsealed=0\n"
 	"  A memif interface (protocol 2.0: DPDK net_memif, VPP, libmemif). SOCKET is the\n"
 	"  control socket's path, or @NAME for an abstract socket. The client owns the\n"
 	"  shared memory and connects; the server listens for one client with the same\n"
-	"  id (and secret). Frames longer than buffer_size use chained buffers.\n";
+	"  id (and secret). Frames longer than buffer_size use chained buffers.\n"
+	"  allow_unsealed=1 (server): map regions not sealed against shrinking (a DPDK\n"
+	"  zero-copy client), trusting the client not to shrink them.\n";
 
 static int memif_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
@@ -402,7 +404,8 @@ static int memif_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	if (r)
 		o.timeout_ms = (int)v;
 	if ((r = pl_spec_bool(s, "busy_poll", &o.busy_poll)) < 0 ||
-	    (r = pl_spec_bool(s, "abstract", &o.abstract)) < 0)
+	    (r = pl_spec_bool(s, "abstract", &o.abstract)) < 0 ||
+	    (r = pl_spec_bool(s, "allow_unsealed", &o.allow_unsealed)) < 0)
 		return r;
 	if ((r = pl_spec_str(s, "secret", &str)) < 0)
 		return r;
@@ -416,7 +419,7 @@ static int memif_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 		return r;
 	o.has_link_addr = r;
 	r = pl_spec_finish(s, "role, id, secret, name, mode, queues, ring_size, buffer_size, mtu, "
-			      "addr, busy_poll, timeout_ms, abstract");
+			      "addr, busy_poll, timeout_ms, abstract, allow_unsealed");
 	if (r)
 		return r;
 	if (!s->target || !s->target[0])

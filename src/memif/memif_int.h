@@ -123,8 +123,9 @@ int pl_memif_server_accept(const struct pktlink_memif_opts *o, struct pl_memif_c
 /** pl_memif_client_regions() - create region 0 (rings + buffers) and the eventfds. */
 int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
 			    struct pl_memif_conn *c, char *err, size_t errlen);
-/** pl_memif_map_regions() - server: map every received region (size checked by fstat). */
-int pl_memif_map_regions(struct pl_memif_conn *c, char *err, size_t errlen);
+/** pl_memif_map_regions() - server: map every received region (size checked by fstat),
+ * refusing regions not sealed against shrinking unless @allow_unsealed. */
+int pl_memif_map_regions(struct pl_memif_conn *c, bool allow_unsealed, char *err, size_t errlen);
 /** pl_memif_ring_ptr() - the ring of a config inside the regions, bounds and cookie checked. */
 uint8_t *pl_memif_ring_ptr(const struct pl_memif_conn *c, const struct pl_memif_ring_cfg *r,
 			   char *err, size_t errlen);

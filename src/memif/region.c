@@ -106,7 +106,7 @@ int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
 	return 0;
 }
 
-int pl_memif_map_regions(struct pl_memif_conn *c, char *err, size_t errlen)
+int pl_memif_map_regions(struct pl_memif_conn *c, bool allow_unsealed, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < c->nregions; i++) {
 		struct pl_memif_region *r = &c->regions[i];
@@ -120,11 +120,12 @@ int pl_memif_map_regions(struct pl_memif_conn *c, char *err, size_t errlen)
 				      "has %llu",
 				      i, (unsigned long long)r->size, (unsigned long long)st.st_size);
 		int seals = fcntl(r->fd, F_GET_SEALS);
-		if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		if (!allow_unsealed && (seals < 0 || !(seals & F_SEAL_SHRINK)))
 			return pl_err(err, errlen, -EPROTO,
 				      "memif: region %u is not a memfd sealed against shrinking, so "
-				      "the peer could make our accesses fault: refused (zero-copy "
-				      "regions are not supported)",
+				      "the peer could make our accesses fault: refused (a DPDK "
+				      "zero-copy client's memory is such a region: allow_unsealed=1 "
+				      "trusts the client not to shrink it)",
 				      i);
 		void *p = pl_fault() ? MAP_FAILED
 				     : mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);

@@ -127,6 +127,17 @@ int pl_memif_server_put(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t 
 	return PUT_OK;
 }
 
+/* Server: posted slots a copy can use now: up to the first lent one. */
+static uint16_t server_usable(const struct pl_memif_txq *t, uint16_t avail)
+{
+	if (!t->nlent)
+		return avail;
+	uint16_t k = 0; /* a lent slot in the window ends the scan */
+	while (t->w_st[(uint16_t)(t->pos + k) & t->mask] == PL_MEMIF_W_FREE)
+		k++;
+	return k;
+}
+
 int pl_memif_cli_tail(struct pl_memif_ep *e, struct pl_memif_txq *t)
 {
 	uint16_t tail = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_TAIL), __ATOMIC_ACQUIRE);
@@ -195,7 +206,7 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 			 * segments that do not fit are lost, counted below). */
 			uint32_t bs = client ? t->own_size : 1;
 			uint32_t per = client ? (pl_tx_iter_next_len(&it) + bs - 1) / bs : 1;
-			if ((uint64_t)cnt * per > (client ? room : avail))
+			if ((uint64_t)cnt * per > (client ? room : server_usable(t, avail)))
 				break;
 			uint32_t put = 0;
 			r = PUT_OK;

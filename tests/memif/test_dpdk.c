@@ -247,31 +247,25 @@ static int dpdk_tx_alloc(void)
 /*
  * DPDK's client in zero-copy mode registers its EAL memory as regions: a
  * memfd nobody can seal (--no-huge --single-file-segments, or hugepages
- * with --in-memory). Refused by default; with allow_unsealed=1 frames go
- * both ways byte-exact, copied and from lent buffers (its mbufs).
+ * with --in-memory). With allow_unsealed=1 frames go both ways
+ * byte-exact, copied and from lent buffers (its mbufs). Without it such a
+ * region is refused (test_hostile bad_regions: a server that refuses keeps
+ * listening until its timeout, which makes a poor test against a peer
+ * whose start time varies with the load).
  */
 static int zero_copy_client(const char *const *mem)
 {
 	static const char *const args[] = { "--mode", "echo", "--check", NULL };
 	g_dpdk_mem = mem;
-	mk_sock();
-	struct srv_arg a = { .o = { .sz = sizeof(a.o), .role = PKTLINK_MEMIF_SERVER,
-				   .socket = g_sock, .timeout_ms = 4000 },
-			     .ex = { .count = 10 } };
-	pid_t pid = mt_fork(server_child, &a);
-	wait_file(g_sock);
-	struct dpdk d;
-	dpdk_start(&d, "client", ",zero-copy=yes", NULL, args);
-	PLT_CHECK(mt_wait(pid, 30) != 0, "an unsealed region was mapped without allow_unsealed");
-	expect_result(&d, "ready=0");
-	rm_sock();
 	for (int zc = MT_ZC_NONE; zc <= MT_ZC_MIX; zc += MT_ZC_MIX) {
 		mk_sock();
-		a.o.timeout_ms = 20000;
-		a.o.allow_unsealed = true;
-		a.ex = (struct mt_ex){ .count = 3000, .min = 60, .max = 1514, .zc = zc };
-		pid = mt_fork(server_child, &a);
+		struct srv_arg a = { .o = { .sz = sizeof(a.o), .role = PKTLINK_MEMIF_SERVER,
+					   .socket = g_sock, .timeout_ms = 20000,
+					   .allow_unsealed = true },
+				     .ex = { .count = 3000, .min = 60, .max = 1514, .zc = zc } };
+		pid_t pid = mt_fork(server_child, &a);
 		wait_file(g_sock);
+		struct dpdk d;
 		dpdk_start(&d, "client", ",zero-copy=yes", NULL, args);
 		PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
 		PLT_CHECK(mt_wait(pid, 60) == 0, "pktlink server (zc %d): echo through DPDK", zc);

@@ -286,7 +286,7 @@ static int setup_queues(struct pl_memif_ep *e, const struct pktlink_memif_opts *
 		if (!e->pool_free || !e->pool_st || !e->pool_gen)
 			return pl_err(err, errlen, -ENOMEM, "memif: out of memory");
 		for (uint32_t b = 0; b < c->npool; b++)
-			e->pool_free[e->npool_free++] = c->npool - 1 - b;
+			e->pool_free[e->npool_free++] = b;
 	}
 	return 0;
 }

@@ -233,7 +233,10 @@ struct pl_memif_ep {
 	struct pl_tx_caps tc; /* the core TX step's caps: no offloads below (core/tx_prep.h) */
 	/* client: the lend pool (region 0 at conn.pool_offset); TX thread */
 	uint8_t *pool_base;
-	uint32_t *pool_free, npool_free;
+	/* free buffers, a FIFO (pool_free[pool_head..], npool_free of them):
+	 * the buffer reused is the one the server consumed longest ago, whose
+	 * lines its receive side is least likely to still hold */
+	uint32_t *pool_free, npool_free, pool_head;
 	uint8_t *pool_st; /* PL_MEMIF_POOL_* */
 	uint32_t *pool_gen; /* lend generation, in the handle */
 	uint8_t *tx_scratch; /* max_frame: checksums completed, segments cut (tc) */

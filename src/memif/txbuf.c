@@ -48,8 +48,18 @@ static uint32_t cli_lent(const struct pl_memif_ep *e, const struct pktlink_pkt *
 
 static void pool_put(struct pl_memif_ep *e, uint32_t b)
 {
+	uint32_t at = e->pool_head + e->npool_free++;
 	e->pool_st[b] = PL_MEMIF_POOL_FREE;
-	e->pool_free[e->npool_free++] = b;
+	e->pool_free[at < e->conn.npool ? at : at - e->conn.npool] = b;
+}
+
+static uint32_t pool_get(struct pl_memif_ep *e)
+{
+	uint32_t b = e->pool_free[e->pool_head];
+	if (++e->pool_head == e->conn.npool)
+		e->pool_head = 0;
+	e->npool_free--;
+	return b;
 }
 
 void pl_memif_cli_reap(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t tail)
@@ -107,7 +117,7 @@ static int cli_alloc(struct pl_memif_ep *e, struct pktlink_pkt *pkts, unsigned n
 	}
 	unsigned i = 0;
 	for (; i < n && e->npool_free; i++) {
-		uint32_t b = e->pool_free[--e->npool_free];
+		uint32_t b = pool_get(e);
 		e->pool_st[b] = PL_MEMIF_POOL_LENT;
 		pkts[i] = (struct pktlink_pkt){
 			.data = e->pool_base + (uint64_t)b * e->conn.pool_bsize,

@@ -15,11 +15,13 @@
  * only, so a lent buffer can go out only in its own slot, and slots are
  * published in ring order. The lend window [pos, lend_end) holds the lent
  * (W_LENT) and given-back (W_FREE) slots. A lent buffer whose slot is the
- * next to publish goes out in place; any other (sent ahead of one lent
- * before it, or hashed to another ring) is copied into the next free slot
- * like a caller frame and its own slot becomes free, so frames leave in
- * tx_burst order. A lent buffer the application keeps holds back the ring
- * behind it (the protocol has no way around its slot).
+ * next to publish goes out in place; one whose slot is not next while the
+ * next is free (a buffer lent before it was given back), or whose flow
+ * hashes to another ring, is copied there like a caller frame and its own
+ * slot becomes free, so frames leave in tx_burst order. A lent buffer the
+ * application keeps holds back the ring behind it: a frame sent after it
+ * waits (tx_burst takes nothing) until it is sent or given back, the
+ * protocol has no way around its slot.
  *
  * Handles: priv = pool buffer (client) or ring << 16 | ring position
  * (server), priv2 = the lend generation; with the data pointer they must

@@ -6,6 +6,11 @@
  *
  *   memif/c2s            a pktlink client process floods bursts of 32; the
  *                        measured pktlink server receives (pull, burst 64).
+ *   memif/c2s-zc         memif/c2s with the client sending from lent
+ *                        buffers (pktlink_tx_alloc()): it writes each frame
+ *                        into one (the same bytes c2s's copy moves) and
+ *                        sends it without a copy; the ring bookkeeping of
+ *                        zero-copy against copy mode.
  *   memif/s2c            a pktlink server process floods; the measured
  *                        pktlink client receives.
  *   memif-dpdk/s2c       DPDK's net_memif server floods (bench/dpdk_peer
@@ -55,6 +60,7 @@ enum memif_kind {
 	K_DPDK_C2S, /* DPDK client -> measured pktlink server */
 	K_RX_DPDK_S2C, /* pktlink server -> measured DPDK client */
 	K_RX_DPDK_C2S, /* pktlink client -> measured DPDK server */
+	K_C2S_ZC, /* as K_C2S, the client sending from lent buffers */
 };
 
 /* Whether the measured side of @k is the memif client. */
@@ -80,8 +86,26 @@ static struct pktlink_memif_opts bench_opts(struct bench_env *env, const char *s
 	return o;
 }
 
+/* One burst from lent buffers, each frame written into its buffer; the
+ * ones not taken go back. Return frames taken or a negative errno. */
+static int zc_burst(struct bench_env *env, struct pktlink_ep *ep, struct pktlink_pkt *p)
+{
+	int n = pktlink_tx_alloc(ep, p, TX_BURST);
+	if (n <= 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		memcpy(p[i].data, env->frame, env->frame_len);
+		p[i].len = env->frame_len;
+	}
+	int r = pktlink_tx_burst(ep, p, (unsigned)n);
+	if (r < n)
+		pktlink_tx_free(ep, p + (r > 0 ? r : 0), (unsigned)(n - (r > 0 ? r : 0)));
+	return r;
+}
+
 /* The flooding process: open, send bursts until the other side goes away. */
-static void flood_child(struct bench_env *env, const struct pktlink_memif_opts *o, uint64_t *count)
+static void flood_child(struct bench_env *env, const struct pktlink_memif_opts *o, uint64_t *count,
+			bool zc)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (env->cpu_gen >= 0)
@@ -104,7 +128,7 @@ static void flood_child(struct bench_env *env, const struct pktlink_memif_opts *
 		p[i] = (struct pktlink_pkt){ .data = env->frame, .len = env->frame_len };
 	uint64_t sent = 0;
 	for (unsigned k = 0;; k++) {
-		int k_sent = pktlink_tx_burst(ep, p, TX_BURST);
+		int k_sent = zc ? zc_burst(env, ep, p) : pktlink_tx_burst(ep, p, TX_BURST);
 		if (k_sent < 0)
 			break;
 		sent += (uint64_t)k_sent;
@@ -223,7 +247,7 @@ static int memif_setup(struct bench_env *env, const struct bench_scenario *s, vo
 	fflush(NULL);
 	st->child = fork();
 	if (st->child == 0)
-		flood_child(env, &fo, st->tx_packets);
+		flood_child(env, &fo, st->tx_packets, kind == K_C2S_ZC);
 	if (st->child < 0)
 		return -errno;
 	if (kind == K_RX_DPDK_S2C || kind == K_RX_DPDK_C2S)
@@ -303,6 +327,12 @@ static const struct bench_scenario memif_scenarios[] = {
 	MEMIF_ROW("memif/c2s", "memif",
 		  "pktlink client floods, measured pktlink server receives (burst 64)", 0,
 		  "dpdk-memif/c2s", K_C2S),
+	{ .name = "memif/c2s-zc", .family = "memif",
+	  .desc = "pktlink client floods from lent buffers (tx_alloc), measured pktlink server "
+		  "receives",
+	  .compare_to = { "dpdk-memif/c2s", "memif/c2s" }, .extra_names = { "Gbit/s", NULL },
+	  .arg = (void *)K_C2S_ZC, .setup = memif_setup, .run = memif_run,
+	  .teardown = memif_teardown },
 	MEMIF_ROW("memif/s2c", "memif",
 		  "pktlink server floods, measured pktlink client receives (burst 64)", 0,
 		  "dpdk-memif/s2c", K_S2C),

@@ -21,7 +21,7 @@
  * Spec (pktlink_open()):
  *   memif:SOCKET?role=client|server&id=0&secret=S&name=N&mode=ethernet|ip
  *        &queues=1&ring_size=1024&buffer_size=2048&mtu=1500&addr=MAC
- *        &busy_poll=0&timeout_ms=30000&abstract=0
+ *        &busy_poll=0&timeout_ms=30000&abstract=0&allow_unsealed=0
  *   SOCKET is a path, or @name for an abstract socket (also abstract=1).
  *
  * The peer is untrusted: every ring index and descriptor (region, offset,
@@ -41,6 +41,31 @@
  * pairs, each RX queue is a worker in push mode, and transmit puts each
  * flow (IP addresses and TCP/UDP ports) on one ring, like RSS; frames
  * that are not IP go to ring 0.
+ *
+ * Zero-copy transmit (PKTLINK_CAP_TX_ALLOC, both roles): pktlink_tx_alloc()
+ * lends buffers in shared memory, each holding mtu + max_header_len bytes;
+ * pktlink_tx_burst() publishes them without a copy (frames from the
+ * caller's own memory still go through the copy path, in the same order).
+ *  - Client: buffers of a lend pool in its region (one per C2S ring slot),
+ *    sent and given back (pktlink_tx_free()) in any order; one goes back to
+ *    the pool when the server has consumed it.
+ *  - Server: the buffers the client posted on the S2C ring, lent in ring
+ *    order; the protocol lets the server write only a descriptor's length
+ *    and flags, so a lent buffer goes out in its own slot. Send them in the
+ *    order they were lent: one sent while a buffer lent before it is still
+ *    held takes nothing (0) until that one is sent or given back (any
+ *    frame waits behind a held buffer), and one whose slot is no longer
+ *    next (a buffer lent before it was given back, or, with several queue
+ *    pairs, its flow hashes to another ring) is copied. pktlink_tx_alloc()
+ *    fails with -EMSGSIZE when the client posts buffers smaller than a frame.
+ * A partial checksum in a lent buffer is completed in place; a GSO
+ * super-packet in one is refused (taken, counted in tx_drop_invalid, the
+ * buffer returns to the endpoint): send those from your own memory. A
+ * lent buffer that is not lent now (given back twice, already sent,
+ * forged) is dropped by pktlink_tx_burst() and ignored by
+ * pktlink_tx_free(), both counted in tx_drop_invalid. Lent buffers are
+ * the TX thread's; they become invalid at pktlink_close(), which is safe
+ * with buffers still lent.
  */
 #ifndef PKTLINK_MEMIF_H
 #define PKTLINK_MEMIF_H
@@ -87,8 +112,12 @@ struct pktlink_memif_opts {
 	bool has_link_addr;
 	uint8_t link_addr[6]; /* ethernet mode; default: a random locally administered address */
 	int timeout_ms; /* handshake; 0 = 30000, -1 = no limit */
+	/* server: map regions that are not memfds sealed against shrinking
+	 * (DPDK's zero-copy client: its EAL memory). Trusts the client not to
+	 * shrink them (a shrunk mapping faults); everything is still bounds-checked. */
+	bool allow_unsealed;
 };
-#define pktlink_memif_opts__last_field timeout_ms /* the last field: update it when adding one */
+#define pktlink_memif_opts__last_field allow_unsealed /* the last field: update it when adding one */
 
 /**
  * pktlink_memif_open() - connect (client) or listen and accept (server) one

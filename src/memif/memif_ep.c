@@ -103,8 +103,19 @@ static void memif_destroy(struct pktlink_ep *ep)
 		}
 		free(e->rxq);
 	}
-	free(e->txq);
+	if (e->txq) {
+		for (unsigned q = 0; q < e->ntx; q++) {
+			free(e->txq[q].slot_buf);
+			free(e->txq[q].w_st);
+			free(e->txq[q].w_gen);
+			free(e->txq[q].w_ptr);
+		}
+		free(e->txq);
+	}
 	free(e->tx_scratch);
+	free(e->pool_free);
+	free(e->pool_st);
+	free(e->pool_gen);
 	pl_memif_conn_free(&e->conn);
 	if (ep->ops)
 		pl_ep_fini(ep);
@@ -117,6 +128,8 @@ static const struct pl_ep_ops memif_ops = {
 	.rx_burst = pl_memif_rx_burst,
 	.rx_release = pl_memif_rx_release,
 	.tx_burst = pl_memif_tx_burst,
+	.tx_alloc = pl_memif_tx_alloc,
+	.tx_free = pl_memif_tx_free,
 	.queue_fd = memif_queue_fd,
 	.rx_wait = pl_memif_rx_wait,
 	.destroy = memif_destroy,
@@ -193,10 +206,11 @@ static int setup_queues(struct pl_memif_ep *e, const struct pktlink_memif_opts *
 		e->rxq[q].pollfd = -1;
 	e->ntx = c->nrings[txd];
 	e->txq = pl_fault() ? NULL : aligned_alloc(PL_CACHELINE, sizeof(*e->txq) * e->ntx);
+	if (e->txq) /* before anything can fail: destroy frees its arrays */
+		memset(e->txq, 0, sizeof(*e->txq) * e->ntx);
 	e->tx_scratch = zalloc(e->max_frame);
 	if (!e->txq || !e->tx_scratch)
 		return pl_err(err, errlen, -ENOMEM, "memif: out of memory");
-	memset(e->txq, 0, sizeof(*e->txq) * e->ntx);
 	uint8_t *r0 = c->regions[0].base;
 	for (unsigned q = 0; q < e->nq; q++) {
 		struct pl_memif_rxq *r = &e->rxq[q];
@@ -251,7 +265,28 @@ static int setup_queues(struct pl_memif_ep *e, const struct pktlink_memif_opts *
 			t->own_size = c->buffer_size;
 			t->own_off = (uint32_t)(c->buf_offset + (uint64_t)q * t->size * c->buffer_size);
 			t->own_base = r0 + t->own_off;
+			t->slot_buf = pl_fault() ? NULL : malloc(t->size * sizeof(uint32_t));
+			if (!t->slot_buf)
+				return pl_err(err, errlen, -ENOMEM, "memif: out of memory");
+			for (unsigned s = 0; s < t->size; s++)
+				t->slot_buf[s] = PL_MEMIF_NOBUF;
+		} else {
+			t->w_st = zalloc(t->size);
+			t->w_gen = zalloc(t->size * sizeof(uint32_t));
+			t->w_ptr = zalloc(t->size * sizeof(uint8_t *));
+			if (!t->w_st || !t->w_gen || !t->w_ptr)
+				return pl_err(err, errlen, -ENOMEM, "memif: out of memory");
 		}
+	}
+	if (client) {
+		e->pool_base = r0 + c->pool_offset;
+		e->pool_free = zalloc(c->npool * sizeof(uint32_t));
+		e->pool_st = zalloc(c->npool);
+		e->pool_gen = zalloc(c->npool * sizeof(uint32_t));
+		if (!e->pool_free || !e->pool_st || !e->pool_gen)
+			return pl_err(err, errlen, -ENOMEM, "memif: out of memory");
+		for (uint32_t b = 0; b < c->npool; b++)
+			e->pool_free[e->npool_free++] = b;
 	}
 	return 0;
 }
@@ -296,7 +331,8 @@ int pktlink_memif_open(const struct pktlink_memif_opts *opts, struct pktlink_ep 
 	struct pktlink_info *in = &e->ep.info;
 	in->mtu = o.mtu;
 	in->max_header_len = eth ? ETH_HDR : 0;
-	in->caps = PKTLINK_CAP_TX_CSUM_OFFLOAD | (eth ? PKTLINK_CAP_ETHERNET | PKTLINK_CAP_RESOLUTION_REQUIRED : 0);
+	in->caps = PKTLINK_CAP_TX_CSUM_OFFLOAD | PKTLINK_CAP_TX_ALLOC |
+		   (eth ? PKTLINK_CAP_ETHERNET | PKTLINK_CAP_RESOLUTION_REQUIRED : 0);
 	in->arp_hwtype = eth ? 1 : 0xfffe;
 	in->gso_kind = PKTLINK_GSO_KIND_SOFTWARE;
 	in->gso_max_size = PL_MEMIF_GSO_MAX;
@@ -332,11 +368,13 @@ fail:
 static const char memif_spec_help[] =
 	"memif:SOCKET?role=client|server&id=0&secret=S&name=N&mode=ethernet|ip&queues=1\n"
 	"    &ring_size=1024&buffer_size=2048&mtu=1500&addr=MAC&busy_poll=0&timeout_ms=30000\n"
-	"    &abstract=0\n"
+	"    &abstract=0&allow_unsealed=0\n"
 	"  A memif interface (protocol 2.0: DPDK net_memif, VPP, libmemif). SOCKET is the\n"
 	"  control socket's path, or @NAME for an abstract socket. The client owns the\n"
 	"  shared memory and connects; the server listens for one client with the same\n"
-	"  id (and secret). Frames longer than buffer_size use chained buffers.\n";
+	"  id (and secret). Frames longer than buffer_size use chained buffers.\n"
+	"  allow_unsealed=1 (server): map regions not sealed against shrinking (a DPDK\n"
+	"  zero-copy client), trusting the client not to shrink them.\n";
 
 static int memif_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 {
@@ -366,7 +404,8 @@ static int memif_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 	if (r)
 		o.timeout_ms = (int)v;
 	if ((r = pl_spec_bool(s, "busy_poll", &o.busy_poll)) < 0 ||
-	    (r = pl_spec_bool(s, "abstract", &o.abstract)) < 0)
+	    (r = pl_spec_bool(s, "abstract", &o.abstract)) < 0 ||
+	    (r = pl_spec_bool(s, "allow_unsealed", &o.allow_unsealed)) < 0)
 		return r;
 	if ((r = pl_spec_str(s, "secret", &str)) < 0)
 		return r;
@@ -380,7 +419,7 @@ static int memif_open_spec(struct pl_spec *s, struct pktlink_ep **epp)
 		return r;
 	o.has_link_addr = r;
 	r = pl_spec_finish(s, "role, id, secret, name, mode, queues, ring_size, buffer_size, mtu, "
-			      "addr, busy_poll, timeout_ms, abstract");
+			      "addr, busy_poll, timeout_ms, abstract, allow_unsealed");
 	if (r)
 		return r;
 	if (!s->target || !s->target[0])

@@ -48,6 +48,10 @@ struct pl_memif_conn {
 	} rings[2][PL_MAX_QUEUES];
 	uint32_t buffer_size; /* client: our buffers */
 	uint64_t buf_offset; /* client: first buffer in region 0 */
+	/* client: the lend pool (pktlink_tx_alloc()), after the ring buffers in
+	 * region 0: npool buffers of pool_bsize bytes, each a whole frame */
+	uint64_t pool_offset;
+	uint32_t pool_bsize, npool;
 	char peer_name[MEMIF_NAME_SZ + 1]; /* hello/init name */
 	char peer_if_name[MEMIF_NAME_SZ + 1]; /* connect/connected name */
 };
@@ -119,8 +123,9 @@ int pl_memif_server_accept(const struct pktlink_memif_opts *o, struct pl_memif_c
 /** pl_memif_client_regions() - create region 0 (rings + buffers) and the eventfds. */
 int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
 			    struct pl_memif_conn *c, char *err, size_t errlen);
-/** pl_memif_map_regions() - server: map every received region (size checked by fstat). */
-int pl_memif_map_regions(struct pl_memif_conn *c, char *err, size_t errlen);
+/** pl_memif_map_regions() - server: map every received region (size checked by fstat),
+ * refusing regions not sealed against shrinking unless @allow_unsealed. */
+int pl_memif_map_regions(struct pl_memif_conn *c, bool allow_unsealed, char *err, size_t errlen);
 /** pl_memif_ring_ptr() - the ring of a config inside the regions, bounds and cookie checked. */
 uint8_t *pl_memif_ring_ptr(const struct pl_memif_conn *c, const struct pl_memif_ring_cfg *r,
 			   char *err, size_t errlen);
@@ -193,7 +198,23 @@ struct pl_memif_txq {
 	uint8_t *own_base; /* client: our buffers for this ring */
 	uint32_t own_off; /* client: their offset in region 0 */
 	uint32_t own_size;
+	/* client: the pool buffer a published slot carries (PL_MEMIF_NOBUF: a
+	 * ring buffer), returned to the pool when the server's tail passes it */
+	uint32_t *slot_buf;
+	uint32_t inflight; /* pool buffers on this ring */
+	/* server: slots [pos, lend_end) are the lend window: posted buffers
+	 * handed out by tx_alloc (W_LENT) or given back (W_FREE), published in
+	 * ring order; the rest of [pos, head) is untouched */
+	uint16_t lend_end;
+	uint16_t nlent; /* W_LENT slots in the window */
+	uint8_t *w_st; /* per slot */
+	uint32_t *w_gen; /* per slot: lend generation, in the handle */
+	uint8_t **w_ptr; /* per slot: the lent buffer */
 } __attribute__((aligned(PL_CACHELINE)));
+
+#define PL_MEMIF_NOBUF UINT32_MAX
+enum { PL_MEMIF_W_FREE = 0, PL_MEMIF_W_LENT = 1 };
+enum { PL_MEMIF_POOL_FREE = 0, PL_MEMIF_POOL_LENT = 1, PL_MEMIF_POOL_TX = 2 };
 
 struct pl_memif_ep {
 	struct pktlink_ep ep; /* first: the core casts */
@@ -210,6 +231,14 @@ struct pl_memif_ep {
 	bool bye_sent; /* a DISCONNECT went out already */
 	int ctrl_busy; /* atomic: one thread reads the control socket at a time */
 	struct pl_tx_caps tc; /* the core TX step's caps: no offloads below (core/tx_prep.h) */
+	/* client: the lend pool (region 0 at conn.pool_offset); TX thread */
+	uint8_t *pool_base;
+	/* free buffers, a FIFO (pool_free[pool_head..], npool_free of them):
+	 * the buffer reused is the one the server consumed longest ago, whose
+	 * lines its receive side is least likely to still hold */
+	uint32_t *pool_free, npool_free, pool_head;
+	uint8_t *pool_st; /* PL_MEMIF_POOL_* */
+	uint32_t *pool_gen; /* lend generation, in the handle */
 	uint8_t *tx_scratch; /* max_frame: checksums completed, segments cut (tc) */
 };
 
@@ -239,5 +268,31 @@ int pl_memif_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkt
 void pl_memif_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
 int pl_memif_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms);
 int pl_memif_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
+
+/* tx.c / txbuf.c: putting one frame on a TX ring (TX thread). */
+enum {
+	PL_MEMIF_PUT_FULL = 0, /* no room now: the frame stays the caller's */
+	PL_MEMIF_PUT_OK = 1, /* on the ring (published with the burst) */
+	PL_MEMIF_PUT_LOST = 2, /* taken, could not go out (counted in tx_errors by the caller) */
+	PL_MEMIF_PUT_DROPPED = 3, /* taken, refused and counted */
+};
+/* tx.c: the client's view of the server's tail (validated, lent buffers
+ * behind it reaped); returns the free slots or a violation's errno. */
+int pl_memif_cli_tail(struct pl_memif_ep *e, struct pl_memif_txq *t);
+/* tx.c: the posted S2C buffer of a slot, its descriptor read once and
+ * checked; 0, or the violation's errno (the peer was disconnected). */
+int pl_memif_posted(struct pl_memif_ep *e, const struct pl_memif_txq *t, uint16_t slot,
+		    struct pl_memif_seg *seg);
+/* tx.c: server copy of len bytes into the next posted S2C buffers that are not lent. */
+int pl_memif_server_put(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t *avail,
+			const uint8_t *src, uint32_t len);
+/* txbuf.c */
+void pl_memif_cli_reap(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t tail);
+int pl_memif_cli_put_lent(struct pl_memif_ep *e, struct pl_memif_txq *t, uint32_t *room,
+			  struct pktlink_pkt *p);
+int pl_memif_srv_put_lent(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t *avail,
+			  struct pktlink_pkt *p);
+int pl_memif_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
+void pl_memif_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
 
 #endif /* PL_MEMIF_INT_H */

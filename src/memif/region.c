@@ -40,13 +40,21 @@ int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
 	uint64_t ring_bytes = align_up(memif_ring_bytes(log2), RING_ALIGN);
 	uint64_t nrings = 2ull * nq;
 	uint64_t buf_off = align_up(ring_bytes * nrings, PAGE);
-	uint64_t size = buf_off + nrings * o->ring_size * (uint64_t)o->buffer_size;
+	/* The lend pool (tx_alloc): a ring's worth of whole-frame buffers per
+	 * C2S ring. Pages nobody touches cost nothing. */
+	uint64_t pool_off = align_up(buf_off + nrings * o->ring_size * (uint64_t)o->buffer_size,
+				     RING_ALIGN);
+	uint64_t pool_bsize =
+		align_up(o->mtu + (o->mode == PKTLINK_MEMIF_ETHERNET ? 14u : 0u), RING_ALIGN);
+	uint64_t npool = (uint64_t)nq * o->ring_size;
+	uint64_t size = pool_off + npool * pool_bsize;
 	if (size > UINT32_MAX)
 		return pl_err(err, errlen, -EINVAL,
-			      "memif: %u queue pairs of %u buffers of %u bytes need %llu bytes, more "
-			      "than the protocol's 32-bit offsets reach: lower queues, ring_size or "
-			      "buffer_size",
-			      nq, o->ring_size, o->buffer_size, (unsigned long long)size);
+			      "memif: %u queue pairs of %u buffers of %u bytes (and as many of "
+			      "%llu bytes to lend) need %llu bytes, more than the protocol's 32-bit "
+			      "offsets reach: lower queues, ring_size, buffer_size or mtu",
+			      nq, o->ring_size, o->buffer_size, (unsigned long long)pool_bsize,
+			      (unsigned long long)size);
 	struct pl_memif_region *r = &c->regions[0];
 	r->fd = pl_fault() ? -1 : memfd_create("pktlink-memif", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (r->fd < 0)
@@ -68,6 +76,9 @@ int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
 	r->size = size;
 	c->buffer_size = o->buffer_size;
 	c->buf_offset = buf_off;
+	c->pool_offset = pool_off;
+	c->pool_bsize = (uint32_t)pool_bsize;
+	c->npool = (uint32_t)npool;
 	uint32_t rsize = 1u << log2;
 	for (unsigned d = 0; d < 2; d++) {
 		c->nrings[d] = nq;
@@ -95,7 +106,7 @@ int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
 	return 0;
 }
 
-int pl_memif_map_regions(struct pl_memif_conn *c, char *err, size_t errlen)
+int pl_memif_map_regions(struct pl_memif_conn *c, bool allow_unsealed, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < c->nregions; i++) {
 		struct pl_memif_region *r = &c->regions[i];
@@ -109,11 +120,12 @@ int pl_memif_map_regions(struct pl_memif_conn *c, char *err, size_t errlen)
 				      "has %llu",
 				      i, (unsigned long long)r->size, (unsigned long long)st.st_size);
 		int seals = fcntl(r->fd, F_GET_SEALS);
-		if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		if (!allow_unsealed && (seals < 0 || !(seals & F_SEAL_SHRINK)))
 			return pl_err(err, errlen, -EPROTO,
 				      "memif: region %u is not a memfd sealed against shrinking, so "
-				      "the peer could make our accesses fault: refused (zero-copy "
-				      "regions are not supported)",
+				      "the peer could make our accesses fault: refused (a DPDK "
+				      "zero-copy client's memory is such a region: allow_unsealed=1 "
+				      "trusts the client not to shrink it)",
 				      i);
 		void *p = pl_fault() ? MAP_FAILED
 				     : mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);

@@ -156,7 +156,7 @@ int pl_memif_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkt
 again:;
 	/* Read before the ring: whatever the peer published before leaving is seen. */
 	int left = __atomic_load_n(&e->left, __ATOMIC_ACQUIRE);
-	uint16_t avail;
+	uint16_t avail = 0;
 	int v = rx_pending(e, r, &avail);
 	if (v < 0)
 		return v;
@@ -275,7 +275,7 @@ int pl_memif_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout
 	struct pl_memif_ep *e = to_memif(ep);
 	struct pl_memif_rxq *r = &e->rxq[q];
 	uint64_t *sys = &ep->rxc[q].syscalls;
-	uint16_t avail;
+	uint16_t avail = 0;
 	if (__atomic_load_n(&e->left, __ATOMIC_ACQUIRE))
 		return 1;
 	if (e->busy_poll) {

@@ -371,7 +371,7 @@ static int server_handshake(const struct pktlink_memif_opts *o, struct pl_memif_
 	}
 	if (c->nrings[0] != c->nrings[1])
 		return refuse(s, "Unequal ring counts per direction", err, errlen);
-	if ((r = pl_memif_map_regions(c, err, errlen)) < 0) {
+	if ((r = pl_memif_map_regions(c, o->allow_unsealed, err, errlen)) < 0) {
 		pl_memif_send_disconnect(s, "Invalid region");
 		return r;
 	}

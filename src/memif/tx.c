@@ -46,8 +46,7 @@ static void tx_publish(struct pl_memif_ep *e, struct pl_memif_txq *t, unsigned i
 	}
 }
 
-/* Results of putting one output frame on a ring. */
-enum { PUT_FULL = 0, PUT_OK = 1, PUT_LOST = 2 };
+enum { PUT_FULL = PL_MEMIF_PUT_FULL, PUT_OK = PL_MEMIF_PUT_OK, PUT_LOST = PL_MEMIF_PUT_LOST };
 
 /* Client: copy len bytes into our own C2S buffers, chained. *room: free slots. */
 static int client_put(struct pl_memif_txq *t, uint32_t *room, const uint8_t *src, uint32_t len)
@@ -73,26 +72,40 @@ static int client_put(struct pl_memif_txq *t, uint32_t *room, const uint8_t *src
 	return PUT_OK;
 }
 
-/* Server: copy len bytes into the buffers the client posted on the S2C
- * ring (each descriptor read once and checked). *avail: posted slots. */
-static int server_put(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t *avail,
-		      const uint8_t *src, uint32_t len)
+int pl_memif_posted(struct pl_memif_ep *e, const struct pl_memif_txq *t, uint16_t slot,
+		    struct pl_memif_seg *seg)
 {
 	const struct pl_memif_conn *cn = &e->conn;
+	struct memif_desc *d = memif_desc_at(t->ring, slot);
+	uint16_t reg = __atomic_load_n(&d->region, __ATOMIC_RELAXED);
+	uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
+	uint32_t l = __atomic_load_n(&d->length, __ATOMIC_RELAXED);
+	if (reg >= cn->nregions || !l || (uint64_t)off + l > cn->regions[reg].size)
+		return pl_memif_violation(e, "posted S2C buffer is empty or lies outside its region");
+	*seg = (struct pl_memif_seg){ cn->regions[reg].base + off, l };
+	return 0;
+}
+
+/* Server: copy len bytes into the buffers the client posted on the S2C
+ * ring (each descriptor read once and checked), skipping none: a lent
+ * slot (txbuf.c) on the way stops the frame until it is sent or given
+ * back. *avail: posted slots. */
+int pl_memif_server_put(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t *avail,
+			const uint8_t *src, uint32_t len)
+{
 	struct pl_memif_seg segs[PL_MEMIF_MAX_SEGS];
+	uint16_t win = (uint16_t)(t->lend_end - t->pos);
 	/* Collect posted buffers until the frame fits. */
 	uint64_t cap = 0;
 	unsigned ns = 0;
 	while (cap < len && ns < PL_MEMIF_MAX_SEGS && ns < *avail) {
-		struct memif_desc *d = memif_desc_at(t->ring, (uint16_t)(t->pos + ns) & t->mask);
-		uint16_t reg = __atomic_load_n(&d->region, __ATOMIC_RELAXED);
-		uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
-		uint32_t l = __atomic_load_n(&d->length, __ATOMIC_RELAXED);
-		if (reg >= cn->nregions || !l || (uint64_t)off + l > cn->regions[reg].size)
-			return pl_memif_violation(
-				e, "posted S2C buffer is empty or lies outside its region");
-		segs[ns++] = (struct pl_memif_seg){ cn->regions[reg].base + off, l };
-		cap += l;
+		uint16_t slot = (uint16_t)(t->pos + ns) & t->mask;
+		if (ns < win && t->w_st[slot] != PL_MEMIF_W_FREE)
+			return PUT_FULL; /* lent and not sent yet */
+		int v = pl_memif_posted(e, t, slot, &segs[ns]);
+		if (v < 0)
+			return v;
+		cap += segs[ns++].len;
 	}
 	if (cap < len)
 		/* too many tiny buffers: never fits; else the rest waits */
@@ -109,7 +122,32 @@ static int server_put(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t *a
 	}
 	t->pos = (uint16_t)(t->pos + ns);
 	*avail = (uint16_t)(*avail - ns);
+	if (ns >= win) /* past the lend window (only free slots were in the way) */
+		t->lend_end = t->pos;
 	return PUT_OK;
+}
+
+/* Server: posted slots a copy can use now: up to the first lent one. */
+static uint16_t server_usable(const struct pl_memif_txq *t, uint16_t avail)
+{
+	if (!t->nlent)
+		return avail;
+	uint16_t k = 0; /* a lent slot in the window ends the scan */
+	while (t->w_st[(uint16_t)(t->pos + k) & t->mask] == PL_MEMIF_W_FREE)
+		k++;
+	return k;
+}
+
+int pl_memif_cli_tail(struct pl_memif_ep *e, struct pl_memif_txq *t)
+{
+	uint16_t tail = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_TAIL), __ATOMIC_ACQUIRE);
+	/* The server's tail moves forward, never past what we published. */
+	if ((uint16_t)(tail - t->peer) > (uint16_t)(t->pos - t->peer))
+		return pl_memif_violation(e, "C2S ring tail moved outside the published range");
+	if (t->inflight)
+		pl_memif_cli_reap(e, t, tail);
+	t->peer = tail;
+	return (int)(t->size - (uint16_t)(t->pos - tail));
 }
 
 /*
@@ -126,27 +164,35 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 	uint32_t room = 0;
 	uint16_t avail = 0;
 	if (client) {
-		uint16_t tail = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_TAIL), __ATOMIC_ACQUIRE);
-		/* The server's tail moves forward, never past what we published. */
-		if ((uint16_t)(tail - t->peer) > (uint16_t)(t->pos - t->peer))
-			return pl_memif_violation(e, "C2S ring tail moved outside the published range");
-		t->peer = tail;
-		room = t->size - (uint16_t)(t->pos - tail);
+		int rm = pl_memif_cli_tail(e, t);
+		if (rm < 0)
+			return rm;
+		room = (uint32_t)rm;
 	} else {
 		uint16_t head = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_HEAD), __ATOMIC_ACQUIRE);
 		avail = (uint16_t)(head - t->pos);
-		if (avail > t->size)
-			return pl_memif_violation(e, "S2C ring head moved more than a ring ahead");
+		/* lent slots were posted: head cannot have moved back over them */
+		if (avail > t->size || avail < (uint16_t)(t->lend_end - t->pos))
+			return pl_memif_violation(
+				e, "S2C ring head moved more than a ring ahead or backwards");
 	}
 	uint16_t start = t->pos;
 	unsigned i;
 	int r = 0;
 	for (i = 0; i < n; i++) {
 		struct pktlink_pkt *p = &pkts[i];
+		if (p->flags & PKTLINK_PKT_TXBUF) {
+			/* lent by tx_alloc (txbuf.c): no copy when it can go in place */
+			r = client ? pl_memif_cli_put_lent(e, t, &room, p)
+				   : pl_memif_srv_put_lent(e, t, &avail, p);
+			if (r == PL_MEMIF_PUT_DROPPED)
+				continue;
+			goto put_done;
+		}
 		int how = pl_tx_classify(&e->tc, p);
 		if (how == PL_TX_PLAIN) {
 			r = client ? client_put(t, &room, p->data, p->len)
-				   : server_put(e, t, &avail, p->data, p->len);
+				   : pl_memif_server_put(e, t, &avail, p->data, p->len);
 		} else {
 			struct pl_tx_iter it;
 			int cnt = how == PL_TX_INVALID ? -EINVAL : pl_tx_iter_init(&it, &e->tc, p, how);
@@ -160,7 +206,7 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 			 * segments that do not fit are lost, counted below). */
 			uint32_t bs = client ? t->own_size : 1;
 			uint32_t per = client ? (pl_tx_iter_next_len(&it) + bs - 1) / bs : 1;
-			if ((uint64_t)cnt * per > (client ? room : avail))
+			if ((uint64_t)cnt * per > (client ? room : server_usable(t, avail)))
 				break;
 			uint32_t put = 0;
 			r = PUT_OK;
@@ -171,7 +217,8 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 					break;
 				}
 				r = client ? client_put(t, &room, e->tx_scratch, (uint32_t)len)
-					   : server_put(e, t, &avail, e->tx_scratch, (uint32_t)len);
+					   : pl_memif_server_put(e, t, &avail, e->tx_scratch,
+								 (uint32_t)len);
 				if (r == PUT_OK)
 					put++;
 			}
@@ -186,6 +233,7 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 				continue;
 			r = PUT_OK;
 		}
+	put_done:
 		if (r < 0)
 			return r;
 		if (r == PUT_FULL)

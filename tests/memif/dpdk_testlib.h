@@ -68,6 +68,9 @@ static inline int dpdk_expect(struct dpdk *d, const char *want, int timeout_s, c
 	}
 }
 
+/* The EAL's memory arguments of the next peers (NULL: --no-huge -m 256), at most 6. */
+static const char *const *g_dpdk_mem;
+
 /* Start the DPDK peer with port 0 = net_memif (role, socket) and its mode arguments. */
 static inline void dpdk_start(struct dpdk *d, const char *role, const char *memif_extra,
 		       const char *vdev2, const char *const *args)
@@ -80,9 +83,9 @@ static inline void dpdk_start(struct dpdk *d, const char *role, const char *memi
 	const char *argv[40];
 	unsigned n = 0;
 	argv[n++] = PL_DPDK_MEMIF_PEER;
-	argv[n++] = "--no-huge";
-	argv[n++] = "-m";
-	argv[n++] = "256";
+	static const char *const mem_default[] = { "--no-huge", "-m", "256", NULL };
+	for (const char *const *m = g_dpdk_mem ? g_dpdk_mem : mem_default; *m; m++)
+		argv[n++] = *m;
 	argv[n++] = "--no-pci";
 	argv[n++] = "--file-prefix";
 	argv[n++] = d->prefix;

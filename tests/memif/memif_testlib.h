@@ -72,7 +72,55 @@ struct mt_ex {
 	int timeout_s;
 	bool no_tx; /* receive only */
 	uint32_t window; /* at most this many frames in flight (a lossy path between); 0 = no limit */
+	int zc; /* MT_ZC_*: frames built in pktlink_tx_alloc() buffers */
 };
+
+enum {
+	MT_ZC_NONE = 0, /* from the test's memory */
+	MT_ZC_ORDER = 1, /* lent buffers, sent in the order they were lent */
+	MT_ZC_MIX = 2, /* lent buffers, some given back first, every 4th frame from our memory */
+	MT_ZC_REVERSE = 3, /* MT_ZC_MIX, lent buffers filled and sent in reverse (client) */
+};
+
+/*
+ * The frames of one mt_exchange() burst in lent buffers: n frames from
+ * seq on, lent buffers given back and frames from our memory as a->zc
+ * says. Return the frames in tx, or -1.
+ */
+static inline int mt_zc_fill(struct pktlink_ep *ep, const struct mt_ex *a, uint32_t seq,
+			     unsigned n, struct pktlink_pkt *tx, uint8_t (*bufs)[65536])
+{
+	struct pktlink_pkt lent[16];
+	int m = pktlink_tx_alloc(ep, lent, n);
+	if (m < 0) {
+		fprintf(stderr, "tx_alloc: %s (%s)\n", pktlink_strerror(m), pktlink_last_error(ep));
+		return -1;
+	}
+	unsigned skip = a->zc == MT_ZC_ORDER ? 0 : seq % 3;
+	if (skip >= (unsigned)m)
+		skip = m ? (unsigned)m - 1 : 0; /* at least one frame goes */
+	pktlink_tx_free(ep, lent, skip);
+	unsigned k = 0;
+	for (unsigned j = skip; j < (unsigned)m; j++, k++) {
+		unsigned b = a->zc == MT_ZC_REVERSE ? (unsigned)m - 1 - (j - skip) : j;
+		uint32_t len = mt_len(a->tx_dir, seq + k, a->min, a->max);
+		if (lent[b].len < len) {
+			fprintf(stderr, "tx_alloc: %u-byte buffer for a %u-byte frame\n", lent[b].len,
+				len);
+			return -1;
+		}
+		if (a->zc != MT_ZC_ORDER && (seq + k) % 4 == 3) {
+			pktlink_tx_free(ep, &lent[b], 1);
+			mt_fill(bufs[k], a->tx_dir, seq + k, len);
+			tx[k] = (struct pktlink_pkt){ .data = bufs[k], .len = len };
+			continue;
+		}
+		mt_fill(lent[b].data, a->tx_dir, seq + k, len);
+		tx[k] = lent[b];
+		tx[k].len = len;
+	}
+	return (int)k;
+}
 
 /*
  * Send count frames of tx_dir and receive count frames of rx_dir in order,
@@ -100,9 +148,17 @@ static inline int mt_exchange(struct pktlink_ep *ep, const struct mt_ex *a)
 		if (sent < a->count && room) {
 			unsigned n = 0;
 			for (; n < 16 && n < room && sent + n < a->count; n++) {
+				if (a->zc)
+					continue;
 				uint32_t len = mt_len(a->tx_dir, sent + n, a->min, a->max);
 				mt_fill(bufs[n], a->tx_dir, sent + n, len);
 				tx[n] = (struct pktlink_pkt){ .data = bufs[n], .len = len };
+			}
+			if (a->zc) {
+				int m = mt_zc_fill(ep, a, sent, n, tx, bufs);
+				if (m < 0)
+					return -1;
+				n = (unsigned)m;
 			}
 			int r = pktlink_tx_burst(ep, tx, n);
 			if (r < 0) {
@@ -110,6 +166,10 @@ static inline int mt_exchange(struct pktlink_ep *ep, const struct mt_ex *a)
 					pktlink_last_error(ep));
 				return -1;
 			}
+			/* lent buffers not taken go back */
+			for (unsigned j = (unsigned)r; a->zc && j < n; j++)
+				if (tx[j].flags & PKTLINK_PKT_TXBUF)
+					pktlink_tx_free(ep, &tx[j], 1);
 			sent += (uint32_t)r;
 			if (r)
 				idle = false;
@@ -138,6 +198,56 @@ static inline int mt_exchange(struct pktlink_ep *ep, const struct mt_ex *a)
 			pktlink_wait(ep, 5);
 	}
 	return 0;
+}
+
+/*
+ * A 142-byte UDP frame (198.18.0.1 -> .2) in good, and the same in part
+ * with the partial checksum a stack with offload leaves (the pseudo-header
+ * sum; csum_start 34, csum_offset 6). Returns the length.
+ */
+static inline uint32_t mt_udp_partial(uint8_t *good, uint8_t *part)
+{
+	static const uint8_t dmac[6] = { 2, 0, 0, 0, 0, 2 }, smac[6] = { 2, 0, 0, 0, 0, 1 };
+	uint32_t len = plt_build_udp(good, dmac, smac, PLT_IP(198, 18, 0, 1), PLT_IP(198, 18, 0, 2),
+				     1000, 2000, NULL, 100);
+	memcpy(part, good, len);
+	uint32_t sum = 0;
+	for (int i = 26; i < 34; i += 2)
+		sum += (uint32_t)(part[i] << 8 | part[i + 1]);
+	sum += 17 + (uint32_t)(len - 34);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	part[40] = (uint8_t)(sum >> 8);
+	part[41] = (uint8_t)sum;
+	return len;
+}
+
+/*
+ * Send every frame that comes back to the peer, until the peer leaves
+ * (0) or 60 s pass or an error (-1). idle_ms: pktlink_wait() when nothing
+ * came (0: spin, like a DPDK forwarder).
+ */
+static inline int mt_echo(struct pktlink_ep *ep, int idle_ms)
+{
+	struct pktlink_pkt p[32];
+	uint64_t end = plt_now_ns() + 60000000000ull;
+	int r = 0;
+	while (plt_now_ns() < end) {
+		r = pktlink_rx_burst(ep, p, 32);
+		if (r < 0)
+			break;
+		int t = 0;
+		while (t < r && plt_now_ns() < end) {
+			int k = pktlink_tx_burst(ep, p + t, (unsigned)(r - t));
+			if (k < 0)
+				break;
+			t += k;
+		}
+		pktlink_rx_release(ep, p, (unsigned)r);
+		if (!r && idle_ms)
+			pktlink_wait(ep, idle_ms);
+	}
+	return r == -ECONNRESET ? 0 : -1;
 }
 
 /* A fresh directory for a test's control socket (g_dir, g_sock of the caller). */

@@ -3,7 +3,8 @@
  * test_dpdk: pktlink's memif against DPDK's own net_memif PMD (a small
  * DPDK program, tests/memif/dpdk_memif_peer.c), both roles — byte-exact
  * frames both ways from 60 to 9014 bytes (chained buffers on both sides),
- * frames sent by DPDK, two queue pairs, reconnecting to a DPDK server after
+ * frames sent by DPDK, zero-copy transmit (pktlink_tx_alloc()) in both
+ * roles, DPDK's zero-copy client (allow_unsealed), two queue pairs, reconnecting to a DPDK server after
  * a clean close and after SIGKILL of the pktlink side, SIGKILL of the DPDK
  * side (closed callback).
  */
@@ -201,6 +202,111 @@ static int dpdk_client_chained_rx(void)
 	PLT_CHECK(mt_wait(pid, 30) == 0, "pktlink server");
 	rm_sock();
 	return 0;
+}
+
+/* Zero-copy transmit (pktlink_tx_alloc()) into DPDK, byte-exact both ways:
+ * a pktlink client sending from its lend pool (in reverse order, some
+ * given back, some frames from its own memory) to a DPDK server, and a
+ * pktlink server sending from the buffers DPDK's client posted. */
+static int dpdk_tx_alloc(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	static const char *const args[] = { "--mode", "echo", "--check", NULL };
+	mk_sock();
+	struct dpdk d;
+	dpdk_start(&d, "server", NULL, NULL, args);
+	struct pktlink_memif_opts o = client_opts(1500);
+	struct pktlink_ep *ep = open_ok(&o);
+	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
+	struct mt_ex ex = { .count = 3000, .min = 60, .max = 1514, .zc = MT_ZC_REVERSE };
+	if (mt_exchange(ep, &ex)) {
+		dpdk_stop(&d, NULL, 0);
+		PLT_CHECK(0, "echo exchange from lent buffers");
+	}
+	pktlink_close(ep);
+	expect_result(&d, "rx=3000 tx=3000 ready=1 bad=0");
+	rm_sock();
+
+	for (int zc = MT_ZC_ORDER; zc <= MT_ZC_MIX; zc++) {
+		mk_sock();
+		struct srv_arg a = { .o = { .sz = sizeof(a.o), .role = PKTLINK_MEMIF_SERVER,
+					   .socket = g_sock, .timeout_ms = 20000 },
+				     .ex = { .count = 3000, .min = 60, .max = 1514, .zc = zc } };
+		pid_t pid = mt_fork(server_child, &a);
+		wait_file(g_sock);
+		dpdk_start(&d, "client", NULL, NULL, args);
+		PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
+		PLT_CHECK(mt_wait(pid, 60) == 0, "pktlink server (zc %d): echo through DPDK", zc);
+		expect_result(&d, "rx=3000 tx=3000 ready=1 bad=0");
+		rm_sock();
+	}
+	return 0;
+}
+
+/*
+ * DPDK's client in zero-copy mode registers its EAL memory as regions: a
+ * memfd nobody can seal (--no-huge --single-file-segments, or hugepages
+ * with --in-memory). With allow_unsealed=1 frames go both ways
+ * byte-exact, copied and from lent buffers (its mbufs). Without it such a
+ * region is refused (test_hostile bad_regions: a server that refuses keeps
+ * listening until its timeout, which makes a poor test against a peer
+ * whose start time varies with the load).
+ */
+static int zero_copy_client(const char *const *mem)
+{
+	static const char *const args[] = { "--mode", "echo", "--check", NULL };
+	g_dpdk_mem = mem;
+	for (int zc = MT_ZC_NONE; zc <= MT_ZC_MIX; zc += MT_ZC_MIX) {
+		mk_sock();
+		struct srv_arg a = { .o = { .sz = sizeof(a.o), .role = PKTLINK_MEMIF_SERVER,
+					   .socket = g_sock, .timeout_ms = 20000,
+					   .allow_unsealed = true },
+				     .ex = { .count = 3000, .min = 60, .max = 1514, .zc = zc } };
+		pid_t pid = mt_fork(server_child, &a);
+		wait_file(g_sock);
+		struct dpdk d;
+		dpdk_start(&d, "client", ",zero-copy=yes", NULL, args);
+		PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
+		PLT_CHECK(mt_wait(pid, 60) == 0, "pktlink server (zc %d): echo through DPDK", zc);
+		expect_result(&d, "rx=3000 tx=3000 ready=1 bad=0");
+		rm_sock();
+	}
+	g_dpdk_mem = NULL;
+	return 0;
+}
+
+static int dpdk_zero_copy_client(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	static const char *const mem[] = { "--no-huge", "--single-file-segments", "-m", "256", NULL };
+	return zero_copy_client(mem);
+}
+
+/* The same in hugepages (DPDK's usual zero-copy setup), when the machine has 64 free. */
+static int dpdk_zero_copy_client_hugepages(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	unsigned long free_pages = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %lu", &free_pages) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (free_pages < 64) {
+		fprintf(stderr, "SKIP: %lu free hugepages, 64 needed (echo 128 > "
+				"/proc/sys/vm/nr_hugepages as root); dpdk_zero_copy_client covers "
+				"the same without hugepages\n",
+			free_pages);
+		return PLT_SKIP;
+	}
+	static const char *const mem[] = { "--in-memory", "--single-file-segments", "-m", "128",
+					   NULL };
+	return zero_copy_client(mem);
 }
 
 /* Two queue pairs with a secret and an id: the handshake DPDK accepts. */
@@ -440,6 +546,9 @@ int main(int argc, char **argv)
 		{ "dpdk_client_echo", dpdk_client_echo, PLT_UNIT, 90 },
 		{ "dpdk_client_chained_rx", dpdk_client_chained_rx, PLT_UNIT, 90 },
 		{ "dpdk_queues_secret", dpdk_queues_secret, PLT_UNIT, 90 },
+		{ "dpdk_tx_alloc", dpdk_tx_alloc, PLT_UNIT, 120 },
+		{ "dpdk_zero_copy_client", dpdk_zero_copy_client, PLT_UNIT, 120 },
+		{ "dpdk_zero_copy_client_hugepages", dpdk_zero_copy_client_hugepages, PLT_UNIT, 120 },
 		{ "dpdk_reconnect", dpdk_reconnect, PLT_UNIT, 120 },
 		{ "dpdk_killed", dpdk_killed, PLT_UNIT, 90 },
 		{ "dpdk_abstract_socket", dpdk_abstract_socket, PLT_NETNS, 60 },

@@ -237,6 +237,40 @@ static int s2c_post_outside(void)
 	return 0;
 }
 
+/* Lent S2C buffers (pktlink_tx_alloc()) against a client that rewrites
+ * their descriptors (the server never reads them back: the frame goes out
+ * into the buffer it lent) and then moves head back over lent slots
+ * (disconnects); buffers still lent are given back and closed safely. */
+static int s2c_lent_rewritten(void)
+{
+	mk_sock();
+	struct opener s;
+	opener_start(&s, PKTLINK_MEMIF_SERVER, 10000);
+	struct pl_memif_conn c;
+	hostile_client(&c);
+	struct pktlink_ep *ep = opener_join(&s);
+	uint8_t *ring = ring_of(&c, 1);
+	publish(ring, MEMIF_RING_HEAD, 4);
+	struct pktlink_pkt p[8];
+	PLT_CHECK(pktlink_tx_alloc(ep, p, 8) == 4, "4 posted buffers lent");
+	uint32_t off0 = desc(ring, 0)->offset;
+	desc(ring, 0)->offset = 0xfffffff0u;
+	memset(p[0].data, 0xab, 60);
+	p[0].len = 60;
+	PLT_CHECK(pktlink_tx_burst(ep, &p[0], 1) == 1, "lent frame: %s", pktlink_last_error(ep));
+	PLT_CHECK(__atomic_load_n((uint16_t *)(void *)(ring + MEMIF_RING_TAIL), __ATOMIC_ACQUIRE) == 1 &&
+			  desc(ring, 0)->length == 60 && c.regions[0].base[off0] == 0xab,
+		  "the frame went into the buffer that was lent");
+	publish(ring, MEMIF_RING_HEAD, 2); /* slots 2 and 3 are lent */
+	p[1].len = 60;
+	expect_violation(ep, &c, pktlink_tx_burst(ep, &p[1], 1), "backwards");
+	pktlink_tx_free(ep, &p[2], 1);
+	pktlink_close(ep); /* p[1] and p[3] still lent */
+	pl_memif_conn_free(&c);
+	rm_sock();
+	return 0;
+}
+
 /* Control-channel garbage after the connection: a short message, then an
  * unexpected message type. */
 static int control_garbage(void)
@@ -443,6 +477,7 @@ int main(int argc, char **argv)
 		{ "s2c_tail_past_posted", s2c_tail_past_posted, PLT_UNIT, 30 },
 		{ "c2s_tail_backwards", c2s_tail_backwards, PLT_UNIT, 30 },
 		{ "bad_regions", bad_regions, PLT_UNIT, 30 },
+		{ "s2c_lent_rewritten", s2c_lent_rewritten, PLT_UNIT, 30 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -389,24 +389,9 @@ static int echo_server(void *arg)
 	struct pktlink_ep *ep;
 	if (open_side(s, &ep))
 		return -1;
-	struct pktlink_pkt p[32];
-	uint64_t end = plt_now_ns() + 60000000000ull;
-	int r = 0;
-	while (plt_now_ns() < end) {
-		r = pktlink_rx_burst(ep, p, 32);
-		if (r < 0)
-			break;
-		int t = 0;
-		while (t < r && plt_now_ns() < end) {
-			int k = pktlink_tx_burst(ep, p + t, (unsigned)(r - t));
-			if (k < 0)
-				break;
-			t += k;
-		}
-		pktlink_rx_release(ep, p, (unsigned)r);
-	}
+	int r = mt_echo(ep, 0);
 	pktlink_close(ep);
-	return r == -ECONNRESET ? 0 : -1;
+	return r;
 }
 
 static int echo_server_quiet(void *arg)
@@ -469,20 +454,9 @@ static int csum_partial_completed(void)
 	s.mode = 0;
 	pid = mt_fork(echo_server_quiet, &s);
 	PLT_CHECK(open_side(&c, &ep) == 0, "open");
-	static const uint8_t dmac[6] = { 2, 0, 0, 0, 0, 2 }, smac[6] = { 2, 0, 0, 0, 0, 1 };
 	uint8_t good[256], part[256];
-	uint32_t len = plt_build_udp(good, dmac, smac, PLT_IP(198, 18, 0, 1), PLT_IP(198, 18, 0, 2),
-				     1000, 2000, NULL, 100);
-	memcpy(part, good, len);
-	/* The pseudo-header sum in the checksum field, as a stack with offload writes it. */
-	uint32_t sum = 0;
-	for (int i = 26; i < 34; i += 2)
-		sum += (uint32_t)(part[i] << 8 | part[i + 1]);
-	sum += 17 + (uint32_t)(len - 34);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	part[40] = (uint8_t)(sum >> 8);
-	part[41] = (uint8_t)sum;
+	uint32_t len = mt_udp_partial(good, part);
+	uint16_t sum = (uint16_t)(part[40] << 8 | part[41]);
 	struct pktlink_pkt t = { .data = part, .len = len, .flags = PKTLINK_PKT_CSUM_PARTIAL,
 				 .csum_start = 34, .csum_offset = 6 };
 	PLT_CHECK(pktlink_tx_burst(ep, &t, 1) == 1, "tx");

@@ -181,7 +181,10 @@ int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
  * (TP_STATUS_LOSING) they are read with pl_packet_kernel_drops() and added
  * to drop_nobuf (so a caller summing pl_packet_kernel_drops() itself sees
  * only the remainder). The burst stops at a block whose views from the
- * previous lap are still held. c may be NULL. Never blocks, never
+ * previous lap are still held: a held view pins its whole block, and the
+ * retire timer may close a block after a single frame, so block_count held
+ * views can fill the ring (the kernel then drops, counted as above). c may
+ * be NULL. Never blocks, never
  * allocates. One thread at a time per ring (with release).
  * Poll caveat: the kernel reports POLLIN while the block it retired last is
  * not back, so a caller that holds views from it sees POLLIN with nothing

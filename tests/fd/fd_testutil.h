@@ -107,9 +107,12 @@ static inline void t_send_some(struct t_dir *d)
 	static uint8_t bufs[T_MAX_BURST][65536 + 64];
 	struct pktlink_pkt pk[T_MAX_BURST];
 	unsigned n = 0;
-	/* a window of 64 frames in flight: a kernel socket buffer holds ~100
-	 * full-size frames, and these tests are about bytes, not drops */
-	while (n < T_MAX_BURST && d->sent + n < d->count && d->sent + n - d->rcvd < 64) {
+	/* a window of 24 frames in flight: these tests are about bytes, not
+	 * drops. A kernel socket buffer holds ~100 full-size frames, but a
+	 * TPACKET_V3 ring is only sure to hold one frame per block (32 by
+	 * default): on a loaded machine the 1 ms retire timer closes a block
+	 * after each frame (src/fd/packet.h, pl_packet_rx_ring_burst()). */
+	while (n < T_MAX_BURST && d->sent + n < d->count && d->sent + n - d->rcvd < 24) {
 		memset(&pk[n], 0, sizeof(pk[n]));
 		pk[n].data = bufs[n];
 		pk[n].len = t_frame(bufs[n], d->sent + n, d->salt, d->maxlen, d->dst, d->src);

@@ -40,7 +40,10 @@
  * coincidence on a correct frame, completing it writes the same value back
  * (the sum over the segment is then ~pseudo already), so the check is
  * safe; it costs a header parse per TCP/UDP frame, and a payload sum only
- * for the frames it fixes.
+ * for the frames it fixes. AF_PACKET does say which frames may be partial
+ * (TP_STATUS_CSUMNOTREADY, in the ring header or the auxdata; it is the
+ * checksum a user of the frame sees as unmarked): its paths call
+ * pl_rx_apply_hinted() and parse only those.
  *
  * Threading: pl_rx_apply() reads the policy with relaxed atomics (the
  * address may change concurrently); one call per frame on the queue's RX
@@ -164,15 +167,19 @@ int pl_rx_offload(const struct pl_rx_policy *rp, struct pktlink_pkt *p);
 bool pl_rx_fix_unmarked(uint8_t *frame, uint32_t len, uint32_t link_len);
 
 /**
- * pl_rx_apply() - apply the receive policy to p (data, len and the offload
- * fields filled in by the family). vlan_tpid non-zero: the kernel stripped
- * a tag (vlan_tpid, vlan_tci) that goes back into the bytes; p->data must
- * then have 4 writable bytes of headroom before it. May change p->data,
- * p->len (tag), p->flags and the checksum fields. No allocation, no lock.
+ * pl_rx_apply_hinted() - apply the receive policy to p (data, len and the
+ * offload fields filled in by the family). vlan_tpid non-zero: the kernel
+ * stripped a tag (vlan_tpid, vlan_tci) that goes back into the bytes;
+ * p->data must then have 4 writable bytes of headroom before it.
+ * may_be_partial: false when the lower layer said the checksum is complete
+ * (AF_PACKET status without TP_STATUS_CSUMNOTREADY: the kernel sets that
+ * bit exactly for CHECKSUM_PARTIAL skbs), which spares @fix_unmarked's
+ * header parse on every other frame. May change p->data, p->len (tag),
+ * p->flags and the checksum fields. No allocation, no lock.
  * Return: an enum pl_rx_verdict.
  */
-static inline int pl_rx_apply(const struct pl_rx_policy *rp, struct pktlink_pkt *p,
-			      uint16_t vlan_tpid, uint16_t vlan_tci)
+static inline int pl_rx_apply_hinted(const struct pl_rx_policy *rp, struct pktlink_pkt *p,
+				     uint16_t vlan_tpid, uint16_t vlan_tci, bool may_be_partial)
 {
 	if (PL_UNLIKELY(p->len < rp->min_len))
 		return PL_RX_INVALID;
@@ -202,12 +209,22 @@ static inline int pl_rx_apply(const struct pl_rx_policy *rp, struct pktlink_pkt 
 		int v = pl_rx_offload(rp, p);
 		if (v != PL_RX_KEEP)
 			return v;
-	} else if (rp->fix_unmarked) {
+	} else if (rp->fix_unmarked && may_be_partial) {
 		pl_rx_fix_unmarked(p->data, p->len, rp->min_len == 14 ? 14 : 0);
 	}
 	if (!rp->rx_csum)
 		p->flags &= (uint16_t)~PKTLINK_PKT_CSUM_VALID;
 	return PL_RX_KEEP;
+}
+
+/**
+ * pl_rx_apply() - pl_rx_apply_hinted() for a lower layer that says nothing
+ * about partial checksums (AF_XDP, shared memory).
+ */
+static inline int pl_rx_apply(const struct pl_rx_policy *rp, struct pktlink_pkt *p,
+			      uint16_t vlan_tpid, uint16_t vlan_tci)
+{
+	return pl_rx_apply_hinted(rp, p, vlan_tpid, vlan_tci, true);
 }
 
 #endif /* PL_CORE_RX_POLICY_H */

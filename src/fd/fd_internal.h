@@ -36,7 +36,7 @@
 
 /* What a descriptor is; decides the receive and transmit system calls. */
 enum fd_kind {
-	FD_KIND_CHR = 0, /* TAP/TUN character device: readv/writev */
+	FD_KIND_CHR = 0, /* TAP/TUN character device: readv, write/writev */
 	FD_KIND_PACKET, /* AF_PACKET socket */
 	FD_KIND_DGRAM, /* SOCK_DGRAM (no EOF: a zero-length datagram is a frame) */
 	FD_KIND_SEQPACKET, /* SOCK_SEQPACKET (a zero-length read is EOF) */

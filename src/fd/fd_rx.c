@@ -67,7 +67,9 @@ static bool fd_rx_frame(struct fd_ep *f, struct pl_rx_counters *c, unsigned qi, 
 		if (aux->tp_status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY))
 			p->flags |= PKTLINK_PKT_CSUM_VALID; /* verified, or generated locally */
 	}
-	int v = pl_rx_apply(&f->ep.rxp, p, tpid, tci);
+	/* without auxdata (a handed-in socket) nothing says the checksum is complete */
+	bool may_be_partial = !aux || (aux->tp_status & TP_STATUS_CSUMNOTREADY);
+	int v = pl_rx_apply_hinted(&f->ep.rxp, p, tpid, tci, may_be_partial);
 	if (PL_UNLIKELY(v != PL_RX_KEEP)) {
 		if (v == PL_RX_FILTER) {
 			pl_stat_add(&c->drop_filter, 1);

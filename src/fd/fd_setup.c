@@ -27,8 +27,9 @@
  *   list like the seed's: views must be contiguous to be zero-copy, and a
  *   scatter list would force a copy (or a multi-segment view) per large frame.
  *
- * Transmit: writev() for character devices, sendmmsg() batches for sockets
- *   (one system call per run of frames going to the same descriptor), or the
+ * Transmit: write() (writev() with a virtio-net header) for character
+ *   devices, sendmmsg() batches for sockets (one system call per run of
+ *   frames going to the same descriptor), or the
  *   AF_PACKET TX ring (tx=mmap). With several descriptors the frame's flow
  *   hash picks one (the fanout program hashes the same way, so a flow stays
  *   on one descriptor both ways). What happens to offload requests is the

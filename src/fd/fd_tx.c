@@ -155,7 +155,13 @@ static int fd_flush(struct fd_ep *f, unsigned m)
 			r = sendmsg(fd, &f->tmsg[s].msg_hdr, MSG_DONTWAIT | MSG_NOSIGNAL);
 			r = r < 0 ? -1 : 1;
 		} else {
-			r = writev(fd, f->outs[s].iov, f->outs[s].niov);
+			/* write() for a lone buffer (no virtio-net header): the
+			 * kernel takes it as is (ITER_UBUF) where writev() first
+			 * copies in and checks an iovec array; measured ~18%
+			 * less CPU per frame on a TAP (bench/README.md) */
+			const struct fd_out *o = &f->outs[s];
+			r = o->niov == 1 ? write(fd, o->iov[0].iov_base, o->iov[0].iov_len)
+					 : writev(fd, o->iov, o->niov);
 			r = r < 0 ? -1 : 1;
 		}
 		pl_stat_add(&c->syscalls, 1);

@@ -406,7 +406,8 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 			p->flags |= PKTLINK_PKT_TSTAMP;
 			/* The tag goes in after the virtio-net header was parsed:
 			 * it may overwrite the header's last bytes. */
-			int v = pl_rx_apply(rp, p, tpid, tci);
+			int v = pl_rx_apply_hinted(rp, p, tpid, tci,
+						   status & TP_STATUS_CSUMNOTREADY);
 			if (PL_UNLIKELY(v != PL_RX_KEEP)) {
 				if (v == PL_RX_FILTER)
 					filtered++;

@@ -156,7 +156,8 @@ static int offloads(void)
 }
 
 /* Partial checksums nothing marked (AF_XDP, AF_PACKET without vnet_hdr on a
- * veth): completed when fix_unmarked is set, a correct frame left as it is. */
+ * veth): completed when fix_unmarked is set (and the lower layer did not say the
+ * checksum is complete), a correct frame left as it is. */
 static int unmarked(void)
 {
 	static uint8_t want[2000], buf[2000];
@@ -173,6 +174,10 @@ static int unmarked(void)
 		PLT_CHECK(pl_rx_apply(&rp, &p, 0, 0) == PL_RX_KEEP && memcmp(buf, want, len),
 			  "left alone without fix_unmarked (%d)", v);
 		rp.fix_unmarked = 1;
+		/* the lower layer said the checksum is complete: no parse, no change */
+		PLT_CHECK(pl_rx_apply_hinted(&rp, &p, 0, 0, false) == PL_RX_KEEP &&
+				  memcmp(buf, want, len),
+			  "left alone when not marked partial (%d)", v);
 		PLT_CHECK(pl_rx_apply(&rp, &p, 0, 0) == PL_RX_KEEP && !memcmp(buf, want, len),
 			  "completed (%d)", v);
 		PLT_CHECK(pl_rx_apply(&rp, &p, 0, 0) == PL_RX_KEEP && !memcmp(buf, want, len),

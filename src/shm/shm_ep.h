@@ -52,6 +52,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #define SHM_ETH_HDR 14u
@@ -160,6 +161,16 @@ static inline void bounce_put(struct shm_ep *e, int b)
 static inline uint8_t *bounce_mem(struct shm_ep *e, int b)
 {
 	return e->rx_bounce + (size_t)b * e->bounce_size;
+}
+
+/* Copy the virtio-net header (vlen bytes, 0 or 10) and the frame into one
+ * buffer that holds both. */
+static inline void pl_shm_copy_one(uint8_t *dst, const uint8_t *vh, uint32_t vlen,
+				   const uint8_t *data, uint32_t dlen)
+{
+	if (vlen)
+		memcpy(dst, vh, vlen);
+	memcpy(dst + vlen, data, dlen);
 }
 
 /* ---- rx.c ---- */

@@ -48,6 +48,7 @@
 #include "queue.h"
 
 #include "core/endpoint.h"
+#include "core/rx_policy.h"
 #include "core/tx_prep.h"
 
 #include <stdbool.h>
@@ -177,8 +178,27 @@ static inline void pl_shm_copy_one(uint8_t *dst, const uint8_t *vh, uint32_t vle
 
 /* Non-blocking look at the peer fd (one poll, counted in *sys): 0 or the gone reason. */
 int pl_shm_peer_poll(struct shm_ep *e, uint64_t *sys);
-/* Fill pkt from a frame of total bytes (virtio-net header included) at data. 0 or -EINVAL. */
-int pl_shm_frame_to_pkt(struct shm_ep *e, uint8_t *data, uint32_t total, struct pktlink_pkt *pkt);
+/* pl_shm_frame_to_pkt() for frames behind a virtio-net header. 0 or -EINVAL. */
+int pl_shm_frame_to_pkt_vnet(struct shm_ep *e, uint8_t *data, uint32_t total,
+			     struct pktlink_pkt *pkt);
+
+/*
+ * Fill pkt from a frame of total bytes (virtio-net header included) at data
+ * and apply the one receive policy (core/rx_policy.h: bounds, and the
+ * offload flags the stack asked for). 0, or -EINVAL when the frame or its
+ * header is bad. Inline: once per received frame, and without a header the
+ * compiler sees that the fresh pkt carries no offload request.
+ */
+static inline int pl_shm_frame_to_pkt(struct shm_ep *e, uint8_t *data, uint32_t total,
+				      struct pktlink_pkt *pkt)
+{
+	if (e->vnet_len)
+		return pl_shm_frame_to_pkt_vnet(e, data, total, pkt);
+	*pkt = (struct pktlink_pkt){ .data = data, .len = total };
+	if (total == 0 || total > e->max_frame)
+		return -EINVAL;
+	return pl_rx_apply(&e->ep.rxp, pkt, 0, 0) == PL_RX_KEEP ? 0 : -EINVAL;
+}
 int pl_shm_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n);
 void pl_shm_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
 int pl_shm_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms);

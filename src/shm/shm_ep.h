@@ -90,8 +90,8 @@ struct shm_ep {
 	int wait_efd, sig_efd; /* borrowed from q[] */
 	uint32_t *wait_word, *sig_word;
 
-	/* ---- RX thread ---- */
-	struct pl_pipe_rx in; /* client: q[1].rx_pipe; server: q[0].tx_pipe */
+	/* ---- RX thread ---- (own cache lines: an RX and a TX thread may run at once) */
+	_Alignas(PL_CACHELINE) struct pl_pipe_rx in; /* client: q[1].rx_pipe; server: q[0].tx_pipe */
 	struct pl_pipe_tx in_ret; /* client: q[1].tx_pipe (posts); server: q[0].rx_pipe */
 	const struct pl_shm_region *in_data; /* where inbound frames live */
 	bool armed; /* our word says ENABLED */
@@ -115,7 +115,7 @@ struct shm_ep {
 	uint32_t pend_head, pend_count;
 
 	/* ---- TX thread ---- */
-	struct pl_tx_caps tc; /* what the peer takes (core/tx_prep.h) */
+	_Alignas(PL_CACHELINE) struct pl_tx_caps tc; /* what the peer takes (core/tx_prep.h) */
 	uint8_t *tx_scratch; /* tc.frame_max bytes: outputs of pl_shm_tx_soft() */
 	bool tx_published; /* flushed during this burst: signal the peer */
 	struct pl_pipe_tx out; /* client: q[0].tx_pipe; server: q[1].rx_pipe */

@@ -65,6 +65,11 @@ static bool rx_work(struct shm_ep *e)
 	return pl_pipe_rx_peek(&e->in) || e->nrepost || e->pend_count;
 }
 
+static bool rx_work_cb(void *e)
+{
+	return rx_work(e);
+}
+
 /*
  * The peer hung up (gone < 0): frames it published before dying are still in
  * the pipe and must be delivered first, so report the death only once a look
@@ -153,18 +158,7 @@ static bool rx_spin(struct shm_ep *e)
 		pl_notify_disarm(e->wait_word);
 		e->armed = false;
 	}
-	uint64_t end = mono_ns() + e->spin_ns;
-	for (unsigned i = 1;; i++) {
-		if (rx_work(e))
-			return true;
-		if (i % 64 == 0 && mono_ns() > end)
-			return false;
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#elif defined(__aarch64__)
-		__asm__ __volatile__("yield");
-#endif
-	}
+	return pl_spin_until(rx_work_cb, e, e->spin_ns);
 }
 
 /* ops->rx_wait: spin briefly, then arm, re-check, sleep on the eventfd, the

@@ -107,6 +107,13 @@ int pl_shm_tx_soft(struct shm_ep *e, const struct pktlink_pkt *p, int how)
 	}
 }
 
+/* One caller frame that pl_tx_classify() let through: 1 sent, 0 no room, -1 malformed. */
+static int tx_frame(struct shm_ep *e, const struct pktlink_pkt *p, int how, const uint8_t *vh)
+{
+	return how == PL_TX_PLAIN || how == PL_TX_PASS ? tx_send(e, vh, p->data, p->len)
+						       : pl_shm_tx_soft(e, p, how);
+}
+
 /*
  * Transmit (both roles): each frame goes through the core's TX preparation
  * step (core/tx_prep.h): plain frames and requests the peer takes (a
@@ -120,13 +127,20 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	struct pl_tx_counters *c = &e->ep.txc;
 	unsigned taken = 0;
 	bool server = e->role == PKTLINK_SHM_SERVER;
+	/* The client reaps in big batches (below half its buffers free), not
+	 * at every burst: the completions it reads are then lines the server
+	 * is done with rather than the one it is writing, and the pipe goes
+	 * back with one header per batch. A frame that finds no room before
+	 * a reap gets one after it (reaped). */
+	bool reaped = server;
 
 	if (server) {
 		int g = pl_shm_srv_refill_posts(e);
 		if (g)
 			return g;
-	} else {
+	} else if (e->tx_nfree < e->ntx / 2 || e->tx_nfree < n) {
 		pl_shm_cli_reap(e);
+		reaped = true;
 	}
 	for (; taken < n; taken++) {
 		struct pktlink_pkt *p = &pkts[taken];
@@ -143,8 +157,12 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 				pl_tx_invalid(c, 1, p->len);
 				continue;
 			}
-			r = how == PL_TX_PLAIN || how == PL_TX_PASS ? tx_send(e, vh, p->data, p->len)
-								    : pl_shm_tx_soft(e, p, how);
+			r = tx_frame(e, p, how, vh);
+			if (r == 0 && !reaped) {
+				pl_shm_cli_reap(e);
+				reaped = true;
+				r = tx_frame(e, p, how, vh);
+			}
 			if (r == 0)
 				break; /* no room: the caller retries later */
 			if (r < 0) {

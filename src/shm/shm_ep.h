@@ -62,6 +62,7 @@
 #define SHM_NBOUNCE 16u /* multi-buffer frames held at once (per direction) */
 #define SHM_SERVER_SLOTS 2048u /* descriptors the server holds before completing them */
 #define SHM_POST_CACHE 4096u /* posted buffers the server keeps locally */
+#define SHM_POST_REFILL_BELOW 64u /* the server takes new posts when it holds fewer */
 #define SHM_PEER_CHECK_EVERY 4096u /* busy-poll: look at the peer fd once per this many empty polls */
 #define SHM_SPIN_NS 20000u /* default: how long a waiter watches the pipe before it sleeps */
 

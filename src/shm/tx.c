@@ -115,6 +115,30 @@ static int tx_frame(struct shm_ep *e, const struct pktlink_pkt *p, int how, cons
 }
 
 /*
+ * Take what the peer gave back: the client's TX completions (buffers free
+ * again), the server's posted buffers. Done in big batches: the records
+ * read are then lines the peer is done with rather than the one it is
+ * writing, and the pipe goes back with one header per batch.
+ * Return 0 or the peer-gone reason.
+ */
+static int take_back(struct shm_ep *e)
+{
+	if (e->role == PKTLINK_SHM_SERVER)
+		return pl_shm_srv_refill_posts(e);
+	pl_shm_cli_reap(e);
+	return 0;
+}
+
+/* Whether a burst of n can start without take_back(): the client has half
+ * its buffers free, the server SHM_POST_REFILL_BELOW posts (and n of each). */
+static bool room_at_hand(const struct shm_ep *e, unsigned n)
+{
+	if (e->role == PKTLINK_SHM_SERVER)
+		return e->post_count >= SHM_POST_REFILL_BELOW && e->post_count >= n;
+	return e->tx_nfree >= e->ntx / 2 && e->tx_nfree >= n;
+}
+
+/*
  * Transmit (both roles): each frame goes through the core's TX preparation
  * step (core/tx_prep.h): plain frames and requests the peer takes (a
  * virtio-net header) are copied as they are, partial checksums and
@@ -127,19 +151,15 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	struct pl_tx_counters *c = &e->ep.txc;
 	unsigned taken = 0;
 	bool server = e->role == PKTLINK_SHM_SERVER;
-	/* The client reaps in big batches (below half its buffers free), not
-	 * at every burst: the completions it reads are then lines the server
-	 * is done with rather than the one it is writing, and the pipe goes
-	 * back with one header per batch. A frame that finds no room before
-	 * a reap gets one after it (reaped). */
-	bool reaped = server;
+	/* What the peer gives back is taken in big batches, not at every
+	 * burst (take_back()); a frame that finds no room before that gets
+	 * one try after it. */
+	bool reaped = false;
 
-	if (server) {
-		int g = pl_shm_srv_refill_posts(e);
+	if (!room_at_hand(e, n)) {
+		int g = take_back(e);
 		if (g)
 			return g;
-	} else if (e->tx_nfree < e->ntx / 2 || e->tx_nfree < n) {
-		pl_shm_cli_reap(e);
 		reaped = true;
 	}
 	for (; taken < n; taken++) {
@@ -159,9 +179,10 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			}
 			r = tx_frame(e, p, how, vh);
 			if (r == 0 && !reaped) {
-				pl_shm_cli_reap(e);
 				reaped = true;
-				r = tx_frame(e, p, how, vh);
+				/* a gone peer is reported by the next burst */
+				if (take_back(e) == 0)
+					r = tx_frame(e, p, how, vh);
 			}
 			if (r == 0)
 				break; /* no room: the caller retries later */

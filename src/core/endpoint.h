@@ -17,6 +17,9 @@
 
 #include <pktlink/pktlink.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #define PL_ERRMSG_LEN 256
 #define PL_MAX_QUEUES 256
@@ -27,6 +30,33 @@
 #define PL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #endif
+
+/*
+ * pl_spin_until() - watch ready(ctx) for up to ns nanoseconds, with a CPU
+ * pause between looks (the clock is read every 64 looks: it costs as much
+ * as a look). For waiters that spin briefly before they sleep. Return true
+ * as soon as ready() is.
+ */
+static inline bool pl_spin_until(bool (*ready)(void *ctx), void *ctx, uint64_t ns)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t end = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + ns;
+	for (unsigned i = 1;; i++) {
+		if (ready(ctx))
+			return true;
+		if (i % 64 == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec > end)
+				return false;
+		}
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#elif defined(__aarch64__)
+		__asm__ __volatile__("yield");
+#endif
+	}
+}
 
 #define pl_container_of(ptr, type, member) ((type *)((char *)(ptr) - __builtin_offsetof(type, member)))
 

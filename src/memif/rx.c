@@ -270,6 +270,36 @@ void pl_memif_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, 
 			rx_advance(e, &e->rxq[q]);
 }
 
+/* How long a waiter watches the ring before it sleeps (as shm's default wait spin). */
+#define PL_MEMIF_SPIN_NS 20000u
+
+struct spin_ctx {
+	struct pl_memif_ep *e;
+	struct pl_memif_rxq *r;
+};
+
+/* The producer index moved, or the peer left: the next burst reads and checks. */
+static bool rx_moved(void *arg)
+{
+	const struct spin_ctx *c = arg;
+	return rx_prod(c->e, c->r) != c->r->seen || __atomic_load_n(&c->e->left, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Before sleeping, watch the producer index for a short while with
+ * interrupts masked: a peer in the middle of a stream publishes again
+ * within microseconds, and while we are armed it writes its eventfd after
+ * every burst (DPDK's sender does), a system call that slows the sender
+ * more than the spin costs us. Bounded by PL_MEMIF_SPIN_NS.
+ */
+static bool rx_spin(struct pl_memif_ep *e, struct pl_memif_rxq *r)
+{
+	if (r->armed)
+		set_mask_int(r, true);
+	struct spin_ctx c = { e, r };
+	return pl_spin_until(rx_moved, &c, PL_MEMIF_SPIN_NS);
+}
+
 int pl_memif_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms)
 {
 	struct pl_memif_ep *e = to_memif(ep);
@@ -283,6 +313,8 @@ int pl_memif_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout
 			return 1;
 		return 0;
 	}
+	if (timeout_ms != 0 && rx_spin(e, r))
+		return 1;
 	if (!r->armed)
 		set_mask_int(r, false);
 	int v = rx_pending(e, r, &avail);

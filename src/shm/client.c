@@ -325,19 +325,14 @@ void pl_shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsig
 	}
 }
 
-/*
- * Client: copy one frame (virtio-net header vh, then len bytes of data) into
- * free TX buffers and push its descriptor (not flushed). Return 1 when
- * sent, 0 when there is no room now (no buffers, or the pipe is full).
- */
-int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+/* The multi-buffer case of pl_shm_cli_send(): the frame spans nb buffers. */
+static int cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len,
+			  uint32_t nb)
 {
 	uint64_t off[PL_SHM_MAX_BUFS];
 	uint32_t sz[PL_SHM_MAX_BUFS];
 	struct pl_shm_buf bufs[PL_SHM_MAX_BUFS];
 	uint32_t total = len + e->vnet_len;
-	/* Most frames fit one buffer: skip the division then. */
-	uint32_t nb = total <= e->buf_size ? 1 : (total + e->buf_size - 1) / e->buf_size;
 	if (nb > e->tx_nfree || nb > PL_SHM_MAX_BUFS)
 		return 0;
 	uint32_t left = total;
@@ -357,5 +352,29 @@ int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, ui
 		e->tx_next[b] = i + 1 < nb ? e->tx_free[e->tx_nfree - 2 - i] : UINT32_MAX;
 	}
 	e->tx_nfree -= nb;
+	return 1;
+}
+
+/*
+ * Client: copy one frame (virtio-net header vh, then len bytes of data) into
+ * free TX buffers and push its descriptor (not flushed). Return 1 when
+ * sent, 0 when there is no room now (no buffers, or the pipe is full).
+ */
+int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+{
+	uint32_t total = len + e->vnet_len;
+	if (PL_UNLIKELY(total > e->buf_size))
+		return cli_send_multi(e, vh, data, len, (total + e->buf_size - 1) / e->buf_size);
+	/* Most frames fit one buffer: no buffer lists, no division. */
+	if (!e->tx_nfree)
+		return 0;
+	uint32_t b = e->tx_free[e->tx_nfree - 1];
+	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, total };
+	if (!pl_txq_push_desc(&e->out, b, total, &one, 1))
+		return 0;
+	pl_shm_copy_one(e->q[0].data.base + one.offset, vh, e->vnet_len, data, len);
+	e->tx_state[b] = BUF_TX_HEAD;
+	e->tx_next[b] = UINT32_MAX;
+	e->tx_nfree--;
 	return 1;
 }

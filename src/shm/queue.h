@@ -105,6 +105,24 @@ static inline bool pl_txq_push_desc(struct pl_pipe_tx *p, uint64_t id, uint32_t 
 	return true;
 }
 
+/* The buffer list of a descriptor: the sum of the sizes, or 0 when a buffer
+ * leaves the data region (the caller's total is never 0). */
+static inline __attribute__((always_inline)) uint64_t
+pl_txq_parse_bufs(const uint8_t *rec, uint64_t n, uint64_t data_len, struct pl_shm_buf *bufs)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t off = pl_ld64(rec + 16 + 12 * i);
+		uint32_t sz = pl_ld32(rec + 24 + 12 * i);
+		if (!pl_shm_range_ok(off, sz, data_len))
+			return 0;
+		bufs[i].offset = off;
+		bufs[i].size = sz;
+		sum += sz;
+	}
+	return sum;
+}
+
 /**
  * pl_txq_parse_desc() - read a packet descriptor record of @len bytes.
  * Copies the id, total size and buffer list into locals (@bufs has room for
@@ -126,16 +144,9 @@ static inline int pl_txq_parse_desc(const uint8_t *rec, uint32_t len, uint64_t d
 		return -EINVAL;
 	uint32_t t = pl_ld32(rec + 8);
 	*total = t;
-	uint64_t sum = 0;
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t off = pl_ld64(rec + 16 + 12 * i);
-		uint32_t sz = pl_ld32(rec + 24 + 12 * i);
-		if (!pl_shm_range_ok(off, sz, data_len))
-			return -EINVAL;
-		bufs[i].offset = off;
-		bufs[i].size = sz;
-		sum += sz;
-	}
+	/* One buffer is the common case: a loop the compiler unrolls. */
+	uint64_t sum = n == 1 ? pl_txq_parse_bufs(rec, 1, data_len, bufs)
+			      : pl_txq_parse_bufs(rec, n, data_len, bufs);
 	if (t == 0 || sum < t)
 		return -EINVAL;
 	return (int)n;
@@ -238,6 +249,22 @@ struct pl_rxq_used {
 	uint64_t id;
 };
 
+/* The buffer list of an RX completion: the sum of the used sizes. */
+static inline __attribute__((always_inline)) uint64_t
+pl_rxq_parse_used(const uint8_t *rec, uint64_t n, struct pl_rxq_used *bufs)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *b = rec + 8 + 28 * i;
+		bufs[i].offset = pl_ld64(b);
+		bufs[i].used = pl_ld32(b + 8);
+		bufs[i].user_data = pl_ld64(b + 12);
+		bufs[i].id = pl_ld64(b + 20);
+		sum += bufs[i].used;
+	}
+	return sum;
+}
+
 /**
  * pl_rxq_parse_completion() - read an RX completion into @bufs (room for
  * PL_SHM_MAX_BUFS). Checks: length 8 + 28 n with 1 <= n <= PL_SHM_MAX_BUFS,
@@ -255,15 +282,8 @@ static inline int pl_rxq_parse_completion(const uint8_t *rec, uint32_t len, uint
 	if (n > PL_SHM_MAX_BUFS)
 		return -EPROTO;
 	uint32_t s = pl_ld32(rec);
-	uint64_t sum = 0;
-	for (unsigned i = 0; i < n; i++) {
-		const uint8_t *b = rec + 8 + 28 * i;
-		bufs[i].offset = pl_ld64(b);
-		bufs[i].used = pl_ld32(b + 8);
-		bufs[i].user_data = pl_ld64(b + 12);
-		bufs[i].id = pl_ld64(b + 20);
-		sum += bufs[i].used;
-	}
+	/* One buffer is the common case: a loop the compiler unrolls. */
+	uint64_t sum = n == 1 ? pl_rxq_parse_used(rec, 1, bufs) : pl_rxq_parse_used(rec, n, bufs);
 	if (s == 0 || sum < s || sum > UINT32_MAX)
 		return -EPROTO;
 	*size = s;

@@ -65,6 +65,11 @@ static bool rx_work(struct shm_ep *e)
 	return pl_pipe_rx_peek(&e->in) || e->nrepost || e->pend_count;
 }
 
+static bool rx_work_cb(void *e)
+{
+	return rx_work(e);
+}
+
 /*
  * The peer hung up (gone < 0): frames it published before dying are still in
  * the pipe and must be delivered first, so report the death only once a look
@@ -153,18 +158,7 @@ static bool rx_spin(struct shm_ep *e)
 		pl_notify_disarm(e->wait_word);
 		e->armed = false;
 	}
-	uint64_t end = mono_ns() + e->spin_ns;
-	for (unsigned i = 1;; i++) {
-		if (rx_work(e))
-			return true;
-		if (i % 64 == 0 && mono_ns() > end)
-			return false;
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#elif defined(__aarch64__)
-		__asm__ __volatile__("yield");
-#endif
-	}
+	return pl_spin_until(rx_work_cb, e, e->spin_ns);
 }
 
 /* ops->rx_wait: spin briefly, then arm, re-check, sleep on the eventfd, the
@@ -207,25 +201,21 @@ int pl_shm_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_m
 }
 
 /*
- * Fill pkt from a frame of total bytes (virtio-net header included) at
- * data. The header is copied to a local before parsing (read once).
- * Return 0, or -EINVAL when the frame or its header is bad.
+ * pl_shm_frame_to_pkt() with a virtio-net header (vnet_len != 0). The
+ * header is copied to a local before parsing (read once).
  */
-int pl_shm_frame_to_pkt(struct shm_ep *e, uint8_t *data, uint32_t total, struct pktlink_pkt *pkt)
+int pl_shm_frame_to_pkt_vnet(struct shm_ep *e, uint8_t *data, uint32_t total,
+			     struct pktlink_pkt *pkt)
 {
 	memset(pkt, 0, sizeof(*pkt));
 	if (total <= e->vnet_len || total - e->vnet_len > e->max_frame)
 		return -EINVAL;
-	if (e->vnet_len) {
-		uint8_t hdr[SHM_VNET_LEN];
-		memcpy(hdr, data, SHM_VNET_LEN);
-		if (pl_vnet_to_pkt(hdr, total - SHM_VNET_LEN, pkt))
-			return -EINVAL;
-	}
-	pkt->data = data + e->vnet_len;
-	pkt->len = total - e->vnet_len;
-	/* The one receive policy (core/rx_policy.h): bounds, and the offload
-	 * flags the stack asked for (partial checksums completed otherwise). */
+	uint8_t hdr[SHM_VNET_LEN];
+	memcpy(hdr, data, SHM_VNET_LEN);
+	if (pl_vnet_to_pkt(hdr, total - SHM_VNET_LEN, pkt))
+		return -EINVAL;
+	pkt->data = data + SHM_VNET_LEN;
+	pkt->len = total - SHM_VNET_LEN;
 	return pl_rx_apply(&e->ep.rxp, pkt, 0, 0) == PL_RX_KEEP ? 0 : -EINVAL;
 }
 

@@ -140,8 +140,9 @@ void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
  * sent, 0 when there is no room now, -1 when the client's posts are so
  * small that the frame can never fit in the most buffers a completion
  * lists (dropped rather than stalling forever; the caller counts it).
+ * This is the general case: the frame may span several posted buffers.
  */
-int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+static int srv_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
 {
 	struct pl_rxq_post bufs[PL_SHM_MAX_BUFS];
 	uint32_t used[PL_SHM_MAX_BUFS];
@@ -166,6 +167,23 @@ int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, ui
 	pl_shm_copy_out(e->q[1].data.base, off, used, nb, vh, e->vnet_len, data, len);
 	e->post_head = (e->post_head + nb) % SHM_POST_CACHE;
 	e->post_count -= nb;
+	return 1;
+}
+
+/* One frame into the client's posts: srv_send_multi()'s contract, one buffer fast. */
+int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+{
+	uint32_t total = len + e->vnet_len;
+	const struct pl_rxq_post *b = &e->posts[e->post_head];
+	if (PL_UNLIKELY(!e->post_count || b->size < total))
+		return srv_send_multi(e, vh, data, len);
+	/* The frame fits the next posted buffer (refill checked it lies
+	 * inside the region): no buffer lists. */
+	if (!pl_rxq_push_completion(&e->out, total, b, &total, 1))
+		return 0;
+	pl_shm_copy_one(e->q[1].data.base + b->offset, vh, e->vnet_len, data, len);
+	e->post_head = (e->post_head + 1) % SHM_POST_CACHE;
+	e->post_count--;
 	return 1;
 }
 

@@ -385,7 +385,12 @@ static void shm_unwind(struct shm_ep *e)
 int pl_shm_ep_create(const struct pktlink_shm_opts *o, struct pl_shm_queue q[2], int peer_fd,
 		     uint32_t client_buf_size, struct pktlink_ep **epp, char *err, size_t errlen)
 {
-	struct shm_ep *e = zalloc(sizeof(*e));
+	/* Aligned: the core's counters and our RX and TX sections each start a
+	 * cache line (calloc gives 16 bytes, which would put them astride). */
+	size_t size = (sizeof(struct shm_ep) + PL_CACHELINE - 1) & ~(size_t)(PL_CACHELINE - 1);
+	struct shm_ep *e = pl_fault() ? NULL : aligned_alloc(PL_CACHELINE, size);
+	if (e)
+		memset(e, 0, size);
 	if (!e) {
 		pl_shm_queue_close(&q[0]);
 		pl_shm_queue_close(&q[1]);

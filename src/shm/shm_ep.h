@@ -48,10 +48,12 @@
 #include "queue.h"
 
 #include "core/endpoint.h"
+#include "core/rx_policy.h"
 #include "core/tx_prep.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #define SHM_ETH_HDR 14u
@@ -60,6 +62,7 @@
 #define SHM_NBOUNCE 16u /* multi-buffer frames held at once (per direction) */
 #define SHM_SERVER_SLOTS 2048u /* descriptors the server holds before completing them */
 #define SHM_POST_CACHE 4096u /* posted buffers the server keeps locally */
+#define SHM_POST_REFILL_BELOW 64u /* the server takes new posts when it holds fewer */
 #define SHM_PEER_CHECK_EVERY 4096u /* busy-poll: look at the peer fd once per this many empty polls */
 #define SHM_SPIN_NS 20000u /* default: how long a waiter watches the pipe before it sleeps */
 
@@ -88,8 +91,8 @@ struct shm_ep {
 	int wait_efd, sig_efd; /* borrowed from q[] */
 	uint32_t *wait_word, *sig_word;
 
-	/* ---- RX thread ---- */
-	struct pl_pipe_rx in; /* client: q[1].rx_pipe; server: q[0].tx_pipe */
+	/* ---- RX thread ---- (own cache lines: an RX and a TX thread may run at once) */
+	_Alignas(PL_CACHELINE) struct pl_pipe_rx in; /* client: q[1].rx_pipe; server: q[0].tx_pipe */
 	struct pl_pipe_tx in_ret; /* client: q[1].tx_pipe (posts); server: q[0].rx_pipe */
 	const struct pl_shm_region *in_data; /* where inbound frames live */
 	bool armed; /* our word says ENABLED */
@@ -113,7 +116,7 @@ struct shm_ep {
 	uint32_t pend_head, pend_count;
 
 	/* ---- TX thread ---- */
-	struct pl_tx_caps tc; /* what the peer takes (core/tx_prep.h) */
+	_Alignas(PL_CACHELINE) struct pl_tx_caps tc; /* what the peer takes (core/tx_prep.h) */
 	uint8_t *tx_scratch; /* tc.frame_max bytes: outputs of pl_shm_tx_soft() */
 	bool tx_published; /* flushed during this burst: signal the peer */
 	struct pl_pipe_tx out; /* client: q[0].tx_pipe; server: q[1].rx_pipe */
@@ -162,12 +165,41 @@ static inline uint8_t *bounce_mem(struct shm_ep *e, int b)
 	return e->rx_bounce + (size_t)b * e->bounce_size;
 }
 
+/* Copy the virtio-net header (vlen bytes, 0 or 10) and the frame into one
+ * buffer that holds both. */
+static inline void pl_shm_copy_one(uint8_t *dst, const uint8_t *vh, uint32_t vlen,
+				   const uint8_t *data, uint32_t dlen)
+{
+	if (vlen)
+		memcpy(dst, vh, vlen);
+	memcpy(dst + vlen, data, dlen);
+}
+
 /* ---- rx.c ---- */
 
 /* Non-blocking look at the peer fd (one poll, counted in *sys): 0 or the gone reason. */
 int pl_shm_peer_poll(struct shm_ep *e, uint64_t *sys);
-/* Fill pkt from a frame of total bytes (virtio-net header included) at data. 0 or -EINVAL. */
-int pl_shm_frame_to_pkt(struct shm_ep *e, uint8_t *data, uint32_t total, struct pktlink_pkt *pkt);
+/* pl_shm_frame_to_pkt() for frames behind a virtio-net header. 0 or -EINVAL. */
+int pl_shm_frame_to_pkt_vnet(struct shm_ep *e, uint8_t *data, uint32_t total,
+			     struct pktlink_pkt *pkt);
+
+/*
+ * Fill pkt from a frame of total bytes (virtio-net header included) at data
+ * and apply the one receive policy (core/rx_policy.h: bounds, and the
+ * offload flags the stack asked for). 0, or -EINVAL when the frame or its
+ * header is bad. Inline: once per received frame, and without a header the
+ * compiler sees that the fresh pkt carries no offload request.
+ */
+static inline int pl_shm_frame_to_pkt(struct shm_ep *e, uint8_t *data, uint32_t total,
+				      struct pktlink_pkt *pkt)
+{
+	if (e->vnet_len)
+		return pl_shm_frame_to_pkt_vnet(e, data, total, pkt);
+	*pkt = (struct pktlink_pkt){ .data = data, .len = total };
+	if (total == 0 || total > e->max_frame)
+		return -EINVAL;
+	return pl_rx_apply(&e->ep.rxp, pkt, 0, 0) == PL_RX_KEEP ? 0 : -EINVAL;
+}
 int pl_shm_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n);
 void pl_shm_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
 int pl_shm_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms);

@@ -107,6 +107,37 @@ int pl_shm_tx_soft(struct shm_ep *e, const struct pktlink_pkt *p, int how)
 	}
 }
 
+/* One caller frame that pl_tx_classify() let through: 1 sent, 0 no room, -1 malformed. */
+static int tx_frame(struct shm_ep *e, const struct pktlink_pkt *p, int how, const uint8_t *vh)
+{
+	return how == PL_TX_PLAIN || how == PL_TX_PASS ? tx_send(e, vh, p->data, p->len)
+						       : pl_shm_tx_soft(e, p, how);
+}
+
+/*
+ * Take what the peer gave back: the client's TX completions (buffers free
+ * again), the server's posted buffers. Done in big batches: the records
+ * read are then lines the peer is done with rather than the one it is
+ * writing, and the pipe goes back with one header per batch.
+ * Return 0 or the peer-gone reason.
+ */
+static int take_back(struct shm_ep *e)
+{
+	if (e->role == PKTLINK_SHM_SERVER)
+		return pl_shm_srv_refill_posts(e);
+	pl_shm_cli_reap(e);
+	return 0;
+}
+
+/* Whether a burst of n can start without take_back(): the client has half
+ * its buffers free, the server SHM_POST_REFILL_BELOW posts (and n of each). */
+static bool room_at_hand(const struct shm_ep *e, unsigned n)
+{
+	if (e->role == PKTLINK_SHM_SERVER)
+		return e->post_count >= SHM_POST_REFILL_BELOW && e->post_count >= n;
+	return e->tx_nfree >= e->ntx / 2 && e->tx_nfree >= n;
+}
+
 /*
  * Transmit (both roles): each frame goes through the core's TX preparation
  * step (core/tx_prep.h): plain frames and requests the peer takes (a
@@ -120,13 +151,16 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	struct pl_tx_counters *c = &e->ep.txc;
 	unsigned taken = 0;
 	bool server = e->role == PKTLINK_SHM_SERVER;
+	/* What the peer gives back is taken in big batches, not at every
+	 * burst (take_back()); a frame that finds no room before that gets
+	 * one try after it. */
+	bool reaped = false;
 
-	if (server) {
-		int g = pl_shm_srv_refill_posts(e);
+	if (!room_at_hand(e, n)) {
+		int g = take_back(e);
 		if (g)
 			return g;
-	} else {
-		pl_shm_cli_reap(e);
+		reaped = true;
 	}
 	for (; taken < n; taken++) {
 		struct pktlink_pkt *p = &pkts[taken];
@@ -143,8 +177,13 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 				pl_tx_invalid(c, 1, p->len);
 				continue;
 			}
-			r = how == PL_TX_PLAIN || how == PL_TX_PASS ? tx_send(e, vh, p->data, p->len)
-								    : pl_shm_tx_soft(e, p, how);
+			r = tx_frame(e, p, how, vh);
+			if (r == 0 && !reaped) {
+				reaped = true;
+				/* a gone peer is reported by the next burst */
+				if (take_back(e) == 0)
+					r = tx_frame(e, p, how, vh);
+			}
 			if (r == 0)
 				break; /* no room: the caller retries later */
 			if (r < 0) {

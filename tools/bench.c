@@ -37,6 +37,22 @@ void bench_register(const struct bench_scenario *s, unsigned n)
 }
 
 
+void bench_reap_child(int pid, int sig)
+{
+	if (sig)
+		kill(pid, sig);
+	int status;
+	uint64_t end = util_now_ns() + 3000000000ull;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (util_now_ns() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return;
+		}
+		usleep(1000);
+	}
+}
+
 /* ---- the child: runs everything inside the namespace ----------------------------------- */
 
 static volatile sig_atomic_t stop_flag;
@@ -78,6 +94,7 @@ static void run_one(struct bench_env *env, struct scen_rec *sr, unsigned run)
 	bool sink = false;
 	memset(&rr->res, 0, sizeof(rr->res));
 	rr->res.syscalls = UINT64_MAX;
+	rr->foreign = rr->steal = NAN;
 	if (sr->skip_rest) {
 		rr->st = RUN_SKIP;
 		return;
@@ -105,8 +122,16 @@ static void run_one(struct bench_env *env, struct scen_rec *sr, unsigned run)
 		snprintf(sr->note, sizeof(sr->note), "skipped: %.230s", err);
 		return;
 	}
-	if (!r)
+	if (!r) {
+		/* Other work's CPU in the window (and the warm-up before it). */
+		struct bench_load_sample la, lb;
+		bench_load_sample(&la, (int)getpid());
 		r = s->run(env, s, state, &rr->res, err, sizeof(err));
+		bench_load_sample(&lb, (int)getpid());
+		bool veth = s->flags & (BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN);
+		if (!bench_load_window(&la, &lb, veth, &rr->foreign, &rr->steal))
+			rr->foreign = rr->steal = NAN;
+	}
 	/* A run that failed half-way (or forgot) must not leave the generator
 	 * running into the next scenario; stopping a stopped one is a no-op. */
 	bench_gen_stop(env);
@@ -126,12 +151,17 @@ fail:
 	rr->st = RUN_OK;
 	if (env->verbose) {
 		char a[32], b[32];
-		fprintf(stderr, "  %-28s run %u: %8s Mpps %8s ns/pkt (offered %.2f Mpps, %llu pkts)\n",
+		char c[32];
+		fprintf(stderr,
+			"  %-28s run %u: %8s Mpps %8s ns/pkt (offered %.2f Mpps, %llu pkts) "
+			"foreign load %s CPU%s\n",
 			s->name, run + 1, fmt_num(a, sizeof(a), mpps(&rr->res), 3),
 			fmt_num(b, sizeof(b),
 				rr->res.cpu_ns ? per_pkt(rr->res.cpu_ns, &rr->res) : NAN, 0),
 			rr->res.secs > 0 ? (double)rr->res.offered / rr->res.secs / 1e6 : 0.0,
-			(unsigned long long)rr->res.packets);
+			(unsigned long long)rr->res.packets, fmt_num(c, sizeof(c), rr->foreign, 2),
+			rr->foreign > BENCH_FOREIGN_WARN ? " (over the limit: ratios unreliable)"
+							 : "");
 	}
 }
 
@@ -263,33 +293,42 @@ int bench_main(int argc, char **argv)
 
 	static struct scen_rec recs[BENCH_MAX_SCENARIOS];
 	unsigned n = 0;
-	/* Table order: the generator's own capacity first, pktlink's families
-	 * in registration order, the peers last. Stable, so within a rank the
-	 * order of the registering files is kept. */
+	/* Table order: the limits first (the generator's own capacity, the raw
+	 * rings), pktlink's families in registration order, the peers last.
+	 * Stable, so within a rank the order of the registering files is kept. */
 	const struct bench_scenario *sorted[BENCH_MAX_SCENARIOS];
 	unsigned ns = 0;
 	for (int rank = 0; rank < 3; rank++)
 		for (unsigned i = 0; i < registry_n; i++) {
 			const char *f = registry[i]->family ? registry[i]->family : "";
-			int rk = !strcmp(f, "gen") ? 0 : (registry[i]->flags & BENCH_F_PEER) ? 2 : 1;
+			int rk = !strcmp(f, "gen") || !strcmp(f, "limit") ? 0
+				 : (registry[i]->flags & BENCH_F_PEER)	   ? 2
+									   : 1;
 			if (rk == rank)
 				sorted[ns++] = registry[i];
 		}
 	memcpy(registry, sorted, ns * sizeof(*sorted));
-	for (unsigned i = 0; i < registry_n; i++) {
-		if (o.list) {
+	if (o.list) {
+		for (unsigned i = 0; i < registry_n; i++)
 			printf("%-28s %-5s %s%s\n", registry[i]->name, registry[i]->family,
 			       registry[i]->desc ? registry[i]->desc : "",
 			       registry[i]->flags & BENCH_F_PEER	  ? " [--peers]"
 			       : registry[i]->flags & BENCH_F_EXTRA_RUN ? " [only when named]"
 									: "");
-			continue;
-		}
-		if (selected(&o, registry[i]))
-			recs[n++].s = registry[i];
-	}
-	if (o.list)
 		return 0;
+	}
+	bool want[BENCH_MAX_SCENARIOS];
+	for (unsigned i = 0; i < registry_n; i++)
+		want[i] = selected(&o, registry[i]);
+	/* A selected row's limit runs too, so that its fraction comes from the
+	 * same rounds. */
+	for (unsigned i = 0; i < registry_n; i++)
+		for (unsigned j = 0; want[i] && registry[i]->limit && j < registry_n; j++)
+			if (!strcmp(registry[j]->name, registry[i]->limit))
+				want[j] = true;
+	for (unsigned i = 0; i < registry_n; i++)
+		if (want[i])
+			recs[n++].s = registry[i];
 	if (!n) {
 		fprintf(stderr, "pktlink bench: no scenario matches '%s' (see `pktlink bench --list`)\n",
 			o.filter ? o.filter : "");

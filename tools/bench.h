@@ -17,9 +17,14 @@
  *      what a comparison on a noisy machine needs. Setup and teardown are
  *      outside the measured window; run() measures for env->duration_s.
  *   3. The child prints the table (median over runs of Mpps, CPU ns per
- *      packet, syscalls per packet) and, for scenarios that name a
- *      reference (compare_to), the ratio against it (median of the per-run
- *      ratios, pairs taken from the same run r).
+ *      packet, syscalls per packet; for scenarios that name a limit, the
+ *      limit's Mpps and the fraction of it reached) and, for scenarios that
+ *      name a reference (compare_to), the ratio against it (median of the
+ *      per-run ratios, pairs taken from the same run r). Around every
+ *      run() the child samples /proc/stat and its own process tree's CPU
+ *      time: what other work used in that window ("foreign load") is
+ *      reported, with a warning when it makes the ratios unreliable
+ *      (tools/bench_load.c).
  *   The parent enforces a hard time limit and kills the child on SIGINT;
  *   the child's own SIGINT handler sets env->stop, which run() loops must
  *   check (bench_should_stop()).
@@ -42,6 +47,9 @@
  *   - Forwarding scenarios (l2fwd): bench_gen_start() into DUT and the sink
  *     on GEN (BENCH_F_SINK_GEN); what the sink counts came back through you.
  *   - Scenarios that need no veth (shm between two processes) ignore it.
+ *   - Name the row's ceiling in .limit (veth receive rows:
+ *     "generator/xdp-drop"; two-process rows: a tools/bench_limit.c ring),
+ *     so the table says how close to it the row came.
  *   - An external peer program (DPDK, libpcap, libxdp reference) runs
  *     through bench_peer_run(): see tools/bench_peer.c and bench/README.md.
  *   - run() fills struct bench_result; return 0, or a negative errno with a
@@ -112,7 +120,7 @@ enum {
 
 struct bench_scenario {
 	const char *name; /* "<what>/<kind>": "packet-mmap/rxdrop", "dpdk-af_packet/txonly" */
-	const char *family; /* "fd", "xdp", "shm", or "peer" */
+	const char *family; /* "fd", "xdp", "shm", "memif", "gen", "limit", or "peer" */
 	const char *desc; /* one line for --list */
 	unsigned flags; /* BENCH_F_* */
 	/* name of the scenario this one is compared with in the table (NULL: none),
@@ -129,7 +137,19 @@ struct bench_scenario {
 		   struct bench_result *res, char *err, size_t errlen);
 	/* teardown: undo setup, also after a failed run or a partial setup. May be NULL. */
 	void (*teardown)(struct bench_env *env, const struct bench_scenario *s, void *state);
+	/* name of the scenario that measures this one's ceiling on this machine
+	 * (NULL: none): "generator/xdp-drop" for veth receive rows, a
+	 * "limit-spsc/..." ring for two-process rows (tools/bench_limit.c). It
+	 * runs whenever this one is selected, and the table shows the fraction
+	 * of it reached in the same round. Pick a limit that does no more work
+	 * than this row must, or the fraction is not bounded by 1. */
+	const char *limit;
 };
+
+/* The limits scenarios name (struct bench_scenario.limit). */
+#define BENCH_LIMIT_GEN "generator/xdp-drop" /* tools/bench_gen.c: veth receive */
+#define BENCH_LIMIT_SPSC "limit-spsc/c2s" /* tools/bench_limit.c: receiver hands out views */
+#define BENCH_LIMIT_SPSC_COPY "limit-spsc/c2s-copy" /* receiver copies frames out */
 
 /** bench_register() - add @n scenarios (static storage) to the registry. */
 void bench_register(const struct bench_scenario *s, unsigned n);
@@ -202,6 +222,13 @@ enum bench_peer_kind {
  */
 int bench_peer_run(struct bench_env *env, const char *const *argv, enum bench_peer_kind kind,
 		   const char *peer_tap, struct bench_result *res, char *err, size_t errlen);
+
+/**
+ * bench_reap_child() - end a scenario's helper process @pid (> 0): send @sig
+ * first unless it is 0 (the child is expected to exit by itself, e.g. on a
+ * hang-up), wait up to 3 s, then SIGKILL it. Always reaps it.
+ */
+void bench_reap_child(int pid, int sig);
 
 /** bench_peer_path() - full path of peer program @name, or NULL if it is not there. */
 const char *bench_peer_path(struct bench_env *env, const char *name, char *buf, size_t len);

@@ -8,7 +8,8 @@
  *   bench_env.c     the namespace, the veth pair, generator and sink helpers;
  *   bench_peer_run.c external peer processes (bench_peer_run(): DPDK, libpcap,
  *                   libxdp), used by the scenario files;
- *   bench_report.c  the table and the JSON report.
+ *   bench_report.c  the table and the JSON report;
+ *   bench_load.c    the CPU other work took during each run (foreign load).
  * Scenario rows are registered by the tools/bench_<family>.c files, one
  * table each (bench.h: bench_register()).
  */
@@ -44,7 +45,13 @@ enum run_status { RUN_NONE, RUN_OK, RUN_FAIL, RUN_SKIP };
 struct run_rec {
 	enum run_status st;
 	struct bench_result res;
+	/* CPUs other work took during run() (bench_load.c), and of that the
+	 * hypervisor's steal; NAN when not sampled */
+	double foreign, steal;
 };
+
+/* Foreign load (CPUs) above which a run's ratios are reported unreliable. */
+#define BENCH_FOREIGN_WARN 0.10
 
 struct scen_rec {
 	const struct bench_scenario *s;
@@ -66,6 +73,20 @@ bool selected(const struct bench_opts *o, const struct bench_scenario *s);
 
 /* bench_env.c */
 int env_setup(struct bench_env *env, const struct bench_opts *o, char *err, size_t errlen);
+
+/* bench_load.c: a snapshot of CPU time (machine, the tree under a process, ksoftirqd) */
+struct bench_load_sample {
+	uint64_t t_ns; /* CLOCK_MONOTONIC */
+	uint64_t busy, steal, own, ksoftirqd; /* clock ticks (sysconf(_SC_CLK_TCK)) */
+	bool ok;
+};
+/* bench_load_sample() - take one; @root is the bench's process (its tree is "own"). */
+void bench_load_sample(struct bench_load_sample *s, int root);
+/* bench_load_window() - CPUs taken by other work (steal included) and by steal
+ * alone between two samples; @veth: the row's traffic crosses the veth pair,
+ * so ksoftirqd's time is its own. Return: false when a sample failed. */
+bool bench_load_window(const struct bench_load_sample *a, const struct bench_load_sample *b,
+		       bool veth, double *foreign, double *steal);
 
 /* bench_report.c */
 double mpps(const struct bench_result *r);

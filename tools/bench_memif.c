@@ -151,19 +151,8 @@ static void memif_teardown(struct bench_env *env, const struct bench_scenario *s
 	if (!st)
 		return;
 	pktlink_close(st->ep);
-	if (st->child > 0) {
-		kill(st->child, SIGTERM);
-		uint64_t end = util_now_ns() + 3000000000ull;
-		int status;
-		while (waitpid(st->child, &status, WNOHANG) == 0) {
-			if (util_now_ns() > end) {
-				kill(st->child, SIGKILL);
-				waitpid(st->child, &status, 0);
-				break;
-			}
-			usleep(1000);
-		}
-	}
+	if (st->child > 0)
+		bench_reap_child(st->child, SIGTERM);
 	if (st->prefix[0]) {
 		char cmd[160];
 		snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", st->prefix);
@@ -318,36 +307,36 @@ static int memif_run(struct bench_env *env, const struct bench_scenario *s, void
 	return 0;
 }
 
-#define MEMIF_ROW(nm, fam, d, fl, ref, k)                                                        \
+#define MEMIF_ROW(nm, fam, d, fl, ref, k, lim)                                                   \
 	{ .name = nm, .family = fam, .desc = d, .flags = fl, .compare_to = { ref, NULL },          \
 	  .extra_names = { "Gbit/s", NULL }, .arg = (void *)(k), .setup = memif_setup,             \
-	  .run = memif_run, .teardown = memif_teardown }
+	  .run = memif_run, .teardown = memif_teardown, .limit = lim }
 
 static const struct bench_scenario memif_scenarios[] = {
 	MEMIF_ROW("memif/c2s", "memif",
 		  "pktlink client floods, measured pktlink server receives (burst 64)", 0,
-		  "dpdk-memif/c2s", K_C2S),
+		  "dpdk-memif/c2s", K_C2S, BENCH_LIMIT_SPSC),
 	{ .name = "memif/c2s-zc", .family = "memif",
 	  .desc = "pktlink client floods from lent buffers (tx_alloc), measured pktlink server "
 		  "receives",
 	  .compare_to = { "dpdk-memif/c2s", "memif/c2s" }, .extra_names = { "Gbit/s", NULL },
 	  .arg = (void *)K_C2S_ZC, .setup = memif_setup, .run = memif_run,
-	  .teardown = memif_teardown },
+	  .teardown = memif_teardown, .limit = BENCH_LIMIT_SPSC },
 	MEMIF_ROW("memif/s2c", "memif",
 		  "pktlink server floods, measured pktlink client receives (burst 64)", 0,
-		  "dpdk-memif/s2c", K_S2C),
+		  "dpdk-memif/s2c", K_S2C, BENCH_LIMIT_SPSC),
 	MEMIF_ROW("memif-dpdk/s2c", "memif",
 		  "DPDK net_memif server floods, measured pktlink client receives", 0,
-		  "dpdk-memif/s2c", K_DPDK_S2C),
+		  "dpdk-memif/s2c", K_DPDK_S2C, BENCH_LIMIT_SPSC),
 	MEMIF_ROW("memif-dpdk/c2s", "memif",
 		  "DPDK net_memif client floods, measured pktlink server receives", 0,
-		  "dpdk-memif/c2s", K_DPDK_C2S),
+		  "dpdk-memif/c2s", K_DPDK_C2S, BENCH_LIMIT_SPSC),
 	MEMIF_ROW("dpdk-memif/s2c-from-pktlink", "peer",
 		  "pktlink server floods, measured DPDK net_memif client receives (rxdrop)",
-		  BENCH_F_PEER, "dpdk-memif/s2c", K_RX_DPDK_S2C),
+		  BENCH_F_PEER, "dpdk-memif/s2c", K_RX_DPDK_S2C, BENCH_LIMIT_SPSC_COPY),
 	MEMIF_ROW("dpdk-memif/c2s-from-pktlink", "peer",
 		  "pktlink client floods, measured DPDK net_memif server receives (rxdrop)",
-		  BENCH_F_PEER, "dpdk-memif/c2s", K_RX_DPDK_C2S),
+		  BENCH_F_PEER, "dpdk-memif/c2s", K_RX_DPDK_C2S, BENCH_LIMIT_SPSC_COPY),
 };
 
 BENCH_REGISTER(memif_scenarios)

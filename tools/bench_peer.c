@@ -88,7 +88,8 @@ static int peer_run(struct bench_env *env, const struct bench_scenario *s, void 
 static const struct bench_scenario peer_scenarios[] = {
 	{ .name = "dpdk-af_packet/rxdrop", .family = "peer",
 	  .desc = "DPDK net_af_packet PMD: receive and drop", .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN,
-	  .arg = &dpdk_afp_rx, .setup = peer_setup, .run = peer_run },
+	  .arg = &dpdk_afp_rx, .setup = peer_setup, .run = peer_run,
+	  .limit = BENCH_LIMIT_GEN },
 	{ .name = "dpdk-af_packet/txonly", .family = "peer",
 	  .desc = "DPDK net_af_packet PMD: transmit to the XDP sink", .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN,
 	  .arg = &dpdk_afp_tx, .setup = peer_setup, .run = peer_run },
@@ -99,7 +100,7 @@ static const struct bench_scenario peer_scenarios[] = {
 	{ .name = "dpdk-tap/rxdrop", .family = "peer",
 	  .desc = "DPDK net_tap PMD: receive (frames redirected into the TAP) and drop",
 	  .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN, .arg = &dpdk_tap_rx, .setup = peer_setup,
-	  .run = peer_run },
+	  .run = peer_run, .limit = BENCH_LIMIT_GEN },
 	{ .name = "dpdk-tap/txonly", .family = "peer",
 	  .desc = "DPDK net_tap PMD: transmit into the TAP (XDP sink on the TAP)",
 	  .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN, .arg = &dpdk_tap_tx, .setup = peer_setup,
@@ -107,10 +108,10 @@ static const struct bench_scenario peer_scenarios[] = {
 	{ .name = "pcap/rxdrop", .family = "peer",
 	  .desc = "libpcap capture loop (TPACKET_V3, 1 ms timeout), counting packets",
 	  .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN, .arg = &pcap_rx, .setup = peer_setup,
-	  .run = peer_run },
+	  .run = peer_run, .limit = BENCH_LIMIT_GEN },
 	{ .name = "pcap-immediate/rxdrop", .family = "peer",
 	  .desc = "libpcap in immediate mode, counting packets",
 	  .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN | BENCH_F_EXTRA_RUN, .arg = &pcap_rx_imm,
-	  .setup = peer_setup, .run = peer_run },
+	  .setup = peer_setup, .run = peer_run, .limit = BENCH_LIMIT_GEN },
 };
 BENCH_REGISTER(peer_scenarios)

@@ -91,6 +91,68 @@ static double pair_ratio(const struct scen_rec *a, const struct scen_rec *b, uns
 	return n ? util_median(v, n) : NAN;
 }
 
+/* limit_rec() - the record of @sr's limit if it is in this bench, else NULL. */
+static struct scen_rec *limit_rec(struct scen_rec *recs, unsigned n, const struct scen_rec *sr)
+{
+	return sr->s->limit ? find_rec(recs, n, sr->s->limit) : NULL;
+}
+
+/* The foreign load over every run() of the bench (bench_load.c). */
+struct load_summary {
+	unsigned windows, over; /* runs sampled, runs over BENCH_FOREIGN_WARN */
+	double median, max, steal_max; /* CPUs */
+	const char *max_name; /* the row and run of the maximum */
+	unsigned max_run;
+};
+
+static void load_summary(const struct scen_rec *recs, unsigned n, unsigned runs,
+			 struct load_summary *ls)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->median = ls->max = ls->steal_max = NAN;
+	double *v = malloc((size_t)n * runs * sizeof(*v) + 1);
+	for (unsigned i = 0; v && i < n; i++)
+		for (unsigned r = 0; r < runs; r++) {
+			const struct run_rec *rr = &recs[i].runs[r];
+			if (rr->st == RUN_NONE || isnan(rr->foreign))
+				continue;
+			v[ls->windows++] = rr->foreign;
+			ls->over += rr->foreign > BENCH_FOREIGN_WARN;
+			if (isnan(ls->max) || rr->foreign > ls->max) {
+				ls->max = rr->foreign;
+				ls->max_name = recs[i].s->name;
+				ls->max_run = r + 1;
+			}
+			if (isnan(ls->steal_max) || rr->steal > ls->steal_max)
+				ls->steal_max = rr->steal;
+		}
+	if (ls->windows)
+		ls->median = util_median(v, ls->windows);
+	free(v);
+}
+
+/* print_load() - the summary line, and the warning when other work took
+ * enough CPU to move the figures of some rows and not of others. */
+static void print_load(FILE *f, const struct load_summary *ls)
+{
+	char a[32], b[32], c[32];
+	if (!ls->windows) {
+		fprintf(f, "machine load: not sampled (/proc/stat unreadable)\n");
+		return;
+	}
+	fprintf(f,
+		"machine load: other work took %s CPU (median over %u runs), at most %s (%s run %u); "
+		"steal at most %s\n",
+		fmt_num(a, sizeof(a), ls->median, 2), ls->windows, fmt_num(b, sizeof(b), ls->max, 2),
+		ls->max_name, ls->max_run, fmt_num(c, sizeof(c), ls->steal_max, 2));
+	if (ls->over)
+		fprintf(f,
+			"WARNING: other work took more than %.2f CPU during %u of %u runs (at most "
+			"%s CPU): peer ratios and limit fractions are unreliable; do not publish these "
+			"figures (rerun on an idle machine)\n",
+			BENCH_FOREIGN_WARN, ls->over, ls->windows, b);
+}
+
 /* fmt_num() - a figure for the table, "-" when unknown. */
 const char *fmt_num(char *buf, size_t len, double v, int prec)
 {
@@ -113,24 +175,35 @@ unsigned count_ok(const struct scen_rec *sr, unsigned runs)
 /* print_table() - the human-readable result. */
 void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o)
 {
-	char a[32], b[32], c[32], d[32];
-	printf("\n%-28s %9s %11s %10s %9s %5s\n", "scenario", "Mpps", "CPU ns/pkt", "sys/pkt",
-	       "offered", "runs");
-	printf("%-28s %9s %11s %10s %9s %5s\n", "", "(median)", "(median)", "(median)", "Mpps",
-	       "ok");
+	char a[32], b[32], c[32], d[32], lm[32], of[16];
+	bool any_limit = false;
+	printf("\n%-28s %9s %11s %10s %9s %9s %8s %5s\n", "scenario", "Mpps", "CPU ns/pkt",
+	       "sys/pkt", "offered", "limit", "of", "runs");
+	printf("%-28s %9s %11s %10s %9s %9s %8s %5s\n", "", "(median)", "(median)", "(median)",
+	       "Mpps", "Mpps", "limit", "ok");
 	for (unsigned i = 0; i < n; i++) {
 		struct scen_rec *sr = &recs[i];
 		unsigned ok = count_ok(sr, o->runs);
 		if (!ok) {
-			printf("%-28s %9s %11s %10s %9s %2u/%-2u  %s\n", sr->s->name, "-", "-", "-",
-			       "-", 0, o->runs, sr->note[0] ? sr->note : "not run (interrupted)");
+			printf("%-28s %9s %11s %10s %9s %9s %8s %2u/%-2u  %s\n", sr->s->name, "-",
+			       "-", "-", "-", "-", "-", 0, o->runs,
+			       sr->note[0] ? sr->note : "not run (interrupted)");
 			continue;
 		}
-		printf("%-28s %9s %11s %10s %9s %2u/%-2u", sr->s->name,
+		struct scen_rec *lr = limit_rec(recs, n, sr);
+		double frac = lr ? pair_ratio(sr, lr, o->runs, 0) : NAN;
+		if (!isnan(frac))
+			snprintf(of, sizeof(of), "%.0f%%", frac * 100);
+		else
+			snprintf(of, sizeof(of), "-");
+		any_limit |= lr != NULL;
+		printf("%-28s %9s %11s %10s %9s %9s %8s %2u/%-2u", sr->s->name,
 		       fmt_num(a, sizeof(a), median_of(sr, o->runs, 0), 3),
 		       fmt_num(b, sizeof(b), median_of(sr, o->runs, 1), 0),
 		       fmt_num(c, sizeof(c), median_of(sr, o->runs, 2), 3),
-		       fmt_num(d, sizeof(d), median_of(sr, o->runs, 3), 2), ok, o->runs);
+		       fmt_num(d, sizeof(d), median_of(sr, o->runs, 3), 2),
+		       fmt_num(lm, sizeof(lm), lr ? median_of(lr, o->runs, 0) : NAN, 3), of, ok,
+		       o->runs);
 		for (int k = 0; k < 4; k++)
 			if (sr->s->extra_names[k])
 				printf("  %s=%s", sr->s->extra_names[k],
@@ -167,6 +240,13 @@ void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o)
 	if (header)
 		printf("(ratio = median over runs of pktlink/peer from the same round; Mpps ratio > 1 "
 		       "and CPU ratio < 1 favour pktlink)\n");
+	if (any_limit)
+		printf("(of limit = median over runs of row/limit Mpps from the same round; limits: "
+		       "generator/xdp-drop for veth receive, limit-spsc/* for two-process rows)\n");
+	struct load_summary ls;
+	load_summary(recs, n, o->runs, &ls);
+	printf("\n");
+	print_load(stdout, &ls);
 }
 
 /* json_figure() - "key": {median, min, max} of a per-run figure. */
@@ -290,7 +370,23 @@ void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_o
 	json_kbool(j, "peers", o->peers);
 	json_knum(j, "timeout_s", o->timeout);
 	json_end(j);
+	struct load_summary ls;
+	load_summary(recs, n, o->runs, &ls);
+	json_key(j, "foreign_load"); /* CPUs other work took during the runs (bench_load.c) */
+	json_obj(j);
+	json_ku64(j, "runs_sampled", ls.windows);
+	json_knum(j, "median_cpus", ls.median);
+	json_knum(j, "max_cpus", ls.max);
+	json_kstr(j, "max_scenario", ls.max_name);
+	json_ku64(j, "max_run", ls.max_run);
+	json_knum(j, "steal_max_cpus", ls.steal_max);
+	json_knum(j, "warn_above_cpus", BENCH_FOREIGN_WARN);
+	json_ku64(j, "runs_over", ls.over);
+	json_kbool(j, "unreliable", ls.over > 0);
 	json_end(j);
+	json_end(j);
+	if (ls.over)
+		print_load(stderr, &ls);
 
 	/* Kept from before the header existed, for readers of older output. */
 	json_knum(j, "duration_s", o->duration);
@@ -308,6 +404,10 @@ void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_o
 		json_knum(j, "cpu_ns_per_pkt", median_of(sr, o->runs, 1));
 		json_knum(j, "syscalls_per_pkt", median_of(sr, o->runs, 2));
 		json_knum(j, "offered_mpps", median_of(sr, o->runs, 3));
+		struct scen_rec *lr = limit_rec(recs, n, sr);
+		json_kstr(j, "limit", sr->s->limit);
+		json_knum(j, "limit_mpps", lr ? median_of(lr, o->runs, 0) : NAN);
+		json_knum(j, "of_limit", lr ? pair_ratio(sr, lr, o->runs, 0) : NAN);
 		for (int k = 0; k < 4; k++)
 			if (sr->s->extra_names[k])
 				json_knum(j, sr->s->extra_names[k], median_of(sr, o->runs, 4 + k));
@@ -340,6 +440,8 @@ void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_o
 								     : NAN);
 			json_knum(j, "syscalls_per_pkt",
 				  rr->st == RUN_OK ? per_pkt(rr->res.syscalls, &rr->res) : NAN);
+			json_knum(j, "foreign_cpus", rr->st == RUN_NONE ? NAN : rr->foreign);
+			json_knum(j, "steal_cpus", rr->st == RUN_NONE ? NAN : rr->steal);
 			json_end(j);
 		}
 		json_end(j);

@@ -129,18 +129,8 @@ static void shm_teardown(struct bench_env *env, const struct bench_scenario *s, 
 	if (!st)
 		return;
 	pktlink_close(st->ep);
-	if (st->child > 0) {
-		int status;
-		uint64_t end = util_now_ns() + 3000000000ull;
-		while (waitpid(st->child, &status, WNOHANG) == 0) {
-			if (util_now_ns() > end) {
-				kill(st->child, SIGKILL);
-				waitpid(st->child, &status, 0);
-				break;
-			}
-			usleep(1000);
-		}
-	}
+	if (st->child > 0)
+		bench_reap_child(st->child, 0); /* it sees the hang-up */
 	if (st->sh)
 		munmap(st->sh, sizeof(*st->sh));
 	free(st->samples);
@@ -380,25 +370,28 @@ static const char *const memif_c2s_argv[] = { "shm_memif_peer", "--duration", "{
 static const struct bench_scenario shm_scenarios[] = {
 	{ "shm/c2s", "shm", "client process floods, measured server receives (pull, burst 64)", 0,
 	  { "dpdk-memif/c2s", "seqpacket/c2s" }, { "Gbit/s", "tx_sys/pkt" }, (void *)K_C2S,
-	  shm_setup, tput_run, shm_teardown },
+	  shm_setup, tput_run, shm_teardown, .limit = BENCH_LIMIT_SPSC },
 	{ "shm/s2c", "shm", "server process floods, measured client receives (pull, burst 64)", 0,
 	  { "dpdk-memif/s2c", "seqpacket/c2s" }, { "Gbit/s", "tx_sys/pkt" }, (void *)K_S2C,
-	  shm_setup, tput_run, shm_teardown },
+	  shm_setup, tput_run, shm_teardown, .limit = BENCH_LIMIT_SPSC },
 	{ "shm/c2s-copy", "shm", "as shm/c2s, and the receiver copies every frame out (like memif copy mode)",
 	  0, { "dpdk-memif/c2s", "seqpacket/c2s" }, { "Gbit/s", "tx_sys/pkt" }, (void *)K_C2S_COPY,
-	  shm_setup, tput_run, shm_teardown },
+	  shm_setup, tput_run, shm_teardown, .limit = BENCH_LIMIT_SPSC_COPY },
 	{ "shm/lat-busy", "shm", "ping-pong one frame, both sides spinning: one-way latency", 0,
 	  { NULL, NULL }, { "lat_med_us", "lat_p99_us" }, (void *)K_LAT_BUSY, shm_setup, lat_run,
-	  shm_teardown },
+	  shm_teardown, .limit = NULL /* a latency row has no rate limit */ },
 	{ "shm/lat-event", "shm", "ping-pong one frame, both sides sleeping on the eventfd", 0,
 	  { NULL, NULL }, { "lat_med_us", "lat_p99_us" }, (void *)K_LAT_EVENT, shm_setup, lat_run,
-	  shm_teardown },
+	  shm_teardown, .limit = NULL },
 	{ "seqpacket/c2s", "peer", "SOCK_SEQPACKET socketpair, sendmmsg 32 / recvmmsg 64, two processes",
-	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, seqpacket_argv, NULL, peer_run, NULL },
+	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, seqpacket_argv, NULL, peer_run, NULL,
+	  .limit = BENCH_LIMIT_SPSC_COPY },
 	{ "dpdk-memif/c2s", "peer", "DPDK net_memif copy mode: txonly client, measured rxdrop server (two processes)",
-	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, memif_c2s_argv, NULL, peer_run, NULL },
+	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, memif_c2s_argv, NULL, peer_run, NULL,
+	  .limit = BENCH_LIMIT_SPSC_COPY },
 	{ "dpdk-memif/s2c", "peer", "DPDK net_memif copy mode: txonly server, measured rxdrop client (two processes)",
-	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, memif_s2c_argv, NULL, peer_run, NULL },
+	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, memif_s2c_argv, NULL, peer_run, NULL,
+	  .limit = BENCH_LIMIT_SPSC_COPY },
 };
 
 BENCH_REGISTER(shm_scenarios)

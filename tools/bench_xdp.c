@@ -406,53 +406,54 @@ static const struct xdp_arg a_drv_fwd_zc = { "xdp:%s?mode=drv", XK_FWD_ZC, false
 static const struct xdp_arg a_bp_rx = { "xdp:%s?mode=drv" BP, XK_RX, true };
 static const struct xdp_arg a_bp_fwd = { "xdp:%s?mode=drv" BP, XK_FWD, true };
 
-#define PL(name_, desc_, flags_, arg_, ref1, ref2)                                              \
+#define PL(name_, desc_, flags_, arg_, ref1, ref2, limit_)                                      \
 	{ .name = name_, .family = "xdp", .desc = desc_, .flags = (flags_),                    \
 	  .compare_to = { ref1, ref2 }, .arg = arg_, .setup = xdp_setup, .run = xdp_run,        \
-	  .teardown = xdp_teardown }
+	  .teardown = xdp_teardown, .limit = limit_ }
 /* No BENCH_F_SINK_GEN for peers: bench_peer_run() puts the sink in place itself. */
-#define PEER(name_, desc_, flags_, arg_)                                                        \
+#define PEER(name_, desc_, flags_, arg_, limit_)                                                \
 	{ .name = name_, .family = "peer", .desc = desc_, .flags = BENCH_F_PEER | (flags_),     \
-	  .arg = arg_, .setup = xdp_peer_setup, .run = xdp_peer_run }
+	  .arg = arg_, .setup = xdp_peer_setup, .run = xdp_peer_run, .limit = limit_ }
 
 static const struct bench_scenario xdp_scenarios[] = {
 	PL("xdp-drv/rxdrop", "AF_XDP, driver-mode XDP, rx_burst + release", BENCH_F_NEEDS_GEN,
-	   &a_drv_rx, "xdpref-drv/rxdrop", "dpdk-af_xdp/rxdrop"),
+	   &a_drv_rx, "xdpref-drv/rxdrop", "dpdk-af_xdp/rxdrop", BENCH_LIMIT_GEN),
 	PL("xdp-drv/txonly", "AF_XDP, driver mode, tx_burst (copy into UMEM) to the XDP sink",
 	   BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN, &a_drv_tx, "xdpref-drv/txonly",
-	   "dpdk-af_xdp/txonly"),
+	   "dpdk-af_xdp/txonly", NULL),
 	PL("xdp-drv/l2fwd", "AF_XDP, driver mode, every frame sent back out of DUT",
 	   BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN, &a_drv_fwd, "xdpref-drv/l2fwd",
-	   "dpdk-af_xdp/l2fwd"),
+	   "dpdk-af_xdp/l2fwd", NULL),
 	PL("xdp-drv/l2fwd-zc",
 	   "AF_XDP, driver mode, MAC swap in place + pktlink_xdp_forward() (no copy)",
 	   BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN, &a_drv_fwd_zc, "xdpref-drv/l2fwd",
-	   "dpdk-af_xdp/l2fwd"),
+	   "dpdk-af_xdp/l2fwd", NULL),
 	{ .name = "xdp-drv/rxdrop-2q", .family = "xdp",
 	  .desc = "AF_XDP, driver mode, every queue of a 2-queue DUT (--dut-queues 2), "
 		  "one pktlink_attach() worker per queue",
 	  .flags = BENCH_F_NEEDS_GEN, .compare_to = { "xdpref-drv/rxdrop", "dpdk-af_xdp/rxdrop" },
-	  .arg = &a_drv_rx_all, .setup = mq_setup, .run = mq_run, .teardown = mq_teardown },
+	  .arg = &a_drv_rx_all, .setup = mq_setup, .run = mq_run, .teardown = mq_teardown,
+	  .limit = BENCH_LIMIT_GEN },
 	PL("xdp-drv-bp/rxdrop",
 	   "AF_XDP, driver mode, socket busy polling: DUT's NAPI runs on the measured CPU",
-	   BENCH_F_NEEDS_GEN, &a_bp_rx, "xdpref-drv/rxdrop", "dpdk-af_xdp/rxdrop"),
+	   BENCH_F_NEEDS_GEN, &a_bp_rx, "xdpref-drv/rxdrop", "dpdk-af_xdp/rxdrop", BENCH_LIMIT_GEN),
 	PL("xdp-drv-bp/l2fwd", "AF_XDP, driver mode, socket busy polling, forward",
 	   BENCH_F_NEEDS_GEN | BENCH_F_SINK_GEN, &a_bp_fwd, "xdpref-drv/l2fwd",
-	   "dpdk-af_xdp/l2fwd"),
+	   "dpdk-af_xdp/l2fwd", NULL),
 	PL("xdp-skb/rxdrop", "AF_XDP, generic (skb) XDP, rx_burst + release", BENCH_F_NEEDS_GEN,
-	   &a_skb_rx, NULL, NULL),
+	   &a_skb_rx, NULL, NULL, BENCH_LIMIT_GEN),
 	PEER("xdpref-drv/rxdrop", "libxdp xsk reference (xdpsock pattern), driver mode, rxdrop",
-	     BENCH_F_NEEDS_GEN, &ref_rx),
+	     BENCH_F_NEEDS_GEN, &ref_rx, BENCH_LIMIT_GEN),
 	PEER("xdpref-drv/txonly", "libxdp xsk reference, driver mode, txonly to the XDP sink",
-	     BENCH_F_NEEDS_GEN, &ref_tx),
+	     BENCH_F_NEEDS_GEN, &ref_tx, NULL),
 	PEER("xdpref-drv/l2fwd", "libxdp xsk reference, driver mode, MAC-swap forward in place",
-	     BENCH_F_NEEDS_GEN, &ref_fwd),
+	     BENCH_F_NEEDS_GEN, &ref_fwd, NULL),
 	PEER("dpdk-af_xdp/rxdrop", "DPDK net_af_xdp (busy_budget=0), rxdrop", BENCH_F_NEEDS_GEN,
-	     &dpdk_rx),
+	     &dpdk_rx, BENCH_LIMIT_GEN),
 	PEER("dpdk-af_xdp/txonly", "DPDK net_af_xdp, txonly to the XDP sink",
-	     BENCH_F_NEEDS_GEN, &dpdk_tx),
+	     BENCH_F_NEEDS_GEN, &dpdk_tx, NULL),
 	PEER("dpdk-af_xdp/l2fwd", "DPDK net_af_xdp, macswap forward",
-	     BENCH_F_NEEDS_GEN, &dpdk_fwd),
+	     BENCH_F_NEEDS_GEN, &dpdk_fwd, NULL),
 };
 BENCH_REGISTER(xdp_scenarios)
 

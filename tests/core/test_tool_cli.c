@@ -12,7 +12,11 @@
  *     max (parsed with jq);
  *   - `pktlink bench` runs a short generator-only and, with the fd family,
  *     a short packet-mmap scenario and prints its table (netns; checks that
- *     it runs and cleans up, never a figure).
+ *     it runs and cleans up, never a figure);
+ *   - `pktlink bench` with the raw SPSC limit row (and shm/c2s, which names
+ *     it as its limit) prints the limit columns and the machine-load line,
+ *     and --json carries the limit, the fraction and the foreign load
+ *     (no generator needed).
  *
  * The binary is <build>/pktlink, found next to this test's directory
  * (or $PKTLINK_BIN). Not built → the cases skip.
@@ -364,6 +368,62 @@ static int bench_json(void)
 	return 0;
 }
 
+/* bench: the limit row (a two-process ring, no generator), the limit columns
+ * and the foreign-load summary, in the table and in --json. Selecting shm/c2s
+ * alone must bring its limit along. Never checks a figure's size: the machine
+ * may be loaded (then the WARNING line is expected, not an error). */
+static int bench_limit(void)
+{
+	if (!find_bin())
+		return PLT_SKIP;
+	static struct proc p;
+#ifdef PKTLINK_HAVE_SHM
+	const char *filter = "shm/c2s";
+#else
+	const char *filter = "limit-spsc/c2s";
+#endif
+	int r = RUN(&p, 90, "bench", "-r", "2", "-d", "0.2", "--warmup", "0", "-s", filter);
+	PLT_CHECK(r == 0, "bench exit %d: %s", r, p.buf);
+	PLT_CHECK(strstr(p.buf, "limit-spsc/c2s ") && strstr(p.buf, " of ") &&
+			  strstr(p.buf, "machine load: other work took"),
+		  "table: %s", p.buf);
+#ifdef PKTLINK_HAVE_SHM
+	/* shm/c2s's row: "... <limit Mpps> <NN%> 2/2" */
+	const char *row = strstr(p.buf, "\nshm/c2s ");
+	PLT_CHECK(row && strchr(row, '%') && strchr(row, '%') < strstr(row, "2/2"),
+		  "no fraction of the limit on shm/c2s: %s", p.buf);
+#endif
+	if (plt_sh("command -v jq >/dev/null")) {
+		fprintf(stderr, "SKIP (json part): jq missing: run scripts/deps.sh\n");
+		return 0;
+	}
+	char path[] = "/tmp/pktlink-test-bench-XXXXXX";
+	int fd = mkstemp(path);
+	PLT_CHECK(fd >= 0, "mkstemp");
+	close(fd);
+	r = RUN(&p, 90, "bench", "-r", "1", "-d", "0.2", "--warmup", "0", "-s", filter,
+		"--json-out", path);
+	PLT_CHECK(r == 0, "bench exit %d: %s", r, p.buf);
+	int bad = plt_sh(
+		"jq -e '(.header.foreign_load | (.runs_sampled >= 1) and (.max_cpus | type == "
+		"\"number\") and (.unreliable | type == \"boolean\") and .warn_above_cpus > 0) "
+		"and (.scenarios[] | select(.name == \"limit-spsc/c2s\") | .family == \"limit\" "
+		"and .limit == null and .mpps > 0 and (.runs[0].foreign_cpus | type == "
+		"\"number\"))%s' %s >/dev/null",
+#ifdef PKTLINK_HAVE_SHM
+		" and (.scenarios[] | select(.name == \"shm/c2s\") | .limit == "
+		"\"limit-spsc/c2s\" and .limit_mpps > 0 and .of_limit > 0)",
+#else
+		"",
+#endif
+		path);
+	if (bad)
+		plt_sh("cat %s >&2", path);
+	unlink(path);
+	PLT_CHECK(!bad, "bench --json limit/load fields missing (printed above)");
+	return 0;
+}
+
 static const struct plt_case cases[] = {
 	{ "bad_options", bad_options, PLT_UNIT, 60 },
 	{ "helps", helps, PLT_UNIT, 60 },
@@ -374,6 +434,7 @@ static const struct plt_case cases[] = {
 	{ "gen_count", gen_count, PLT_NETNS, 90 },
 	{ "bench_smoke", bench_smoke, PLT_NETNS, 150 },
 	{ "bench_json", bench_json, PLT_NETNS, 120 },
+	{ "bench_limit", bench_limit, PLT_NETNS, 120 },
 };
 
 int main(int argc, char **argv)

@@ -114,7 +114,7 @@ static void load_summary(const struct scen_rec *recs, unsigned n, unsigned runs,
 	for (unsigned i = 0; v && i < n; i++)
 		for (unsigned r = 0; r < runs; r++) {
 			const struct run_rec *rr = &recs[i].runs[r];
-			if (rr->st == RUN_NONE || isnan(rr->foreign))
+			if (rr->st != RUN_OK || isnan(rr->foreign)) /* no figures to disturb */
 				continue;
 			v[ls->windows++] = rr->foreign;
 			ls->over += rr->foreign > BENCH_FOREIGN_WARN;
@@ -137,7 +137,7 @@ static void print_load(FILE *f, const struct load_summary *ls)
 {
 	char a[32], b[32], c[32];
 	if (!ls->windows) {
-		fprintf(f, "machine load: not sampled (/proc/stat unreadable)\n");
+		fprintf(f, "machine load: not known (no successful run was sampled)\n");
 		return;
 	}
 	fprintf(f,
@@ -385,7 +385,7 @@ void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_o
 	json_kbool(j, "unreliable", ls.over > 0);
 	json_end(j);
 	json_end(j);
-	if (ls.over)
+	if (ls.over && o->json && f == stdout) /* the table, which says it, is not printed */
 		print_load(stderr, &ls);
 
 	/* Kept from before the header existed, for readers of older output. */

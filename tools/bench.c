@@ -310,11 +310,14 @@ int bench_main(int argc, char **argv)
 	memcpy(registry, sorted, ns * sizeof(*sorted));
 	if (o.list) {
 		for (unsigned i = 0; i < registry_n; i++)
-			printf("%-28s %-5s %s%s\n", registry[i]->name, registry[i]->family,
+			printf("%-28s %-5s %s%s%s%s%s\n", registry[i]->name, registry[i]->family,
 			       registry[i]->desc ? registry[i]->desc : "",
 			       registry[i]->flags & BENCH_F_PEER	  ? " [--peers]"
 			       : registry[i]->flags & BENCH_F_EXTRA_RUN ? " [only when named]"
-									: "");
+									: "",
+			       registry[i]->limit ? " [limit: " : "",
+			       registry[i]->limit ? registry[i]->limit : "",
+			       registry[i]->limit ? "]" : "");
 		return 0;
 	}
 	bool want[BENCH_MAX_SCENARIOS];

@@ -77,7 +77,7 @@ int env_setup(struct bench_env *env, const struct bench_opts *o, char *err, size
 /* bench_load.c: a snapshot of CPU time (machine, the tree under a process, ksoftirqd) */
 struct bench_load_sample {
 	uint64_t t_ns; /* CLOCK_MONOTONIC */
-	uint64_t busy, steal, own, ksoftirqd; /* clock ticks (sysconf(_SC_CLK_TCK)) */
+	uint64_t steal, own, ksoftirqd, others; /* clock ticks (sysconf(_SC_CLK_TCK)) */
 	bool ok;
 };
 /* bench_load_sample() - take one; @root is the bench's process (its tree is "own"). */

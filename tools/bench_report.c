@@ -382,11 +382,11 @@ void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_o
 	json_knum(j, "steal_max_cpus", ls.steal_max);
 	json_knum(j, "warn_above_cpus", BENCH_FOREIGN_WARN);
 	json_ku64(j, "runs_over", ls.over);
+	/* --json prints no WARNING line (stdout is one JSON object, and callers
+	 * merge stderr into it): this is the warning */
 	json_kbool(j, "unreliable", ls.over > 0);
 	json_end(j);
 	json_end(j);
-	if (ls.over && o->json && f == stdout) /* the table, which says it, is not printed */
-		print_load(stderr, &ls);
 
 	/* Kept from before the header existed, for readers of older output. */
 	json_knum(j, "duration_s", o->duration);

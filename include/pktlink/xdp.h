@@ -488,8 +488,16 @@ struct pktlink_xdp_opts {
 	bool has_sock_fd;
 	int sock_fd;
 	enum pktlink_xdp_attach attach;
+	/* While frames flow (the last poll() found some within 100 us), a
+	 * wait naps 20 us on a timer instead of sleeping in poll(): the
+	 * kernel then pays no wake-up per batch on the CPU that delivers the
+	 * frames, and the next batch is waiting when the nap ends. Costs up to
+	 * a nap (plus the timer slack, 50 us by default) of latency while busy;
+	 * an idle queue is back to poll() after one empty nap. no_nap: always
+	 * poll() (spec nap=0). */
+	bool no_nap;
 };
-#define pktlink_xdp_opts__last_field attach /* the last field: update it when adding one */
+#define pktlink_xdp_opts__last_field no_nap /* the last field: update it when adding one */
 
 /**
  * pktlink_xdp_open() - open an AF_XDP endpoint. See the file comment for

@@ -40,7 +40,7 @@ static const char packet_spec_help[] =
 	"packet:IFNAME?keys — AF_PACKET sockets on a device (several in one fanout group)\n"
 	"    fds=N (1)  dispatch=readv|recvmmsg|mmap (recvmmsg)  tx=sendmmsg|mmap (sendmmsg)\n"
 	"    vnet_hdr=0|1  ignore_outgoing=0|1 (1)  promisc=0|1  qdisc_bypass=0|1\n"
-	"    block_timeout_ms=N (2)  block_size=N  block_count=N  frame_size=N  tx_frames=N\n"
+	"    block_timeout_ms=N (1)  block_size=N  block_count=N  frame_size=N  tx_frames=N\n"
 	"    mtu=N (the device's)  addr=MAC (the device's)  gso=none|host|software  gso_max=N\n"
 	"    csum=none|rx|tx|rxtx  frames=N  timestamp=0|1 (always on with dispatch=mmap)\n";
 

@@ -35,6 +35,9 @@ struct pl_xdp_q {
 	uint32_t bounce_sz, bounce_n;
 	uint32_t *bounce_free, bounce_top;
 	uint8_t *bounce_used; /* [bounce_n]: handed out */
+	/* Frames are flowing: the last poll() found some within
+	 * PL_XDP_FLOWING_NS, so the next wait naps instead (xdp_rx_wait()). */
+	bool flowing;
 };
 
 /* pktlink_pkt.priv of a received view: queue << 32 | frame index, with

@@ -169,6 +169,46 @@ static int busy_poll(void)
 	return 0;
 }
 
+/*
+ * The nap (opts.no_nap, spec nap=): a queue that has seen traffic naps
+ * instead of polling, and goes back to poll() after a nap that found
+ * nothing, so an idle wait still blocks for its whole timeout (no busy
+ * loop of spurious returns) and every frame still arrives. With nap=0 the
+ * same traffic goes through poll() only.
+ */
+static int nap_modes(void)
+{
+	static const char *const specs[] = { "xdp:" XT_A "?mode=drv", "xdp:" XT_A "?mode=drv&nap=0" };
+	for (int m = 0; m < 2; m++) {
+		xt_setup(1500);
+		struct pktlink_ep *ep = xt_open(specs[m]);
+		rx_run(ep, 2048, FLEN);
+		/* Idle now: a few waits of 50 ms must take about 50 ms each. */
+		struct pktlink_pkt p[8];
+		uint64_t t0 = plt_now_ns();
+		int spurious = 0;
+		for (int i = 0; i < 4; i++) {
+			int w = pktlink_wait(ep, 50);
+			PLT_CHECK(w >= 0, "wait: %d", w);
+			int n = pktlink_rx_burst(ep, p, 8);
+			PLT_CHECK(n == 0, "frames out of nowhere");
+			spurious += w > 0;
+		}
+		uint64_t ms = (plt_now_ns() - t0) / 1000000;
+		PLT_CHECK(ms >= 150, "%s: 4 idle waits of 50 ms took %llu ms (%d returned early)",
+			  specs[m], (unsigned long long)ms, spurious);
+		rx_run(ep, 64, FLEN);
+		pktlink_close(ep);
+		xt_leak_check();
+		if (m == 0)
+			plt_sh_ok("ip link del " XT_A);
+	}
+	PLT_CHECK(pktlink_open("xdp:" XT_A "?nap=2", &(struct pktlink_ep *){ NULL }, NULL, 0) ==
+			  -EINVAL,
+		  "nap=2 accepted");
+	return 0;
+}
+
 static int single_packet(void)
 {
 	xt_setup(1500);
@@ -384,6 +424,7 @@ int main(int argc, char **argv)
 		{ "single_packet", single_packet, PLT_NETNS, 30 },
 		{ "no_need_wakeup", no_need_wakeup, PLT_NETNS, 30 },
 		{ "busy_poll", busy_poll, PLT_NETNS, 30 },
+		{ "nap_modes", nap_modes, PLT_NETNS, 60 },
 		{ "rx_poll_timeout", rx_poll_timeout, PLT_NETNS, 30 },
 		{ "headroom", headroom, PLT_NETNS, 30 },
 		{ "mtu_too_large", mtu_too_large, PLT_NETNS, 30 },

@@ -133,7 +133,24 @@ struct srv_arg {
 	struct pktlink_memif_opts o;
 	struct mt_ex ex;
 	bool send_only;
+	/* After the exchange, create this file and stay connected until the
+	 * DPDK side goes away: DPDK 22.11's client may crash when its server
+	 * leaves first (src/memif/README.md), which would lose its RESULT. */
+	const char *done_file;
 };
+
+/* linger() - stay connected until the peer hangs up (bounded: 30 s). */
+static int linger(struct pktlink_ep *ep)
+{
+	struct pktlink_pkt p[8];
+	int r = 0;
+	uint64_t end = plt_now_ns() + 30000000000ull;
+	while (plt_now_ns() < end && (r = pktlink_rx_burst(ep, p, 8)) >= 0) {
+		pktlink_rx_release(ep, p, (unsigned)r);
+		pktlink_wait(ep, 50);
+	}
+	return r == -ECONNRESET ? 0 : -1;
+}
 
 static int server_child(void *arg)
 {
@@ -147,14 +164,16 @@ static int server_child(void *arg)
 	int r = 0;
 	if (a->send_only) {
 		send_all(ep, a->ex.count, a->ex.min, a->ex.max);
-		/* Stay until the DPDK side goes away. */
-		struct pktlink_pkt p[8];
-		uint64_t end = plt_now_ns() + 30000000000ull;
-		while (plt_now_ns() < end && (r = pktlink_rx_burst(ep, p, 8)) >= 0)
-			pktlink_wait(ep, 50);
-		r = r == -ECONNRESET ? 0 : -1;
+		r = linger(ep); /* stay until the DPDK side goes away */
 	} else {
 		r = mt_exchange(ep, &a->ex);
+		if (a->done_file) {
+			FILE *f = fopen(a->done_file, "w");
+			if (f)
+				fclose(f);
+			if (linger(ep))
+				r = r ? r : -1;
+		}
 	}
 	pktlink_close(ep);
 	return r;
@@ -169,13 +188,28 @@ static int dpdk_client_echo(void)
 	struct srv_arg a = { .o = { .sz = sizeof(a.o), .role = PKTLINK_MEMIF_SERVER, .socket = g_sock,
 				   .timeout_ms = 20000, .mtu = 9000 },
 			     .ex = { .tx_dir = 0, .rx_dir = 0, .count = 3000, .min = 60, .max = 9014 } };
+	char done[sizeof(g_sock) + 8];
+	snprintf(done, sizeof(done), "%s.done", g_sock);
+	unlink(done);
+	a.done_file = done;
 	pid_t pid = mt_fork(server_child, &a);
 	wait_file(g_sock);
 	struct dpdk d;
 	dpdk_start(&d, "client", ",bsize=10240", NULL, g_echo_big);
 	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
-	PLT_CHECK(mt_wait(pid, 60) == 0, "pktlink server: echo through DPDK");
+	/* DPDK's RESULT first, while our server is still there (see linger()). */
+	uint64_t end = plt_now_ns() + 60000000000ull;
+	for (;;) {
+		siginfo_t si = { 0 };
+		/* WNOWAIT: a server that failed early stays for mt_wait() */
+		if (!access(done, F_OK) || plt_now_ns() > end ||
+		    (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid))
+			break;
+		usleep(10000);
+	}
 	expect_result(&d, "rx=3000 tx=3000 ready=1 bad=0");
+	PLT_CHECK(mt_wait(pid, 60) == 0, "pktlink server: echo through DPDK");
+	unlink(done);
 	rm_sock();
 	return 0;
 }

@@ -31,6 +31,14 @@
 #define PL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #endif
 
+/* pl_mono_ns() - CLOCK_MONOTONIC in ns (vDSO, no system call). */
+static inline uint64_t pl_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /*
  * pl_spin_until() - watch ready(ctx) for up to ns nanoseconds, with a CPU
  * pause between looks (the clock is read every 64 looks: it costs as much
@@ -39,17 +47,12 @@
  */
 static inline bool pl_spin_until(bool (*ready)(void *ctx), void *ctx, uint64_t ns)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t end = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + ns;
+	uint64_t end = pl_mono_ns() + ns;
 	for (unsigned i = 1;; i++) {
 		if (ready(ctx))
 			return true;
-		if (i % 64 == 0) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec > end)
-				return false;
-		}
+		if (i % 64 == 0 && pl_mono_ns() > end)
+			return false;
 #if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause();
 #elif defined(__aarch64__)

@@ -84,7 +84,7 @@ static int ms_left(uint64_t deadline_ns)
 {
 	if (!deadline_ns)
 		return -1;
-	uint64_t now = mono_ns();
+	uint64_t now = pl_mono_ns();
 	return now >= deadline_ns ? 0 : (int)((deadline_ns - now + 999999) / 1000000);
 }
 
@@ -120,7 +120,7 @@ int pktlink_shm_listen(const char *path, const struct pktlink_shm_opts *opts,
 	int ls = listen_at(path, &a, err, errlen);
 	if (ls < 0)
 		return ls;
-	uint64_t deadline = o.timeout_ms < 0 ? 0 : mono_ns() + (uint64_t)o.timeout_ms * 1000000u;
+	uint64_t deadline = o.timeout_ms < 0 ? 0 : pl_mono_ns() + (uint64_t)o.timeout_ms * 1000000u;
 	int cs = -1;
 	struct pl_shm_hello h = { 0 };
 	struct pktlink_shm_fds fds;
@@ -222,7 +222,7 @@ static int connect_loop(int s, const char *path, const struct sockaddr_un *a,
 static int connect_server(int s, const char *path, const struct sockaddr_un *a,
 			  const struct pktlink_shm_opts *o, bool announce, char *err, size_t errlen)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = pl_mono_ns();
 	uint64_t deadline = o->connect_wait_ms > 0 ? t0 + (uint64_t)o->connect_wait_ms * 1000000u : 0;
 	bool injected = pl_fault(); /* one setup step, however many retries */
 	/* Signals stay blocked except inside ppoll(), which unblocks them
@@ -248,7 +248,7 @@ static int connect_loop(int s, const char *path, const struct sockaddr_un *a,
 		if (e == EINTR)
 			continue;
 		bool absent = e == ENOENT || e == ECONNREFUSED;
-		bool wait = o->connect_wait_ms < 0 || (o->connect_wait_ms > 0 && mono_ns() < deadline);
+		bool wait = o->connect_wait_ms < 0 || (o->connect_wait_ms > 0 && pl_mono_ns() < deadline);
 		if (!absent || !wait) {
 			const char *hint = e == ENOENT ? "no server there (no socket file): start the server first, or set wait_ms to wait for it"
 					 : e == ECONNREFUSED ? "nobody listens there (the socket file of a server that is gone?): start the server first, or set wait_ms to wait for it"
@@ -256,7 +256,7 @@ static int connect_loop(int s, const char *path, const struct sockaddr_un *a,
 			return pl_err(err, errlen, -e, "shm: cannot connect to %s: %s; %s", path,
 				      strerror(e), hint);
 		}
-		if (announce && mono_ns() - t0 > 1000000000u) {
+		if (announce && pl_mono_ns() - t0 > 1000000000u) {
 			announce = false;
 			fprintf(stderr,
 				"pktlink: shm: waiting for a server at %s (up to %d ms; Ctrl-C stops)\n",

@@ -138,14 +138,6 @@ static inline struct shm_ep *to_shm(struct pktlink_ep *ep)
 	return (struct shm_ep *)ep;
 }
 
-/* CLOCK_MONOTONIC in ns (vDSO, no system call). */
-static inline uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Take a bounce buffer (RX thread), or -1 when all are out. */
 static inline int bounce_get(struct shm_ep *e)
 {

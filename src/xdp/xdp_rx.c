@@ -349,14 +349,6 @@ static bool rx_ring_ready(const struct pktlink_xdp_ring *r)
 	return __atomic_load_n(r->producer, __ATOMIC_ACQUIRE) != r->cached_cons;
 }
 
-/* mono_ns() - CLOCK_MONOTONIC in ns. */
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Wait for queue q (or stop_fd). Besides what the core's default wait does,
  * this tells a removed device apart: the kernel unbinds the socket and sets
@@ -378,7 +370,7 @@ int xdp_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms)
 			return 1;
 		xq->flowing = false;
 	}
-	uint64_t t0 = timeout_ms != 0 ? mono_ns() : 0;
+	uint64_t t0 = timeout_ms != 0 && !x->o.no_nap ? pl_mono_ns() : 0;
 	struct pollfd pfd[2] = {
 		{ .fd = fd, .events = POLLIN },
 		{ .fd = stop_fd, .events = POLLIN },
@@ -386,7 +378,7 @@ int xdp_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms)
 	int r = poll(pfd, stop_fd >= 0 ? 2 : 1, timeout_ms);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
-	if (t0 && (pfd[0].revents & POLLIN) && mono_ns() - t0 < PL_XDP_FLOWING_NS)
+	if (t0 && (pfd[0].revents & POLLIN) && pl_mono_ns() - t0 < PL_XDP_FLOWING_NS)
 		xq->flowing = true;
 	if (r == 0 || (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
 		int soerr = 0;

@@ -48,7 +48,8 @@
  *     on GEN (BENCH_F_SINK_GEN); what the sink counts came back through you.
  *   - Scenarios that need no veth (shm between two processes) ignore it.
  *   - Name the row's ceiling in .limit (veth receive rows:
- *     "generator/xdp-drop"; two-process rows: a tools/bench_limit.c ring),
+ *     "generator/xdp-drop", AF_PACKET receive rows "generator/stack-drop";
+ *     two-process rows: a tools/bench_limit.c ring),
  *     so the table says how close to it the row came.
  *   - An external peer program (DPDK, libpcap, libxdp reference) runs
  *     through bench_peer_run(): see tools/bench_peer.c and bench/README.md.
@@ -138,7 +139,8 @@ struct bench_scenario {
 	/* teardown: undo setup, also after a failed run or a partial setup. May be NULL. */
 	void (*teardown)(struct bench_env *env, const struct bench_scenario *s, void *state);
 	/* name of the scenario that measures this one's ceiling on this machine
-	 * (NULL: none): "generator/xdp-drop" for veth receive rows, a
+	 * (NULL: none): "generator/xdp-drop" for veth receive rows,
+	 * "generator/stack-drop" for AF_PACKET receive rows, a
 	 * "limit-spsc/..." ring for two-process rows (tools/bench_limit.c). It
 	 * runs whenever this one is selected, and the table shows the fraction
 	 * of it reached in the same round. Pick a limit that does no more work
@@ -148,6 +150,7 @@ struct bench_scenario {
 
 /* The limits scenarios name (struct bench_scenario.limit). */
 #define BENCH_LIMIT_GEN "generator/xdp-drop" /* tools/bench_gen.c: veth receive */
+#define BENCH_LIMIT_STACK "generator/stack-drop" /* tools/bench_gen.c: AF_PACKET receive */
 #define BENCH_LIMIT_SPSC "limit-spsc/c2s" /* tools/bench_limit.c: receiver hands out views */
 #define BENCH_LIMIT_SPSC_COPY "limit-spsc/c2s-copy" /* receiver copies frames out */
 

@@ -89,7 +89,7 @@ static const struct bench_scenario peer_scenarios[] = {
 	{ .name = "dpdk-af_packet/rxdrop", .family = "peer",
 	  .desc = "DPDK net_af_packet PMD: receive and drop", .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN,
 	  .arg = &dpdk_afp_rx, .setup = peer_setup, .run = peer_run,
-	  .limit = BENCH_LIMIT_GEN },
+	  .limit = BENCH_LIMIT_STACK },
 	{ .name = "dpdk-af_packet/txonly", .family = "peer",
 	  .desc = "DPDK net_af_packet PMD: transmit to the XDP sink", .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN,
 	  .arg = &dpdk_afp_tx, .setup = peer_setup, .run = peer_run },
@@ -108,10 +108,10 @@ static const struct bench_scenario peer_scenarios[] = {
 	{ .name = "pcap/rxdrop", .family = "peer",
 	  .desc = "libpcap capture loop (TPACKET_V3, 1 ms timeout), counting packets",
 	  .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN, .arg = &pcap_rx, .setup = peer_setup,
-	  .run = peer_run, .limit = BENCH_LIMIT_GEN },
+	  .run = peer_run, .limit = BENCH_LIMIT_STACK },
 	{ .name = "pcap-immediate/rxdrop", .family = "peer",
 	  .desc = "libpcap in immediate mode, counting packets",
 	  .flags = BENCH_F_PEER | BENCH_F_NEEDS_GEN | BENCH_F_EXTRA_RUN, .arg = &pcap_rx_imm,
-	  .setup = peer_setup, .run = peer_run, .limit = BENCH_LIMIT_GEN },
+	  .setup = peer_setup, .run = peer_run, .limit = BENCH_LIMIT_STACK },
 };
 BENCH_REGISTER(peer_scenarios)

@@ -242,7 +242,8 @@ void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o)
 		       "and CPU ratio < 1 favour pktlink)\n");
 	if (any_limit)
 		printf("(of limit = median over runs of row/limit Mpps from the same round; limits: "
-		       "generator/xdp-drop for veth receive, limit-spsc/* for two-process rows)\n");
+		       "generator/xdp-drop for veth receive, generator/stack-drop for AF_PACKET receive, "
+		       "limit-spsc/* for two-process rows)\n");
 	struct load_summary ls;
 	load_summary(recs, n, o->runs, &ls);
 	printf("\n");

@@ -202,29 +202,38 @@ void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 	pl_pipe_tx_flush(&e->in_ret);
 }
 
-/* Client: free the buffers of every completed TX packet (lazy, at transmit). TX thread. */
+/* Client: free the buffers of every completed TX packet (lazy, at transmit). TX thread.
+ * The tables are walked through locals: a store through tx_state (bytes)
+ * would otherwise make the compiler reload every field of e after it. */
 void pl_shm_cli_reap(struct shm_ep *e)
 {
+	struct pl_pipe_rx *r = &e->out_ret;
+	uint8_t *state = e->tx_state;
+	uint32_t *free_list = e->tx_free;
+	const uint32_t *next = e->tx_next;
+	uint32_t ntx = e->ntx, nfree = e->tx_nfree;
 	const uint8_t *rec;
 	uint32_t len;
 	/* Bounded by the pipe: each pull consumes at least 8 bytes of it. */
-	while (pl_pipe_rx_pull(&e->out_ret, &rec, &len) == PL_PIPE_RECORD) {
+	while (pl_pipe_rx_pull(r, &rec, &len) == PL_PIPE_RECORD) {
+		pl_pipe_rx_prefetch(r, SHM_PIPE_PREFETCH);
 		uint64_t id;
 		if (pl_txq_parse_completion(rec, len, &id))
 			continue; /* the seed ignores other lengths */
-		if (id >= e->ntx || e->tx_state[id] != BUF_TX_HEAD)
+		if (id >= ntx || state[id] != BUF_TX_HEAD)
 			continue; /* not a packet in flight: ignore */
 		uint32_t b = (uint32_t)id;
-		for (uint32_t k = 0; k < PL_SHM_MAX_BUFS && b < e->ntx; k++) {
-			uint32_t next = e->tx_next[b];
-			e->tx_state[b] = BUF_FREE;
-			e->tx_free[e->tx_nfree++] = b;
-			b = next;
+		for (uint32_t k = 0; k < PL_SHM_MAX_BUFS && b < ntx; k++) {
+			uint32_t nb = next[b];
+			state[b] = BUF_FREE;
+			free_list[nfree++] = b;
+			b = nb;
 		}
 	}
+	e->tx_nfree = nfree;
 	/* A corrupt header stops reaping; the completions behind it are lost
 	 * and their buffers stay out (bounded damage from a lying peer). */
-	pl_pipe_rx_flush(&e->out_ret);
+	pl_pipe_rx_flush(r);
 }
 
 /* The lent buffer behind a PKTLINK_PKT_TXBUF view, or UINT32_MAX if it is not one of ours. */
@@ -326,7 +335,7 @@ void pl_shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsig
 }
 
 /* The multi-buffer case of pl_shm_cli_send(): the frame spans nb buffers. */
-static int cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len,
+int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len,
 			  uint32_t nb)
 {
 	uint64_t off[PL_SHM_MAX_BUFS];
@@ -352,29 +361,5 @@ static int cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 		e->tx_next[b] = i + 1 < nb ? e->tx_free[e->tx_nfree - 2 - i] : UINT32_MAX;
 	}
 	e->tx_nfree -= nb;
-	return 1;
-}
-
-/*
- * Client: copy one frame (virtio-net header vh, then len bytes of data) into
- * free TX buffers and push its descriptor (not flushed). Return 1 when
- * sent, 0 when there is no room now (no buffers, or the pipe is full).
- */
-int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
-{
-	uint32_t total = len + e->vnet_len;
-	if (PL_UNLIKELY(total > e->buf_size))
-		return cli_send_multi(e, vh, data, len, (total + e->buf_size - 1) / e->buf_size);
-	/* Most frames fit one buffer: no buffer lists, no division. */
-	if (!e->tx_nfree)
-		return 0;
-	uint32_t b = e->tx_free[e->tx_nfree - 1];
-	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, total };
-	if (!pl_txq_push_desc(&e->out, b, total, &one, 1))
-		return 0;
-	pl_shm_copy_one(e->q[0].data.base + one.offset, vh, e->vnet_len, data, len);
-	e->tx_state[b] = BUF_TX_HEAD;
-	e->tx_next[b] = UINT32_MAX;
-	e->tx_nfree--;
 	return 1;
 }

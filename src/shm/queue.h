@@ -136,9 +136,13 @@ pl_txq_parse_bufs(const uint8_t *rec, uint64_t n, uint64_t data_len, struct pl_s
 static inline int pl_txq_parse_desc(const uint8_t *rec, uint32_t len, uint64_t data_len,
 				    uint64_t *id, uint32_t *total, struct pl_shm_buf *bufs)
 {
-	if (len < PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF || (len - PL_TXQ_DESC_HDR) % PL_TXQ_DESC_BUF)
-		return -EPROTO;
-	uint64_t n = (len - PL_TXQ_DESC_HDR) / PL_TXQ_DESC_BUF;
+	uint64_t n = 1; /* the common case, without a division */
+	if (len != PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF) {
+		if (len < PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF ||
+		    (len - PL_TXQ_DESC_HDR) % PL_TXQ_DESC_BUF)
+			return -EPROTO;
+		n = (len - PL_TXQ_DESC_HDR) / PL_TXQ_DESC_BUF;
+	}
 	*id = pl_ld64(rec);
 	if (n > PL_SHM_MAX_BUFS)
 		return -EINVAL;

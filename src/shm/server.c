@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Push the completion of a slot's descriptor and free the slot; false when the pipe is full. */
-static bool srv_complete(struct shm_ep *e, uint32_t slot)
+static inline __attribute__((always_inline)) bool srv_complete(struct shm_ep *e, uint32_t slot)
 {
 	if (!pl_txq_push_completion(&e->in_ret, e->slots[slot].id))
 		return false;
@@ -21,7 +21,8 @@ static bool srv_complete(struct shm_ep *e, uint32_t slot)
 }
 
 /* Complete a slot now, or queue it when the completion pipe is full. */
-static void srv_complete_or_queue(struct shm_ep *e, uint32_t slot)
+static inline __attribute__((always_inline)) void srv_complete_or_queue(struct shm_ep *e,
+									uint32_t slot)
 {
 	if (e->pend_count || !srv_complete(e, slot)) {
 		e->pend[(e->pend_head + e->pend_count) % SHM_SERVER_SLOTS] = slot;
@@ -142,7 +143,7 @@ void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
  * lists (dropped rather than stalling forever; the caller counts it).
  * This is the general case: the frame may span several posted buffers.
  */
-static int srv_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+int pl_shm_srv_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
 {
 	struct pl_rxq_post bufs[PL_SHM_MAX_BUFS];
 	uint32_t used[PL_SHM_MAX_BUFS];
@@ -167,23 +168,6 @@ static int srv_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 	pl_shm_copy_out(e->q[1].data.base, off, used, nb, vh, e->vnet_len, data, len);
 	e->post_head = (e->post_head + nb) % SHM_POST_CACHE;
 	e->post_count -= nb;
-	return 1;
-}
-
-/* One frame into the client's posts: srv_send_multi()'s contract, one buffer fast. */
-int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
-{
-	uint32_t total = len + e->vnet_len;
-	const struct pl_rxq_post *b = &e->posts[e->post_head];
-	if (PL_UNLIKELY(!e->post_count || b->size < total))
-		return srv_send_multi(e, vh, data, len);
-	/* The frame fits the next posted buffer (refill checked it lies
-	 * inside the region): no buffer lists. */
-	if (!pl_rxq_push_completion(&e->out, total, b, &total, 1))
-		return 0;
-	pl_shm_copy_one(e->q[1].data.base + b->offset, vh, e->vnet_len, data, len);
-	e->post_head = (e->post_head + 1) % SHM_POST_CACHE;
-	e->post_count--;
 	return 1;
 }
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* Post RX buffer b to the server (not flushed); when the post pipe is full, queue it locally. */
-void pl_shm_cli_post(struct shm_ep *e, uint32_t b)
+static inline __attribute__((always_inline)) void cli_post(struct shm_ep *e, uint32_t b)
 {
 	struct pl_rxq_post post = {
 		.offset = (uint64_t)b * e->buf_size,
@@ -25,6 +25,11 @@ void pl_shm_cli_post(struct shm_ep *e, uint32_t b)
 		return;
 	}
 	e->rx_state[b] = BUF_POSTED;
+}
+
+void pl_shm_cli_post(struct shm_ep *e, uint32_t b)
+{
+	cli_post(e, b);
 }
 
 /* Post the locally queued buffers, in order, while the post pipe has room. */
@@ -54,7 +59,7 @@ static void cli_release_chain(struct shm_ep *e, uint32_t first)
 	for (uint32_t k = 0; k < PL_SHM_MAX_BUFS && b < e->nrx; k++) {
 		uint32_t next = e->rx_next[b];
 		if (e->rx_state[b] == BUF_HELD)
-			pl_shm_cli_post(e, b);
+			cli_post(e, b);
 		b = next;
 	}
 }
@@ -93,6 +98,12 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	struct pl_rxq_used used[PL_SHM_MAX_BUFS];
 	unsigned got = 0;
 	int gone = 0;
+	/* Through locals: a store through rx_state (bytes) would otherwise
+	 * make the compiler reload every field of e after it. */
+	uint8_t *rx_state = e->rx_state;
+	uint32_t *rx_next = e->rx_next;
+	uint64_t nrx = e->nrx, buf_size = e->buf_size;
+	uint8_t *base = e->in_data->base;
 
 	cli_retry_reposts(e);
 	while (got < n) {
@@ -122,8 +133,8 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 		uint32_t first = 0, prev = 0;
 		for (int i = 0; i < nb; i++) {
 			uint64_t id = used[i].id;
-			if (id >= e->nrx || e->rx_state[id] != BUF_POSTED ||
-			    used[i].offset != id * e->buf_size || used[i].used > e->buf_size) {
+			if (id >= nrx || rx_state[id] != BUF_POSTED ||
+			    used[i].offset != id * buf_size || used[i].used > buf_size) {
 				gone = pl_ep_error(&e->ep, -EPROTO,
 						   "shm server completed buffer id %llu at offset %llu "
 						   "(%u bytes), which is not a buffer we posted: "
@@ -132,18 +143,18 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 						   (unsigned long long)used[i].offset, used[i].used);
 				break;
 			}
-			e->rx_state[id] = BUF_HELD;
+			rx_state[id] = BUF_HELD;
 			if (i == 0)
 				first = (uint32_t)id;
 			else
-				e->rx_next[prev] = (uint32_t)id;
+				rx_next[prev] = (uint32_t)id;
 			prev = (uint32_t)id;
 		}
 		if (gone) {
 			pl_stat_add(&c->drop_invalid, 1);
 			break;
 		}
-		e->rx_next[prev] = UINT32_MAX;
+		rx_next[prev] = UINT32_MAX;
 		size = cli_trim(e, used, nb, size);
 		if (nb > 1 && size > used[0].used) {
 			bounce = bounce_get(e);
@@ -157,7 +168,7 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 		}
 		uint8_t *frame;
 		if (bounce < 0) {
-			frame = e->in_data->base + used[0].offset;
+			frame = base + used[0].offset;
 		} else {
 			frame = bounce_mem(e, bounce);
 			uint32_t done = 0;
@@ -190,13 +201,31 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 /* Client release: repost the views' buffers and free their bounce copies. */
 void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
 {
+	uint8_t *rx_state = e->rx_state;
+	const uint32_t *rx_next = e->rx_next;
+	uint32_t nrx = e->nrx, buf_size = e->buf_size;
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t first = (uint32_t)pkts[i].priv;
-		int bounce = (int)(uint32_t)(pkts[i].priv >> 32) - 1;
+		uint64_t priv = pkts[i].priv;
+		uint32_t first = (uint32_t)priv;
+		if (PL_LIKELY(!(priv >> 32) && first < nrx && rx_next[first] == UINT32_MAX &&
+			      rx_state[first] == BUF_HELD && !e->nrepost)) {
+			/* One buffer, no bounce copy, room in the pipe: the
+			 * common case without the chain walk. */
+			uint8_t *r = pl_pipe_tx_push(&e->in_ret, PL_RXQ_POST);
+			if (PL_LIKELY(r != NULL)) {
+				pl_st64(r, (uint64_t)first * buf_size);
+				pl_st64(r + 8, buf_size); /* size, then remaining-in-group 0 */
+				pl_st64(r + 16, 0); /* user data */
+				pl_st64(r + 24, first); /* id */
+				rx_state[first] = BUF_POSTED;
+				continue;
+			}
+		}
+		int bounce = (int)(uint32_t)(priv >> 32) - 1;
 		if (bounce >= (int)SHM_NBOUNCE)
 			bounce = -1;
 		bounce_put(e, bounce);
-		if (first < e->nrx)
+		if (first < nrx)
 			cli_release_chain(e, first);
 	}
 	pl_pipe_tx_flush(&e->in_ret);
@@ -222,12 +251,15 @@ void pl_shm_cli_reap(struct shm_ep *e)
 			continue; /* the seed ignores other lengths */
 		if (id >= ntx || state[id] != BUF_TX_HEAD)
 			continue; /* not a packet in flight: ignore */
-		uint32_t b = (uint32_t)id;
-		for (uint32_t k = 0; k < PL_SHM_MAX_BUFS && b < ntx; k++) {
-			uint32_t nb = next[b];
+		uint32_t b = (uint32_t)id, nb = next[b];
+		state[b] = BUF_FREE;
+		free_list[nfree++] = b;
+		/* The later buffers of a multi-buffer packet (bounded walk). */
+		for (uint32_t k = 1; PL_UNLIKELY(nb < ntx) && k < PL_SHM_MAX_BUFS; k++) {
+			b = nb;
+			nb = next[b];
 			state[b] = BUF_FREE;
 			free_list[nfree++] = b;
-			b = nb;
 		}
 	}
 	e->tx_nfree = nfree;

@@ -280,11 +280,15 @@ pl_rxq_parse_used(const uint8_t *rec, uint64_t n, struct pl_rxq_used *bufs)
 static inline int pl_rxq_parse_completion(const uint8_t *rec, uint32_t len, uint32_t *size,
 					  struct pl_rxq_used *bufs)
 {
-	if (len < PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF || (len - PL_RXQ_COMP_HDR) % PL_RXQ_COMP_BUF)
-		return -EPROTO;
-	uint64_t n = (len - PL_RXQ_COMP_HDR) / PL_RXQ_COMP_BUF;
-	if (n > PL_SHM_MAX_BUFS)
-		return -EPROTO;
+	uint64_t n = 1; /* the common case, without a division */
+	if (len != PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF) {
+		if (len < PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF ||
+		    (len - PL_RXQ_COMP_HDR) % PL_RXQ_COMP_BUF)
+			return -EPROTO;
+		n = (len - PL_RXQ_COMP_HDR) / PL_RXQ_COMP_BUF;
+		if (n > PL_SHM_MAX_BUFS)
+			return -EPROTO;
+	}
 	uint32_t s = pl_ld32(rec);
 	/* One buffer is the common case: a loop the compiler unrolls. */
 	uint64_t sum = n == 1 ? pl_rxq_parse_used(rec, 1, bufs) : pl_rxq_parse_used(rec, n, bufs);

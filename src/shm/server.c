@@ -53,7 +53,15 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	int gone = 0;
 
 	srv_retry_pending(e);
-	while (got < n && e->nslot_free) {
+	/* The slot tables through locals (written back before anything else
+	 * uses them): the stores into pkts and slots would otherwise make
+	 * the compiler reload them at every frame. */
+	struct srv_slot *slots = e->slots;
+	uint32_t *slot_free = e->slot_free;
+	uint32_t nfree = e->nslot_free;
+	uint8_t *base = e->in_data->base;
+	uint64_t data_len = e->in_data->len;
+	while (got < n && nfree) {
 		const uint8_t *rec;
 		uint32_t len;
 		int r = pl_pipe_rx_pull(&e->in, &rec, &len);
@@ -67,7 +75,7 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 		}
 		uint64_t id;
 		uint32_t total;
-		int nb = pl_txq_parse_desc(rec, len, e->in_data->len, &id, &total, bufs);
+		int nb = pl_txq_parse_desc(rec, len, data_len, &id, &total, bufs);
 		if (nb == -EPROTO) {
 			pl_stat_add(&c->drop_invalid, 1);
 			gone = pl_ep_error(&e->ep, -EPROTO,
@@ -76,7 +84,7 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 					   len, PL_SHM_MAX_BUFS);
 			break;
 		}
-		uint32_t slot = e->slot_free[e->nslot_free - 1];
+		uint32_t slot = slot_free[nfree - 1];
 		struct pktlink_pkt *p = &pkts[got];
 		int bounce = -1;
 		if (nb > 1 && total > bufs[0].size) {
@@ -87,31 +95,34 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 				break;
 			}
 		}
-		e->nslot_free--;
-		e->slots[slot].id = id;
-		e->slots[slot].bounce = bounce;
+		nfree--;
+		slots[slot].id = id;
+		slots[slot].bounce = bounce;
 		uint8_t *frame = NULL;
 		if (nb > 0 && total <= e->max_frame + e->vnet_len) {
 			if (bounce < 0) {
-				frame = e->in_data->base + bufs[0].offset;
+				frame = base + bufs[0].offset;
 			} else {
 				frame = bounce_mem(e, bounce);
 				uint32_t done = 0;
 				for (int i = 0; i < nb && done < total; i++) {
 					uint32_t k = bufs[i].size < total - done ? bufs[i].size : total - done;
-					memcpy(frame + done, e->in_data->base + bufs[i].offset, k);
+					memcpy(frame + done, base + bufs[i].offset, k);
 					done += k;
 				}
 			}
 		}
 		if (!frame || pl_shm_frame_to_pkt(e, frame, total, p)) {
 			pl_stat_add(&c->drop_invalid, 1);
+			e->nslot_free = nfree;
 			srv_complete_or_queue(e, slot);
+			nfree = e->nslot_free;
 			continue;
 		}
 		p->priv = slot;
 		got++;
 	}
+	e->nslot_free = nfree;
 	pl_pipe_rx_flush(&e->in);
 	pl_pipe_tx_flush(&e->in_ret);
 	if (gone) {

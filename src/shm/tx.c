@@ -108,7 +108,9 @@ int pl_shm_tx_soft(struct shm_ep *e, const struct pktlink_pkt *p, int how)
 }
 
 /* One caller frame that pl_tx_classify() let through: 1 sent, 0 no room, -1 malformed. */
-static int tx_frame(struct shm_ep *e, const struct pktlink_pkt *p, int how, const uint8_t *vh)
+static inline __attribute__((always_inline)) int tx_frame(struct shm_ep *e,
+							 const struct pktlink_pkt *p, int how,
+							 const uint8_t *vh)
 {
 	return how == PL_TX_PLAIN || how == PL_TX_PASS ? tx_send(e, vh, p->data, p->len)
 						       : pl_shm_tx_soft(e, p, how);

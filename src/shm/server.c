@@ -185,16 +185,22 @@ int pl_shm_srv_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 /* Server: refill the local cache of buffers the client posted. 0, or the gone reason. */
 int pl_shm_srv_refill_posts(struct shm_ep *e)
 {
-	const struct pl_shm_region *data = &e->q[1].data;
-	while (e->post_count < SHM_POST_CACHE) {
+	uint64_t data_len = e->q[1].data.len;
+	/* The cache through locals: the stores into posts would otherwise make
+	 * the compiler reload them at every record. */
+	struct pl_rxq_post *posts = e->posts;
+	uint32_t head = e->post_head, count = e->post_count;
+	while (count < SHM_POST_CACHE) {
 		const uint8_t *rec;
 		uint32_t len;
 		int r = pl_pipe_rx_pull(&e->out_ret, &rec, &len);
 		if (r == PL_PIPE_EMPTY)
 			break;
+		pl_pipe_rx_prefetch(&e->out_ret, SHM_PIPE_PREFETCH);
 		struct pl_rxq_post b;
-		int pr = r == PL_PIPE_CORRUPT ? -EPROTO : pl_rxq_parse_post(rec, len, data->len, &b);
+		int pr = r == PL_PIPE_CORRUPT ? -EPROTO : pl_rxq_parse_post(rec, len, data_len, &b);
 		if (pr == -EPROTO) {
+			e->post_count = count;
 			pl_pipe_rx_flush(&e->out_ret);
 			pl_ep_error(&e->ep, -EPROTO,
 				    "shm client wrote a corrupt record in the posted-buffer pipe: "
@@ -205,9 +211,10 @@ int pl_shm_srv_refill_posts(struct shm_ep *e)
 			pl_stat_add(&e->ep.txc.errors, 1); /* a buffer outside the region: skip it */
 			continue;
 		}
-		e->posts[(e->post_head + e->post_count) % SHM_POST_CACHE] = b;
-		e->post_count++;
+		posts[(head + count) % SHM_POST_CACHE] = b;
+		count++;
 	}
+	e->post_count = count;
 	pl_pipe_rx_flush(&e->out_ret);
 	return 0;
 }

@@ -245,7 +245,6 @@ void pl_shm_cli_reap(struct shm_ep *e)
 	uint32_t len;
 	/* Bounded by the pipe: each pull consumes at least 8 bytes of it. */
 	while (pl_pipe_rx_pull(r, &rec, &len) == PL_PIPE_RECORD) {
-		pl_pipe_rx_prefetch(r, SHM_PIPE_PREFETCH);
 		uint64_t id;
 		if (pl_txq_parse_completion(rec, len, &id))
 			continue; /* the seed ignores other lengths */

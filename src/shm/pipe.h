@@ -368,22 +368,6 @@ static inline __attribute__((always_inline)) int pl_pipe_rx_pull(struct pl_pipe_
 }
 
 /**
- * pl_pipe_rx_prefetch() - start loading the line @ahead bytes past the next
- * slot. Where each record starts depends on the header before it, so a
- * consumer that walks many records waits for one line at a time, each from
- * the producer's cache; asking for lines ahead overlaps those waits. Wraps
- * around the region; reads nothing, changes nothing.
- */
-static inline void pl_pipe_rx_prefetch(const struct pl_pipe_rx *r, uint64_t ahead)
-{
-	uint64_t off = (r->head & PL_PIPE_OFFSET_MASK) + ahead;
-	if (off >= r->len)
-		off -= r->len;
-	if (off < r->len)
-		__builtin_prefetch(r->buf + off, 0);
-}
-
-/**
  * pl_pipe_rx_unpull() - give back the record of @size bytes that the last
  * pl_pipe_rx_pull() returned, so the next pull returns it again. Only valid
  * right after that pull (no flush or abort in between).

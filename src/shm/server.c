@@ -196,7 +196,6 @@ int pl_shm_srv_refill_posts(struct shm_ep *e)
 		int r = pl_pipe_rx_pull(&e->out_ret, &rec, &len);
 		if (r == PL_PIPE_EMPTY)
 			break;
-		pl_pipe_rx_prefetch(&e->out_ret, SHM_PIPE_PREFETCH);
 		struct pl_rxq_post b;
 		int pr = r == PL_PIPE_CORRUPT ? -EPROTO : pl_rxq_parse_post(rec, len, data_len, &b);
 		if (pr == -EPROTO) {

@@ -64,8 +64,6 @@
 #define SHM_POST_CACHE 4096u /* posted buffers the server keeps locally */
 #define SHM_POST_REFILL_BELOW 64u /* the server takes new posts when it holds fewer */
 #define SHM_PEER_CHECK_EVERY 4096u /* busy-poll: look at the peer fd once per this many empty polls */
-#define SHM_TX_PREFETCH 8u /* the client asks for a TX buffer's line this many frames ahead */
-#define SHM_PIPE_PREFETCH 512u /* how far ahead a consumer walking many records asks for lines */
 #define SHM_SPIN_NS 20000u /* default: how long a waiter watches the pipe before it sleeps */
 
 /* Buffer states: RX (free, posted to the server, held in a view) and TX
@@ -133,18 +131,6 @@ struct shm_ep {
 	struct pl_rxq_post *posts;
 	uint32_t post_head, post_count;
 };
-
-/* Fetch a line in order to write it (exclusive). x86-64: PREFETCHW, which
- * __builtin_prefetch() emits only with -mprfchw (without, a read prefetch
- * that leaves the line shared); CPUs without it run it as a NOP. */
-static inline void pl_shm_prefetchw(const void *p)
-{
-#if defined(__x86_64__)
-	__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
-#else
-	__builtin_prefetch(p, 1);
-#endif
-}
 
 /* The family endpoint around the core one (embedded first). */
 static inline struct shm_ep *to_shm(struct pktlink_ep *ep)
@@ -268,12 +254,6 @@ static inline __attribute__((always_inline)) int pl_shm_cli_send(struct shm_ep *
 	if (!e->tx_nfree)
 		return 0;
 	uint32_t b = e->tx_free[e->tx_nfree - 1];
-	/* Ask now for the line of a buffer a few frames ahead: when the
-	 * server copied out of it, it is shared with the server's cache and
-	 * our store would otherwise wait for the invalidation there. */
-	if (PL_LIKELY(e->tx_nfree > SHM_TX_PREFETCH))
-		pl_shm_prefetchw(e->q[0].data.base +
-				 (uint64_t)e->tx_free[e->tx_nfree - 1 - SHM_TX_PREFETCH] * e->buf_size);
 	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, total };
 	if (!pl_txq_push_desc(&e->out, b, total, &one, 1))
 		return 0;

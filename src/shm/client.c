@@ -204,23 +204,26 @@ void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 	uint8_t *rx_state = e->rx_state;
 	const uint32_t *rx_next = e->rx_next;
 	uint32_t nrx = e->nrx, buf_size = e->buf_size;
+	/* Room for one post per frame, checked once; the general path below
+	 * may post several per frame, after which this no longer holds. */
+	bool room = !e->nrepost &&
+		    pl_pipe_tx_fits(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_POST));
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t priv = pkts[i].priv;
 		uint32_t first = (uint32_t)priv;
-		if (PL_LIKELY(!(priv >> 32) && first < nrx && rx_next[first] == UINT32_MAX &&
-			      rx_state[first] == BUF_HELD && !e->nrepost)) {
-			/* One buffer, no bounce copy, room in the pipe: the
-			 * common case without the chain walk. */
-			uint8_t *r = pl_pipe_tx_push(&e->in_ret, PL_RXQ_POST);
-			if (PL_LIKELY(r != NULL)) {
-				pl_st64(r, (uint64_t)first * buf_size);
-				pl_st64(r + 8, buf_size); /* size, then remaining-in-group 0 */
-				pl_st64(r + 16, 0); /* user data */
-				pl_st64(r + 24, first); /* id */
-				rx_state[first] = BUF_POSTED;
-				continue;
-			}
+		if (PL_LIKELY(room && !(priv >> 32) && first < nrx && rx_next[first] == UINT32_MAX &&
+			      rx_state[first] == BUF_HELD)) {
+			/* One buffer, no bounce copy: the common case
+			 * without the chain walk. */
+			uint8_t *r = pl_pipe_tx_push_unchecked(&e->in_ret, PL_RXQ_POST);
+			pl_st64(r, (uint64_t)first * buf_size);
+			pl_st64(r + 8, buf_size); /* size, then remaining-in-group 0 */
+			pl_st64(r + 16, 0); /* user data */
+			pl_st64(r + 24, first); /* id */
+			rx_state[first] = BUF_POSTED;
+			continue;
 		}
+		room = false;
 		int bounce = (int)(uint32_t)(priv >> 32) - 1;
 		if (bounce >= (int)SHM_NBOUNCE)
 			bounce = -1;
@@ -394,3 +397,36 @@ int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 	e->tx_nfree -= nb;
 	return 1;
 }
+
+/*
+ * Client: the leading plain one-buffer frames of a burst, when the caller
+ * checked that n descriptors fit in the pipe (pl_pipe_tx_fits()), n
+ * buffers are free and there is no virtio-net header: the work of
+ * pl_shm_cli_send() without its per-frame tests. Stops at the first frame
+ * that needs the general path (a lent buffer, an offload, a frame longer
+ * than a buffer or not sendable). Return how many frames were sent.
+ */
+unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_pipe_tx *t = &e->out;
+	uint8_t *base = e->q[0].data.base, *state = e->tx_state;
+	uint32_t *free_list = e->tx_free, *next = e->tx_next;
+	uint32_t nfree = e->tx_nfree, buf_size = e->buf_size;
+	unsigned i = 0;
+	for (; i < n; i++) {
+		const struct pktlink_pkt *p = &pkts[i];
+		if ((p->flags & PKTLINK_PKT_TXBUF) || p->len > buf_size ||
+		    pl_tx_classify(&e->tc, p) != PL_TX_PLAIN)
+			break;
+		uint32_t b = free_list[--nfree];
+		uint64_t off = (uint64_t)b * buf_size;
+		uint8_t *r = pl_pipe_tx_push_unchecked(t, PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF);
+		pl_txq_put_desc1(r, b, p->len, off, p->len);
+		memcpy(base + off, p->data, p->len);
+		state[b] = BUF_TX_HEAD;
+		next[b] = UINT32_MAX;
+	}
+	e->tx_nfree = nfree;
+	return i;
+}
+

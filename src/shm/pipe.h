@@ -253,6 +253,34 @@ static inline void pl_pipe_tx_flush(struct pl_pipe_tx *t)
 	t->tail = t->next;
 }
 
+/**
+ * pl_pipe_tx_fits() - whether @bytes of slots fit from the next push on
+ * without a wrap slot, taking back space the consumer freed if needed
+ * (pl_pipe_tx_reclaim()). When it says so, pushes of slots totalling at
+ * most @bytes may use pl_pipe_tx_push_unchecked().
+ */
+static inline bool pl_pipe_tx_fits(struct pl_pipe_tx *t, uint64_t bytes)
+{
+	if (bytes >= t->len || (t->next & PL_PIPE_OFFSET_MASK) + bytes >= t->len)
+		return false;
+	return (int64_t)(t->next + bytes - t->head) <= 0 || pl_pipe_tx_reclaim(t, t->next + bytes);
+}
+
+/**
+ * pl_pipe_tx_push_unchecked() - pl_pipe_tx_push() inside room that
+ * pl_pipe_tx_fits() vouched for (the caller keeps count): no test at all.
+ */
+static inline void *pl_pipe_tx_push_unchecked(struct pl_pipe_tx *t, uint64_t size)
+{
+	uint64_t off = t->next & PL_PIPE_OFFSET_MASK;
+	if (t->next != t->tail)
+		__atomic_store_n((uint64_t *)(void *)(t->buf + off), size, __ATOMIC_RELAXED);
+	else
+		t->tail_header = size;
+	t->next += pl_pipe_slot_size(size);
+	return t->buf + off + PL_PIPE_HDR;
+}
+
 /** pl_pipe_tx_pending() - whether pushes wait for a flush. */
 static inline bool pl_pipe_tx_pending(const struct pl_pipe_tx *t)
 {

@@ -138,7 +138,24 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 /* Server release: complete the descriptors of the views (now or when there is room). */
 void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
+	unsigned i = 0;
+	if (!e->pend_count &&
+	    pl_pipe_tx_fits(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_COMPLETION))) {
+		/* Room for every completion checked once (the common case). */
+		struct srv_slot *slots = e->slots;
+		uint32_t *slot_free = e->slot_free;
+		uint32_t nfree = e->nslot_free;
+		for (; i < n; i++) {
+			uint64_t slot = pkts[i].priv;
+			if (slot >= SHM_SERVER_SLOTS || slots[slot].bounce >= 0)
+				break; /* the general path below */
+			pl_st64(pl_pipe_tx_push_unchecked(&e->in_ret, PL_TXQ_COMPLETION),
+				slots[slot].id);
+			slot_free[nfree++] = (uint32_t)slot;
+		}
+		e->nslot_free = nfree;
+	}
+	for (; i < n; i++) {
 		uint64_t slot = pkts[i].priv;
 		if (slot < SHM_SERVER_SLOTS)
 			srv_complete_or_queue(e, (uint32_t)slot);
@@ -217,3 +234,35 @@ int pl_shm_srv_refill_posts(struct shm_ep *e)
 	pl_pipe_rx_flush(&e->out_ret);
 	return 0;
 }
+
+/*
+ * Server: the leading plain frames of a burst that each fit the next posted
+ * buffer, when the caller checked that n completions fit in the pipe
+ * (pl_pipe_tx_fits()), n posts are cached and there is no virtio-net
+ * header: pl_shm_srv_send()'s work without its per-frame tests. Stops at
+ * the first frame that needs the general path. Return how many were sent.
+ */
+unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_pipe_tx *t = &e->out;
+	const struct pl_rxq_post *posts = e->posts;
+	uint8_t *base = e->q[1].data.base;
+	uint32_t head = e->post_head, count = e->post_count;
+	unsigned i = 0;
+	for (; i < n && count; i++) {
+		const struct pktlink_pkt *p = &pkts[i];
+		const struct pl_rxq_post *b = &posts[head];
+		if (b->size < p->len || pl_tx_classify(&e->tc, p) != PL_TX_PLAIN)
+			break;
+		uint8_t *r = pl_pipe_tx_push_unchecked(t, PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF);
+		pl_st64(r, p->len); /* packet size, then the reserved word (0) */
+		pl_rxq_put_used(r + 8, b, p->len);
+		memcpy(base + b->offset, p->data, p->len);
+		head = (head + 1) % SHM_POST_CACHE;
+		count--;
+	}
+	e->post_head = head;
+	e->post_count = count;
+	return i;
+}
+

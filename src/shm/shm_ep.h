@@ -218,6 +218,10 @@ void pl_shm_cli_reap(struct shm_ep *e);
 int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p);
 int pl_shm_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
 void pl_shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
+/* The leading plain frames of a burst that fit the next posts, room checked by the caller. */
+unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
+/* The leading plain one-buffer frames of a burst, room checked by the caller: how many sent. */
+unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
 /* One frame into several free TX buffers: 1 sent, 0 no room now. */
 int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len,
 			  uint32_t nb);

@@ -164,6 +164,18 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			return g;
 		reaped = true;
 	}
+	/* The common burst: plain frames, each in one buffer, room for all of
+	 * them checked once. */
+	if (!e->vnet_len) {
+		if (!server && e->tx_nfree >= n &&
+		    pl_pipe_tx_fits(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_DESC_HDR +
+									     PL_TXQ_DESC_BUF)))
+			taken = pl_shm_cli_send_plain(e, pkts, n);
+		else if (server &&
+			 pl_pipe_tx_fits(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_COMP_HDR +
+										  PL_RXQ_COMP_BUF)))
+			taken = pl_shm_srv_send_plain(e, pkts, n);
+	}
 	for (; taken < n; taken++) {
 		struct pktlink_pkt *p = &pkts[taken];
 		int r;

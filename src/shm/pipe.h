@@ -324,11 +324,10 @@ static __attribute__((noinline, unused)) int pl_pipe_rx_pull_slow(struct pl_pipe
 {
 	/* A legitimate producer writes at most one wrap slot per pull. */
 	for (int wraps = 0; wraps < 2; wraps++) {
-		if (wraps) {
-			if (r->head == r->tail + PL_PIPE_JUMP)
-				return PL_PIPE_EMPTY; /* the whole pipe is pulled */
+		if (r->head == r->tail + PL_PIPE_JUMP)
+			return PL_PIPE_EMPTY; /* the whole pipe is pulled */
+		if (wraps)
 			h = __atomic_load_n(pl_pipe_hdr(r->buf, r->head), __ATOMIC_ACQUIRE);
-		}
 		if (h & PL_PIPE_FREE)
 			return PL_PIPE_EMPTY;
 		uint64_t psize = h & PL_PIPE_SIZE_MASK;
@@ -373,15 +372,15 @@ static inline __attribute__((always_inline)) int pl_pipe_rx_pull(struct pl_pipe_
 								  const uint8_t **data,
 								  uint32_t *size)
 {
-	if (r->head == r->tail + PL_PIPE_JUMP)
-		return PL_PIPE_EMPTY; /* the whole pipe is pulled */
 	uint64_t off = r->head & PL_PIPE_OFFSET_MASK;
 	uint64_t h = __atomic_load_n((uint64_t *)(void *)(r->buf + off), __ATOMIC_ACQUIRE);
 	/* The common case in few instructions: a published record (free bit
 	 * and the bits above the size clear, as h < len says) that ends
 	 * before the end of the region (no wrap) and inside what the producer
 	 * may have written (head + slot - tail <= 2^32; head - tail is in
-	 * [0, 2^32) here, so the unsigned sum cannot wrap). */
+	 * [0, 2^32], so the unsigned sum cannot wrap). When the whole pipe is
+	 * pulled (head = tail + 2^32), the header read is one of ours and
+	 * this test fails: the slow path says EMPTY. */
 	uint64_t slot = pl_pipe_slot_size(h);
 	if (PL_PIPE_LIKELY(h < r->len && off + slot < r->len &&
 			   r->head + slot - r->tail <= PL_PIPE_JUMP)) {

@@ -109,7 +109,8 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	while (got < n) {
 		const uint8_t *rec;
 		uint32_t len, size;
-		int r = pl_pipe_rx_pull(&e->in, &rec, &len);
+		int r = pl_pipe_rx_pull_sized(&e->in, PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF, &rec,
+					      &len);
 		if (r == PL_PIPE_EMPTY)
 			break;
 		if (r == PL_PIPE_CORRUPT) {
@@ -247,7 +248,7 @@ void pl_shm_cli_reap(struct shm_ep *e)
 	const uint8_t *rec;
 	uint32_t len;
 	/* Bounded by the pipe: each pull consumes at least 8 bytes of it. */
-	while (pl_pipe_rx_pull(r, &rec, &len) == PL_PIPE_RECORD) {
+	while (pl_pipe_rx_pull_sized(r, PL_TXQ_COMPLETION, &rec, &len) == PL_PIPE_RECORD) {
 		uint64_t id;
 		if (pl_txq_parse_completion(rec, len, &id))
 			continue; /* the seed ignores other lengths */

@@ -395,6 +395,31 @@ static inline __attribute__((always_inline)) int pl_pipe_rx_pull(struct pl_pipe_
 }
 
 /**
+ * pl_pipe_rx_pull_sized() - pl_pipe_rx_pull() for a consumer that expects
+ * records of @size bytes (a constant): the same results for every record,
+ * in fewer instructions when the next one has that size.
+ */
+static inline __attribute__((always_inline)) int pl_pipe_rx_pull_sized(struct pl_pipe_rx *r,
+									uint64_t size,
+									const uint8_t **data,
+									uint32_t *len)
+{
+	uint64_t off = r->head & PL_PIPE_OFFSET_MASK;
+	uint64_t h = __atomic_load_n((uint64_t *)(void *)(r->buf + off), __ATOMIC_ACQUIRE);
+	uint64_t slot = pl_pipe_slot_size(size);
+	if (PL_PIPE_LIKELY(h == size && off + slot < r->len &&
+			   r->head + slot - r->tail <= PL_PIPE_JUMP)) {
+		*data = r->buf + off + PL_PIPE_HDR;
+		*len = (uint32_t)size;
+		r->head += slot;
+		return PL_PIPE_RECORD;
+	}
+	if (h & PL_PIPE_FREE)
+		return PL_PIPE_EMPTY;
+	return pl_pipe_rx_pull_slow(r, h, data, len);
+}
+
+/**
  * pl_pipe_rx_unpull() - give back the record of @size bytes that the last
  * pl_pipe_rx_pull() returned, so the next pull returns it again. Only valid
  * right after that pull (no flush or abort in between).

@@ -64,7 +64,8 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	while (got < n && nfree) {
 		const uint8_t *rec;
 		uint32_t len;
-		int r = pl_pipe_rx_pull(&e->in, &rec, &len);
+		int r = pl_pipe_rx_pull_sized(&e->in, PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF, &rec,
+					      &len);
 		if (r == PL_PIPE_EMPTY)
 			break;
 		if (r == PL_PIPE_CORRUPT) {
@@ -210,7 +211,7 @@ int pl_shm_srv_refill_posts(struct shm_ep *e)
 	while (count < SHM_POST_CACHE) {
 		const uint8_t *rec;
 		uint32_t len;
-		int r = pl_pipe_rx_pull(&e->out_ret, &rec, &len);
+		int r = pl_pipe_rx_pull_sized(&e->out_ret, PL_RXQ_POST, &rec, &len);
 		if (r == PL_PIPE_EMPTY)
 			break;
 		struct pl_rxq_post b;

@@ -228,7 +228,8 @@ int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 
 /* The sends, inline in the TX op: once per frame. */
 /* One frame into the client's posts: pl_shm_srv_send_multi()'s contract, one buffer fast. */
-static inline __attribute__((always_inline)) int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+static inline __attribute__((always_inline)) int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh,
+								   const uint8_t *data, uint32_t len)
 {
 	uint32_t total = len + e->vnet_len;
 	const struct pl_rxq_post *b = &e->posts[e->post_head];
@@ -249,11 +250,13 @@ static inline __attribute__((always_inline)) int pl_shm_srv_send(struct shm_ep *
  * free TX buffers and push its descriptor (not flushed). Return 1 when
  * sent, 0 when there is no room now (no buffers, or the pipe is full).
  */
-static inline __attribute__((always_inline)) int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+static inline __attribute__((always_inline)) int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh,
+								   const uint8_t *data, uint32_t len)
 {
 	uint32_t total = len + e->vnet_len;
 	if (PL_UNLIKELY(total > e->buf_size))
-		return pl_shm_cli_send_multi(e, vh, data, len, (total + e->buf_size - 1) / e->buf_size);
+		return pl_shm_cli_send_multi(e, vh, data, len,
+					     (total + e->buf_size - 1) / e->buf_size);
 	/* Most frames fit one buffer: no buffer lists, no division. */
 	if (!e->tx_nfree)
 		return 0;

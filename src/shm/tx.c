@@ -65,7 +65,8 @@ void pl_shm_copy_out(uint8_t *base, const uint64_t *off, const uint32_t *sz, uns
 }
 
 /* One frame as its bytes stand: the role's send. */
-static inline __attribute__((always_inline)) int tx_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+static inline __attribute__((always_inline)) int tx_send(struct shm_ep *e, const uint8_t *vh,
+							 const uint8_t *data, uint32_t len)
 {
 	return e->role == PKTLINK_SHM_SERVER ? pl_shm_srv_send(e, vh, data, len)
 					     : pl_shm_cli_send(e, vh, data, len);

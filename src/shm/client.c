@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* Post RX buffer b to the server (not flushed); when the post pipe is full, queue it locally. */
-void pl_shm_cli_post(struct shm_ep *e, uint32_t b)
+static inline __attribute__((always_inline)) void cli_post(struct shm_ep *e, uint32_t b)
 {
 	struct pl_rxq_post post = {
 		.offset = (uint64_t)b * e->buf_size,
@@ -25,6 +25,11 @@ void pl_shm_cli_post(struct shm_ep *e, uint32_t b)
 		return;
 	}
 	e->rx_state[b] = BUF_POSTED;
+}
+
+void pl_shm_cli_post(struct shm_ep *e, uint32_t b)
+{
+	cli_post(e, b);
 }
 
 /* Post the locally queued buffers, in order, while the post pipe has room. */
@@ -54,7 +59,7 @@ static void cli_release_chain(struct shm_ep *e, uint32_t first)
 	for (uint32_t k = 0; k < PL_SHM_MAX_BUFS && b < e->nrx; k++) {
 		uint32_t next = e->rx_next[b];
 		if (e->rx_state[b] == BUF_HELD)
-			pl_shm_cli_post(e, b);
+			cli_post(e, b);
 		b = next;
 	}
 }
@@ -93,12 +98,19 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	struct pl_rxq_used used[PL_SHM_MAX_BUFS];
 	unsigned got = 0;
 	int gone = 0;
+	/* Through locals: a store through rx_state (bytes) would otherwise
+	 * make the compiler reload every field of e after it. */
+	uint8_t *rx_state = e->rx_state;
+	uint32_t *rx_next = e->rx_next;
+	uint64_t nrx = e->nrx, buf_size = e->buf_size;
+	uint8_t *base = e->in_data->base;
 
 	cli_retry_reposts(e);
 	while (got < n) {
 		const uint8_t *rec;
 		uint32_t len, size;
-		int r = pl_pipe_rx_pull(&e->in, &rec, &len);
+		int r = pl_pipe_rx_pull_sized(&e->in, PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF, &rec,
+					      &len);
 		if (r == PL_PIPE_EMPTY)
 			break;
 		if (r == PL_PIPE_CORRUPT) {
@@ -122,8 +134,8 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 		uint32_t first = 0, prev = 0;
 		for (int i = 0; i < nb; i++) {
 			uint64_t id = used[i].id;
-			if (id >= e->nrx || e->rx_state[id] != BUF_POSTED ||
-			    used[i].offset != id * e->buf_size || used[i].used > e->buf_size) {
+			if (id >= nrx || rx_state[id] != BUF_POSTED ||
+			    used[i].offset != id * buf_size || used[i].used > buf_size) {
 				gone = pl_ep_error(&e->ep, -EPROTO,
 						   "shm server completed buffer id %llu at offset %llu "
 						   "(%u bytes), which is not a buffer we posted: "
@@ -132,18 +144,18 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 						   (unsigned long long)used[i].offset, used[i].used);
 				break;
 			}
-			e->rx_state[id] = BUF_HELD;
+			rx_state[id] = BUF_HELD;
 			if (i == 0)
 				first = (uint32_t)id;
 			else
-				e->rx_next[prev] = (uint32_t)id;
+				rx_next[prev] = (uint32_t)id;
 			prev = (uint32_t)id;
 		}
 		if (gone) {
 			pl_stat_add(&c->drop_invalid, 1);
 			break;
 		}
-		e->rx_next[prev] = UINT32_MAX;
+		rx_next[prev] = UINT32_MAX;
 		size = cli_trim(e, used, nb, size);
 		if (nb > 1 && size > used[0].used) {
 			bounce = bounce_get(e);
@@ -157,7 +169,7 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 		}
 		uint8_t *frame;
 		if (bounce < 0) {
-			frame = e->in_data->base + used[0].offset;
+			frame = base + used[0].offset;
 		} else {
 			frame = bounce_mem(e, bounce);
 			uint32_t done = 0;
@@ -190,41 +202,73 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 /* Client release: repost the views' buffers and free their bounce copies. */
 void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
 {
+	uint8_t *rx_state = e->rx_state;
+	const uint32_t *rx_next = e->rx_next;
+	uint32_t nrx = e->nrx, buf_size = e->buf_size;
+	/* Room for one post per frame, checked once; the general path below
+	 * may post several per frame, after which this no longer holds. */
+	bool room = !e->nrepost &&
+		    pl_pipe_tx_fits(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_POST));
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t first = (uint32_t)pkts[i].priv;
-		int bounce = (int)(uint32_t)(pkts[i].priv >> 32) - 1;
+		uint64_t priv = pkts[i].priv;
+		uint32_t first = (uint32_t)priv;
+		if (PL_LIKELY(room && !(priv >> 32) && first < nrx && rx_next[first] == UINT32_MAX &&
+			      rx_state[first] == BUF_HELD)) {
+			/* One buffer, no bounce copy: the common case
+			 * without the chain walk. */
+			uint8_t *r = pl_pipe_tx_push_unchecked(&e->in_ret, PL_RXQ_POST);
+			pl_st64(r, (uint64_t)first * buf_size);
+			pl_st64(r + 8, buf_size); /* size, then remaining-in-group 0 */
+			pl_st64(r + 16, 0); /* user data */
+			pl_st64(r + 24, first); /* id */
+			rx_state[first] = BUF_POSTED;
+			continue;
+		}
+		room = false;
+		int bounce = (int)(uint32_t)(priv >> 32) - 1;
 		if (bounce >= (int)SHM_NBOUNCE)
 			bounce = -1;
 		bounce_put(e, bounce);
-		if (first < e->nrx)
+		if (first < nrx)
 			cli_release_chain(e, first);
 	}
 	pl_pipe_tx_flush(&e->in_ret);
 }
 
-/* Client: free the buffers of every completed TX packet (lazy, at transmit). TX thread. */
+/* Client: free the buffers of every completed TX packet (lazy, at transmit). TX thread.
+ * The tables are walked through locals: a store through tx_state (bytes)
+ * would otherwise make the compiler reload every field of e after it. */
 void pl_shm_cli_reap(struct shm_ep *e)
 {
+	struct pl_pipe_rx *r = &e->out_ret;
+	uint8_t *state = e->tx_state;
+	uint32_t *free_list = e->tx_free;
+	const uint32_t *next = e->tx_next;
+	uint32_t ntx = e->ntx, nfree = e->tx_nfree;
 	const uint8_t *rec;
 	uint32_t len;
 	/* Bounded by the pipe: each pull consumes at least 8 bytes of it. */
-	while (pl_pipe_rx_pull(&e->out_ret, &rec, &len) == PL_PIPE_RECORD) {
+	while (pl_pipe_rx_pull_sized(r, PL_TXQ_COMPLETION, &rec, &len) == PL_PIPE_RECORD) {
 		uint64_t id;
 		if (pl_txq_parse_completion(rec, len, &id))
 			continue; /* the seed ignores other lengths */
-		if (id >= e->ntx || e->tx_state[id] != BUF_TX_HEAD)
+		if (id >= ntx || state[id] != BUF_TX_HEAD)
 			continue; /* not a packet in flight: ignore */
-		uint32_t b = (uint32_t)id;
-		for (uint32_t k = 0; k < PL_SHM_MAX_BUFS && b < e->ntx; k++) {
-			uint32_t next = e->tx_next[b];
-			e->tx_state[b] = BUF_FREE;
-			e->tx_free[e->tx_nfree++] = b;
-			b = next;
+		uint32_t b = (uint32_t)id, nb = next[b];
+		state[b] = BUF_FREE;
+		free_list[nfree++] = b;
+		/* The later buffers of a multi-buffer packet (bounded walk). */
+		for (uint32_t k = 1; PL_UNLIKELY(nb < ntx) && k < PL_SHM_MAX_BUFS; k++) {
+			b = nb;
+			nb = next[b];
+			state[b] = BUF_FREE;
+			free_list[nfree++] = b;
 		}
 	}
+	e->tx_nfree = nfree;
 	/* A corrupt header stops reaping; the completions behind it are lost
 	 * and their buffers stay out (bounded damage from a lying peer). */
-	pl_pipe_rx_flush(&e->out_ret);
+	pl_pipe_rx_flush(r);
 }
 
 /* The lent buffer behind a PKTLINK_PKT_TXBUF view, or UINT32_MAX if it is not one of ours. */
@@ -326,7 +370,7 @@ void pl_shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsig
 }
 
 /* The multi-buffer case of pl_shm_cli_send(): the frame spans nb buffers. */
-static int cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len,
+int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len,
 			  uint32_t nb)
 {
 	uint64_t off[PL_SHM_MAX_BUFS];
@@ -356,25 +400,34 @@ static int cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 }
 
 /*
- * Client: copy one frame (virtio-net header vh, then len bytes of data) into
- * free TX buffers and push its descriptor (not flushed). Return 1 when
- * sent, 0 when there is no room now (no buffers, or the pipe is full).
+ * Client: the leading plain one-buffer frames of a burst, when the caller
+ * checked that n descriptors fit in the pipe (pl_pipe_tx_fits()), n
+ * buffers are free and there is no virtio-net header: the work of
+ * pl_shm_cli_send() without its per-frame tests. Stops at the first frame
+ * that needs the general path (a lent buffer, an offload, a frame longer
+ * than a buffer or not sendable). Return how many frames were sent.
  */
-int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
 {
-	uint32_t total = len + e->vnet_len;
-	if (PL_UNLIKELY(total > e->buf_size))
-		return cli_send_multi(e, vh, data, len, (total + e->buf_size - 1) / e->buf_size);
-	/* Most frames fit one buffer: no buffer lists, no division. */
-	if (!e->tx_nfree)
-		return 0;
-	uint32_t b = e->tx_free[e->tx_nfree - 1];
-	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, total };
-	if (!pl_txq_push_desc(&e->out, b, total, &one, 1))
-		return 0;
-	pl_shm_copy_one(e->q[0].data.base + one.offset, vh, e->vnet_len, data, len);
-	e->tx_state[b] = BUF_TX_HEAD;
-	e->tx_next[b] = UINT32_MAX;
-	e->tx_nfree--;
-	return 1;
+	struct pl_pipe_tx *t = &e->out;
+	uint8_t *base = e->q[0].data.base, *state = e->tx_state;
+	uint32_t *free_list = e->tx_free, *next = e->tx_next;
+	uint32_t nfree = e->tx_nfree, buf_size = e->buf_size;
+	unsigned i = 0;
+	for (; i < n; i++) {
+		const struct pktlink_pkt *p = &pkts[i];
+		if ((p->flags & PKTLINK_PKT_TXBUF) || p->len > buf_size ||
+		    pl_tx_classify(&e->tc, p) != PL_TX_PLAIN)
+			break;
+		uint32_t b = free_list[--nfree];
+		uint64_t off = (uint64_t)b * buf_size;
+		uint8_t *r = pl_pipe_tx_push_unchecked(t, PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF);
+		pl_txq_put_desc1(r, b, p->len, off, p->len);
+		memcpy(base + off, p->data, p->len);
+		state[b] = BUF_TX_HEAD;
+		next[b] = UINT32_MAX;
+	}
+	e->tx_nfree = nfree;
+	return i;
 }
+

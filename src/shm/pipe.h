@@ -48,6 +48,7 @@
  * wrap sizes never collide with the revolution bits. */
 #define PL_PIPE_MIN_LEN 32ull
 #define PL_PIPE_MAX_LEN (1ull << 31)
+#define PL_PIPE_LIKELY(x) __builtin_expect(!!(x), 1)
 
 /* Return values of pl_pipe_rx_pull(). */
 enum { PL_PIPE_EMPTY = 0, PL_PIPE_RECORD = 1, PL_PIPE_CORRUPT = -EPROTO };
@@ -162,16 +163,9 @@ static inline bool pl_pipe_tx_reclaim(struct pl_pipe_tx *t, uint64_t new_next)
 
 static inline void pl_pipe_tx_flush(struct pl_pipe_tx *t);
 
-/**
- * pl_pipe_tx_push() - reserve @size payload bytes; returns where to write
- * them, or NULL when the record can never fit (size > len - 16) or there is
- * no room now. The space stays invisible to the consumer until
- * pl_pipe_tx_flush(); pl_pipe_tx_abort() forgets it. When a record does not
- * fit before the end of the region, a wrap slot is pushed first (and
- * flushed at once when it would be the first slot of the batch, as the
- * seed does, so that the consumer can free it early).
- */
-static inline void *pl_pipe_tx_push(struct pl_pipe_tx *t, uint64_t size)
+/* pl_pipe_tx_push()'s general case: a wrap slot first, or space to reclaim, or no room. */
+static __attribute__((noinline, unused)) void *pl_pipe_tx_push_slow(struct pl_pipe_tx *t,
+								   uint64_t size)
 {
 	if (size > t->max_payload)
 		return NULL;
@@ -205,6 +199,36 @@ static inline void *pl_pipe_tx_push(struct pl_pipe_tx *t, uint64_t size)
 	return p;
 }
 
+/**
+ * pl_pipe_tx_push() - reserve @size payload bytes; returns where to write
+ * them, or NULL when the record can never fit (size > len - 16) or there is
+ * no room now. The space stays invisible to the consumer until
+ * pl_pipe_tx_flush(); pl_pipe_tx_abort() forgets it. When a record does not
+ * fit before the end of the region, a wrap slot is pushed first (and
+ * flushed at once when it would be the first slot of the batch, as the
+ * seed does, so that the consumer can free it early).
+ */
+static inline __attribute__((always_inline)) void *pl_pipe_tx_push(struct pl_pipe_tx *t,
+								       uint64_t size)
+{
+	uint64_t total = pl_pipe_slot_size(size);
+	uint64_t new_next = t->next + total;
+	uint64_t off = t->next & PL_PIPE_OFFSET_MASK;
+	/* The common case in few instructions: the slot ends before the end
+	 * of the region (no wrap slot; size < len keeps the sum small) and
+	 * inside space known to be free (no reclaim). */
+	if (PL_PIPE_LIKELY(size < t->len && off + total < t->len &&
+			   (int64_t)(new_next - t->head) <= 0)) {
+		if (t->next != t->tail)
+			__atomic_store_n((uint64_t *)(void *)(t->buf + off), size, __ATOMIC_RELAXED);
+		else
+			t->tail_header = size;
+		t->next = new_next;
+		return t->buf + off + PL_PIPE_HDR;
+	}
+	return pl_pipe_tx_push_slow(t, size);
+}
+
 /** pl_pipe_tx_abort() - forget every push since the last flush. */
 static inline void pl_pipe_tx_abort(struct pl_pipe_tx *t)
 {
@@ -227,6 +251,34 @@ static inline void pl_pipe_tx_flush(struct pl_pipe_tx *t)
 		__atomic_store_n(pl_pipe_hdr(t->buf, t->next), PL_PIPE_FREE, __ATOMIC_RELAXED);
 	__atomic_store_n(pl_pipe_hdr(t->buf, t->tail), t->tail_header, __ATOMIC_SEQ_CST);
 	t->tail = t->next;
+}
+
+/**
+ * pl_pipe_tx_fits() - whether @bytes of slots fit from the next push on
+ * without a wrap slot, taking back space the consumer freed if needed
+ * (pl_pipe_tx_reclaim()). When it says so, pushes of slots totalling at
+ * most @bytes may use pl_pipe_tx_push_unchecked().
+ */
+static inline bool pl_pipe_tx_fits(struct pl_pipe_tx *t, uint64_t bytes)
+{
+	if (bytes >= t->len || (t->next & PL_PIPE_OFFSET_MASK) + bytes >= t->len)
+		return false;
+	return (int64_t)(t->next + bytes - t->head) <= 0 || pl_pipe_tx_reclaim(t, t->next + bytes);
+}
+
+/**
+ * pl_pipe_tx_push_unchecked() - pl_pipe_tx_push() inside room that
+ * pl_pipe_tx_fits() vouched for (the caller keeps count): no test at all.
+ */
+static inline void *pl_pipe_tx_push_unchecked(struct pl_pipe_tx *t, uint64_t size)
+{
+	uint64_t off = t->next & PL_PIPE_OFFSET_MASK;
+	if (t->next != t->tail)
+		__atomic_store_n((uint64_t *)(void *)(t->buf + off), size, __ATOMIC_RELAXED);
+	else
+		t->tail_header = size;
+	t->next += pl_pipe_slot_size(size);
+	return t->buf + off + PL_PIPE_HDR;
 }
 
 /** pl_pipe_tx_pending() - whether pushes wait for a flush. */
@@ -261,21 +313,21 @@ static inline int pl_pipe_rx_init(struct pl_pipe_rx *r, void *buf, uint64_t size
 	return 0;
 }
 
-/**
- * pl_pipe_rx_pull() - take the next published record.
- * Return: PL_PIPE_RECORD with *@data / *@size set (valid until the next
- * flush or abort; the bytes live in shared memory and may change under a
- * hostile producer, so read each field once), PL_PIPE_EMPTY, or
- * PL_PIPE_CORRUPT when a header breaks the format (the caller should drop
- * the peer; the pipe state is unchanged).
+/*
+ * pl_pipe_rx_pull()'s general case: the header h, already read once at
+ * r->head, is anything but a plain record that fits before the end of the
+ * region (a wrap slot, or a broken header).
  */
-static inline int pl_pipe_rx_pull(struct pl_pipe_rx *r, const uint8_t **data, uint32_t *size)
+static __attribute__((noinline, unused)) int pl_pipe_rx_pull_slow(struct pl_pipe_rx *r, uint64_t h,
+								 const uint8_t **data,
+								 uint32_t *size)
 {
 	/* A legitimate producer writes at most one wrap slot per pull. */
 	for (int wraps = 0; wraps < 2; wraps++) {
 		if (r->head == r->tail + PL_PIPE_JUMP)
 			return PL_PIPE_EMPTY; /* the whole pipe is pulled */
-		uint64_t h = __atomic_load_n(pl_pipe_hdr(r->buf, r->head), __ATOMIC_ACQUIRE);
+		if (wraps)
+			h = __atomic_load_n(pl_pipe_hdr(r->buf, r->head), __ATOMIC_ACQUIRE);
 		if (h & PL_PIPE_FREE)
 			return PL_PIPE_EMPTY;
 		uint64_t psize = h & PL_PIPE_SIZE_MASK;
@@ -306,6 +358,65 @@ static inline int pl_pipe_rx_pull(struct pl_pipe_rx *r, const uint8_t **data, ui
 		return PL_PIPE_RECORD;
 	}
 	return PL_PIPE_CORRUPT;
+}
+
+/**
+ * pl_pipe_rx_pull() - take the next published record.
+ * Return: PL_PIPE_RECORD with *@data / *@size set (valid until the next
+ * flush or abort; the bytes live in shared memory and may change under a
+ * hostile producer, so read each field once), PL_PIPE_EMPTY, or
+ * PL_PIPE_CORRUPT when a header breaks the format (the caller should drop
+ * the peer; the pipe state is unchanged).
+ */
+static inline __attribute__((always_inline)) int pl_pipe_rx_pull(struct pl_pipe_rx *r,
+								  const uint8_t **data,
+								  uint32_t *size)
+{
+	uint64_t off = r->head & PL_PIPE_OFFSET_MASK;
+	uint64_t h = __atomic_load_n((uint64_t *)(void *)(r->buf + off), __ATOMIC_ACQUIRE);
+	/* The common case in few instructions: a published record (free bit
+	 * and the bits above the size clear, as h < len says) that ends
+	 * before the end of the region (no wrap) and inside what the producer
+	 * may have written (head + slot - tail <= 2^32; head - tail is in
+	 * [0, 2^32], so the unsigned sum cannot wrap). When the whole pipe is
+	 * pulled (head = tail + 2^32), the header read is one of ours and
+	 * this test fails: the slow path says EMPTY. */
+	uint64_t slot = pl_pipe_slot_size(h);
+	if (PL_PIPE_LIKELY(h < r->len && off + slot < r->len &&
+			   r->head + slot - r->tail <= PL_PIPE_JUMP)) {
+		*data = r->buf + off + PL_PIPE_HDR;
+		*size = (uint32_t)h;
+		r->head += slot;
+		return PL_PIPE_RECORD;
+	}
+	if (h & PL_PIPE_FREE)
+		return PL_PIPE_EMPTY;
+	return pl_pipe_rx_pull_slow(r, h, data, size);
+}
+
+/**
+ * pl_pipe_rx_pull_sized() - pl_pipe_rx_pull() for a consumer that expects
+ * records of @size bytes (a constant): the same results for every record,
+ * in fewer instructions when the next one has that size.
+ */
+static inline __attribute__((always_inline)) int pl_pipe_rx_pull_sized(struct pl_pipe_rx *r,
+									uint64_t size,
+									const uint8_t **data,
+									uint32_t *len)
+{
+	uint64_t off = r->head & PL_PIPE_OFFSET_MASK;
+	uint64_t h = __atomic_load_n((uint64_t *)(void *)(r->buf + off), __ATOMIC_ACQUIRE);
+	uint64_t slot = pl_pipe_slot_size(size);
+	if (PL_PIPE_LIKELY(h == size && off + slot < r->len &&
+			   r->head + slot - r->tail <= PL_PIPE_JUMP)) {
+		*data = r->buf + off + PL_PIPE_HDR;
+		*len = (uint32_t)size;
+		r->head += slot;
+		return PL_PIPE_RECORD;
+	}
+	if (h & PL_PIPE_FREE)
+		return PL_PIPE_EMPTY;
+	return pl_pipe_rx_pull_slow(r, h, data, len);
 }
 
 /**

@@ -85,6 +85,16 @@ static inline bool pl_shm_range_ok(uint64_t off, uint64_t size, uint64_t len)
 
 /* ---- TX queue ---- */
 
+/** pl_txq_put_desc1() - write a one-buffer packet descriptor at @r (28 bytes). */
+static inline void pl_txq_put_desc1(uint8_t *r, uint64_t id, uint32_t total, uint64_t offset,
+				    uint32_t size)
+{
+	pl_st64(r, id);
+	pl_st64(r + 8, total); /* total size, then the reserved word (0) */
+	pl_st64(r + 16, offset);
+	pl_st32(r + 24, size);
+}
+
 /**
  * pl_txq_push_desc() - push a packet descriptor (not flushed).
  * Return: true, or false when the pipe has no room (nothing pushed).
@@ -136,9 +146,13 @@ pl_txq_parse_bufs(const uint8_t *rec, uint64_t n, uint64_t data_len, struct pl_s
 static inline int pl_txq_parse_desc(const uint8_t *rec, uint32_t len, uint64_t data_len,
 				    uint64_t *id, uint32_t *total, struct pl_shm_buf *bufs)
 {
-	if (len < PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF || (len - PL_TXQ_DESC_HDR) % PL_TXQ_DESC_BUF)
-		return -EPROTO;
-	uint64_t n = (len - PL_TXQ_DESC_HDR) / PL_TXQ_DESC_BUF;
+	uint64_t n = 1; /* the common case, without a division */
+	if (len != PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF) {
+		if (len < PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF ||
+		    (len - PL_TXQ_DESC_HDR) % PL_TXQ_DESC_BUF)
+			return -EPROTO;
+		n = (len - PL_TXQ_DESC_HDR) / PL_TXQ_DESC_BUF;
+	}
 	*id = pl_ld64(rec);
 	if (n > PL_SHM_MAX_BUFS)
 		return -EINVAL;
@@ -217,6 +231,15 @@ static inline int pl_rxq_parse_post(const uint8_t *rec, uint32_t len, uint64_t d
 	return 0;
 }
 
+/** pl_rxq_put_used() - write one buffer of an RX completion at @b (28 bytes). */
+static inline void pl_rxq_put_used(uint8_t *b, const struct pl_rxq_post *post, uint32_t used)
+{
+	pl_st64(b, post->offset);
+	pl_st32(b + 8, used);
+	pl_st64(b + 12, post->user_data);
+	pl_st64(b + 20, post->id);
+}
+
 /**
  * pl_rxq_push_completion() - push the completion of a packet of @size bytes
  * that fills @n posted buffers; @used[i] says how many bytes went into
@@ -229,15 +252,9 @@ static inline bool pl_rxq_push_completion(struct pl_pipe_tx *p, uint32_t size,
 	uint8_t *r = pl_pipe_tx_push(p, PL_RXQ_COMP_HDR + (uint64_t)PL_RXQ_COMP_BUF * n);
 	if (!r)
 		return false;
-	pl_st32(r, size);
-	pl_st32(r + 4, 0);
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t *b = r + 8 + 28 * i;
-		pl_st64(b, bufs[i].offset);
-		pl_st32(b + 8, used[i]);
-		pl_st64(b + 12, bufs[i].user_data);
-		pl_st64(b + 20, bufs[i].id);
-	}
+	pl_st64(r, size); /* packet size, then the reserved word (0) */
+	for (unsigned i = 0; i < n; i++)
+		pl_rxq_put_used(r + 8 + 28 * i, &bufs[i], used[i]);
 	return true;
 }
 
@@ -276,11 +293,15 @@ pl_rxq_parse_used(const uint8_t *rec, uint64_t n, struct pl_rxq_used *bufs)
 static inline int pl_rxq_parse_completion(const uint8_t *rec, uint32_t len, uint32_t *size,
 					  struct pl_rxq_used *bufs)
 {
-	if (len < PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF || (len - PL_RXQ_COMP_HDR) % PL_RXQ_COMP_BUF)
-		return -EPROTO;
-	uint64_t n = (len - PL_RXQ_COMP_HDR) / PL_RXQ_COMP_BUF;
-	if (n > PL_SHM_MAX_BUFS)
-		return -EPROTO;
+	uint64_t n = 1; /* the common case, without a division */
+	if (len != PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF) {
+		if (len < PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF ||
+		    (len - PL_RXQ_COMP_HDR) % PL_RXQ_COMP_BUF)
+			return -EPROTO;
+		n = (len - PL_RXQ_COMP_HDR) / PL_RXQ_COMP_BUF;
+		if (n > PL_SHM_MAX_BUFS)
+			return -EPROTO;
+	}
 	uint32_t s = pl_ld32(rec);
 	/* One buffer is the common case: a loop the compiler unrolls. */
 	uint64_t sum = n == 1 ? pl_rxq_parse_used(rec, 1, bufs) : pl_rxq_parse_used(rec, n, bufs);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Push the completion of a slot's descriptor and free the slot; false when the pipe is full. */
-static bool srv_complete(struct shm_ep *e, uint32_t slot)
+static inline __attribute__((always_inline)) bool srv_complete(struct shm_ep *e, uint32_t slot)
 {
 	if (!pl_txq_push_completion(&e->in_ret, e->slots[slot].id))
 		return false;
@@ -21,7 +21,8 @@ static bool srv_complete(struct shm_ep *e, uint32_t slot)
 }
 
 /* Complete a slot now, or queue it when the completion pipe is full. */
-static void srv_complete_or_queue(struct shm_ep *e, uint32_t slot)
+static inline __attribute__((always_inline)) void srv_complete_or_queue(struct shm_ep *e,
+									uint32_t slot)
 {
 	if (e->pend_count || !srv_complete(e, slot)) {
 		e->pend[(e->pend_head + e->pend_count) % SHM_SERVER_SLOTS] = slot;
@@ -52,10 +53,19 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	int gone = 0;
 
 	srv_retry_pending(e);
-	while (got < n && e->nslot_free) {
+	/* The slot tables through locals (written back before anything else
+	 * uses them): the stores into pkts and slots would otherwise make
+	 * the compiler reload them at every frame. */
+	struct srv_slot *slots = e->slots;
+	uint32_t *slot_free = e->slot_free;
+	uint32_t nfree = e->nslot_free;
+	uint8_t *base = e->in_data->base;
+	uint64_t data_len = e->in_data->len;
+	while (got < n && nfree) {
 		const uint8_t *rec;
 		uint32_t len;
-		int r = pl_pipe_rx_pull(&e->in, &rec, &len);
+		int r = pl_pipe_rx_pull_sized(&e->in, PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF, &rec,
+					      &len);
 		if (r == PL_PIPE_EMPTY)
 			break;
 		if (r == PL_PIPE_CORRUPT) {
@@ -66,7 +76,7 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 		}
 		uint64_t id;
 		uint32_t total;
-		int nb = pl_txq_parse_desc(rec, len, e->in_data->len, &id, &total, bufs);
+		int nb = pl_txq_parse_desc(rec, len, data_len, &id, &total, bufs);
 		if (nb == -EPROTO) {
 			pl_stat_add(&c->drop_invalid, 1);
 			gone = pl_ep_error(&e->ep, -EPROTO,
@@ -75,7 +85,7 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 					   len, PL_SHM_MAX_BUFS);
 			break;
 		}
-		uint32_t slot = e->slot_free[e->nslot_free - 1];
+		uint32_t slot = slot_free[nfree - 1];
 		struct pktlink_pkt *p = &pkts[got];
 		int bounce = -1;
 		if (nb > 1 && total > bufs[0].size) {
@@ -86,31 +96,34 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 				break;
 			}
 		}
-		e->nslot_free--;
-		e->slots[slot].id = id;
-		e->slots[slot].bounce = bounce;
+		nfree--;
+		slots[slot].id = id;
+		slots[slot].bounce = bounce;
 		uint8_t *frame = NULL;
 		if (nb > 0 && total <= e->max_frame + e->vnet_len) {
 			if (bounce < 0) {
-				frame = e->in_data->base + bufs[0].offset;
+				frame = base + bufs[0].offset;
 			} else {
 				frame = bounce_mem(e, bounce);
 				uint32_t done = 0;
 				for (int i = 0; i < nb && done < total; i++) {
 					uint32_t k = bufs[i].size < total - done ? bufs[i].size : total - done;
-					memcpy(frame + done, e->in_data->base + bufs[i].offset, k);
+					memcpy(frame + done, base + bufs[i].offset, k);
 					done += k;
 				}
 			}
 		}
 		if (!frame || pl_shm_frame_to_pkt(e, frame, total, p)) {
 			pl_stat_add(&c->drop_invalid, 1);
+			e->nslot_free = nfree;
 			srv_complete_or_queue(e, slot);
+			nfree = e->nslot_free;
 			continue;
 		}
 		p->priv = slot;
 		got++;
 	}
+	e->nslot_free = nfree;
 	pl_pipe_rx_flush(&e->in);
 	pl_pipe_tx_flush(&e->in_ret);
 	if (gone) {
@@ -126,7 +139,24 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 /* Server release: complete the descriptors of the views (now or when there is room). */
 void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
+	unsigned i = 0;
+	if (!e->pend_count &&
+	    pl_pipe_tx_fits(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_COMPLETION))) {
+		/* Room for every completion checked once (the common case). */
+		struct srv_slot *slots = e->slots;
+		uint32_t *slot_free = e->slot_free;
+		uint32_t nfree = e->nslot_free;
+		for (; i < n; i++) {
+			uint64_t slot = pkts[i].priv;
+			if (slot >= SHM_SERVER_SLOTS || slots[slot].bounce >= 0)
+				break; /* the general path below */
+			pl_st64(pl_pipe_tx_push_unchecked(&e->in_ret, PL_TXQ_COMPLETION),
+				slots[slot].id);
+			slot_free[nfree++] = (uint32_t)slot;
+		}
+		e->nslot_free = nfree;
+	}
+	for (; i < n; i++) {
 		uint64_t slot = pkts[i].priv;
 		if (slot < SHM_SERVER_SLOTS)
 			srv_complete_or_queue(e, (uint32_t)slot);
@@ -142,7 +172,7 @@ void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
  * lists (dropped rather than stalling forever; the caller counts it).
  * This is the general case: the frame may span several posted buffers.
  */
-static int srv_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+int pl_shm_srv_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
 {
 	struct pl_rxq_post bufs[PL_SHM_MAX_BUFS];
 	uint32_t used[PL_SHM_MAX_BUFS];
@@ -170,36 +200,24 @@ static int srv_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 	return 1;
 }
 
-/* One frame into the client's posts: srv_send_multi()'s contract, one buffer fast. */
-int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
-{
-	uint32_t total = len + e->vnet_len;
-	const struct pl_rxq_post *b = &e->posts[e->post_head];
-	if (PL_UNLIKELY(!e->post_count || b->size < total))
-		return srv_send_multi(e, vh, data, len);
-	/* The frame fits the next posted buffer (refill checked it lies
-	 * inside the region): no buffer lists. */
-	if (!pl_rxq_push_completion(&e->out, total, b, &total, 1))
-		return 0;
-	pl_shm_copy_one(e->q[1].data.base + b->offset, vh, e->vnet_len, data, len);
-	e->post_head = (e->post_head + 1) % SHM_POST_CACHE;
-	e->post_count--;
-	return 1;
-}
-
 /* Server: refill the local cache of buffers the client posted. 0, or the gone reason. */
 int pl_shm_srv_refill_posts(struct shm_ep *e)
 {
-	const struct pl_shm_region *data = &e->q[1].data;
-	while (e->post_count < SHM_POST_CACHE) {
+	uint64_t data_len = e->q[1].data.len;
+	/* The cache through locals: the stores into posts would otherwise make
+	 * the compiler reload them at every record. */
+	struct pl_rxq_post *posts = e->posts;
+	uint32_t head = e->post_head, count = e->post_count;
+	while (count < SHM_POST_CACHE) {
 		const uint8_t *rec;
 		uint32_t len;
-		int r = pl_pipe_rx_pull(&e->out_ret, &rec, &len);
+		int r = pl_pipe_rx_pull_sized(&e->out_ret, PL_RXQ_POST, &rec, &len);
 		if (r == PL_PIPE_EMPTY)
 			break;
 		struct pl_rxq_post b;
-		int pr = r == PL_PIPE_CORRUPT ? -EPROTO : pl_rxq_parse_post(rec, len, data->len, &b);
+		int pr = r == PL_PIPE_CORRUPT ? -EPROTO : pl_rxq_parse_post(rec, len, data_len, &b);
 		if (pr == -EPROTO) {
+			e->post_count = count;
 			pl_pipe_rx_flush(&e->out_ret);
 			pl_ep_error(&e->ep, -EPROTO,
 				    "shm client wrote a corrupt record in the posted-buffer pipe: "
@@ -210,9 +228,42 @@ int pl_shm_srv_refill_posts(struct shm_ep *e)
 			pl_stat_add(&e->ep.txc.errors, 1); /* a buffer outside the region: skip it */
 			continue;
 		}
-		e->posts[(e->post_head + e->post_count) % SHM_POST_CACHE] = b;
-		e->post_count++;
+		posts[(head + count) % SHM_POST_CACHE] = b;
+		count++;
 	}
+	e->post_count = count;
 	pl_pipe_rx_flush(&e->out_ret);
 	return 0;
 }
+
+/*
+ * Server: the leading plain frames of a burst that each fit the next posted
+ * buffer, when the caller checked that n completions fit in the pipe
+ * (pl_pipe_tx_fits()), n posts are cached and there is no virtio-net
+ * header: pl_shm_srv_send()'s work without its per-frame tests. Stops at
+ * the first frame that needs the general path. Return how many were sent.
+ */
+unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
+{
+	struct pl_pipe_tx *t = &e->out;
+	const struct pl_rxq_post *posts = e->posts;
+	uint8_t *base = e->q[1].data.base;
+	uint32_t head = e->post_head, count = e->post_count;
+	unsigned i = 0;
+	for (; i < n && count; i++) {
+		const struct pktlink_pkt *p = &pkts[i];
+		const struct pl_rxq_post *b = &posts[head];
+		if (b->size < p->len || pl_tx_classify(&e->tc, p) != PL_TX_PLAIN)
+			break;
+		uint8_t *r = pl_pipe_tx_push_unchecked(t, PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF);
+		pl_st64(r, p->len); /* packet size, then the reserved word (0) */
+		pl_rxq_put_used(r + 8, b, p->len);
+		memcpy(base + b->offset, p->data, p->len);
+		head = (head + 1) % SHM_POST_CACHE;
+		count--;
+	}
+	e->post_head = head;
+	e->post_count = count;
+	return i;
+}
+

@@ -200,8 +200,9 @@ int pl_shm_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_m
 
 int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n);
 void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
-/* One frame into posted buffers: 1 sent, 0 no room now, -1 never fits (caller counts). */
-int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len);
+/* One frame into posted buffers, spread over several: 1 sent, 0 no room now, -1 never fits
+ * (caller counts). */
+int pl_shm_srv_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len);
 /* Refill the cache of posted buffers: 0, or the peer-gone reason. */
 int pl_shm_srv_refill_posts(struct shm_ep *e);
 
@@ -217,8 +218,58 @@ void pl_shm_cli_reap(struct shm_ep *e);
 int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p);
 int pl_shm_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
 void pl_shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
-/* One frame into free TX buffers: 1 sent, 0 no room now. */
-int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len);
+/* The leading plain frames of a burst that fit the next posts, room checked by the caller. */
+unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
+/* The leading plain one-buffer frames of a burst, room checked by the caller: how many sent. */
+unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
+/* One frame into several free TX buffers: 1 sent, 0 no room now. */
+int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len,
+			  uint32_t nb);
+
+/* The sends, inline in the TX op: once per frame. */
+/* One frame into the client's posts: pl_shm_srv_send_multi()'s contract, one buffer fast. */
+static inline __attribute__((always_inline)) int pl_shm_srv_send(struct shm_ep *e, const uint8_t *vh,
+								   const uint8_t *data, uint32_t len)
+{
+	uint32_t total = len + e->vnet_len;
+	const struct pl_rxq_post *b = &e->posts[e->post_head];
+	if (PL_UNLIKELY(!e->post_count || b->size < total))
+		return pl_shm_srv_send_multi(e, vh, data, len);
+	/* The frame fits the next posted buffer (refill checked it lies
+	 * inside the region): no buffer lists. */
+	if (!pl_rxq_push_completion(&e->out, total, b, &total, 1))
+		return 0;
+	pl_shm_copy_one(e->q[1].data.base + b->offset, vh, e->vnet_len, data, len);
+	e->post_head = (e->post_head + 1) % SHM_POST_CACHE;
+	e->post_count--;
+	return 1;
+}
+
+/*
+ * Client: copy one frame (virtio-net header vh, then len bytes of data) into
+ * free TX buffers and push its descriptor (not flushed). Return 1 when
+ * sent, 0 when there is no room now (no buffers, or the pipe is full).
+ */
+static inline __attribute__((always_inline)) int pl_shm_cli_send(struct shm_ep *e, const uint8_t *vh,
+								   const uint8_t *data, uint32_t len)
+{
+	uint32_t total = len + e->vnet_len;
+	if (PL_UNLIKELY(total > e->buf_size))
+		return pl_shm_cli_send_multi(e, vh, data, len,
+					     (total + e->buf_size - 1) / e->buf_size);
+	/* Most frames fit one buffer: no buffer lists, no division. */
+	if (!e->tx_nfree)
+		return 0;
+	uint32_t b = e->tx_free[e->tx_nfree - 1];
+	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, total };
+	if (!pl_txq_push_desc(&e->out, b, total, &one, 1))
+		return 0;
+	pl_shm_copy_one(e->q[0].data.base + one.offset, vh, e->vnet_len, data, len);
+	e->tx_state[b] = BUF_TX_HEAD;
+	e->tx_next[b] = UINT32_MAX;
+	e->tx_nfree--;
+	return 1;
+}
 
 /* ---- tx.c ---- */
 

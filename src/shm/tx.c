@@ -65,7 +65,8 @@ void pl_shm_copy_out(uint8_t *base, const uint64_t *off, const uint32_t *sz, uns
 }
 
 /* One frame as its bytes stand: the role's send. */
-static int tx_send(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len)
+static inline __attribute__((always_inline)) int tx_send(struct shm_ep *e, const uint8_t *vh,
+							 const uint8_t *data, uint32_t len)
 {
 	return e->role == PKTLINK_SHM_SERVER ? pl_shm_srv_send(e, vh, data, len)
 					     : pl_shm_cli_send(e, vh, data, len);
@@ -108,7 +109,9 @@ int pl_shm_tx_soft(struct shm_ep *e, const struct pktlink_pkt *p, int how)
 }
 
 /* One caller frame that pl_tx_classify() let through: 1 sent, 0 no room, -1 malformed. */
-static int tx_frame(struct shm_ep *e, const struct pktlink_pkt *p, int how, const uint8_t *vh)
+static inline __attribute__((always_inline)) int tx_frame(struct shm_ep *e,
+							 const struct pktlink_pkt *p, int how,
+							 const uint8_t *vh)
 {
 	return how == PL_TX_PLAIN || how == PL_TX_PASS ? tx_send(e, vh, p->data, p->len)
 						       : pl_shm_tx_soft(e, p, how);
@@ -161,6 +164,18 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 		if (g)
 			return g;
 		reaped = true;
+	}
+	/* The common burst: plain frames, each in one buffer, room for all of
+	 * them checked once. */
+	if (!e->vnet_len) {
+		if (!server && e->tx_nfree >= n &&
+		    pl_pipe_tx_fits(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_DESC_HDR +
+									     PL_TXQ_DESC_BUF)))
+			taken = pl_shm_cli_send_plain(e, pkts, n);
+		else if (server &&
+			 pl_pipe_tx_fits(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_COMP_HDR +
+										  PL_RXQ_COMP_BUF)))
+			taken = pl_shm_srv_send_plain(e, pkts, n);
 	}
 	for (; taken < n; taken++) {
 		struct pktlink_pkt *p = &pkts[taken];

@@ -98,7 +98,7 @@ static void memif_destroy(struct pktlink_ep *ep)
 		for (unsigned q = 0; q < e->nq; q++) {
 			if (e->rxq[q].pollfd >= 0)
 				close(e->rxq[q].pollfd);
-			free(e->rxq[q].held);
+			free(e->rxq[q].done);
 			free(e->rxq[q].bounce);
 		}
 		free(e->rxq);
@@ -230,9 +230,9 @@ static int setup_queues(struct pl_memif_ep *e, const struct pktlink_memif_opts *
 			r->v.own_base = r0 + c->buf_offset + (uint64_t)k * r->size * c->buffer_size;
 		}
 		r->efd = rc->efd;
-		r->held = zalloc(r->size);
+		r->done = zalloc(r->size);
 		r->bounce = zalloc((size_t)PL_MEMIF_NBOUNCE * e->max_frame);
-		if (!r->held || !r->bounce)
+		if (!r->done || !r->bounce)
 			return pl_err(err, errlen, -ENOMEM, "memif: out of memory");
 		for (unsigned b = 0; b < PL_MEMIF_NBOUNCE; b++)
 			r->bounce_free[r->nbounce++] = PL_MEMIF_NBOUNCE - 1 - b;

@@ -179,11 +179,16 @@ struct pl_memif_rxq {
 	int pollfd; /* owned epoll: efd + control socket (pktlink_queue_fd) */
 	uint16_t seen; /* ring position received up to */
 	uint16_t rel; /* released prefix */
+	uint16_t prod; /* the peer's producer index as last read (validated) */
 	uint16_t size;
+	uint16_t ndone; /* slots marked in done[] */
 	bool armed; /* interrupts requested (MASK_INT clear) */
 	bool drained;
 	unsigned empty_polls;
-	uint8_t *held; /* per slot: 1 while a view holds it */
+	/* per slot in [rel, seen): 1 once it needs no release (a view released
+	 * out of order, a dropped or copied frame); 0 while a view holds it.
+	 * Views released in order move rel without touching it. */
+	uint8_t *done;
 	uint8_t *bounce; /* PL_MEMIF_NBOUNCE x max_frame */
 	uint32_t bounce_free[PL_MEMIF_NBOUNCE], nbounce;
 	struct pl_memif_seg segs[PL_MEMIF_MAX_SEGS];
@@ -255,6 +260,37 @@ static inline uint16_t *memif_u16(uint8_t *ring, unsigned off)
 static inline struct memif_desc *memif_desc_at(uint8_t *ring, uint16_t slot)
 {
 	return (struct memif_desc *)(void *)(ring + MEMIF_RING_DESC + (uint64_t)slot * 16u);
+}
+
+/* The first 8 bytes of a descriptor (flags, region, length) in one access:
+ * a peer's descriptor read once, ours written in one pass. */
+static inline uint64_t memif_desc_word(const struct memif_desc *d)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)d, __ATOMIC_RELAXED);
+}
+
+/* The word memif_desc_word() reads, from its fields. */
+static inline uint64_t memif_desc_make(uint16_t flags, uint16_t region, uint32_t length)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)flags | (uint64_t)region << 16 | (uint64_t)length << 32;
+#else
+	return (uint64_t)flags << 48 | (uint64_t)region << 32 | length;
+#endif
+}
+
+/* The fields of a memif_desc_word(). */
+static inline void memif_desc_split(uint64_t w, uint16_t *flags, uint16_t *region, uint32_t *length)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	*flags = (uint16_t)w;
+	*region = (uint16_t)(w >> 16);
+	*length = (uint32_t)(w >> 32);
+#else
+	*flags = (uint16_t)(w >> 48);
+	*region = (uint16_t)(w >> 32);
+	*length = (uint32_t)w;
+#endif
 }
 
 /* memif_ep.c: the peer violated the protocol: tell it why, disconnect, report. */

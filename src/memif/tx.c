@@ -150,16 +150,149 @@ int pl_memif_cli_tail(struct pl_memif_ep *e, struct pl_memif_txq *t)
 	return (int)(t->size - (uint16_t)(t->pos - tail));
 }
 
+/* A caller frame the fast paths take: no offload request, not lent, a
+ * length pl_tx_classify() would call plain and at most lim. */
+static inline bool tx_is_plain(const struct pktlink_pkt *p, uint32_t min_len, uint32_t lim)
+{
+	return !(p->flags & (PKTLINK_PKT_TXBUF | PKTLINK_PKT_CSUM_PARTIAL)) &&
+	       p->gso_type == PKTLINK_GSO_NONE && p->data && p->len >= min_len && p->len <= lim;
+}
+
 /*
- * Both roles: every caller frame through the core TX step
+ * Up to m plain frames, one buffer each (m <= the free slots); stops at
+ * the first other frame, which the general path takes. @client is a
+ * constant at each call:
+ * client — into our C2S buffers, each descriptor written whole in two
+ *          stores;
+ * server — with no lent buffers, into the posted S2C buffer of the slot
+ *          when it is big enough (its descriptor read once, checked
+ *          against the regions; a bad or small one goes to the general
+ *          path, which chains or reports it); length and flags written.
+ * Return: frames taken.
+ */
+static inline __attribute__((always_inline)) unsigned
+tx_plain(const struct pl_memif_ep *e, struct pl_memif_txq *t, const struct pktlink_pkt *pkts,
+	 unsigned m, const bool client)
+{
+	const uint32_t bs = t->own_size, min_len = e->tc.min_len;
+	const uint32_t lim = client && bs < e->tc.frame_max ? bs : e->tc.frame_max;
+	const struct pl_memif_region *const regions = e->conn.regions;
+	const unsigned nregions = e->conn.nregions;
+	uint8_t *const ring = t->ring, *const base = t->own_base;
+	const uint32_t own_off = t->own_off;
+	const uint16_t mask = t->mask;
+	uint16_t pos = t->pos;
+	unsigned k;
+	for (k = 0; k < m; k++) {
+		const struct pktlink_pkt *p = &pkts[k];
+		if (PL_UNLIKELY(!tx_is_plain(p, min_len, lim)))
+			break;
+		uint16_t slot = pos & mask;
+		struct memif_desc *d = memif_desc_at(ring, slot);
+		uint32_t len = p->len;
+		if (client) {
+			memcpy(base + (uint64_t)slot * bs, p->data, len);
+			uint64_t *w = (uint64_t *)(void *)d;
+			__atomic_store_n(&w[0], memif_desc_make(0, 0, len), __ATOMIC_RELAXED);
+			/* offset, then metadata 0 */
+			__atomic_store_n(&w[1], (uint64_t)(own_off + (uint32_t)slot * bs),
+					 __ATOMIC_RELAXED);
+		} else {
+			uint16_t flags, reg;
+			uint32_t blen;
+			memif_desc_split(memif_desc_word(d), &flags, &reg, &blen);
+			uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
+			if (PL_UNLIKELY(reg >= nregions || blen < len ||
+					(uint64_t)off + blen > regions[reg].size))
+				break;
+			memcpy(regions[reg].base + off, p->data, len);
+			__atomic_store_n(&d->length, len, __ATOMIC_RELAXED);
+			__atomic_store_n(&d->flags, (uint16_t)0, __ATOMIC_RELAXED);
+		}
+		pos++;
+	}
+	t->pos = pos;
+	if (!client)
+		t->lend_end = pos; /* no lend window (nlent == 0): it stays empty */
+	return k;
+}
+
+/*
+ * One caller frame the general way, through the core TX step
  * (core/tx_prep.h): memif carries no offload requests, so partial
  * checksums are completed and super-packets segmented into tx_scratch
- * (allocated at open), then copied onto the ring. Returns frames taken.
+ * (allocated at open), then copied onto the ring.
+ * Return: 1 when the frame was taken (sent, or dropped and counted), 0
+ * when it waits (no room), or a violation's errno.
  */
+static int tx_one(struct pl_memif_ep *e, struct pl_memif_txq *t, bool client, uint32_t *room,
+		  uint16_t *avail, struct pktlink_pkt *p)
+{
+	struct pl_tx_counters *c = &e->ep.txc;
+	int r;
+	if (p->flags & PKTLINK_PKT_TXBUF) {
+		/* lent by tx_alloc (txbuf.c): no copy when it can go in place */
+		r = client ? pl_memif_cli_put_lent(e, t, room, p) : pl_memif_srv_put_lent(e, t, avail, p);
+		if (r == PL_MEMIF_PUT_DROPPED)
+			return 1;
+		goto put_done;
+	}
+	int how = pl_tx_classify(&e->tc, p);
+	if (how == PL_TX_PLAIN) {
+		r = client ? client_put(t, room, p->data, p->len)
+			   : pl_memif_server_put(e, t, avail, p->data, p->len);
+	} else {
+		struct pl_tx_iter it;
+		int cnt = how == PL_TX_INVALID ? -EINVAL : pl_tx_iter_init(&it, &e->tc, p, how);
+		if (cnt < 0) {
+			pl_tx_invalid(c, 1, p->len);
+			return 1;
+		}
+		/* Room for every output frame first, so that a full ring
+		 * leaves the frame untaken rather than half sent (a
+		 * server's posted buffers may still be too small: the
+		 * segments that do not fit are lost, counted below). */
+		uint32_t bs = client ? t->own_size : 1;
+		uint32_t per = client ? (pl_tx_iter_next_len(&it) + bs - 1) / bs : 1;
+		if ((uint64_t)cnt * per > (client ? *room : server_usable(t, *avail)))
+			return 0;
+		uint32_t put = 0;
+		r = PUT_OK;
+		while (r == PUT_OK && put < (uint32_t)cnt) {
+			int len = pl_tx_iter_next(&it, e->tx_scratch, e->tc.frame_max);
+			if (len <= 0) {
+				r = PUT_LOST;
+				break;
+			}
+			r = client ? client_put(t, room, e->tx_scratch, (uint32_t)len)
+				   : pl_memif_server_put(e, t, avail, e->tx_scratch, (uint32_t)len);
+			if (r == PUT_OK)
+				put++;
+		}
+		if (r < 0)
+			return r;
+		if (put == 0 && r == PUT_FULL)
+			return 0; /* nothing went out: the frame waits */
+		/* taken; segments that did not go out are errors */
+		if (put < (uint32_t)cnt)
+			pl_stat_add(&c->errors, (uint32_t)cnt - put);
+		return 1;
+	}
+put_done:
+	if (r < 0)
+		return r;
+	if (r == PUT_FULL)
+		return 0;
+	if (r == PUT_LOST)
+		pl_stat_add(&c->errors, 1);
+	return 1;
+}
+
+/* Both roles: runs of plain frames by the fast paths, anything else by
+ * tx_one(); the producer index published once. Returns frames taken. */
 static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct pl_memif_txq *t = &e->txq[ring];
-	struct pl_tx_counters *c = &e->ep.txc;
 	bool client = e->role == PKTLINK_MEMIF_CLIENT;
 	uint32_t room = 0;
 	uint16_t avail = 0;
@@ -177,69 +310,25 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 				e, "S2C ring head moved more than a ring ahead or backwards");
 	}
 	uint16_t start = t->pos;
-	unsigned i;
-	int r = 0;
-	for (i = 0; i < n; i++) {
-		struct pktlink_pkt *p = &pkts[i];
-		if (p->flags & PKTLINK_PKT_TXBUF) {
-			/* lent by tx_alloc (txbuf.c): no copy when it can go in place */
-			r = client ? pl_memif_cli_put_lent(e, t, &room, p)
-				   : pl_memif_srv_put_lent(e, t, &avail, p);
-			if (r == PL_MEMIF_PUT_DROPPED)
-				continue;
-			goto put_done;
+	unsigned i = 0;
+	while (i < n) {
+		unsigned k = 0;
+		if (client) {
+			k = tx_plain(e, t, pkts + i, n - i < room ? n - i : room, true);
+			room -= k;
+		} else if (!t->nlent) {
+			k = tx_plain(e, t, pkts + i, n - i < avail ? n - i : avail, false);
+			avail = (uint16_t)(avail - k);
 		}
-		int how = pl_tx_classify(&e->tc, p);
-		if (how == PL_TX_PLAIN) {
-			r = client ? client_put(t, &room, p->data, p->len)
-				   : pl_memif_server_put(e, t, &avail, p->data, p->len);
-		} else {
-			struct pl_tx_iter it;
-			int cnt = how == PL_TX_INVALID ? -EINVAL : pl_tx_iter_init(&it, &e->tc, p, how);
-			if (cnt < 0) {
-				pl_tx_invalid(c, 1, p->len);
-				continue;
-			}
-			/* Room for every output frame first, so that a full ring
-			 * leaves the frame untaken rather than half sent (a
-			 * server's posted buffers may still be too small: the
-			 * segments that do not fit are lost, counted below). */
-			uint32_t bs = client ? t->own_size : 1;
-			uint32_t per = client ? (pl_tx_iter_next_len(&it) + bs - 1) / bs : 1;
-			if ((uint64_t)cnt * per > (client ? room : server_usable(t, avail)))
-				break;
-			uint32_t put = 0;
-			r = PUT_OK;
-			while (r == PUT_OK && put < (uint32_t)cnt) {
-				int len = pl_tx_iter_next(&it, e->tx_scratch, e->tc.frame_max);
-				if (len <= 0) {
-					r = PUT_LOST;
-					break;
-				}
-				r = client ? client_put(t, &room, e->tx_scratch, (uint32_t)len)
-					   : pl_memif_server_put(e, t, &avail, e->tx_scratch,
-								 (uint32_t)len);
-				if (r == PUT_OK)
-					put++;
-			}
-			if (r < 0)
-				return r;
-			if (put == 0 && r == PUT_FULL)
-				break; /* nothing went out: the frame waits */
-			/* taken; segments that did not go out are errors */
-			if (put < (uint32_t)cnt)
-				pl_stat_add(&c->errors, (uint32_t)cnt - put);
-			if (!put)
-				continue;
-			r = PUT_OK;
-		}
-	put_done:
+		i += k;
+		if (i == n)
+			break;
+		int r = tx_one(e, t, client, &room, &avail, &pkts[i]);
 		if (r < 0)
 			return r;
-		if (r == PUT_FULL)
+		if (r == 0)
 			break;
-		if (r == PUT_LOST)
-			pl_stat_add(&c->errors, 1);
+		i++;
 	}
 	tx_publish(e, t, client ? MEMIF_RING_HEAD : MEMIF_RING_TAIL, start);
 	return (int)i;

@@ -124,7 +124,9 @@ static void memif_destroy(struct pktlink_ep *ep)
 
 static const struct pl_ep_ops memif_ops = {
 	.family = "memif",
-	.core_counts = true, /* packets and bytes: core; drop reasons and syscalls: here */
+	/* memif counts everything itself: packets and bytes add up in the
+	 * loops that touch each frame anyway, where core would loop again */
+	.core_counts = false,
 	.rx_burst = pl_memif_rx_burst,
 	.rx_release = pl_memif_rx_release,
 	.tx_burst = pl_memif_tx_burst,
@@ -227,7 +229,8 @@ static int setup_queues(struct pl_memif_ep *e, const struct pktlink_memif_opts *
 			/* Our own buffers: descriptor offsets are never read back. */
 			unsigned k = c->nrings[0] + q;
 			r->v.own_size = c->buffer_size;
-			r->v.own_base = r0 + c->buf_offset + (uint64_t)k * r->size * c->buffer_size;
+			r->v.own_stride = c->buf_stride;
+			r->v.own_base = r0 + c->buf_offset + (uint64_t)k * r->size * c->buf_stride;
 		}
 		r->efd = rc->efd;
 		r->done = zalloc(r->size);
@@ -263,7 +266,8 @@ static int setup_queues(struct pl_memif_ep *e, const struct pktlink_memif_opts *
 		t->efd = rc->efd;
 		if (client) {
 			t->own_size = c->buffer_size;
-			t->own_off = (uint32_t)(c->buf_offset + (uint64_t)q * t->size * c->buffer_size);
+			t->own_stride = c->buf_stride;
+			t->own_off = (uint32_t)(c->buf_offset + (uint64_t)q * t->size * c->buf_stride);
 			t->own_base = r0 + t->own_off;
 			t->slot_buf = pl_fault() ? NULL : malloc(t->size * sizeof(uint32_t));
 			if (!t->slot_buf)

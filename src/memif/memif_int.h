@@ -47,6 +47,11 @@ struct pl_memif_conn {
 		int efd;
 	} rings[2][PL_MAX_QUEUES];
 	uint32_t buffer_size; /* client: our buffers */
+	/* client: from one buffer to the next (buffer_size padded to an odd
+	 * number of cache lines: the first lines of consecutive buffers then
+	 * fall in different cache sets, where a power-of-two stride puts a
+	 * ring's worth of them in a few sets and evicts them from L2) */
+	uint32_t buf_stride;
 	uint64_t buf_offset; /* client: first buffer in region 0 */
 	/* client: the lend pool (pktlink_tx_alloc()), after the ring buffers in
 	 * region 0: npool buffers of pool_bsize bytes, each a whole frame */
@@ -149,9 +154,10 @@ struct pl_memif_view {
 	/* server (peer's buffers): regions from the descriptors */
 	const struct pl_memif_region *regions;
 	unsigned nregions;
-	/* client (our buffers): slot i is own_base + i * own_size */
+	/* client (our buffers): slot i is own_size bytes at own_base + i *
+	 * own_stride (0: own_size) */
 	uint8_t *own_base;
-	uint32_t own_size;
+	uint32_t own_size, own_stride;
 	uint32_t max_frame;
 };
 
@@ -202,7 +208,7 @@ struct pl_memif_txq {
 	uint16_t peer; /* last validated peer index (client: tail; server: head) */
 	uint8_t *own_base; /* client: our buffers for this ring */
 	uint32_t own_off; /* client: their offset in region 0 */
-	uint32_t own_size;
+	uint32_t own_size, own_stride; /* client: as conn.buffer_size, conn.buf_stride */
 	/* client: the pool buffer a published slot carries (PL_MEMIF_NOBUF: a
 	 * ring buffer), returned to the pool when the server's tail passes it */
 	uint32_t *slot_buf;

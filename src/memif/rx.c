@@ -41,7 +41,7 @@ int pl_memif_walk(const struct pl_memif_view *v, uint16_t pos, uint32_t avail,
 				*why = "descriptor length exceeds the buffer size";
 				return -EPROTO;
 			}
-			p = v->own_base + (uint64_t)slot * v->own_size;
+			p = v->own_base + (uint64_t)slot * (v->own_stride ? v->own_stride : v->own_size);
 		} else {
 			uint16_t reg = __atomic_load_n(&d->region, __ATOMIC_RELAXED);
 			uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
@@ -223,15 +223,17 @@ static __attribute__((noinline)) int rx_chain(struct pl_memif_ep *e, struct pl_m
  */
 static inline __attribute__((always_inline)) unsigned
 rx_plain(const struct pl_memif_rxq *r, const bool client, unsigned q, struct pktlink_pkt *out,
-	 unsigned m, uint16_t *seenp)
+	 unsigned m, uint16_t *seenp, uint64_t *bytesp)
 {
 	/* In locals: the stores into out could otherwise alias them. */
 	uint8_t *const ring = r->v.ring, *const own_base = r->v.own_base;
-	const uint32_t own_size = r->v.own_size, max_frame = r->v.max_frame;
+	const uint32_t own_size = r->v.own_size, own_stride = r->v.own_stride;
+	const uint32_t max_frame = r->v.max_frame;
 	const struct pl_memif_region *const regions = r->v.regions;
 	const unsigned nregions = r->v.nregions;
 	const uint16_t mask = r->v.mask;
 	uint16_t seen = *seenp;
+	uint64_t bytes = 0;
 	unsigned k;
 	for (k = 0; k < m; k++) {
 		uint16_t slot = seen & mask;
@@ -245,7 +247,7 @@ rx_plain(const struct pl_memif_rxq *r, const bool client, unsigned q, struct pkt
 		if (client) {
 			if (PL_UNLIKELY(len > own_size))
 				break; /* the walk reports it */
-			ptr = own_base + (uint64_t)slot * own_size;
+			ptr = own_base + (uint64_t)slot * own_stride;
 		} else {
 			uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
 			if (PL_UNLIKELY(reg >= nregions))
@@ -259,30 +261,36 @@ rx_plain(const struct pl_memif_rxq *r, const bool client, unsigned q, struct pkt
 			break;
 		out[k] = (struct pktlink_pkt){ .data = ptr, .len = len, .queue = (uint16_t)q,
 					       .priv2 = seen, .priv = 1 };
+		bytes += len;
 		seen++;
 	}
 	*seenp = seen;
+	*bytesp += bytes;
 	return k;
 }
 
-/* Up to n - *got frames from the avail published slots at r->seen.
- * Return 0 or a violation's errno. */
+/* Up to n - *got frames from the avail published slots at r->seen; their
+ * bytes added to *bytes. Return 0 or a violation's errno. */
 static inline int rx_frames(struct pl_memif_ep *e, struct pl_memif_rxq *r, unsigned q,
-			    struct pktlink_pkt *pkts, unsigned *got, unsigned n, uint16_t avail)
+			    struct pktlink_pkt *pkts, unsigned *got, unsigned n, uint16_t avail,
+			    uint64_t *bytes)
 {
 	const bool client = e->role == PKTLINK_MEMIF_CLIENT;
 	unsigned g = *got;
 	int ret = 0;
 	while (g < n && avail) {
 		unsigned m = n - g < avail ? n - g : avail;
-		unsigned k = client ? rx_plain(r, true, q, pkts + g, m, &r->seen)
-				    : rx_plain(r, false, q, pkts + g, m, &r->seen);
+		unsigned k = client ? rx_plain(r, true, q, pkts + g, m, &r->seen, bytes)
+				    : rx_plain(r, false, q, pkts + g, m, &r->seen, bytes);
 		g += k;
 		avail = (uint16_t)(avail - k);
 		if (k == m)
 			continue;
 		/* not a plain frame of one descriptor */
+		unsigned g0 = g;
 		ret = rx_chain(e, r, q, avail, pkts, &g);
+		if (g > g0)
+			*bytes += pkts[g0].len;
 		if (ret <= 0)
 			break;
 		r->seen = (uint16_t)(r->seen + ret);
@@ -300,6 +308,7 @@ int pl_memif_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkt
 	struct pl_rx_counters *c = &ep->rxc[q];
 	bool rechecked = false;
 	unsigned got = 0;
+	uint64_t bytes = 0;
 again:;
 	/* Read before the ring: whatever the peer published before leaving is seen. */
 	int left = __atomic_load_n(&e->left, __ATOMIC_ACQUIRE);
@@ -312,7 +321,7 @@ again:;
 			return v;
 	}
 	if (avail) {
-		int v = rx_frames(e, r, q, pkts, &got, n, avail);
+		int v = rx_frames(e, r, q, pkts, &got, n, avail, &bytes);
 		if (v < 0)
 			return v;
 	}
@@ -322,6 +331,8 @@ again:;
 		rx_publish(e, r, from);
 	}
 	if (got) {
+		pl_stat_add(&c->packets, got);
+		pl_stat_add(&c->bytes, bytes);
 		r->empty_polls = 0;
 		if (r->armed && !e->busy_poll) {
 			set_mask_int(r, true);

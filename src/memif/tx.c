@@ -36,7 +36,7 @@ static void signal_peer(struct pl_memif_ep *e, struct pl_memif_txq *t)
 }
 
 /* Publish our producer index (release) and wake the peer if it wants it.
- * Packets and bytes are counted by core (ops.core_counts). */
+ * Packets and bytes are counted by pl_memif_tx_burst(). */
 static void tx_publish(struct pl_memif_ep *e, struct pl_memif_txq *t, unsigned idx_off,
 		       uint16_t start)
 {
@@ -59,10 +59,10 @@ static int client_put(struct pl_memif_txq *t, uint32_t *room, const uint8_t *src
 	for (uint32_t k = 0; k < need; k++) {
 		uint16_t slot = t->pos & t->mask;
 		uint32_t l = len - off < bs ? len - off : bs;
-		memcpy(t->own_base + (uint64_t)slot * bs, src + off, l);
+		memcpy(t->own_base + (uint64_t)slot * t->own_stride, src + off, l);
 		struct memif_desc *d = memif_desc_at(t->ring, slot);
 		d->region = 0;
-		d->offset = t->own_off + slot * bs;
+		d->offset = t->own_off + slot * t->own_stride;
 		d->length = l;
 		d->flags = k + 1 < need ? MEMIF_DESC_FLAG_NEXT : 0;
 		off += l;
@@ -168,13 +168,13 @@ static inline bool tx_is_plain(const struct pktlink_pkt *p, uint32_t min_len, ui
  *          when it is big enough (its descriptor read once, checked
  *          against the regions; a bad or small one goes to the general
  *          path, which chains or reports it); length and flags written.
- * Return: frames taken.
+ * Return: frames taken; their bytes added to *bytesp.
  */
 static inline __attribute__((always_inline)) unsigned
 tx_plain(const struct pl_memif_ep *e, struct pl_memif_txq *t, const struct pktlink_pkt *pkts,
-	 unsigned m, const bool client)
+	 unsigned m, const bool client, uint64_t *bytesp)
 {
-	const uint32_t bs = t->own_size, min_len = e->tc.min_len;
+	const uint32_t bs = t->own_size, stride = t->own_stride, min_len = e->tc.min_len;
 	const uint32_t lim = client && bs < e->tc.frame_max ? bs : e->tc.frame_max;
 	const struct pl_memif_region *const regions = e->conn.regions;
 	const unsigned nregions = e->conn.nregions;
@@ -182,6 +182,7 @@ tx_plain(const struct pl_memif_ep *e, struct pl_memif_txq *t, const struct pktli
 	const uint32_t own_off = t->own_off;
 	const uint16_t mask = t->mask;
 	uint16_t pos = t->pos;
+	uint64_t bytes = 0;
 	unsigned k;
 	for (k = 0; k < m; k++) {
 		const struct pktlink_pkt *p = &pkts[k];
@@ -191,11 +192,11 @@ tx_plain(const struct pl_memif_ep *e, struct pl_memif_txq *t, const struct pktli
 		struct memif_desc *d = memif_desc_at(ring, slot);
 		uint32_t len = p->len;
 		if (client) {
-			memcpy(base + (uint64_t)slot * bs, p->data, len);
+			memcpy(base + (uint64_t)slot * stride, p->data, len);
 			uint64_t *w = (uint64_t *)(void *)d;
 			__atomic_store_n(&w[0], memif_desc_make(0, 0, len), __ATOMIC_RELAXED);
 			/* offset, then metadata 0 */
-			__atomic_store_n(&w[1], (uint64_t)(own_off + (uint32_t)slot * bs),
+			__atomic_store_n(&w[1], (uint64_t)(own_off + (uint32_t)slot * stride),
 					 __ATOMIC_RELAXED);
 		} else {
 			uint16_t flags, reg;
@@ -209,8 +210,10 @@ tx_plain(const struct pl_memif_ep *e, struct pl_memif_txq *t, const struct pktli
 			__atomic_store_n(&d->length, len, __ATOMIC_RELAXED);
 			__atomic_store_n(&d->flags, (uint16_t)0, __ATOMIC_RELAXED);
 		}
+		bytes += len;
 		pos++;
 	}
+	*bytesp += bytes;
 	t->pos = pos;
 	if (!client)
 		t->lend_end = pos; /* no lend window (nlent == 0): it stays empty */
@@ -289,8 +292,10 @@ put_done:
 }
 
 /* Both roles: runs of plain frames by the fast paths, anything else by
- * tx_one(); the producer index published once. Returns frames taken. */
-static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkts, unsigned n)
+ * tx_one(); the producer index published once. Returns frames taken; their
+ * bytes (dropped ones included) added to *bytes. */
+static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkts, unsigned n,
+		   uint64_t *bytes)
 {
 	struct pl_memif_txq *t = &e->txq[ring];
 	bool client = e->role == PKTLINK_MEMIF_CLIENT;
@@ -314,10 +319,10 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 	while (i < n) {
 		unsigned k = 0;
 		if (client) {
-			k = tx_plain(e, t, pkts + i, n - i < room ? n - i : room, true);
+			k = tx_plain(e, t, pkts + i, n - i < room ? n - i : room, true, bytes);
 			room -= k;
 		} else if (!t->nlent) {
-			k = tx_plain(e, t, pkts + i, n - i < avail ? n - i : avail, false);
+			k = tx_plain(e, t, pkts + i, n - i < avail ? n - i : avail, false, bytes);
 			avail = (uint16_t)(avail - k);
 		}
 		i += k;
@@ -328,6 +333,7 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 			return r;
 		if (r == 0)
 			break;
+		*bytes += pkts[i].len;
 		i++;
 	}
 	tx_publish(e, t, client ? MEMIF_RING_HEAD : MEMIF_RING_TAIL, start);
@@ -385,14 +391,14 @@ static unsigned flow_ring(const struct pl_memif_ep *e, const struct pktlink_pkt 
 
 /* Several rings: runs of frames for the same ring, in order; stop at the
  * first run a ring does not take whole. */
-static int spread_tx(struct pl_memif_ep *e, struct pktlink_pkt *pkts, unsigned n)
+static int spread_tx(struct pl_memif_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes)
 {
 	unsigned done = 0;
 	while (done < n) {
 		unsigned ring = flow_ring(e, &pkts[done]), run = 1;
 		while (done + run < n && flow_ring(e, &pkts[done + run]) == ring)
 			run++;
-		int r = ring_tx(e, ring, pkts + done, run);
+		int r = ring_tx(e, ring, pkts + done, run, bytes);
 		if (r < 0)
 			return r;
 		done += (unsigned)r;
@@ -408,7 +414,16 @@ int pl_memif_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned 
 	int left = __atomic_load_n(&e->left, __ATOMIC_ACQUIRE);
 	if (left)
 		return pl_ep_peer_gone(ep, left);
-	int r = e->ntx > 1 ? spread_tx(e, pkts, n) : ring_tx(e, 0, pkts, n);
+	/* Packets and bytes as core counts them for core_counts families
+	 * (core/endpoint.h): frames taken, less the ones counted invalid. */
+	struct pl_tx_counters *c = &ep->txc;
+	uint64_t inv0 = pl_stat_read(&c->drop_invalid), invb0 = pl_stat_read(&c->drop_invalid_bytes);
+	uint64_t bytes = 0;
+	int r = e->ntx > 1 ? spread_tx(e, pkts, n, &bytes) : ring_tx(e, 0, pkts, n, &bytes);
+	if (r > 0) {
+		pl_stat_add(&c->packets, (uint64_t)r - (pl_stat_read(&c->drop_invalid) - inv0));
+		pl_stat_add(&c->bytes, bytes - (pl_stat_read(&c->drop_invalid_bytes) - invb0));
+	}
 	if (r == 0 && n && ++e->tx_zero % 64 == 0) {
 		/* A full ring for a while: is the peer still there? */
 		int g = pl_memif_ctrl_check(e, &ep->txc.syscalls);

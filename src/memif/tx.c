@@ -291,29 +291,58 @@ put_done:
 	return 1;
 }
 
+/*
+ * The free slots (client: *room) or posted ones (server: *avail). The
+ * peer's index as last read and validated is used while it leaves room for
+ * n frames (as the limit ring does: the line the peer writes is read once
+ * per lap, not once per burst), unless @fresh; client with lent buffers in
+ * flight, server with lent buffers: always read (reaping, the lend window).
+ * Return 0 or a violation's errno.
+ */
+static int tx_room(struct pl_memif_ep *e, struct pl_memif_txq *t, bool client, unsigned n,
+		   bool fresh, uint32_t *room, uint16_t *avail)
+{
+	if (client) {
+		uint32_t rm = t->size - (uint16_t)(t->pos - t->peer);
+		if (fresh || rm < n || t->inflight) {
+			int r = pl_memif_cli_tail(e, t);
+			if (r < 0)
+				return r;
+			rm = (uint32_t)r;
+		}
+		*room = rm;
+		return 0;
+	}
+	uint16_t a = (uint16_t)(t->peer - t->pos);
+	if (fresh || a < n || t->nlent) {
+		uint16_t head = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_HEAD), __ATOMIC_ACQUIRE);
+		a = (uint16_t)(head - t->pos);
+		/* lent slots were posted: head cannot have moved back over them */
+		if (a > t->size || a < (uint16_t)(t->lend_end - t->pos))
+			return pl_memif_violation(
+				e, "S2C ring head moved more than a ring ahead or backwards");
+		t->peer = head;
+	}
+	*avail = a;
+	return 0;
+}
+
 /* Both roles: runs of plain frames by the fast paths, anything else by
- * tx_one(); the producer index published once. Returns frames taken; their
- * bytes (dropped ones included) added to *bytes. */
+ * tx_one(); the producer index published once (twice when a cached peer
+ * index ran out). Returns frames taken; their bytes (dropped ones
+ * included) added to *bytes. */
 static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkts, unsigned n,
 		   uint64_t *bytes)
 {
 	struct pl_memif_txq *t = &e->txq[ring];
 	bool client = e->role == PKTLINK_MEMIF_CLIENT;
+	unsigned idx = client ? MEMIF_RING_HEAD : MEMIF_RING_TAIL;
 	uint32_t room = 0;
 	uint16_t avail = 0;
-	if (client) {
-		int rm = pl_memif_cli_tail(e, t);
-		if (rm < 0)
-			return rm;
-		room = (uint32_t)rm;
-	} else {
-		uint16_t head = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_HEAD), __ATOMIC_ACQUIRE);
-		avail = (uint16_t)(head - t->pos);
-		/* lent slots were posted: head cannot have moved back over them */
-		if (avail > t->size || avail < (uint16_t)(t->lend_end - t->pos))
-			return pl_memif_violation(
-				e, "S2C ring head moved more than a ring ahead or backwards");
-	}
+	bool fresh = false;
+	int v = tx_room(e, t, client, n, fresh, &room, &avail);
+	if (v < 0)
+		return v;
 	uint16_t start = t->pos;
 	unsigned i = 0;
 	while (i < n) {
@@ -331,12 +360,24 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 		int r = tx_one(e, t, client, &room, &avail, &pkts[i]);
 		if (r < 0)
 			return r;
-		if (r == 0)
-			break;
+		if (r == 0) {
+			if (fresh)
+				break;
+			/* Full by the cached index: publish what is on the ring
+			 * (the peer's index is then checked against published
+			 * slots only), read the index, try again. */
+			tx_publish(e, t, idx, start);
+			start = t->pos;
+			fresh = true;
+			v = tx_room(e, t, client, n, fresh, &room, &avail);
+			if (v < 0)
+				return v;
+			continue;
+		}
 		*bytes += pkts[i].len;
 		i++;
 	}
-	tx_publish(e, t, client ? MEMIF_RING_HEAD : MEMIF_RING_TAIL, start);
+	tx_publish(e, t, idx, start);
 	return (int)i;
 }
 

@@ -160,6 +160,17 @@ static int rx_pending(struct pl_memif_ep *e, struct pl_memif_rxq *r, uint16_t *a
 	return 0;
 }
 
+/*
+ * A view's handle (priv): bit 0 set, the ring position in bits 8-23, the
+ * queue from bit 40 — so that release checks "the next view of this queue
+ * in ring order" with one compare. A copied frame's handle: bounce buffer
+ * + 1 from bit 32, bit 0 clear.
+ */
+static inline uint64_t view_handle(unsigned q, uint16_t pos)
+{
+	return (uint64_t)q << 40 | (uint64_t)pos << 8 | 1u;
+}
+
 static int bounce_get(struct pl_memif_rxq *r)
 {
 	return r->nbounce ? (int)r->bounce_free[--r->nbounce] : -1;
@@ -191,7 +202,8 @@ static __attribute__((noinline)) int rx_chain(struct pl_memif_ep *e, struct pl_m
 		pl_stat_add(&e->ep.rxc[q].drop_invalid, 1);
 	} else if (nsegs == 1) {
 		pkts[(*got)++] = (struct pktlink_pkt){ .data = r->segs[0].ptr, .len = r->segs[0].len,
-						       .queue = (uint16_t)q, .priv2 = r->seen, .priv = 1 };
+						       .queue = (uint16_t)q,
+						       .priv = view_handle(q, r->seen) };
 		return 1; /* a view holds the slot */
 	} else {
 		int b = bounce_get(r);
@@ -232,6 +244,7 @@ rx_plain(const struct pl_memif_rxq *r, const bool client, unsigned q, struct pkt
 	const struct pl_memif_region *const regions = r->v.regions;
 	const unsigned nregions = r->v.nregions;
 	const uint16_t mask = r->v.mask;
+	const uint64_t hq = view_handle(q, 0);
 	uint16_t seen = *seenp;
 	uint64_t bytes = 0;
 	unsigned k;
@@ -260,7 +273,7 @@ rx_plain(const struct pl_memif_rxq *r, const bool client, unsigned q, struct pkt
 		if (PL_UNLIKELY(len - 1 >= max_frame)) /* 0 or too long */
 			break;
 		out[k] = (struct pktlink_pkt){ .data = ptr, .len = len, .queue = (uint16_t)q,
-					       .priv2 = seen, .priv = 1 };
+					       .priv = hq | (uint64_t)seen << 8 };
 		bytes += len;
 		seen++;
 	}
@@ -378,17 +391,17 @@ look:;
  * buffer, a view released out of order, or marked slots about): mark its
  * slot, then move rel over what is free. Handles outside [rel, seen)
  * (released twice, forged) are ignored. */
-static void rx_release_slow(struct pl_memif_rxq *r, const struct pktlink_pkt *p)
+static void rx_release_slow(struct pl_memif_rxq *r, unsigned q, const struct pktlink_pkt *p)
 {
 	uint64_t h = p->priv;
-	if (h != 1) {
+	if (!(h & 1)) {
 		uint32_t b = (uint32_t)(h >> 32);
 		if (b && b <= PL_MEMIF_NBOUNCE && r->nbounce < PL_MEMIF_NBOUNCE)
 			r->bounce_free[r->nbounce++] = b - 1;
 		return;
 	}
-	uint16_t pos = (uint16_t)p->priv2;
-	if ((uint16_t)(pos - r->rel) >= (uint16_t)(r->seen - r->rel))
+	uint16_t pos = (uint16_t)(h >> 8);
+	if (h != view_handle(q, pos) || (uint16_t)(pos - r->rel) >= (uint16_t)(r->seen - r->rel))
 		return;
 	rx_mark_done(r, pos);
 	rx_skip_done(r);
@@ -406,21 +419,24 @@ void pl_memif_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, 
 			continue;
 		}
 		struct pl_memif_rxq *r = &e->rxq[q];
-		const uint16_t from = r->rel, seen = r->seen;
-		uint16_t rel = from;
-		for (; i < n && pkts[i].queue == q; i++) {
-			const struct pktlink_pkt *p = &pkts[i];
-			/* the next view in ring order, nothing marked: no per-slot state */
-			if (PL_LIKELY(p->priv == 1 && (uint16_t)p->priv2 == rel && rel != seen &&
-				      !r->ndone)) {
-				rel++;
-				continue;
+		const uint16_t from = r->rel;
+		if (!r->ndone) {
+			/* Views coming back in ring order, nothing marked: rel
+			 * moves, no per-slot state (at most up to seen). */
+			uint16_t out = (uint16_t)(r->seen - from);
+			unsigned m = n - i < out ? n - i : out, k = 0;
+			uint64_t want = view_handle(q, from);
+			while (k < m && pkts[i + k].priv == want) {
+				/* past position 0xffff this stops matching; the
+				 * slow path below takes the rest */
+				want += 1u << 8;
+				k++;
 			}
-			r->rel = rel;
-			rx_release_slow(r, p);
-			rel = r->rel;
+			r->rel = (uint16_t)(from + k);
+			i += k;
 		}
-		r->rel = rel;
+		for (; i < n && pkts[i].queue == q; i++)
+			rx_release_slow(r, q, &pkts[i]);
 		rx_publish(e, r, from);
 	}
 }

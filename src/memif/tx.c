@@ -155,7 +155,7 @@ int pl_memif_cli_tail(struct pl_memif_ep *e, struct pl_memif_txq *t)
 static inline bool tx_is_plain(const struct pktlink_pkt *p, uint32_t min_len, uint32_t lim)
 {
 	return !(p->flags & (PKTLINK_PKT_TXBUF | PKTLINK_PKT_CSUM_PARTIAL)) &&
-	       p->gso_type == PKTLINK_GSO_NONE && p->data && p->len >= min_len && p->len <= lim;
+	       p->gso_type == PKTLINK_GSO_NONE && p->data && p->len - min_len <= lim - min_len;
 }
 
 /*

@@ -25,7 +25,7 @@
 #define PL_MEMIF_MAX_REGIONS 16u
 #define PL_MEMIF_MAX_SEGS 64u /* descriptors of one frame we accept */
 #define PL_MEMIF_GSO_MAX 65536u /* largest super-packet pktlink segments on transmit */
-#define PL_MEMIF_NBOUNCE 32u /* chained frames held at once per RX queue */
+#define PL_MEMIF_NBOUNCE 32u /* chained frames held at once per RX queue (<= 32: a bit each) */
 #define PL_MEMIF_WAIT_CAP_MS 10 /* longest sleep: peers do not fence before reading flags */
 
 struct pl_memif_region {
@@ -197,6 +197,7 @@ struct pl_memif_rxq {
 	uint8_t *done;
 	uint8_t *bounce; /* PL_MEMIF_NBOUNCE x max_frame */
 	uint32_t bounce_free[PL_MEMIF_NBOUNCE], nbounce;
+	uint32_t bounce_out; /* bit b: a view holds bounce buffer b (a release twice is ignored) */
 	struct pl_memif_seg segs[PL_MEMIF_MAX_SEGS];
 } __attribute__((aligned(PL_CACHELINE)));
 

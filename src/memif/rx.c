@@ -171,9 +171,15 @@ static inline uint64_t view_handle(unsigned q, uint16_t pos)
 	return (uint64_t)q << 40 | (uint64_t)pos << 8 | 1u;
 }
 
+_Static_assert(PL_MEMIF_NBOUNCE <= 32, "bounce_out has a bit per bounce buffer");
+
 static int bounce_get(struct pl_memif_rxq *r)
 {
-	return r->nbounce ? (int)r->bounce_free[--r->nbounce] : -1;
+	if (!r->nbounce)
+		return -1;
+	uint32_t b = r->bounce_free[--r->nbounce];
+	r->bounce_out |= 1u << b;
+	return (int)b;
 }
 
 /*
@@ -396,8 +402,10 @@ static void rx_release_slow(struct pl_memif_rxq *r, unsigned q, const struct pkt
 	uint64_t h = p->priv;
 	if (!(h & 1)) {
 		uint32_t b = (uint32_t)(h >> 32);
-		if (b && b <= PL_MEMIF_NBOUNCE && r->nbounce < PL_MEMIF_NBOUNCE)
+		if (b && b <= PL_MEMIF_NBOUNCE && (r->bounce_out & 1u << (b - 1))) {
+			r->bounce_out &= ~(1u << (b - 1));
 			r->bounce_free[r->nbounce++] = b - 1;
+		}
 		return;
 	}
 	uint16_t pos = (uint16_t)(h >> 8);

@@ -98,7 +98,7 @@ static void memif_destroy(struct pktlink_ep *ep)
 		for (unsigned q = 0; q < e->nq; q++) {
 			if (e->rxq[q].pollfd >= 0)
 				close(e->rxq[q].pollfd);
-			free(e->rxq[q].held);
+			free(e->rxq[q].done);
 			free(e->rxq[q].bounce);
 		}
 		free(e->rxq);
@@ -124,7 +124,9 @@ static void memif_destroy(struct pktlink_ep *ep)
 
 static const struct pl_ep_ops memif_ops = {
 	.family = "memif",
-	.core_counts = true, /* packets and bytes: core; drop reasons and syscalls: here */
+	/* memif counts everything itself: packets and bytes add up in the
+	 * loops that touch each frame anyway, where core would loop again */
+	.core_counts = false,
 	.rx_burst = pl_memif_rx_burst,
 	.rx_release = pl_memif_rx_release,
 	.tx_burst = pl_memif_tx_burst,
@@ -227,12 +229,13 @@ static int setup_queues(struct pl_memif_ep *e, const struct pktlink_memif_opts *
 			/* Our own buffers: descriptor offsets are never read back. */
 			unsigned k = c->nrings[0] + q;
 			r->v.own_size = c->buffer_size;
-			r->v.own_base = r0 + c->buf_offset + (uint64_t)k * r->size * c->buffer_size;
+			r->v.own_stride = c->buf_stride;
+			r->v.own_base = r0 + c->buf_offset + (uint64_t)k * r->size * c->buf_stride;
 		}
 		r->efd = rc->efd;
-		r->held = zalloc(r->size);
+		r->done = zalloc(r->size);
 		r->bounce = zalloc((size_t)PL_MEMIF_NBOUNCE * e->max_frame);
-		if (!r->held || !r->bounce)
+		if (!r->done || !r->bounce)
 			return pl_err(err, errlen, -ENOMEM, "memif: out of memory");
 		for (unsigned b = 0; b < PL_MEMIF_NBOUNCE; b++)
 			r->bounce_free[r->nbounce++] = PL_MEMIF_NBOUNCE - 1 - b;
@@ -263,7 +266,8 @@ static int setup_queues(struct pl_memif_ep *e, const struct pktlink_memif_opts *
 		t->efd = rc->efd;
 		if (client) {
 			t->own_size = c->buffer_size;
-			t->own_off = (uint32_t)(c->buf_offset + (uint64_t)q * t->size * c->buffer_size);
+			t->own_stride = c->buf_stride;
+			t->own_off = (uint32_t)(c->buf_offset + (uint64_t)q * t->size * c->buf_stride);
 			t->own_base = r0 + t->own_off;
 			t->slot_buf = pl_fault() ? NULL : malloc(t->size * sizeof(uint32_t));
 			if (!t->slot_buf)

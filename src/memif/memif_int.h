@@ -25,7 +25,7 @@
 #define PL_MEMIF_MAX_REGIONS 16u
 #define PL_MEMIF_MAX_SEGS 64u /* descriptors of one frame we accept */
 #define PL_MEMIF_GSO_MAX 65536u /* largest super-packet pktlink segments on transmit */
-#define PL_MEMIF_NBOUNCE 32u /* chained frames held at once per RX queue */
+#define PL_MEMIF_NBOUNCE 32u /* chained frames held at once per RX queue (<= 32: a bit each) */
 #define PL_MEMIF_WAIT_CAP_MS 10 /* longest sleep: peers do not fence before reading flags */
 
 struct pl_memif_region {
@@ -47,6 +47,11 @@ struct pl_memif_conn {
 		int efd;
 	} rings[2][PL_MAX_QUEUES];
 	uint32_t buffer_size; /* client: our buffers */
+	/* client: from one buffer to the next (buffer_size padded to an odd
+	 * number of cache lines: the first lines of consecutive buffers then
+	 * fall in different cache sets, where a power-of-two stride puts a
+	 * ring's worth of them in a few sets and evicts them from L2) */
+	uint32_t buf_stride;
 	uint64_t buf_offset; /* client: first buffer in region 0 */
 	/* client: the lend pool (pktlink_tx_alloc()), after the ring buffers in
 	 * region 0: npool buffers of pool_bsize bytes, each a whole frame */
@@ -149,9 +154,10 @@ struct pl_memif_view {
 	/* server (peer's buffers): regions from the descriptors */
 	const struct pl_memif_region *regions;
 	unsigned nregions;
-	/* client (our buffers): slot i is own_base + i * own_size */
+	/* client (our buffers): slot i is own_size bytes at own_base + i *
+	 * own_stride (0: own_size) */
 	uint8_t *own_base;
-	uint32_t own_size;
+	uint32_t own_size, own_stride;
 	uint32_t max_frame;
 };
 
@@ -179,13 +185,19 @@ struct pl_memif_rxq {
 	int pollfd; /* owned epoll: efd + control socket (pktlink_queue_fd) */
 	uint16_t seen; /* ring position received up to */
 	uint16_t rel; /* released prefix */
+	uint16_t prod; /* the peer's producer index as last read (validated) */
 	uint16_t size;
+	uint16_t ndone; /* slots marked in done[] */
 	bool armed; /* interrupts requested (MASK_INT clear) */
 	bool drained;
 	unsigned empty_polls;
-	uint8_t *held; /* per slot: 1 while a view holds it */
+	/* per slot in [rel, seen): 1 once it needs no release (a view released
+	 * out of order, a dropped or copied frame); 0 while a view holds it.
+	 * Views released in order move rel without touching it. */
+	uint8_t *done;
 	uint8_t *bounce; /* PL_MEMIF_NBOUNCE x max_frame */
 	uint32_t bounce_free[PL_MEMIF_NBOUNCE], nbounce;
+	uint32_t bounce_out; /* bit b: a view holds bounce buffer b (a release twice is ignored) */
 	struct pl_memif_seg segs[PL_MEMIF_MAX_SEGS];
 } __attribute__((aligned(PL_CACHELINE)));
 
@@ -197,7 +209,7 @@ struct pl_memif_txq {
 	uint16_t peer; /* last validated peer index (client: tail; server: head) */
 	uint8_t *own_base; /* client: our buffers for this ring */
 	uint32_t own_off; /* client: their offset in region 0 */
-	uint32_t own_size;
+	uint32_t own_size, own_stride; /* client: as conn.buffer_size, conn.buf_stride */
 	/* client: the pool buffer a published slot carries (PL_MEMIF_NOBUF: a
 	 * ring buffer), returned to the pool when the server's tail passes it */
 	uint32_t *slot_buf;
@@ -255,6 +267,37 @@ static inline uint16_t *memif_u16(uint8_t *ring, unsigned off)
 static inline struct memif_desc *memif_desc_at(uint8_t *ring, uint16_t slot)
 {
 	return (struct memif_desc *)(void *)(ring + MEMIF_RING_DESC + (uint64_t)slot * 16u);
+}
+
+/* The first 8 bytes of a descriptor (flags, region, length) in one access:
+ * a peer's descriptor read once, ours written in one pass. */
+static inline uint64_t memif_desc_word(const struct memif_desc *d)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)d, __ATOMIC_RELAXED);
+}
+
+/* The word memif_desc_word() reads, from its fields. */
+static inline uint64_t memif_desc_make(uint16_t flags, uint16_t region, uint32_t length)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)flags | (uint64_t)region << 16 | (uint64_t)length << 32;
+#else
+	return (uint64_t)flags << 48 | (uint64_t)region << 32 | length;
+#endif
+}
+
+/* The fields of a memif_desc_word(). */
+static inline void memif_desc_split(uint64_t w, uint16_t *flags, uint16_t *region, uint32_t *length)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	*flags = (uint16_t)w;
+	*region = (uint16_t)(w >> 16);
+	*length = (uint32_t)(w >> 32);
+#else
+	*flags = (uint16_t)(w >> 48);
+	*region = (uint16_t)(w >> 32);
+	*length = (uint32_t)w;
+#endif
 }
 
 /* memif_ep.c: the peer violated the protocol: tell it why, disconnect, report. */

@@ -40,10 +40,12 @@ int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
 	uint64_t ring_bytes = align_up(memif_ring_bytes(log2), RING_ALIGN);
 	uint64_t nrings = 2ull * nq;
 	uint64_t buf_off = align_up(ring_bytes * nrings, PAGE);
+	uint64_t stride = align_up(o->buffer_size, RING_ALIGN);
+	if ((stride / RING_ALIGN) % 2 == 0)
+		stride += RING_ALIGN;
 	/* The lend pool (tx_alloc): a ring's worth of whole-frame buffers per
 	 * C2S ring. Pages nobody touches cost nothing. */
-	uint64_t pool_off = align_up(buf_off + nrings * o->ring_size * (uint64_t)o->buffer_size,
-				     RING_ALIGN);
+	uint64_t pool_off = align_up(buf_off + nrings * o->ring_size * stride, RING_ALIGN);
 	uint64_t pool_bsize =
 		align_up(o->mtu + (o->mode == PKTLINK_MEMIF_ETHERNET ? 14u : 0u), RING_ALIGN);
 	uint64_t npool = (uint64_t)nq * o->ring_size;
@@ -75,6 +77,7 @@ int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
 	r->base = p;
 	r->size = size;
 	c->buffer_size = o->buffer_size;
+	c->buf_stride = (uint32_t)stride;
 	c->buf_offset = buf_off;
 	c->pool_offset = pool_off;
 	c->pool_bsize = (uint32_t)pool_bsize;
@@ -99,7 +102,7 @@ int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
 				dd->flags = 0;
 				dd->region = 0;
 				dd->length = o->buffer_size;
-				dd->offset = (uint32_t)(buf_off + ((uint64_t)k * rsize + s) * o->buffer_size);
+				dd->offset = (uint32_t)(buf_off + ((uint64_t)k * rsize + s) * stride);
 			}
 		}
 	}

@@ -36,7 +36,7 @@ static void signal_peer(struct pl_memif_ep *e, struct pl_memif_txq *t)
 }
 
 /* Publish our producer index (release) and wake the peer if it wants it.
- * Packets and bytes are counted by core (ops.core_counts). */
+ * Packets and bytes are counted by pl_memif_tx_burst(). */
 static void tx_publish(struct pl_memif_ep *e, struct pl_memif_txq *t, unsigned idx_off,
 		       uint16_t start)
 {
@@ -59,10 +59,10 @@ static int client_put(struct pl_memif_txq *t, uint32_t *room, const uint8_t *src
 	for (uint32_t k = 0; k < need; k++) {
 		uint16_t slot = t->pos & t->mask;
 		uint32_t l = len - off < bs ? len - off : bs;
-		memcpy(t->own_base + (uint64_t)slot * bs, src + off, l);
+		memcpy(t->own_base + (uint64_t)slot * t->own_stride, src + off, l);
 		struct memif_desc *d = memif_desc_at(t->ring, slot);
 		d->region = 0;
-		d->offset = t->own_off + slot * bs;
+		d->offset = t->own_off + slot * t->own_stride;
 		d->length = l;
 		d->flags = k + 1 < need ? MEMIF_DESC_FLAG_NEXT : 0;
 		off += l;
@@ -150,98 +150,249 @@ int pl_memif_cli_tail(struct pl_memif_ep *e, struct pl_memif_txq *t)
 	return (int)(t->size - (uint16_t)(t->pos - tail));
 }
 
+/* Copy a frame into a ring buffer: small ones (the packet-rate case) with
+ * two overlapping fixed-size copies inline instead of a call. */
+static inline void copy_frame(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	if (n > 64 || n < 16) {
+		memcpy(d, s, n);
+	} else if (n >= 32) {
+		memcpy(d, s, 32);
+		memcpy(d + n - 32, s + n - 32, 32);
+	} else {
+		memcpy(d, s, 16);
+		memcpy(d + n - 16, s + n - 16, 16);
+	}
+}
+
+/* A caller frame the fast paths take: no offload request, not lent, a
+ * length pl_tx_classify() would call plain and at most lim. */
+static inline bool tx_is_plain(const struct pktlink_pkt *p, uint32_t min_len, uint32_t lim)
+{
+	return !(p->flags & (PKTLINK_PKT_TXBUF | PKTLINK_PKT_CSUM_PARTIAL)) &&
+	       p->gso_type == PKTLINK_GSO_NONE && p->data && p->len - min_len <= lim - min_len;
+}
+
 /*
- * Both roles: every caller frame through the core TX step
+ * Up to m plain frames, one buffer each (m <= the free slots); stops at
+ * the first other frame, which the general path takes. @client is a
+ * constant at each call:
+ * client — into our C2S buffers, each descriptor written whole in two
+ *          stores;
+ * server — with no lent buffers, into the posted S2C buffer of the slot
+ *          when it is big enough (its descriptor read once, checked
+ *          against the regions; a bad or small one goes to the general
+ *          path, which chains or reports it); length and flags written.
+ * Return: frames taken; their bytes added to *bytesp.
+ */
+static inline __attribute__((always_inline)) unsigned
+tx_plain(const struct pl_memif_ep *e, struct pl_memif_txq *t, const struct pktlink_pkt *pkts,
+	 unsigned m, const bool client, uint64_t *bytesp)
+{
+	const uint32_t bs = t->own_size, stride = t->own_stride, min_len = e->tc.min_len;
+	const uint32_t lim = client && bs < e->tc.frame_max ? bs : e->tc.frame_max;
+	const struct pl_memif_region *const regions = e->conn.regions;
+	const unsigned nregions = e->conn.nregions;
+	uint8_t *const ring = t->ring, *const base = t->own_base;
+	const uint32_t own_off = t->own_off;
+	const uint16_t mask = t->mask;
+	uint16_t pos = t->pos;
+	uint64_t bytes = 0;
+	unsigned k;
+	for (k = 0; k < m; k++) {
+		const struct pktlink_pkt *p = &pkts[k];
+		if (PL_UNLIKELY(!tx_is_plain(p, min_len, lim)))
+			break;
+		uint16_t slot = pos & mask;
+		struct memif_desc *d = memif_desc_at(ring, slot);
+		uint32_t len = p->len;
+		if (client) {
+			copy_frame(base + (uint64_t)slot * stride, p->data, len);
+			uint64_t *w = (uint64_t *)(void *)d;
+			__atomic_store_n(&w[0], memif_desc_make(0, 0, len), __ATOMIC_RELAXED);
+			/* offset, then metadata 0 */
+			__atomic_store_n(&w[1], (uint64_t)(own_off + (uint32_t)slot * stride),
+					 __ATOMIC_RELAXED);
+		} else {
+			uint16_t flags, reg;
+			uint32_t blen;
+			memif_desc_split(memif_desc_word(d), &flags, &reg, &blen);
+			uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
+			if (PL_UNLIKELY(reg >= nregions || blen < len ||
+					(uint64_t)off + blen > regions[reg].size))
+				break;
+			copy_frame(regions[reg].base + off, p->data, len);
+			__atomic_store_n(&d->length, len, __ATOMIC_RELAXED);
+			__atomic_store_n(&d->flags, (uint16_t)0, __ATOMIC_RELAXED);
+		}
+		bytes += len;
+		pos++;
+	}
+	*bytesp += bytes;
+	t->pos = pos;
+	if (!client)
+		t->lend_end = pos; /* no lend window (nlent == 0): it stays empty */
+	return k;
+}
+
+/*
+ * One caller frame the general way, through the core TX step
  * (core/tx_prep.h): memif carries no offload requests, so partial
  * checksums are completed and super-packets segmented into tx_scratch
- * (allocated at open), then copied onto the ring. Returns frames taken.
+ * (allocated at open), then copied onto the ring.
+ * Return: 1 when the frame was taken (sent, or dropped and counted), 0
+ * when it waits (no room), or a violation's errno.
  */
-static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkts, unsigned n)
+static int tx_one(struct pl_memif_ep *e, struct pl_memif_txq *t, bool client, uint32_t *room,
+		  uint16_t *avail, struct pktlink_pkt *p)
 {
-	struct pl_memif_txq *t = &e->txq[ring];
 	struct pl_tx_counters *c = &e->ep.txc;
-	bool client = e->role == PKTLINK_MEMIF_CLIENT;
-	uint32_t room = 0;
-	uint16_t avail = 0;
-	if (client) {
-		int rm = pl_memif_cli_tail(e, t);
-		if (rm < 0)
-			return rm;
-		room = (uint32_t)rm;
-	} else {
-		uint16_t head = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_HEAD), __ATOMIC_ACQUIRE);
-		avail = (uint16_t)(head - t->pos);
-		/* lent slots were posted: head cannot have moved back over them */
-		if (avail > t->size || avail < (uint16_t)(t->lend_end - t->pos))
-			return pl_memif_violation(
-				e, "S2C ring head moved more than a ring ahead or backwards");
+	int r;
+	if (p->flags & PKTLINK_PKT_TXBUF) {
+		/* lent by tx_alloc (txbuf.c): no copy when it can go in place */
+		r = client ? pl_memif_cli_put_lent(e, t, room, p) : pl_memif_srv_put_lent(e, t, avail, p);
+		if (r == PL_MEMIF_PUT_DROPPED)
+			return 1;
+		goto put_done;
 	}
-	uint16_t start = t->pos;
-	unsigned i;
-	int r = 0;
-	for (i = 0; i < n; i++) {
-		struct pktlink_pkt *p = &pkts[i];
-		if (p->flags & PKTLINK_PKT_TXBUF) {
-			/* lent by tx_alloc (txbuf.c): no copy when it can go in place */
-			r = client ? pl_memif_cli_put_lent(e, t, &room, p)
-				   : pl_memif_srv_put_lent(e, t, &avail, p);
-			if (r == PL_MEMIF_PUT_DROPPED)
-				continue;
-			goto put_done;
+	int how = pl_tx_classify(&e->tc, p);
+	if (how == PL_TX_PLAIN) {
+		r = client ? client_put(t, room, p->data, p->len)
+			   : pl_memif_server_put(e, t, avail, p->data, p->len);
+	} else {
+		struct pl_tx_iter it;
+		int cnt = how == PL_TX_INVALID ? -EINVAL : pl_tx_iter_init(&it, &e->tc, p, how);
+		if (cnt < 0) {
+			pl_tx_invalid(c, 1, p->len);
+			return 1;
 		}
-		int how = pl_tx_classify(&e->tc, p);
-		if (how == PL_TX_PLAIN) {
-			r = client ? client_put(t, &room, p->data, p->len)
-				   : pl_memif_server_put(e, t, &avail, p->data, p->len);
-		} else {
-			struct pl_tx_iter it;
-			int cnt = how == PL_TX_INVALID ? -EINVAL : pl_tx_iter_init(&it, &e->tc, p, how);
-			if (cnt < 0) {
-				pl_tx_invalid(c, 1, p->len);
-				continue;
-			}
-			/* Room for every output frame first, so that a full ring
-			 * leaves the frame untaken rather than half sent (a
-			 * server's posted buffers may still be too small: the
-			 * segments that do not fit are lost, counted below). */
-			uint32_t bs = client ? t->own_size : 1;
-			uint32_t per = client ? (pl_tx_iter_next_len(&it) + bs - 1) / bs : 1;
-			if ((uint64_t)cnt * per > (client ? room : server_usable(t, avail)))
+		/* Room for every output frame first, so that a full ring
+		 * leaves the frame untaken rather than half sent (a
+		 * server's posted buffers may still be too small: the
+		 * segments that do not fit are lost, counted below). */
+		uint32_t bs = client ? t->own_size : 1;
+		uint32_t per = client ? (pl_tx_iter_next_len(&it) + bs - 1) / bs : 1;
+		if ((uint64_t)cnt * per > (client ? *room : server_usable(t, *avail)))
+			return 0;
+		uint32_t put = 0;
+		r = PUT_OK;
+		while (r == PUT_OK && put < (uint32_t)cnt) {
+			int len = pl_tx_iter_next(&it, e->tx_scratch, e->tc.frame_max);
+			if (len <= 0) {
+				r = PUT_LOST;
 				break;
-			uint32_t put = 0;
-			r = PUT_OK;
-			while (r == PUT_OK && put < (uint32_t)cnt) {
-				int len = pl_tx_iter_next(&it, e->tx_scratch, e->tc.frame_max);
-				if (len <= 0) {
-					r = PUT_LOST;
-					break;
-				}
-				r = client ? client_put(t, &room, e->tx_scratch, (uint32_t)len)
-					   : pl_memif_server_put(e, t, &avail, e->tx_scratch,
-								 (uint32_t)len);
-				if (r == PUT_OK)
-					put++;
 			}
-			if (r < 0)
-				return r;
-			if (put == 0 && r == PUT_FULL)
-				break; /* nothing went out: the frame waits */
-			/* taken; segments that did not go out are errors */
-			if (put < (uint32_t)cnt)
-				pl_stat_add(&c->errors, (uint32_t)cnt - put);
-			if (!put)
-				continue;
-			r = PUT_OK;
+			r = client ? client_put(t, room, e->tx_scratch, (uint32_t)len)
+				   : pl_memif_server_put(e, t, avail, e->tx_scratch, (uint32_t)len);
+			if (r == PUT_OK)
+				put++;
 		}
-	put_done:
 		if (r < 0)
 			return r;
-		if (r == PUT_FULL)
-			break;
-		if (r == PUT_LOST)
-			pl_stat_add(&c->errors, 1);
+		if (put == 0 && r == PUT_FULL)
+			return 0; /* nothing went out: the frame waits */
+		/* taken; segments that did not go out are errors */
+		if (put < (uint32_t)cnt)
+			pl_stat_add(&c->errors, (uint32_t)cnt - put);
+		return 1;
 	}
-	tx_publish(e, t, client ? MEMIF_RING_HEAD : MEMIF_RING_TAIL, start);
+put_done:
+	if (r < 0)
+		return r;
+	if (r == PUT_FULL)
+		return 0;
+	if (r == PUT_LOST)
+		pl_stat_add(&c->errors, 1);
+	return 1;
+}
+
+/*
+ * The free slots (client: *room) or posted ones (server: *avail). The
+ * peer's index as last read and validated is used while it leaves room for
+ * n frames (as the limit ring does: the line the peer writes is read once
+ * per lap, not once per burst), unless @fresh; client with lent buffers in
+ * flight, server with lent buffers: always read (reaping, the lend window).
+ * Return 0 or a violation's errno.
+ */
+static int tx_room(struct pl_memif_ep *e, struct pl_memif_txq *t, bool client, unsigned n,
+		   bool fresh, uint32_t *room, uint16_t *avail)
+{
+	if (client) {
+		uint32_t rm = t->size - (uint16_t)(t->pos - t->peer);
+		if (fresh || rm < n || t->inflight) {
+			int r = pl_memif_cli_tail(e, t);
+			if (r < 0)
+				return r;
+			rm = (uint32_t)r;
+		}
+		*room = rm;
+		return 0;
+	}
+	uint16_t a = (uint16_t)(t->peer - t->pos);
+	if (fresh || a < n || t->nlent) {
+		uint16_t head = __atomic_load_n(memif_u16(t->ring, MEMIF_RING_HEAD), __ATOMIC_ACQUIRE);
+		a = (uint16_t)(head - t->pos);
+		/* lent slots were posted: head cannot have moved back over them */
+		if (a > t->size || a < (uint16_t)(t->lend_end - t->pos))
+			return pl_memif_violation(
+				e, "S2C ring head moved more than a ring ahead or backwards");
+		t->peer = head;
+	}
+	*avail = a;
+	return 0;
+}
+
+/* Both roles: runs of plain frames by the fast paths, anything else by
+ * tx_one(); the producer index published once (twice when a cached peer
+ * index ran out). Returns frames taken; their bytes (dropped ones
+ * included) added to *bytes. */
+static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkts, unsigned n,
+		   uint64_t *bytes)
+{
+	struct pl_memif_txq *t = &e->txq[ring];
+	bool client = e->role == PKTLINK_MEMIF_CLIENT;
+	unsigned idx = client ? MEMIF_RING_HEAD : MEMIF_RING_TAIL;
+	uint32_t room = 0;
+	uint16_t avail = 0;
+	bool fresh = false;
+	int v = tx_room(e, t, client, n, fresh, &room, &avail);
+	if (v < 0)
+		return v;
+	uint16_t start = t->pos;
+	unsigned i = 0;
+	while (i < n) {
+		unsigned k = 0;
+		if (client) {
+			k = tx_plain(e, t, pkts + i, n - i < room ? n - i : room, true, bytes);
+			room -= k;
+		} else if (!t->nlent) {
+			k = tx_plain(e, t, pkts + i, n - i < avail ? n - i : avail, false, bytes);
+			avail = (uint16_t)(avail - k);
+		}
+		i += k;
+		if (i == n)
+			break;
+		int r = tx_one(e, t, client, &room, &avail, &pkts[i]);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			if (fresh)
+				break;
+			/* Full by the cached index: publish what is on the ring
+			 * (the peer's index is then checked against published
+			 * slots only), read the index, try again. */
+			tx_publish(e, t, idx, start);
+			start = t->pos;
+			fresh = true;
+			v = tx_room(e, t, client, n, fresh, &room, &avail);
+			if (v < 0)
+				return v;
+			continue;
+		}
+		*bytes += pkts[i].len;
+		i++;
+	}
+	tx_publish(e, t, idx, start);
 	return (int)i;
 }
 
@@ -296,14 +447,14 @@ static unsigned flow_ring(const struct pl_memif_ep *e, const struct pktlink_pkt 
 
 /* Several rings: runs of frames for the same ring, in order; stop at the
  * first run a ring does not take whole. */
-static int spread_tx(struct pl_memif_ep *e, struct pktlink_pkt *pkts, unsigned n)
+static int spread_tx(struct pl_memif_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes)
 {
 	unsigned done = 0;
 	while (done < n) {
 		unsigned ring = flow_ring(e, &pkts[done]), run = 1;
 		while (done + run < n && flow_ring(e, &pkts[done + run]) == ring)
 			run++;
-		int r = ring_tx(e, ring, pkts + done, run);
+		int r = ring_tx(e, ring, pkts + done, run, bytes);
 		if (r < 0)
 			return r;
 		done += (unsigned)r;
@@ -319,7 +470,16 @@ int pl_memif_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned 
 	int left = __atomic_load_n(&e->left, __ATOMIC_ACQUIRE);
 	if (left)
 		return pl_ep_peer_gone(ep, left);
-	int r = e->ntx > 1 ? spread_tx(e, pkts, n) : ring_tx(e, 0, pkts, n);
+	/* Packets and bytes as core counts them for core_counts families
+	 * (core/endpoint.h): frames taken, less the ones counted invalid. */
+	struct pl_tx_counters *c = &ep->txc;
+	uint64_t inv0 = pl_stat_read(&c->drop_invalid), invb0 = pl_stat_read(&c->drop_invalid_bytes);
+	uint64_t bytes = 0;
+	int r = e->ntx > 1 ? spread_tx(e, pkts, n, &bytes) : ring_tx(e, 0, pkts, n, &bytes);
+	if (r > 0) {
+		pl_stat_add(&c->packets, (uint64_t)r - (pl_stat_read(&c->drop_invalid) - inv0));
+		pl_stat_add(&c->bytes, bytes - (pl_stat_read(&c->drop_invalid_bytes) - invb0));
+	}
 	if (r == 0 && n && ++e->tx_zero % 64 == 0) {
 		/* A full ring for a while: is the peer still there? */
 		int g = pl_memif_ctrl_check(e, &ep->txc.syscalls);

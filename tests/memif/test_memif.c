@@ -511,6 +511,117 @@ static int csum_partial_completed(void)
 	return 0;
 }
 
+struct srv_open {
+	struct pktlink_memif_opts o;
+	struct pktlink_ep *ep;
+	int r;
+};
+
+static void *srv_open_thread(void *arg)
+{
+	struct srv_open *s = arg;
+	char err[256];
+	s->r = pktlink_memif_open(&s->o, &s->ep, err, sizeof(err));
+	if (s->r)
+		fprintf(stderr, "server open: %s\n", err);
+	return NULL;
+}
+
+/* Receive exactly n frames of direction dir from seq on into v (held). */
+static void recv_held(struct pktlink_ep *ep, struct pktlink_pkt *v, unsigned n, int dir,
+		      uint32_t seq)
+{
+	unsigned have = 0;
+	uint64_t end = plt_now_ns() + 10000000000ull;
+	while (have < n) {
+		PLT_CHECK(plt_now_ns() < end, "%u of %u frames", have, n);
+		int r = pktlink_rx_burst(ep, v + have, n - have);
+		PLT_CHECK(r >= 0, "rx: %s", pktlink_last_error(ep));
+		for (int i = 0; i < r; i++, have++)
+			PLT_CHECK(mt_check(v[have].data, v[have].len, dir, seq + have, 60, 300) == 0,
+				  "frame %u", seq + have);
+	}
+}
+
+/* Views given back in every order, some twice, with copied (chained)
+ * frames among them and a handle that was never handed out: the ring
+ * keeps moving for many laps in both directions, views stay valid while
+ * held, nothing is lost. In-order releases take the receive side's fast
+ * path, the rest its checked one. */
+static int release_orders(void)
+{
+	mk_sock();
+	struct srv_open s = { .o = { .sz = sizeof(s.o), .role = PKTLINK_MEMIF_SERVER,
+				     .socket = g_sock, .timeout_ms = 20000, .busy_poll = true } };
+	pthread_t th;
+	PLT_CHECK(pthread_create(&th, NULL, srv_open_thread, &s) == 0, "thread");
+	struct pktlink_memif_opts o = { .sz = sizeof(o), .role = PKTLINK_MEMIF_CLIENT,
+					.socket = g_sock, .timeout_ms = 20000, .busy_poll = true,
+					.ring_size = 64, .buffer_size = 128 };
+	struct pktlink_ep *cli;
+	char err[256];
+	PLT_CHECK(pktlink_memif_open(&o, &cli, err, sizeof(err)) == 0, "client: %s", err);
+	pthread_join(th, NULL);
+	PLT_CHECK(s.r == 0, "server open");
+	static uint8_t bufs[12][300];
+	for (int dir = 0; dir < 2; dir++) {
+		struct pktlink_ep *tx = dir ? s.ep : cli, *rx = dir ? cli : s.ep;
+		uint32_t seq = 0;
+		for (unsigned round = 0; round < 60; round++) {
+			/* up to 12 frames of 60-300 bytes, up to 3 buffers each: they
+			 * fit the ring (64) while all are held */
+			const unsigned N = 3 + round % 10;
+			struct pktlink_pkt t[12], v[12];
+			for (unsigned i = 0; i < N; i++) {
+				uint32_t len = mt_len(dir, seq + i, 60, 300);
+				mt_fill(bufs[i], dir, seq + i, len);
+				t[i] = (struct pktlink_pkt){ .data = bufs[i], .len = len };
+			}
+			unsigned sent = 0;
+			uint64_t end = plt_now_ns() + 10000000000ull;
+			while (sent < N) {
+				PLT_CHECK(plt_now_ns() < end, "dir %d round %u: sent %u of %u", dir, round, sent, N);
+				int r = pktlink_tx_burst(tx, t + sent, N - sent);
+				PLT_CHECK(r >= 0, "tx: %s", pktlink_last_error(tx));
+				sent += (unsigned)r;
+			}
+			recv_held(rx, v, N, dir, seq);
+			/* still intact while all are held */
+			for (unsigned i = 0; i < N; i++)
+				PLT_CHECK(mt_check(v[i].data, v[i].len, dir, seq + i, 60, 300) == 0,
+					  "round %u: held frame %u", round, i);
+			struct pktlink_pkt bogus = v[0];
+			bogus.priv ^= 1u << 12; /* a position nobody was given */
+			for (unsigned k = 0; k < N; k++) {
+				unsigned i = round % 4 == 0 ? k
+					     : round % 4 == 1 ? N - 1 - k
+					     : round % 4 == 2 ? (k * 5) % N
+							      : (k % 2 ? N - 1 - k / 2 : k / 2);
+				if (round % 4 == 2 && N % 5 == 0)
+					i = k; /* (k * 5) % N covers N only when coprime */
+				pktlink_rx_release(rx, &v[i], 1);
+				if (k == N / 2) {
+					pktlink_rx_release(rx, &v[i], 1); /* twice */
+					pktlink_rx_release(rx, &bogus, 1);
+				}
+			}
+			if (round % 3 == 0) /* the whole burst again, all stale */
+				pktlink_rx_release(rx, v, N);
+			seq += N;
+		}
+		struct pktlink_stats st;
+		pktlink_get_stats(rx, &st);
+		PLT_CHECK(st.rx_packets == seq && st.rx_drop_invalid == 0,
+			  "dir %d: rx_packets %llu of %u, invalid %llu", dir,
+			  (unsigned long long)st.rx_packets, seq,
+			  (unsigned long long)st.rx_drop_invalid);
+	}
+	pktlink_close(cli);
+	pktlink_close(s.ep);
+	rm_sock();
+	return 0;
+}
+
 /* Every setup step of both roles fails once (pl_fault): no descriptor or
  * mapping is left behind, and the failing side says why. */
 static int fault_injection(void)
@@ -570,6 +681,7 @@ int main(int argc, char **argv)
 		{ "client_timeout", client_timeout, PLT_UNIT, 30 },
 		{ "echo_chained", echo_chained, PLT_UNIT, 90 },
 		{ "csum_partial_completed", csum_partial_completed, PLT_UNIT, 60 },
+		{ "release_orders", release_orders, PLT_UNIT, 60 },
 		{ "fault_injection", fault_injection, PLT_UNIT, 120 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

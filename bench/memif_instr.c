@@ -7,9 +7,8 @@
  * independent of machine load, unlike `pktlink bench`; cache effects
  * between two CPUs are not in it (bench/README.md, "### memif").
  *
- *   gcc -O2 -g -fno-ipa-icf -Iinclude -Ibuild/include bench/memif_instr.c \
- *       build/libpktlink_static.a -lbpf -lxdp -lpthread -o /tmp/memif_instr
- *   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out /tmp/memif_instr 20000 32 64
+ *   cmake --build build --target memif_instr     (bench/CMakeLists.txt)
+ *   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out build/bench/memif_instr 20000 32 64
  *   callgrind_annotate --inclusive=yes /tmp/cg.out | grep -E 'tx_c2s|rx_c2s|tx_s2c|rx_s2c'
  *
  * Each of tx_c2s, rx_c2s, tx_s2c, rx_s2c (its own function: -fno-ipa-icf
@@ -41,12 +40,12 @@ static void *srv_open(void *a)
 }
 
 #define TXF(nm)                                                                                  \
-	__attribute__((noinline)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
+	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
 	{                                                                                          \
 		return pktlink_tx_burst(ep, p, n);                                                 \
 	}
 #define RXF(nm)                                                                                  \
-	__attribute__((noinline)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
+	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
 	{                                                                                          \
 		int r = pktlink_rx_burst(ep, p, n);                                                \
 		if (r > 0)                                                                         \

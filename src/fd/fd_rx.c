@@ -364,17 +364,24 @@ void fd_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsign
 {
 	struct fd_ep *f = to_fd(ep);
 	if (!f->o.injectable && f->rx_mode == PKTLINK_FD_RX_MMAP) {
-		/* hand runs of the same queue to that queue's ring; the queue
-		 * comes from the handle (priv), never from the public .queue,
-		 * which the caller may have changed */
+		/* hand runs of the same handle (queue and block) to that
+		 * queue's ring, one update per run; the queue comes from the
+		 * handle (priv), never from the public .queue, which the
+		 * caller may have changed */
 		unsigned i = 0;
 		while (i < n) {
-			uint64_t qi = pkts[i].priv >> 32;
+			uint64_t priv = pkts[i].priv;
 			unsigned j = i + 1;
-			while (j < n && pkts[j].priv >> 32 == qi)
+			/* a burst's views are mostly of one block: compare
+			 * four at a time */
+			while (j + 4 <= n && !((pkts[j].priv ^ priv) | (pkts[j + 1].priv ^ priv) |
+					       (pkts[j + 2].priv ^ priv) | (pkts[j + 3].priv ^ priv)))
+				j += 4;
+			while (j < n && pkts[j].priv == priv)
 				j++;
+			uint64_t qi = priv >> 32;
 			if (qi < f->nq && f->q[qi].ring)
-				pl_packet_rx_ring_release(f->q[qi].ring, &pkts[i], j - i);
+				pl_packet_rx_ring_release_handle(f->q[qi].ring, priv, j - i);
 			i = j;
 		}
 		return;

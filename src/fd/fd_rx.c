@@ -368,21 +368,22 @@ void fd_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsign
 		 * queue's ring, one update per run; the queue comes from the
 		 * handle (priv), never from the public .queue, which the
 		 * caller may have changed */
-		unsigned i = 0;
-		while (i < n) {
-			uint64_t priv = pkts[i].priv;
-			unsigned j = i + 1;
+		const struct pktlink_pkt *p = pkts, *end = pkts + n;
+		while (p < end) {
+			uint64_t priv = p->priv;
+			const struct pktlink_pkt *q = p + 1;
 			/* a burst's views are mostly of one block: compare
 			 * four at a time */
-			while (j + 4 <= n && !((pkts[j].priv ^ priv) | (pkts[j + 1].priv ^ priv) |
-					       (pkts[j + 2].priv ^ priv) | (pkts[j + 3].priv ^ priv)))
-				j += 4;
-			while (j < n && pkts[j].priv == priv)
-				j++;
+			while (end - q >= 4 && !((q[0].priv ^ priv) | (q[1].priv ^ priv) |
+						 (q[2].priv ^ priv) | (q[3].priv ^ priv)))
+				q += 4;
+			while (q < end && q->priv == priv)
+				q++;
 			uint64_t qi = priv >> 32;
 			if (qi < f->nq && f->q[qi].ring)
-				pl_packet_rx_ring_release_handle(f->q[qi].ring, priv, j - i);
-			i = j;
+				pl_packet_rx_ring_release_handle(f->q[qi].ring, priv,
+								 (unsigned)(q - p));
+			p = q;
 		}
 		return;
 	}

@@ -175,7 +175,9 @@ int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
  * timestamp (PKTLINK_PKT_TSTAMP). A block goes back to the kernel when
  * every frame taken from it is released. Counters c get the drops
  * (filtered frames in drop_filter) and system calls; packets and bytes are
- * the caller's to count (core counts them for endpoints).
+ * the caller's to count (core counts them for endpoints). The filter, when
+ * its address is cfg dev_addr, takes the kernel's PACKET_OTHERHOST mark
+ * (the device's current address) without reading the frame.
  *
  * Views stay valid until released with pl_packet_rx_ring_release(); pkt.priv
  * is the ring's handle (queue << 32 | block + 1, so an endpoint with a ring

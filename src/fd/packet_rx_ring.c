@@ -27,6 +27,19 @@
  * when the walk comes round to it again the burst stops there, so old data
  * is never handed out twice.
  *
+ * Per frame, the common case touches only the frame header and the
+ * sockaddr_ll after it (the lines libpcap reads too): the receive filter,
+ * when its address is the bound device's own (ring cfg dev_addr), takes the
+ * kernel's verdict sll_pkttype (PACKET_OTHERHOST: a unicast frame for
+ * another address, eth_type_trans() compared it against the device's
+ * current address) instead of reading the destination from the frame's
+ * first data line, written on the delivering CPU. Another address (addr=,
+ * pktlink_set_link_addr()) and frames the kernel did not compare
+ * (PACKET_OUTGOING and the like) compare the bytes. Frames with more to do
+ * (a stripped VLAN tag, a virtio-net header, a checksum marked possibly
+ * partial, a LOSING status) take the whole receive policy
+ * (frame_general()).
+ *
  * The ring is written by the kernel, but every offset read from it is
  * still checked in 64-bit arithmetic against the block (DESIGN.md: treat
  * shared memory as untrusted); a bad frame is counted in drop_invalid and
@@ -381,11 +394,12 @@ enum { FILTER_KERNEL = 1, FILTER_BYTES = 2 };
 /*
  * walk_block() - views of the frames of the block at blk from *off on
  * (*left frames not yet walked) into p, up to pend. Updates *off and
- * *left, the tallies in w. Return: the next free view.
+ * *left, the tallies in w. filter is w->filter as a constant: one copy of
+ * the loop per filter mode (walk_block_as()). Return: the next free view.
  */
-static struct pktlink_pkt *walk_block(struct walk *w, uint8_t *blk, uint32_t *offp,
-				      uint32_t *leftp, struct pktlink_pkt *p,
-				      const struct pktlink_pkt *pend)
+static inline __attribute__((always_inline)) struct pktlink_pkt *
+walk_block(struct walk *w, uint8_t *blk, uint32_t *offp, uint32_t *leftp, struct pktlink_pkt *p,
+	   const struct pktlink_pkt *pend, const int filter)
 {
 	/* walk state in registers: the views written below could alias it */
 	uint32_t off = *offp, left = *leftp;
@@ -437,27 +451,37 @@ static struct pktlink_pkt *walk_block(struct walk *w, uint8_t *blk, uint32_t *of
 				continue;
 			}
 		} else {
-			if (w->filter) {
+			bool drop = false;
+			if (filter == FILTER_KERNEL) {
 				/* fmac >= min_mac keeps the sockaddr_ll inside
 				 * the block */
 				uint8_t pt = ((const uint8_t *)h)[PKTTYPE_OFF];
-				if (PL_UNLIKELY(w->filter != FILTER_KERNEL || pt >= PACKET_OTHERHOST) &&
-				    (w->filter == FILTER_KERNEL && pt == PACKET_OTHERHOST
-					     ? true /* the kernel compared: not ours */
-					     : mac_differs(data, w->m4, w->m2))) {
-					w->filtered++;
-					continue;
-				}
+				if (PL_UNLIKELY(pt >= PACKET_OTHERHOST))
+					drop = pt == PACKET_OTHERHOST /* the kernel compared */
+						       ? true
+						       : mac_differs(data, w->m4, w->m2);
+			} else if (filter == FILTER_BYTES) {
+				drop = mac_differs(data, w->m4, w->m2);
 			}
-			memset(p, 0, sizeof(*p));
-			p->data = data;
-			p->len = snap;
+			if (drop) {
+				w->filtered++;
+				continue;
+			}
 			/* The kernel stamps every frame of the ring anyway:
-			 * handing it out costs two loads. */
-			p->timestamp = (uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec;
-			p->flags = (status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY))
-					   ? w->flags
-					   : PKTLINK_PKT_TSTAMP;
+			 * handing it out costs two loads. The handle in priv:
+			 * queue and block, never the public .queue. */
+			*p = (struct pktlink_pkt){
+				.data = data,
+				.len = snap,
+				.flags = (status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY))
+						 ? w->flags
+						 : PKTLINK_PKT_TSTAMP,
+				.queue = w->queue,
+				.timestamp = (uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec,
+				.priv = w->handle,
+			};
+			p++;
+			continue;
 		}
 		p->queue = w->queue;
 		/* the handle: queue and block, never the public .queue */
@@ -467,6 +491,21 @@ static struct pktlink_pkt *walk_block(struct walk *w, uint8_t *blk, uint32_t *of
 	*offp = off;
 	*leftp = left;
 	return p;
+}
+
+/* walk_block() with the burst's filter mode as a constant. */
+static struct pktlink_pkt *walk_block_as(struct walk *w, uint8_t *blk, uint32_t *offp,
+					 uint32_t *leftp, struct pktlink_pkt *p,
+					 const struct pktlink_pkt *pend)
+{
+	switch (w->filter) {
+	case FILTER_KERNEL:
+		return walk_block(w, blk, offp, leftp, p, pend, FILTER_KERNEL);
+	case FILTER_BYTES:
+		return walk_block(w, blk, offp, leftp, p, pend, FILTER_BYTES);
+	default:
+		return walk_block(w, blk, offp, leftp, p, pend, 0);
+	}
 }
 
 int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkts, unsigned n,
@@ -534,7 +573,7 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
 		}
 		w.handle = (uint64_t)queue << 32 | ((uint64_t)b + 1);
 		struct pktlink_pkt *from = p;
-		p = walk_block(&w, blk, &r->off, &r->left, p, pend);
+		p = walk_block_as(&w, blk, &r->off, &r->left, p, pend);
 		r->refs[b] += (uint32_t)(p - from);
 		if (!r->left)
 			finish_block(r);

@@ -412,11 +412,12 @@ walk_block(struct walk *w, uint8_t *blk, uint32_t *offp, uint32_t *leftp, struct
 		uint32_t next = h->tp_next_offset;
 		uint32_t fmac = h->tp_mac;
 		uint32_t snap = h->tp_snaplen;
+		uint32_t wire = h->tp_len;
 		uint32_t status = h->tp_status;
 		uint64_t frame_off = (uint64_t)off + fmac;
 		bool odd = PL_UNLIKELY(fmac < w->min_mac) || PL_UNLIKELY(snap < 14) ||
-			   PL_UNLIKELY(frame_off + snap > w->bsize) ||
-			   PL_UNLIKELY(snap < h->tp_len) || PL_UNLIKELY(status & w->slow_status);
+			   PL_UNLIKELY(frame_off + snap > w->bsize) || PL_UNLIKELY(snap < wire) ||
+			   PL_UNLIKELY(status & w->slow_status);
 
 		/* Advance before deciding about this frame, so a bad frame
 		 * still moves the walk on. */
@@ -438,7 +439,7 @@ walk_block(struct walk *w, uint8_t *blk, uint32_t *offp, uint32_t *leftp, struct
 				w->bad++;
 				continue;
 			}
-			if (snap < h->tp_len) {
+			if (snap < wire) {
 				w->trunc++; /* larger than a block: never hand out a cut frame */
 				continue;
 			}

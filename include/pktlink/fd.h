@@ -20,6 +20,9 @@
  *       &block_count=..&frame_size=..&tx_frames=..&mtu=..&addr=..&gso=..&csum=..
  *       AF_PACKET sockets (several: one fanout group, one queue each). MTU
  *       and MAC default to the device's; ignore_outgoing defaults to 1.
+ *       With dispatch=mmap and the device's MAC, the receive filter takes
+ *       the kernel's mark (PACKET_OTHERHOST, which follows the device's
+ *       current MAC) and does not read the frame.
  *       tx=mmap adds zero-copy transmit: pktlink_tx_alloc() lends TX ring
  *       slots (PKTLINK_CAP_TX_ALLOC); send them in allocation order.
  *

@@ -364,18 +364,26 @@ void fd_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsign
 {
 	struct fd_ep *f = to_fd(ep);
 	if (!f->o.injectable && f->rx_mode == PKTLINK_FD_RX_MMAP) {
-		/* hand runs of the same queue to that queue's ring; the queue
-		 * comes from the handle (priv), never from the public .queue,
-		 * which the caller may have changed */
-		unsigned i = 0;
-		while (i < n) {
-			uint64_t qi = pkts[i].priv >> 32;
-			unsigned j = i + 1;
-			while (j < n && pkts[j].priv >> 32 == qi)
-				j++;
+		/* hand runs of the same handle (queue and block) to that
+		 * queue's ring, one update per run; the queue comes from the
+		 * handle (priv), never from the public .queue, which the
+		 * caller may have changed */
+		const struct pktlink_pkt *p = pkts, *end = pkts + n;
+		while (p < end) {
+			uint64_t priv = p->priv;
+			const struct pktlink_pkt *q = p + 1;
+			/* a burst's views are mostly of one block: compare
+			 * four at a time */
+			while (end - q >= 4 && !((q[0].priv ^ priv) | (q[1].priv ^ priv) |
+						 (q[2].priv ^ priv) | (q[3].priv ^ priv)))
+				q += 4;
+			while (q < end && q->priv == priv)
+				q++;
+			uint64_t qi = priv >> 32;
 			if (qi < f->nq && f->q[qi].ring)
-				pl_packet_rx_ring_release(f->q[qi].ring, &pkts[i], j - i);
-			i = j;
+				pl_packet_rx_ring_release_handle(f->q[qi].ring, priv,
+								 (unsigned)(q - p));
+			p = q;
 		}
 		return;
 	}

@@ -359,6 +359,12 @@ static int fd_packet_dev_props(struct fd_ep *f, struct fd_setup *s, char *err, s
 			      strerror(errno));
 	unsigned hw = ifr.ifr_hwaddr.sa_family;
 	s->o.eth_header = hw == ARPHRD_ETHER || hw == ARPHRD_LOOPBACK;
+	if (s->o.eth_header) {
+		/* the kernel marks each frame against this address
+		 * (PACKET_OTHERHOST): the ring's filter uses that mark */
+		memcpy(s->ring.dev_addr, ifr.ifr_hwaddr.sa_data, 6);
+		s->ring.dev_addr_set = true;
+	}
 	if (s->o.eth_header && !s->o.has_link_addr) {
 		memcpy(s->o.link_addr, ifr.ifr_hwaddr.sa_data, 6);
 		s->o.has_link_addr = true;

@@ -141,6 +141,11 @@ struct pl_packet_ring_cfg {
 	uint32_t frame_size; /* kernel bookkeeping only in V3 (frames per block); 0 = 2048 */
 	uint32_t block_timeout_ms; /* retire a partly filled block after this; 0 = 1 ms */
 	bool vnet_hdr; /* the socket has PACKET_VNET_HDR */
+	/* The address of the device the socket is bound to, when it is one
+	 * Ethernet device: a receive filter for this address takes the
+	 * kernel's verdict (sll_pkttype) instead of reading each frame. */
+	bool dev_addr_set;
+	uint8_t dev_addr[6];
 };
 
 struct pl_packet_rx_ring;
@@ -170,7 +175,9 @@ int pl_packet_rx_ring_create(int fd, const struct pl_packet_ring_cfg *cfg,
  * timestamp (PKTLINK_PKT_TSTAMP). A block goes back to the kernel when
  * every frame taken from it is released. Counters c get the drops
  * (filtered frames in drop_filter) and system calls; packets and bytes are
- * the caller's to count (core counts them for endpoints).
+ * the caller's to count (core counts them for endpoints). The filter, when
+ * its address is cfg dev_addr, takes the kernel's PACKET_OTHERHOST mark
+ * (the device's current address) without reading the frame.
  *
  * Views stay valid until released with pl_packet_rx_ring_release(); pkt.priv
  * is the ring's handle (queue << 32 | block + 1, so an endpoint with a ring
@@ -202,6 +209,13 @@ int pl_packet_rx_ring_burst(struct pl_packet_rx_ring *r, struct pktlink_pkt *pkt
  */
 void pl_packet_rx_ring_release(struct pl_packet_rx_ring *r, const struct pktlink_pkt *pkts,
 			       unsigned n);
+
+/**
+ * pl_packet_rx_ring_release_handle() - give back n views whose pkt.priv is
+ * handle (views of one block: a run of equal handles), as n calls of
+ * pl_packet_rx_ring_release() would. Same rules.
+ */
+void pl_packet_rx_ring_release_handle(struct pl_packet_rx_ring *r, uint64_t handle, unsigned n);
 
 /** pl_packet_rx_ring_fd() - the socket the ring belongs to (for POLLIN), -1 for NULL. */
 int pl_packet_rx_ring_fd(const struct pl_packet_rx_ring *r);

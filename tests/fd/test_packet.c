@@ -2,7 +2,8 @@
 /*
  * test_packet: "packet:" endpoints on a veth pair in a private namespace:
  * byte-exact delivery both ways in readv, recvmmsg and mmap receive modes
- * with tx=sendmmsg and tx=mmap; the MAC filter; the device deleted under a
+ * with tx=sendmmsg and tx=mmap; the MAC filter (the ring's: the kernel's
+ * verdict for the device's address, the bytes for another); the device deleted under a
  * running dispatcher; teardown from every setup step.
  * (Ring geometry, fanout and VLAN specifics are tested by the AF_PACKET
  * building-block tests.)
@@ -164,6 +165,88 @@ static int filter_push(void)
 			  (unsigned long long)st.rx_drop_filter, others);
 		pktlink_close(a);
 	}
+	pktlink_close(b);
+	return 0;
+}
+
+/* ring_filter_round() - b sends a frame to each of dsts[0..3] (PER of each,
+ * interleaved); a (mmap) must deliver exactly those whose want[] is set and
+ * count the others in rx_drop_filter. */
+#define PER 20
+static int ring_filter_round(struct pktlink_ep *a, struct pktlink_ep *b, const uint8_t *src,
+			     const uint8_t dsts[4][6], const bool want[4], uint32_t salt)
+{
+	struct pktlink_stats s0, s1;
+	PLT_OK(pktlink_get_stats(a, &s0));
+	uint32_t expect = 0, got[4] = { 0 };
+	uint8_t f[200];
+	for (uint32_t i = 0; i < 4 * PER; i++) {
+		struct pktlink_pkt pk = { .data = f };
+		pk.len = t_frame(f, i, salt, 128, dsts[i % 4], src);
+		expect += want[i % 4];
+		uint64_t end = plt_now_ns() + PLT_WAIT_NS;
+		while (pktlink_tx_burst(b, &pk, 1) == 0 && plt_now_ns() < end)
+			usleep(100);
+	}
+	uint32_t n = 0, others = 4 * PER - expect;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
+	while (plt_now_ns() < end) {
+		struct pktlink_pkt rx[16];
+		int r = pktlink_rx_burst(a, rx, 16);
+		PLT_CHECK(r >= 0, "rx_burst: %s", plt_errname(-r));
+		for (int k = 0; k < r; k++) {
+			if (!t_is_test(rx[k].data, rx[k].len))
+				continue; /* IPv6 neighbour discovery and the like */
+			uint32_t seq, sl;
+			memcpy(&seq, rx[k].data + 14, 4);
+			memcpy(&sl, rx[k].data + 18, 4);
+			if (sl != salt)
+				continue;
+			PLT_CHECK(seq < 4 * PER && !t_check(rx[k].data, rx[k].len, seq, salt, 128,
+							     dsts[seq % 4], src),
+				  "frame %u", seq);
+			got[seq % 4]++;
+			n++;
+		}
+		pktlink_rx_release(a, rx, (unsigned)(r > 0 ? r : 0));
+		PLT_OK(pktlink_get_stats(a, &s1));
+		if (n >= expect && s1.rx_drop_filter - s0.rx_drop_filter >= others)
+			break;
+		if (r == 0)
+			pktlink_wait(a, 10);
+	}
+	for (int d = 0; d < 4; d++)
+		PLT_CHECK(got[d] == (want[d] ? PER : 0), "salt %#x, destination %d: %u frames", salt,
+			  d, got[d]);
+	PLT_CHECK(s1.rx_drop_filter - s0.rx_drop_filter == others, "salt %#x: filtered %llu of %u",
+		  salt, (unsigned long long)(s1.rx_drop_filter - s0.rx_drop_filter), others);
+	return 0;
+}
+
+/* The ring's filter: for the device's own address it takes the kernel's
+ * verdict (PACKET_OTHERHOST), for another one (pktlink_set_link_addr) it
+ * compares the bytes, and back. Broadcast and multicast always pass. */
+static int ring_filter_addr(void)
+{
+	veth();
+	uint8_t mac0[6], mac1[6];
+	plt_mac("plp0", mac0);
+	plt_mac("plp1", mac1);
+	static const uint8_t other[6] = { 2, 0, 0, 0, 0, 0x77 };
+	uint8_t dsts[4][6] = { { 0 }, { 2, 0, 0, 0, 0, 0x77 },
+			       { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+			       { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
+	memcpy(dsts[0], mac0, 6);
+	struct pktlink_ep *a = open_spec("packet:plp0?dispatch=mmap");
+	struct pktlink_ep *b = open_spec("packet:plp1?dispatch=readv");
+	static const bool own[4] = { true, false, true, true };
+	static const bool moved[4] = { false, true, true, true };
+	ring_filter_round(a, b, mac1, (const uint8_t(*)[6])dsts, own, 0x51);
+	PLT_OK(pktlink_set_link_addr(a, other));
+	ring_filter_round(a, b, mac1, (const uint8_t(*)[6])dsts, moved, 0x52);
+	PLT_OK(pktlink_set_link_addr(a, mac0));
+	ring_filter_round(a, b, mac1, (const uint8_t(*)[6])dsts, own, 0x53);
+	pktlink_close(a);
 	pktlink_close(b);
 	return 0;
 }
@@ -395,6 +478,7 @@ int main(int argc, char **argv)
 		{ "vnet_modes", vnet_modes, PLT_NETNS, 50 },
 		{ "filter_push", filter_push, PLT_NETNS, 50 },
 		{ "promisc", promisc, PLT_NETNS, 30 },
+		{ "ring_filter_addr", ring_filter_addr, PLT_NETNS, 50 },
 		{ "handed_in_socket", handed_in_socket, PLT_NETNS, 50 },
 		{ "zero_copy_tx", zero_copy_tx, PLT_NETNS, 50 },
 		{ "device_deleted", device_deleted, PLT_NETNS, 50 },

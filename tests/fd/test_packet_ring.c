@@ -17,6 +17,7 @@
 #include <linux/if_packet.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -439,6 +440,71 @@ static int rx_ring_oversized_frame_dropped(void)
 	check_frame(&p[0], 5);
 	PLT_CHECK(c.drop_nobuf == 1, "drop_nobuf %llu", (unsigned long long)c.drop_nobuf);
 	pl_packet_rx_ring_release(r, p, n);
+	pl_packet_rx_ring_destroy(r);
+	close(rfd);
+	close(tx);
+	return 0;
+}
+
+/*
+ * Offsets in the ring are checked, not trusted: a second mapping of the ring
+ * rewrites a retired block's frame headers before the walk (a frame header
+ * pointing its data before the header, one claiming more bytes than the
+ * block, one whose next offset leaves the block). Those frames and the ones
+ * behind the bad next offset are counted in drop_invalid, the others are
+ * handed out, the block goes back and reception goes on.
+ */
+static int rx_ring_corrupt_offsets(void)
+{
+	setup_veth();
+	int rfd, tx = raw_tx(B);
+	enum { BS = 65536, NB = 4, SENT = 8 };
+	/* a long timeout: all SENT frames in block 0 */
+	struct pl_packet_rx_ring *r = open_ring(A, BS, NB, 500, false, &rfd);
+	uint8_t *m = mmap(NULL, (size_t)BS * NB, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
+	PLT_CHECK(m != MAP_FAILED, "second mapping: %s", strerror(errno));
+	struct pl_rx_counters c;
+	memset(&c, 0, sizeof(c));
+	uint8_t f[1600];
+	for (uint32_t i = 0; i < SENT; i++) {
+		uint32_t len = make_frame(f, i, mac_a, mac_b);
+		send_frame(tx, f, len);
+	}
+	struct tpacket_block_desc *bd = (struct tpacket_block_desc *)m;
+	uint64_t end = plt_now_ns() + PLT_WAIT_NS;
+	while (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) &&
+	       plt_now_ns() < end)
+		usleep(1000);
+	uint32_t num = bd->hdr.bh1.num_pkts;
+	PLT_CHECK(num >= 5, "block 0 holds %u frames", num);
+	struct tpacket3_hdr *h[5];
+	uint32_t off = bd->hdr.bh1.offset_to_first_pkt;
+	for (int i = 0; i < 5; i++) {
+		h[i] = (struct tpacket3_hdr *)(m + off);
+		off += h[i]->tp_next_offset;
+	}
+	h[1]->tp_mac = 0; /* data over the header */
+	h[2]->tp_snaplen = 0x7fffffff; /* past the block */
+	h[3]->tp_next_offset = 0x40000000; /* frames 4.. unreachable */
+	struct pktlink_pkt p[64];
+	int n = pl_packet_rx_ring_burst(r, p, 64, 3, NULL, &c);
+	PLT_CHECK(n == 2, "%d frames handed out, expected frames 0 and 3", n);
+	PLT_CHECK(c.drop_invalid == num - 2, "drop_invalid %llu of %u",
+		  (unsigned long long)c.drop_invalid, num - 2);
+	pl_packet_rx_ring_release(r, p, (unsigned)n);
+	PLT_CHECK(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) == TP_STATUS_KERNEL,
+		  "block 0 given back");
+	for (uint32_t i = 0; i < 3; i++) {
+		uint32_t len = make_frame(f, 100 + i, mac_a, mac_b);
+		send_frame(tx, f, len);
+	}
+	struct pktlink_pkt got[3];
+	unsigned k = collect_from(r, rfd, got, 3, &c, PLT_WAIT_MS, 100);
+	PLT_CHECK(k == 3, "after the bad block: %u of 3 frames", k);
+	for (uint32_t i = 0; i < 3; i++)
+		check_frame(&got[i], 100 + i);
+	pl_packet_rx_ring_release(r, got, k);
+	munmap(m, (size_t)BS * NB);
 	pl_packet_rx_ring_destroy(r);
 	close(rfd);
 	close(tx);
@@ -995,6 +1061,7 @@ int main(int argc, char **argv)
 		{ "rx_ring_held_views_pin_blocks", rx_ring_held_views_pin_blocks, PLT_NETNS, 30 },
 		{ "rx_ring_ignore_outgoing", rx_ring_ignore_outgoing, PLT_NETNS, 30 },
 		{ "rx_ring_oversized_frame_dropped", rx_ring_oversized_frame_dropped, PLT_NETNS, 30 },
+		{ "rx_ring_corrupt_offsets", rx_ring_corrupt_offsets, PLT_NETNS, 30 },
 		{ "tx_ring_byte_exact", tx_ring_byte_exact, PLT_NETNS, 30 },
 		{ "tx_ring_full_returns_zero_then_recovers", tx_ring_full_returns_zero_then_recovers,
 		  PLT_NETNS, 30 },

@@ -216,7 +216,10 @@ static int shm_setup(struct bench_env *env, const struct bench_scenario *s, void
 static void rx_loop(struct bench_env *env, struct pktlink_ep *ep, uint64_t until, uint64_t *pkts,
 		    bool busy, bool copy)
 {
-	static uint8_t priv[RX_BURST][2048]; /* copy mode: where frames are copied out to */
+	/* Copy mode: where frames are copied out to, an odd number of cache
+	 * lines apart (a 2048-byte stride puts every destination's first line
+	 * into the same cache sets; tools/bench_limit.c does the same). */
+	static uint8_t priv[RX_BURST][2048 + 64];
 	struct pktlink_pkt p[RX_BURST];
 	unsigned k = 0;
 	/* The clock is read every 16 bursts: it costs as much as a burst. */

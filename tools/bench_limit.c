@@ -79,7 +79,17 @@ static void produce(struct spsc_ring *r, const uint8_t *frame, uint32_t len)
 		unsigned n = room < SPSC_BURST ? (unsigned)room : SPSC_BURST;
 		for (unsigned i = 0; i < n; i++) {
 			uint32_t idx = (uint32_t)(head + i) & (SPSC_SLOTS - 1);
-			memcpy(r->slot[idx], frame, len);
+			uint8_t *d = r->slot[idx];
+			/* Small frames (the packet-rate case) as two overlapping
+			 * fixed-size copies the compiler inlines, as memif's sender
+			 * does (src/memif/tx.c): a memcpy() call per frame made this
+			 * producer slower than memif's, and the limit no ceiling. */
+			if (len >= 32 && len <= 64) {
+				memcpy(d, frame, 32);
+				memcpy(d + len - 32, frame + len - 32, 32);
+			} else {
+				memcpy(d, frame, len);
+			}
 			r->len[idx] = len;
 		}
 		head += n;

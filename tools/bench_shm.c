@@ -235,7 +235,8 @@ static void rx_loop(struct bench_env *env, struct pktlink_ep *ep, uint64_t until
 		*pkts += (uint64_t)n;
 		if (copy)
 			for (int i = 0; i < n; i++)
-				memcpy(priv[i], p[i].data, p[i].len < 2048 ? p[i].len : 2048);
+				util_copy_frame(priv[i], p[i].data,
+						p[i].len < 2048 ? p[i].len : 2048);
 		pktlink_rx_release(ep, p, (unsigned)n);
 	}
 }

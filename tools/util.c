@@ -140,6 +140,11 @@ uint32_t util_build_udp(uint8_t *buf, uint32_t cap, uint32_t len, const uint8_t 
 	return len;
 }
 
+void util_copy(void *restrict d, const void *restrict s, size_t n)
+{
+	memcpy(d, s, n);
+}
+
 uint64_t util_now_ns(void)
 {
 	struct timespec ts;

@@ -201,10 +201,12 @@ static void *shrinker(void *arg)
 {
 	struct racer *r = arg;
 	while (!atomic_load(&r->stop)) {
-		if (!atomic_exchange(&r->go, 0))
+		if (!atomic_load(&r->go))
 			continue;
 		if (ftruncate(r->fd, 4096) == 0)
 			fcntl(r->fd, F_ADD_SEALS, F_SEAL_SHRINK);
+		/* Only now: the main thread then closes the fd and reuses r->fd. */
+		atomic_store(&r->go, 0);
 	}
 	return NULL;
 }
@@ -246,8 +248,9 @@ static int seal_race(void)
 			PLT_CHECK(strstr(err, "sealed"), "unexpected refusal: %s", err);
 			refused++;
 		}
-		while (atomic_load(&r.go))
-			; /* the shrinker took its turn */
+		uint64_t turn_end = ms_now() + 10000;
+		while (atomic_load(&r.go)) /* the shrinker takes its turn */
+			PLT_CHECK(ms_now() < turn_end, "the shrinker thread did not take its turn");
 		pl_shm_queue_close(&q);
 		for (int k = 0; k < PKTLINK_SHM_QUEUE_FDS; k++)
 			close(fds[k]);

@@ -78,15 +78,35 @@ void pl_memif_cli_reap(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t t
 	uint32_t nfree = e->npool_free, at = e->pool_head + nfree;
 	if (at >= npool)
 		at -= npool;
+	uint16_t s = t->peer;
 	uint32_t got = 0;
-	for (uint16_t s = t->peer; s != tail; s++) {
-		uint32_t *slot = &sb[s & mask], b = *slot;
-		if (b != PL_MEMIF_NOBUF) {
-			*slot = PL_MEMIF_NOBUF;
-			fifo[at] = b;
-			if (++at == npool)
-				at = 0;
-			got++;
+	if (t->inflight == (uint16_t)(t->pos - s)) {
+		/* Every slot in flight carries a pool buffer (zero-copy only):
+		 * the consumed ones go to the FIFO as they are, in at most
+		 * three pieces (where either ring wraps). */
+		got = (uint16_t)(tail - s);
+		for (uint32_t left = got; left;) {
+			uint32_t from = s & mask, k = left;
+			if (k > (uint32_t)mask + 1 - from)
+				k = (uint32_t)mask + 1 - from;
+			if (k > npool - at)
+				k = npool - at;
+			memcpy(fifo + at, sb + from, k * sizeof(*sb));
+			memset(sb + from, 0xff, k * sizeof(*sb)); /* PL_MEMIF_NOBUF */
+			at = at + k == npool ? 0 : at + k;
+			s = (uint16_t)(s + k);
+			left -= k;
+		}
+	} else {
+		for (; s != tail; s++) {
+			uint32_t *slot = &sb[s & mask], b = *slot;
+			if (b != PL_MEMIF_NOBUF) {
+				*slot = PL_MEMIF_NOBUF;
+				fifo[at] = b;
+				if (++at == npool)
+					at = 0;
+				got++;
+			}
 		}
 	}
 	t->inflight -= got;
@@ -136,38 +156,44 @@ int pl_memif_cli_put_lent(struct pl_memif_ep *e, struct pl_memif_txq *t, uint32_
 unsigned pl_memif_cli_lent_run(struct pl_memif_ep *e, struct pl_memif_txq *t,
 			       const struct pktlink_pkt *pkts, unsigned m, uint64_t *bytesp)
 {
-	/* cli_publish() by hand, everything in locals: the descriptor
-	 * stores would otherwise make the compiler reload them per frame */
+	/* Two passes, everything in locals: the checks first (loads only,
+	 * so the compiler keeps the constants in registers), then the
+	 * stores of cli_publish() for the frames that passed. */
 	const uint32_t npool = e->conn.npool, bsize = e->conn.pool_bsize;
-	const uint32_t pool_off = (uint32_t)e->conn.pool_offset;
 	const uint32_t min_len = e->tc.min_len, span = e->tc.frame_max - min_len;
-	uint32_t *const tag = e->pool_tag, *const sb = t->slot_buf;
-	uint8_t *const base = e->pool_base, *const ring = t->ring;
-	const uint16_t mask = t->mask, pos0 = t->pos;
-	uint64_t bytes = 0;
-	const struct pktlink_pkt *p = pkts, *const end = pkts + m;
-	for (; p != end; p++) {
+	uint32_t *const tag = e->pool_tag;
+	uint8_t *const base = e->pool_base;
+	unsigned k;
+	for (k = 0; k < m; k++) {
+		const struct pktlink_pkt *p = &pkts[k];
 		uint64_t b = p->priv;
-		uint32_t len = p->len, h = p->priv2;
 		/* the checks of cli_lent() and of a plain pl_tx_classify() */
 		if (PL_UNLIKELY((p->flags & (PKTLINK_PKT_TXBUF | PKTLINK_PKT_CSUM_PARTIAL)) !=
 					PKTLINK_PKT_TXBUF ||
-				p->gso_type != PKTLINK_GSO_NONE || b >= npool))
+				p->gso_type != PKTLINK_GSO_NONE || b >= npool ||
+				tag[b] != p->priv2 || !pl_memif_tag_lent(p->priv2) ||
+				p->data != base + (uint32_t)b * bsize || p->len - min_len > span))
 			break;
-		uint32_t off = (uint32_t)b * bsize;
-		if (PL_UNLIKELY(tag[b] != h || !pl_memif_tag_lent(h) || p->data != base + off ||
-				len - min_len > span))
-			break;
-		uint16_t slot = (uint16_t)(pos0 + (p - pkts)) & mask;
-		uint64_t *w = (uint64_t *)(void *)memif_desc_at(ring, slot);
+	}
+	/* a buffer's descriptor offset: its address less the region's */
+	uint8_t *const r0 = base - e->conn.pool_offset;
+	uint32_t *const sb = t->slot_buf;
+	struct memif_desc *const desc = memif_desc_at(t->ring, 0);
+	const uint32_t mask = t->mask;
+	uint32_t pos = t->pos; /* wraps at 16 bits below */
+	uint64_t bytes = 0;
+	for (unsigned i = 0; i < k; i++) {
+		const struct pktlink_pkt *p = &pkts[i];
+		uint32_t len = p->len, b = (uint32_t)p->priv;
+		uint32_t slot = pos++ & mask;
+		uint64_t *w = (uint64_t *)(void *)&desc[slot];
 		__atomic_store_n(&w[0], memif_desc_make(0, 0, len), __ATOMIC_RELAXED);
-		__atomic_store_n(&w[1], (uint64_t)(pool_off + off), __ATOMIC_RELAXED);
-		sb[slot] = (uint32_t)b;
-		tag[b] = h + 1; /* sent: the handle is stale now */
+		__atomic_store_n(&w[1], (uint64_t)(uint32_t)(p->data - r0), __ATOMIC_RELAXED);
+		sb[slot] = b;
+		tag[b] = p->priv2 + 1; /* sent: the handle is stale now */
 		bytes += len;
 	}
-	unsigned k = (unsigned)(p - pkts);
-	t->pos = (uint16_t)(pos0 + k);
+	t->pos = (uint16_t)pos;
 	t->inflight += k;
 	*bytesp += bytes;
 	return k;
@@ -181,18 +207,22 @@ static int cli_alloc(struct pl_memif_ep *e, struct pktlink_pkt *pkts, unsigned n
 		if (r < 0)
 			return r;
 	}
+	/* in locals: the stores into pkts would make the compiler reload them */
 	const uint32_t npool = e->conn.npool, bsize = e->conn.pool_bsize, len = e->max_frame;
+	const uint32_t *const fifo = e->pool_free;
+	uint32_t *const tag = e->pool_tag;
+	uint8_t *const base = e->pool_base;
 	uint32_t take = n < e->npool_free ? n : e->npool_free, head = e->pool_head;
 	for (uint32_t i = 0; i < take; i++) {
-		uint32_t b = e->pool_free[head];
+		uint32_t b = fifo[head];
 		if (++head == npool)
 			head = 0;
 		pkts[i] = (struct pktlink_pkt){
-			.data = e->pool_base + (uint64_t)b * bsize,
+			.data = base + (uint64_t)b * bsize,
 			.len = len,
 			.flags = PKTLINK_PKT_TXBUF,
 			.priv = b,
-			.priv2 = ++e->pool_tag[b],
+			.priv2 = ++tag[b],
 		};
 	}
 	e->pool_head = head;

@@ -333,23 +333,10 @@ enum {
 /* tx.c: the client's view of the server's tail (validated, lent buffers
  * behind it reaped); returns the free slots or a violation's errno. */
 int pl_memif_cli_tail(struct pl_memif_ep *e, struct pl_memif_txq *t);
-/* The posted S2C buffer of a slot, its descriptor read once and checked;
- * 0, or the violation's errno (the peer was disconnected). Inline: the
- * server's tx_alloc reads one per buffer lent. */
-static inline int pl_memif_posted(struct pl_memif_ep *e, const struct pl_memif_txq *t,
-				  uint16_t slot, struct pl_memif_seg *seg)
-{
-	const struct pl_memif_conn *cn = &e->conn;
-	const struct memif_desc *d = memif_desc_at(t->ring, slot);
-	uint16_t flags, reg;
-	uint32_t l;
-	memif_desc_split(memif_desc_word(d), &flags, &reg, &l);
-	uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
-	if (PL_UNLIKELY(reg >= cn->nregions || !l || (uint64_t)off + l > cn->regions[reg].size))
-		return pl_memif_violation(e, "posted S2C buffer is empty or lies outside its region");
-	*seg = (struct pl_memif_seg){ cn->regions[reg].base + off, l };
-	return 0;
-}
+/* tx.c: the posted S2C buffer of a slot, its descriptor read once and
+ * checked; 0, or the violation's errno (the peer was disconnected). */
+int pl_memif_posted(struct pl_memif_ep *e, const struct pl_memif_txq *t, uint16_t slot,
+		    struct pl_memif_seg *seg);
 /* tx.c: server copy of len bytes into the next posted S2C buffers that are not lent. */
 int pl_memif_server_put(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t *avail,
 			const uint8_t *src, uint32_t len);

@@ -72,6 +72,20 @@ static int client_put(struct pl_memif_txq *t, uint32_t *room, const uint8_t *src
 	return PUT_OK;
 }
 
+int pl_memif_posted(struct pl_memif_ep *e, const struct pl_memif_txq *t, uint16_t slot,
+		    struct pl_memif_seg *seg)
+{
+	const struct pl_memif_conn *cn = &e->conn;
+	struct memif_desc *d = memif_desc_at(t->ring, slot);
+	uint16_t reg = __atomic_load_n(&d->region, __ATOMIC_RELAXED);
+	uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
+	uint32_t l = __atomic_load_n(&d->length, __ATOMIC_RELAXED);
+	if (reg >= cn->nregions || !l || (uint64_t)off + l > cn->regions[reg].size)
+		return pl_memif_violation(e, "posted S2C buffer is empty or lies outside its region");
+	*seg = (struct pl_memif_seg){ cn->regions[reg].base + off, l };
+	return 0;
+}
+
 /* Server: copy len bytes into the buffers the client posted on the S2C
  * ring (each descriptor read once and checked), skipping none: a lent
  * slot (txbuf.c) on the way stops the frame until it is sent or given

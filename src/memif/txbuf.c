@@ -364,36 +364,57 @@ static int srv_alloc(struct pl_memif_ep *e, struct pktlink_pkt *pkts, unsigned n
 					e, "S2C ring head moved more than a ring ahead or backwards");
 			t->peer = head;
 		}
+		/* In locals (the stores into pkts would make the compiler
+		 * reload them); the window's end and count written back after. */
 		const uint32_t len = e->max_frame;
+		const struct pl_memif_region *const regions = e->conn.regions;
+		const unsigned nregions = e->conn.nregions;
+		struct pl_memif_lend *const lend = t->w;
+		struct memif_desc *const desc = memif_desc_at(t->ring, 0);
+		const uint16_t pos = t->pos, mask = t->mask;
+		uint16_t nlent = t->nlent;
+		const uint64_t hq = (uint64_t)q << 16;
+		bool bad = false;
 		/* Given-back slots of the window first, then new ones. */
-		for (uint16_t k = t->nlent == win ? win : 0; k < avail && i < n; k++) {
-			uint16_t at = (uint16_t)(t->pos + k), slot = at & t->mask;
-			struct pl_memif_lend *w = &t->w[slot];
+		uint16_t k = nlent == win ? win : 0;
+		for (; k < avail && i < n; k++) {
+			uint16_t at = (uint16_t)(pos + k), slot = at & mask;
+			struct pl_memif_lend *w = &lend[slot];
 			if (k < win && pl_memif_tag_lent(w->tag))
 				continue;
-			struct pl_memif_seg buf = { NULL, 0 };
-			int v = pl_memif_posted(e, t, slot, &buf);
-			if (v < 0)
-				return v;
-			if (buf.len < len) {
+			/* pl_memif_posted(), its violation reported below */
+			const struct memif_desc *d = &desc[slot];
+			uint16_t flags, reg;
+			uint32_t blen;
+			memif_desc_split(memif_desc_word(d), &flags, &reg, &blen);
+			uint32_t off = __atomic_load_n(&d->offset, __ATOMIC_RELAXED);
+			if (PL_UNLIKELY(reg >= nregions || !blen ||
+					(uint64_t)off + blen > regions[reg].size)) {
+				bad = true;
+				break;
+			}
+			if (blen < len) {
 				/* Lending stops here: slots go out in order. */
 				small = true;
 				break;
 			}
-			if (k >= win) {
-				t->lend_end = (uint16_t)(at + 1);
+			if (k >= win)
 				win = (uint16_t)(k + 1);
-			}
-			w->ptr = buf.ptr;
-			t->nlent++;
+			uint8_t *ptr = regions[reg].base + off;
+			w->ptr = ptr;
+			nlent++;
 			pkts[i++] = (struct pktlink_pkt){
-				.data = buf.ptr,
+				.data = ptr,
 				.len = len,
 				.flags = PKTLINK_PKT_TXBUF,
-				.priv = (uint64_t)q << 16 | at,
+				.priv = hq | at,
 				.priv2 = ++w->tag,
 			};
 		}
+		t->nlent = nlent;
+		t->lend_end = (uint16_t)(pos + win);
+		if (bad)
+			return pl_memif_violation(e, "posted S2C buffer is empty or lies outside its region");
 	}
 	if (!i && small)
 		return pl_ep_error(&e->ep, -EMSGSIZE,

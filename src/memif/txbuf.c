@@ -119,10 +119,9 @@ static inline void cli_publish(struct pl_memif_ep *e, struct pl_memif_txq *t, ui
 {
 	uint16_t slot = t->pos & t->mask;
 	uint64_t *w = (uint64_t *)(void *)memif_desc_at(t->ring, slot);
+	uint32_t off = (uint32_t)(e->conn.pool_offset + (uint64_t)b * e->conn.pool_bsize);
 	__atomic_store_n(&w[0], memif_desc_make(0, 0, len), __ATOMIC_RELAXED);
-	/* offset, then metadata 0 */
-	__atomic_store_n(&w[1], (uint64_t)(uint32_t)(e->conn.pool_offset + (uint64_t)b * e->conn.pool_bsize),
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(&w[1], (uint64_t)off, __ATOMIC_RELAXED); /* offset, then metadata 0 */
 	t->slot_buf[slot] = b;
 	e->pool_tag[b]++; /* sent: the handle is stale now */
 	t->pos++;

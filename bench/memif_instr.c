@@ -14,14 +14,21 @@
  * Each of tx_c2s, rx_c2s, tx_s2c, rx_s2c (its own function: -fno-ipa-icf
  * keeps the compiler from folding them) covers the public calls of one
  * side; divide by ITERS x RX_BURST packets. rx_* include the release.
+ * Then both directions again with the sender lending its buffers, as
+ * memif/c2s-zc's flooder does (tools/bench_memif.c, zc_burst()):
+ * tx_c2s_zc, tx_s2c_zc allocate TX_BURST, copy the frame into each
+ * (memcpy() of a length known at run time, as the bench's), send and give
+ * back the ones not taken; rx_c2s_zc, rx_s2c_zc receive them.
  * Arguments: ITERS (20000), TX_BURST (32, as the bench's flood), RX_BURST
  * (64, as the bench's receiver); 64-byte frames, default ring and buffers.
  */
 #include <pktlink/memif.h>
 #include <pktlink/pktlink.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static char sock[64];
@@ -52,10 +59,34 @@ static void *srv_open(void *a)
 			pktlink_rx_release(ep, p, (unsigned)r);                                    \
 		return r;                                                                          \
 	}
+#define TXZF(nm)                                                                                 \
+	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
+	{                                                                                          \
+		int a = pktlink_tx_alloc(ep, p, n);                                                \
+		if (a <= 0)                                                                        \
+			return a;                                                                  \
+		for (int i = 0; i < a; i++) {                                                      \
+			memcpy(p[i].data, frame, frame_len);                                       \
+			p[i].len = frame_len;                                                      \
+		}                                                                                  \
+		int r = pktlink_tx_burst(ep, p, (unsigned)a);                                      \
+		if (r < a)                                                                         \
+			pktlink_tx_free(ep, p + (r > 0 ? r : 0), (unsigned)(a - (r > 0 ? r : 0)));   \
+		return r;                                                                          \
+	}
+/* Not const: the bench's copy into a lent buffer has a run-time length. */
+unsigned frame_len = 64;
+static uint8_t frame[64] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5 };
 TXF(tx_c2s)
 TXF(tx_s2c)
 RXF(rx_c2s)
 RXF(rx_s2c)
+TXZF(tx_c2s_zc)
+TXZF(tx_s2c_zc)
+RXF(rx_c2s_zc)
+RXF(rx_s2c_zc)
+
+typedef int (*burst_fn)(struct pktlink_ep *, struct pktlink_pkt *, unsigned);
 
 int main(int argc, char **argv)
 {
@@ -82,17 +113,27 @@ int main(int argc, char **argv)
 	}
 	pthread_join(th, NULL);
 	unlink(sock);
-	uint8_t frame[64] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5 };
 	struct pktlink_pkt tx[64], rx[256];
-	for (int dir = 0; dir < 2; dir++) {
+	static const struct {
+		const char *name;
+		burst_fn tx, rx;
+		bool s2c, zc;
+	} runs[] = {
+		{ "c2s", tx_c2s, rx_c2s, false, false },
+		{ "s2c", tx_s2c, rx_s2c, true, false },
+		{ "c2s-zc", tx_c2s_zc, rx_c2s_zc, false, true },
+		{ "s2c-zc", tx_s2c_zc, rx_s2c_zc, true, true },
+	};
+	for (unsigned run = 0; run < sizeof(runs) / sizeof(runs[0]); run++) {
+		bool dir = runs[run].s2c;
 		struct pktlink_ep *s = dir ? srv : cli, *r = dir ? cli : srv;
 		uint64_t sent = 0, got = 0;
 		for (unsigned i = 0; i < iters; i++) {
 			unsigned burst = 0;
 			while (burst < rxb) {
-				for (unsigned k = 0; k < txb; k++)
+				for (unsigned k = 0; !runs[run].zc && k < txb; k++)
 					tx[k] = (struct pktlink_pkt){ .data = frame, .len = 64 };
-				int n = (dir ? tx_s2c : tx_c2s)(s, tx, txb);
+				int n = runs[run].tx(s, tx, txb);
 				if (n <= 0) {
 					fprintf(stderr, "tx: %d\n", n);
 					return 1;
@@ -101,7 +142,7 @@ int main(int argc, char **argv)
 			}
 			sent += burst;
 			for (unsigned k = 0; k < burst;) {
-				int n = (dir ? rx_s2c : rx_c2s)(r, rx, rxb);
+				int n = runs[run].rx(r, rx, rxb);
 				if (n <= 0) {
 					fprintf(stderr, "rx: %d\n", n);
 					return 1;
@@ -110,7 +151,7 @@ int main(int argc, char **argv)
 				got += (unsigned)n;
 			}
 		}
-		printf("%s: sent %llu received %llu\n", dir ? "s2c" : "c2s",
+		printf("%s: sent %llu received %llu\n", runs[run].name,
 		       (unsigned long long)sent, (unsigned long long)got);
 	}
 	pktlink_close(cli);

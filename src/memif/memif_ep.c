@@ -106,16 +106,13 @@ static void memif_destroy(struct pktlink_ep *ep)
 	if (e->txq) {
 		for (unsigned q = 0; q < e->ntx; q++) {
 			free(e->txq[q].slot_buf);
-			free(e->txq[q].w_st);
-			free(e->txq[q].w_gen);
-			free(e->txq[q].w_ptr);
+			free(e->txq[q].w);
 		}
 		free(e->txq);
 	}
 	free(e->tx_scratch);
 	free(e->pool_free);
-	free(e->pool_st);
-	free(e->pool_gen);
+	free(e->pool_tag);
 	pl_memif_conn_free(&e->conn);
 	if (ep->ops)
 		pl_ep_fini(ep);
@@ -275,19 +272,16 @@ static int setup_queues(struct pl_memif_ep *e, const struct pktlink_memif_opts *
 			for (unsigned s = 0; s < t->size; s++)
 				t->slot_buf[s] = PL_MEMIF_NOBUF;
 		} else {
-			t->w_st = zalloc(t->size);
-			t->w_gen = zalloc(t->size * sizeof(uint32_t));
-			t->w_ptr = zalloc(t->size * sizeof(uint8_t *));
-			if (!t->w_st || !t->w_gen || !t->w_ptr)
+			t->w = zalloc(t->size * sizeof(*t->w));
+			if (!t->w)
 				return pl_err(err, errlen, -ENOMEM, "memif: out of memory");
 		}
 	}
 	if (client) {
 		e->pool_base = r0 + c->pool_offset;
 		e->pool_free = zalloc(c->npool * sizeof(uint32_t));
-		e->pool_st = zalloc(c->npool);
-		e->pool_gen = zalloc(c->npool * sizeof(uint32_t));
-		if (!e->pool_free || !e->pool_st || !e->pool_gen)
+		e->pool_tag = zalloc(c->npool * sizeof(uint32_t));
+		if (!e->pool_free || !e->pool_tag)
 			return pl_err(err, errlen, -ENOMEM, "memif: out of memory");
 		for (uint32_t b = 0; b < c->npool; b++)
 			e->pool_free[e->npool_free++] = b;

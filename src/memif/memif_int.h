@@ -211,22 +211,34 @@ struct pl_memif_txq {
 	uint32_t own_off; /* client: their offset in region 0 */
 	uint32_t own_size, own_stride; /* client: as conn.buffer_size, conn.buf_stride */
 	/* client: the pool buffer a published slot carries (PL_MEMIF_NOBUF: a
-	 * ring buffer), returned to the pool when the server's tail passes it */
+	 * ring buffer), returned to the pool once the server's tail has passed
+	 * it, when tx_alloc runs short (pl_memif_cli_reap()) */
 	uint32_t *slot_buf;
 	uint32_t inflight; /* pool buffers on this ring */
 	/* server: slots [pos, lend_end) are the lend window: posted buffers
-	 * handed out by tx_alloc (W_LENT) or given back (W_FREE), published in
-	 * ring order; the rest of [pos, head) is untouched */
+	 * handed out by tx_alloc (lent: an odd tag) or given back (even),
+	 * published in ring order; the rest of [pos, head) is untouched */
 	uint16_t lend_end;
-	uint16_t nlent; /* W_LENT slots in the window */
-	uint8_t *w_st; /* per slot */
-	uint32_t *w_gen; /* per slot: lend generation, in the handle */
-	uint8_t **w_ptr; /* per slot: the lent buffer */
+	uint16_t nlent; /* lent slots in the window */
+	struct pl_memif_lend *w; /* per slot */
 } __attribute__((aligned(PL_CACHELINE)));
 
+/* A lend tag (txbuf.c): odd while the buffer is lent, incremented when it
+ * is lent and again when it is sent or given back; the handle carries the
+ * odd value, so one compare checks both the state and the generation. */
+static inline bool pl_memif_tag_lent(uint32_t tag)
+{
+	return tag & 1u;
+}
+
+/* Server: a lent slot's tag and the buffer it lent, side by side (one
+ * line for both checks of a handle). */
+struct pl_memif_lend {
+	uint8_t *ptr;
+	uint32_t tag;
+};
+
 #define PL_MEMIF_NOBUF UINT32_MAX
-enum { PL_MEMIF_W_FREE = 0, PL_MEMIF_W_LENT = 1 };
-enum { PL_MEMIF_POOL_FREE = 0, PL_MEMIF_POOL_LENT = 1, PL_MEMIF_POOL_TX = 2 };
 
 struct pl_memif_ep {
 	struct pktlink_ep ep; /* first: the core casts */
@@ -249,8 +261,7 @@ struct pl_memif_ep {
 	 * the buffer reused is the one the server consumed longest ago, whose
 	 * lines its receive side is least likely to still hold */
 	uint32_t *pool_free, npool_free, pool_head;
-	uint8_t *pool_st; /* PL_MEMIF_POOL_* */
-	uint32_t *pool_gen; /* lend generation, in the handle */
+	uint32_t *pool_tag; /* per buffer: its lend tag (odd: lent) */
 	uint8_t *tx_scratch; /* max_frame: checksums completed, segments cut (tc) */
 };
 
@@ -331,6 +342,15 @@ int pl_memif_server_put(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t 
 			const uint8_t *src, uint32_t len);
 /* txbuf.c */
 void pl_memif_cli_reap(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t tail);
+/* txbuf.c: up to m lent buffers of one ring that go out as they are
+ * (plain, valid handle; server: each in its own slot, the next one), from
+ * pkts[0]; stops at the first other frame, which tx_one() takes.
+ * Client: m <= the free slots; server: m <= the posted slots, ring q.
+ * Return: frames taken; their bytes added to *bytesp. */
+unsigned pl_memif_cli_lent_run(struct pl_memif_ep *e, struct pl_memif_txq *t,
+			       const struct pktlink_pkt *pkts, unsigned m, uint64_t *bytesp);
+unsigned pl_memif_srv_lent_run(struct pl_memif_ep *e, struct pl_memif_txq *t, unsigned q,
+			       const struct pktlink_pkt *pkts, unsigned m, uint64_t *bytesp);
 int pl_memif_cli_put_lent(struct pl_memif_ep *e, struct pl_memif_txq *t, uint32_t *room,
 			  struct pktlink_pkt *p);
 int pl_memif_srv_put_lent(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t *avail,

@@ -44,10 +44,15 @@ int pl_memif_client_regions(const struct pktlink_memif_opts *o, unsigned nq,
 	if ((stride / RING_ALIGN) % 2 == 0)
 		stride += RING_ALIGN;
 	/* The lend pool (tx_alloc): a ring's worth of whole-frame buffers per
-	 * C2S ring. Pages nobody touches cost nothing. */
+	 * C2S ring. Pages nobody touches cost nothing. An odd number of cache
+	 * lines apart, as the ring buffers: at 1536 bytes (24 lines) the first
+	 * lines of the buffers, the ones a small frame is written into, fell
+	 * in an eighth of the L1 sets. */
 	uint64_t pool_off = align_up(buf_off + nrings * o->ring_size * stride, RING_ALIGN);
 	uint64_t pool_bsize =
 		align_up(o->mtu + (o->mode == PKTLINK_MEMIF_ETHERNET ? 14u : 0u), RING_ALIGN);
+	if ((pool_bsize / RING_ALIGN) % 2 == 0)
+		pool_bsize += RING_ALIGN;
 	uint64_t npool = (uint64_t)nq * o->ring_size;
 	uint64_t size = pool_off + npool * pool_bsize;
 	if (size > UINT32_MAX)

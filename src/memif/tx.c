@@ -100,7 +100,7 @@ int pl_memif_server_put(struct pl_memif_ep *e, struct pl_memif_txq *t, uint16_t 
 	unsigned ns = 0;
 	while (cap < len && ns < PL_MEMIF_MAX_SEGS && ns < *avail) {
 		uint16_t slot = (uint16_t)(t->pos + ns) & t->mask;
-		if (ns < win && t->w_st[slot] != PL_MEMIF_W_FREE)
+		if (ns < win && pl_memif_tag_lent(t->w[slot].tag))
 			return PUT_FULL; /* lent and not sent yet */
 		int v = pl_memif_posted(e, t, slot, &segs[ns]);
 		if (v < 0)
@@ -133,7 +133,7 @@ static uint16_t server_usable(const struct pl_memif_txq *t, uint16_t avail)
 	if (!t->nlent)
 		return avail;
 	uint16_t k = 0; /* a lent slot in the window ends the scan */
-	while (t->w_st[(uint16_t)(t->pos + k) & t->mask] == PL_MEMIF_W_FREE)
+	while (!pl_memif_tag_lent(t->w[(uint16_t)(t->pos + k) & t->mask].tag))
 		k++;
 	return k;
 }
@@ -310,8 +310,10 @@ put_done:
  * The free slots (client: *room) or posted ones (server: *avail). The
  * peer's index as last read and validated is used while it leaves room for
  * n frames (as the limit ring does: the line the peer writes is read once
- * per lap, not once per burst), unless @fresh; client with lent buffers in
- * flight, server with lent buffers: always read (reaping, the lend window).
+ * per lap, not once per burst), unless @fresh; a server with lent buffers
+ * always reads it (a head moved back over a lent slot is a violation
+ * found here). A client's lent buffers the server consumed are reaped
+ * when the index is read, and by tx_alloc when the pool runs short.
  * Return 0 or a violation's errno.
  */
 static int tx_room(struct pl_memif_ep *e, struct pl_memif_txq *t, bool client, unsigned n,
@@ -319,7 +321,7 @@ static int tx_room(struct pl_memif_ep *e, struct pl_memif_txq *t, bool client, u
 {
 	if (client) {
 		uint32_t rm = t->size - (uint16_t)(t->pos - t->peer);
-		if (fresh || rm < n || t->inflight) {
+		if (fresh || rm < n) {
 			int r = pl_memif_cli_tail(e, t);
 			if (r < 0)
 				return r;
@@ -362,16 +364,25 @@ static int ring_tx(struct pl_memif_ep *e, unsigned ring, struct pktlink_pkt *pkt
 	unsigned i = 0;
 	while (i < n) {
 		unsigned k = 0;
+		bool lent = pkts[i].flags & PKTLINK_PKT_TXBUF;
 		if (client) {
-			k = tx_plain(e, t, pkts + i, n - i < room ? n - i : room, true, bytes);
+			unsigned m = n - i < room ? n - i : room;
+			k = lent ? pl_memif_cli_lent_run(e, t, pkts + i, m, bytes)
+				 : tx_plain(e, t, pkts + i, m, true, bytes);
 			room -= k;
-		} else if (!t->nlent) {
-			k = tx_plain(e, t, pkts + i, n - i < avail ? n - i : avail, false, bytes);
+		} else {
+			unsigned m = n - i < avail ? n - i : avail;
+			if (!t->nlent)
+				k = tx_plain(e, t, pkts + i, m, false, bytes);
+			else if (lent)
+				k = pl_memif_srv_lent_run(e, t, ring, pkts + i, m, bytes);
 			avail = (uint16_t)(avail - k);
 		}
 		i += k;
 		if (i == n)
 			break;
+		if (k)
+			continue; /* a run of the other kind may follow */
 		int r = tx_one(e, t, client, &room, &avail, &pkts[i]);
 		if (r < 0)
 			return r;

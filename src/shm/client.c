@@ -92,7 +92,47 @@ static uint32_t cli_trim(struct shm_ep *e, const struct pl_rxq_used *used, int n
  * or bounce copies. A lying server is disconnected; a frame with a bad
  * virtio-net header is dropped and its buffers reposted.
  */
-int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
+/*
+ * The run of plain completions at the head of the RX completion pipe
+ * (pipe.h, "Runs of pulls"): one buffer, one we posted, at its offset,
+ * filled no further than its size, holding the whole frame, shorter than a
+ * buffer (a completion covering a whole buffer may need trimming) and of a
+ * length pl_shm_rx_plain() accepts. Each field is read once; the first
+ * record that is anything else stops the run unconsumed, and the general
+ * path below judges it afresh. At most m records. Return how many were
+ * taken; their bytes are added to *bytes.
+ */
+static inline __attribute__((always_inline)) unsigned
+cli_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min, uint32_t span,
+	   uint64_t *bytes)
+{
+	const uint64_t size = PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF, slot = pl_pipe_slot_size(size);
+	uint8_t *rx_state = e->rx_state, *base = e->in_data->base;
+	uint32_t *rx_next = e->rx_next;
+	const uint64_t nrx = e->nrx, buf_size = e->buf_size;
+	uint64_t sum = 0;
+	const uint8_t *rec;
+	uint64_t room = pl_pipe_rx_run_room(&e->in, size, m, &rec);
+	unsigned k;
+	for (k = 0; k < room && pl_pipe_rx_run_ready(rec, size); k++, rec += slot) {
+		uint32_t len = pl_ld32(rec);
+		uint64_t off = pl_ld64(rec + 8);
+		uint32_t used = pl_ld32(rec + 16);
+		uint64_t id = pl_ld64(rec + 28);
+		if (PL_UNLIKELY(id >= nrx || rx_state[id] != BUF_POSTED || off != id * buf_size ||
+				len > used || used >= buf_size || len - min > span))
+			break;
+		rx_state[id] = BUF_HELD;
+		rx_next[id] = UINT32_MAX;
+		pkts[k] = (struct pktlink_pkt){ .data = base + off, .len = len, .priv = id };
+		sum += len;
+	}
+	pl_pipe_rx_run_end(&e->in, size, k);
+	*bytes += sum;
+	return k;
+}
+
+int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes)
 {
 	struct pl_rx_counters *c = &e->ep.rxc[0];
 	struct pl_rxq_used used[PL_SHM_MAX_BUFS];
@@ -105,8 +145,17 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	uint64_t nrx = e->nrx, buf_size = e->buf_size;
 	uint8_t *base = e->in_data->base;
 
+	uint32_t min = 0, span = 0;
+	bool plain = pl_shm_rx_plain(e, &min, &span);
+
 	cli_retry_reposts(e);
 	while (got < n) {
+		if (plain) {
+			unsigned k = cli_rx_run(e, pkts + got, n - got, min, span, bytes);
+			got += k;
+			if (got == n)
+				break;
+		}
 		const uint8_t *rec;
 		uint32_t len, size;
 		int r = pl_pipe_rx_pull_sized(&e->in, PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF, &rec,
@@ -190,6 +239,7 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			continue;
 		}
 		p->priv = (uint64_t)first | ((uint64_t)(uint32_t)(bounce + 1) << 32);
+		*bytes += p->len;
 		got++;
 	}
 	pl_pipe_rx_flush(&e->in);
@@ -209,22 +259,30 @@ void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 	 * may post several per frame, after which this no longer holds. */
 	bool room = !e->nrepost &&
 		    pl_pipe_tx_fits(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_POST));
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t priv = pkts[i].priv;
-		uint32_t first = (uint32_t)priv;
-		if (PL_LIKELY(room && !(priv >> 32) && first < nrx && rx_next[first] == UINT32_MAX &&
-			      rx_state[first] == BUF_HELD)) {
-			/* One buffer, no bounce copy: the common case
-			 * without the chain walk. */
-			uint8_t *r = pl_pipe_tx_push_unchecked(&e->in_ret, PL_RXQ_POST);
-			pl_st64(r, (uint64_t)first * buf_size);
+	unsigned i = 0;
+	if (room) {
+		/* One buffer, no bounce copy: the common case without the
+		 * chain walk, as one run of pushes (pipe.h). */
+		const uint64_t slot = pl_pipe_slot_size(PL_RXQ_POST);
+		uint8_t *r = pl_pipe_tx_run_begin(&e->in_ret);
+		for (; i < n; i++, r += slot) {
+			uint64_t priv = pkts[i].priv;
+			if (PL_UNLIKELY(priv >= nrx || rx_next[priv] != UINT32_MAX ||
+					rx_state[priv] != BUF_HELD))
+				break;
+			if (i)
+				pl_pipe_tx_run_hdr(r, PL_RXQ_POST);
+			pl_st64(r, priv * buf_size);
 			pl_st64(r + 8, buf_size); /* size, then remaining-in-group 0 */
 			pl_st64(r + 16, 0); /* user data */
-			pl_st64(r + 24, first); /* id */
-			rx_state[first] = BUF_POSTED;
-			continue;
+			pl_st64(r + 24, priv); /* id */
+			rx_state[priv] = BUF_POSTED;
 		}
-		room = false;
+		pl_pipe_tx_run_end(&e->in_ret, PL_RXQ_POST, i);
+	}
+	for (; i < n; i++) {
+		uint64_t priv = pkts[i].priv;
+		uint32_t first = (uint32_t)priv;
 		int bounce = (int)(uint32_t)(priv >> 32) - 1;
 		if (bounce >= (int)SHM_NBOUNCE)
 			bounce = -1;
@@ -247,8 +305,26 @@ void pl_shm_cli_reap(struct shm_ep *e)
 	uint32_t ntx = e->ntx, nfree = e->tx_nfree;
 	const uint8_t *rec;
 	uint32_t len;
+	const uint64_t slot = pl_pipe_slot_size(PL_TXQ_COMPLETION);
 	/* Bounded by the pipe: each pull consumes at least 8 bytes of it. */
-	while (pl_pipe_rx_pull_sized(r, PL_TXQ_COMPLETION, &rec, &len) == PL_PIPE_RECORD) {
+	for (;;) {
+		/* The run of completions of one-buffer packets (pipe.h, "Runs
+		 * of pulls"); the first record that is anything else stops it
+		 * unconsumed, for the general pull below. */
+		uint64_t room = pl_pipe_rx_run_room(r, PL_TXQ_COMPLETION, UINT64_MAX, &rec), k;
+		for (k = 0; k < room && pl_pipe_rx_run_ready(rec, PL_TXQ_COMPLETION);
+		     k++, rec += slot) {
+			uint64_t id = pl_ld64(rec);
+			if (PL_UNLIKELY(id >= ntx || state[id] != BUF_TX_HEAD || next[id] < ntx))
+				break;
+			state[id] = BUF_FREE;
+			free_list[nfree++] = (uint32_t)id;
+		}
+		pl_pipe_rx_run_end(r, PL_TXQ_COMPLETION, k);
+		if (k && k == room)
+			continue;
+		if (pl_pipe_rx_pull_sized(r, PL_TXQ_COMPLETION, &rec, &len) != PL_PIPE_RECORD)
+			break;
 		uint64_t id;
 		if (pl_txq_parse_completion(rec, len, &id))
 			continue; /* the seed ignores other lengths */
@@ -258,7 +334,7 @@ void pl_shm_cli_reap(struct shm_ep *e)
 		state[b] = BUF_FREE;
 		free_list[nfree++] = b;
 		/* The later buffers of a multi-buffer packet (bounded walk). */
-		for (uint32_t k = 1; PL_UNLIKELY(nb < ntx) && k < PL_SHM_MAX_BUFS; k++) {
+		for (uint32_t j = 1; PL_UNLIKELY(nb < ntx) && j < PL_SHM_MAX_BUFS; j++) {
 			b = nb;
 			nb = next[b];
 			state[b] = BUF_FREE;
@@ -407,27 +483,36 @@ int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
  * that needs the general path (a lent buffer, an offload, a frame longer
  * than a buffer or not sendable). Return how many frames were sent.
  */
-unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
+unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n,
+			       uint64_t *bytes)
 {
-	struct pl_pipe_tx *t = &e->out;
+	const uint64_t size = PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF, slot = pl_pipe_slot_size(size);
 	uint8_t *base = e->q[0].data.base, *state = e->tx_state;
 	uint32_t *free_list = e->tx_free, *next = e->tx_next;
 	uint32_t nfree = e->tx_nfree, buf_size = e->buf_size;
+	uint32_t min = e->tc.min_len, lim = e->tc.frame_max < buf_size ? e->tc.frame_max : buf_size;
+	uint64_t sum = 0;
+	/* One run of pushes (pipe.h): room for n checked by the caller. */
+	uint8_t *r = pl_pipe_tx_run_begin(&e->out);
 	unsigned i = 0;
-	for (; i < n; i++) {
+	if (lim < min)
+		return 0;
+	for (; i < n; i++, r += slot) {
 		const struct pktlink_pkt *p = &pkts[i];
-		if ((p->flags & PKTLINK_PKT_TXBUF) || p->len > buf_size ||
-		    pl_tx_classify(&e->tc, p) != PL_TX_PLAIN)
+		if (!pl_shm_tx_is_plain(p, min, lim - min))
 			break;
-		uint32_t b = free_list[--nfree];
+		uint32_t b = free_list[--nfree], len = p->len;
 		uint64_t off = (uint64_t)b * buf_size;
-		uint8_t *r = pl_pipe_tx_push_unchecked(t, PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF);
-		pl_txq_put_desc1(r, b, p->len, off, p->len);
-		memcpy(base + off, p->data, p->len);
+		if (i)
+			pl_pipe_tx_run_hdr(r, size);
+		pl_txq_put_desc1(r, b, len, off, len);
+		pl_shm_copy_frame(base + off, p->data, len);
 		state[b] = BUF_TX_HEAD;
 		next[b] = UINT32_MAX;
+		sum += len;
 	}
+	pl_pipe_tx_run_end(&e->out, size, i);
 	e->tx_nfree = nfree;
+	*bytes += sum;
 	return i;
 }
-

@@ -281,6 +281,49 @@ static inline void *pl_pipe_tx_push_unchecked(struct pl_pipe_tx *t, uint64_t siz
 	return t->buf + off + PL_PIPE_HDR;
 }
 
+/*
+ * Runs of pushes: a caller that writes many records of one @size into room
+ * pl_pipe_tx_fits() vouched for, with the pipe state in locals rather than
+ * reloaded around every record store (stores into shared memory may alias
+ * it). The loop is
+ *
+ *     uint8_t *rec = pl_pipe_tx_run_begin(t);
+ *     for (k = 0; ...; k++, rec += slot) {
+ *             if (k) pl_pipe_tx_run_hdr(rec, size);
+ *             ...write the payload at rec...
+ *     }
+ *     pl_pipe_tx_run_end(t, size, k);
+ *
+ * with slot = pl_pipe_slot_size(size): the same wire bytes as k calls of
+ * pl_pipe_tx_push_unchecked(). The first record's header is left to
+ * pl_pipe_tx_run_end(): when it opens the batch it is the one the flush
+ * writes last.
+ */
+
+/** pl_pipe_tx_run_begin() - where the payload of the next push goes. */
+static inline uint8_t *pl_pipe_tx_run_begin(const struct pl_pipe_tx *t)
+{
+	return t->buf + (t->next & PL_PIPE_OFFSET_MASK) + PL_PIPE_HDR;
+}
+
+/** pl_pipe_tx_run_hdr() - the header of a run's record at @rec, other than its first. */
+static inline void pl_pipe_tx_run_hdr(uint8_t *rec, uint64_t size)
+{
+	__atomic_store_n((uint64_t *)(void *)(rec - PL_PIPE_HDR), size, __ATOMIC_RELAXED);
+}
+
+/** pl_pipe_tx_run_end() - account for @k records of @size written in a run. */
+static inline void pl_pipe_tx_run_end(struct pl_pipe_tx *t, uint64_t size, uint64_t k)
+{
+	if (!k)
+		return;
+	if (t->next != t->tail)
+		__atomic_store_n(pl_pipe_hdr(t->buf, t->next), size, __ATOMIC_RELAXED);
+	else
+		t->tail_header = size;
+	t->next += k * pl_pipe_slot_size(size);
+}
+
 /** pl_pipe_tx_pending() - whether pushes wait for a flush. */
 static inline bool pl_pipe_tx_pending(const struct pl_pipe_tx *t)
 {
@@ -417,6 +460,57 @@ static inline __attribute__((always_inline)) int pl_pipe_rx_pull_sized(struct pl
 	if (h & PL_PIPE_FREE)
 		return PL_PIPE_EMPTY;
 	return pl_pipe_rx_pull_slow(r, h, data, len);
+}
+
+/*
+ * Runs of pulls: a consumer that expects records of one @size (a constant)
+ * checks once per burst how many such slots fit between its head, the end
+ * of the region and what the producer may have written, then only compares
+ * each header with @size. The loop is
+ *
+ *     const uint8_t *rec;
+ *     uint64_t room = pl_pipe_rx_run_room(r, size, max, &rec);
+ *     for (k = 0; k < room && pl_pipe_rx_run_ready(rec, size); k++, rec += slot)
+ *             ...read the payload at rec, each field once...
+ *     pl_pipe_rx_run_end(r, size, k);
+ *
+ * with slot = pl_pipe_slot_size(size). It takes exactly the records
+ * pl_pipe_rx_pull_sized() would take in its fast path, each header read
+ * once (acquire); anything else (a wrap slot, another size, a broken
+ * header, an empty pipe) stops the run and is pl_pipe_rx_pull()'s to judge.
+ */
+
+/**
+ * pl_pipe_rx_run_room() - how many slots of a record of @size bytes (at most
+ * @max) may follow from head without a wrap and without overrunning space
+ * not yet freed; *@rec is where the first payload would be.
+ */
+static inline __attribute__((always_inline)) uint64_t
+pl_pipe_rx_run_room(const struct pl_pipe_rx *r, uint64_t size, uint64_t max, const uint8_t **rec)
+{
+	uint64_t slot = pl_pipe_slot_size(size);
+	uint64_t off = r->head & PL_PIPE_OFFSET_MASK; /* < len: head only lands inside */
+	/* slot i (from 0) ends at off + (i + 1) slot, which must stay below
+	 * len and at most 2^32 past tail: head - tail is in [0, 2^32]. */
+	uint64_t room = (r->len - 1 - off) / slot;
+	uint64_t ahead = (r->tail + PL_PIPE_JUMP - r->head) / slot;
+	if (ahead < room)
+		room = ahead;
+	*rec = r->buf + off + PL_PIPE_HDR;
+	return room < max ? room : max;
+}
+
+/** pl_pipe_rx_run_ready() - whether the record at @rec is published with @size bytes. */
+static inline bool pl_pipe_rx_run_ready(const uint8_t *rec, uint64_t size)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)(rec - PL_PIPE_HDR),
+			       __ATOMIC_ACQUIRE) == size;
+}
+
+/** pl_pipe_rx_run_end() - consume the @k records of @size a run took. */
+static inline void pl_pipe_rx_run_end(struct pl_pipe_rx *r, uint64_t size, uint64_t k)
+{
+	r->head += k * pl_pipe_slot_size(size);
 }
 
 /**

@@ -45,7 +45,48 @@ static void srv_retry_pending(struct shm_ep *e)
  * frames). Bad descriptors are dropped, counted and completed; a malformed
  * pipe or record disconnects the client. Return the count or the gone reason.
  */
-int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
+/*
+ * The run of plain descriptors at the head of the TX pipe (pipe.h, "Runs
+ * of pulls"): one buffer inside the region holding the whole frame, a
+ * frame length pl_shm_rx_plain() accepts. Each field is read once; the
+ * first record that is anything else stops the run unconsumed, and the
+ * general path below judges it afresh. At most m records (m <= free slots).
+ * Return how many were taken; their bytes are added to *bytes.
+ */
+static inline __attribute__((always_inline)) unsigned
+srv_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t *nfreep,
+	   uint32_t min, uint32_t span, uint64_t *bytes)
+{
+	const uint64_t size = PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF, slot = pl_pipe_slot_size(size);
+	struct srv_slot *slots = e->slots;
+	const uint32_t *slot_free = e->slot_free;
+	uint8_t *base = e->in_data->base;
+	uint64_t data_len = e->in_data->len, sum = 0;
+	uint32_t nfree = *nfreep;
+	const uint8_t *rec;
+	uint64_t room = pl_pipe_rx_run_room(&e->in, size, m, &rec);
+	unsigned k;
+	for (k = 0; k < room && pl_pipe_rx_run_ready(rec, size); k++, rec += slot) {
+		uint64_t id = pl_ld64(rec);
+		uint32_t total = pl_ld32(rec + 8);
+		uint64_t off = pl_ld64(rec + 16);
+		uint32_t sz = pl_ld32(rec + 24);
+		if (PL_UNLIKELY(!pl_shm_range_ok(off, sz, data_len) || total > sz ||
+				total - min > span))
+			break;
+		uint32_t s = slot_free[--nfree];
+		slots[s].id = id;
+		slots[s].bounce = -1;
+		pkts[k] = (struct pktlink_pkt){ .data = base + off, .len = total, .priv = s };
+		sum += total;
+	}
+	pl_pipe_rx_run_end(&e->in, size, k);
+	*nfreep = nfree;
+	*bytes += sum;
+	return k;
+}
+
+int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes)
 {
 	struct pl_rx_counters *c = &e->ep.rxc[0];
 	struct pl_shm_buf bufs[PL_SHM_MAX_BUFS];
@@ -61,7 +102,16 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	uint32_t nfree = e->nslot_free;
 	uint8_t *base = e->in_data->base;
 	uint64_t data_len = e->in_data->len;
+	uint32_t min = 0, span = 0;
+	bool plain = pl_shm_rx_plain(e, &min, &span);
 	while (got < n && nfree) {
+		if (plain) {
+			unsigned m = n - got < nfree ? n - got : nfree;
+			unsigned k = srv_rx_run(e, pkts + got, m, &nfree, min, span, bytes);
+			got += k;
+			if (k == m)
+				continue;
+		}
 		const uint8_t *rec;
 		uint32_t len;
 		int r = pl_pipe_rx_pull_sized(&e->in, PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF, &rec,
@@ -121,6 +171,7 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			continue;
 		}
 		p->priv = slot;
+		*bytes += p->len;
 		got++;
 	}
 	e->nslot_free = nfree;
@@ -143,17 +194,21 @@ void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 	if (!e->pend_count &&
 	    pl_pipe_tx_fits(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_COMPLETION))) {
 		/* Room for every completion checked once (the common case). */
-		struct srv_slot *slots = e->slots;
+		const struct srv_slot *slots = e->slots;
 		uint32_t *slot_free = e->slot_free;
 		uint32_t nfree = e->nslot_free;
-		for (; i < n; i++) {
+		const uint64_t slot8 = pl_pipe_slot_size(PL_TXQ_COMPLETION);
+		uint8_t *rec = pl_pipe_tx_run_begin(&e->in_ret);
+		for (; i < n; i++, rec += slot8) {
 			uint64_t slot = pkts[i].priv;
 			if (slot >= SHM_SERVER_SLOTS || slots[slot].bounce >= 0)
 				break; /* the general path below */
-			pl_st64(pl_pipe_tx_push_unchecked(&e->in_ret, PL_TXQ_COMPLETION),
-				slots[slot].id);
+			if (i)
+				pl_pipe_tx_run_hdr(rec, PL_TXQ_COMPLETION);
+			pl_st64(rec, slots[slot].id);
 			slot_free[nfree++] = (uint32_t)slot;
 		}
+		pl_pipe_tx_run_end(&e->in_ret, PL_TXQ_COMPLETION, i);
 		e->nslot_free = nfree;
 	}
 	for (; i < n; i++) {
@@ -208,8 +263,31 @@ int pl_shm_srv_refill_posts(struct shm_ep *e)
 	 * the compiler reload them at every record. */
 	struct pl_rxq_post *posts = e->posts;
 	uint32_t head = e->post_head, count = e->post_count;
+	const uint64_t slot = pl_pipe_slot_size(PL_RXQ_POST);
 	while (count < SHM_POST_CACHE) {
+		/* The run of good posts (pipe.h, "Runs of pulls"); the first
+		 * record that is anything else stops it unconsumed, for the
+		 * general pull below. */
 		const uint8_t *rec;
+		uint64_t room = pl_pipe_rx_run_room(&e->out_ret, PL_RXQ_POST, SHM_POST_CACHE - count,
+						    &rec), k;
+		for (k = 0; k < room && pl_pipe_rx_run_ready(rec, PL_RXQ_POST); k++, rec += slot) {
+			struct pl_rxq_post *b = &posts[(head + count) % SHM_POST_CACHE];
+			uint64_t off = pl_ld64(rec);
+			uint32_t size = pl_ld32(rec + 8);
+			if (PL_UNLIKELY(size == 0 || !pl_shm_range_ok(off, size, data_len)))
+				break;
+			b->offset = off;
+			b->size = size;
+			b->user_data = pl_ld64(rec + 16);
+			b->id = pl_ld64(rec + 24);
+			count++;
+		}
+		pl_pipe_rx_run_end(&e->out_ret, PL_RXQ_POST, k);
+		if (k && k == room)
+			continue;
+		if (count == SHM_POST_CACHE)
+			break;
 		uint32_t len;
 		int r = pl_pipe_rx_pull_sized(&e->out_ret, PL_RXQ_POST, &rec, &len);
 		if (r == PL_PIPE_EMPTY)
@@ -243,27 +321,38 @@ int pl_shm_srv_refill_posts(struct shm_ep *e)
  * header: pl_shm_srv_send()'s work without its per-frame tests. Stops at
  * the first frame that needs the general path. Return how many were sent.
  */
-unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
+unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n,
+			       uint64_t *bytes)
 {
-	struct pl_pipe_tx *t = &e->out;
+	const uint64_t size = PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF, slot = pl_pipe_slot_size(size);
 	const struct pl_rxq_post *posts = e->posts;
 	uint8_t *base = e->q[1].data.base;
 	uint32_t head = e->post_head, count = e->post_count;
+	uint32_t min = e->tc.min_len, fmax = e->tc.frame_max;
+	uint64_t sum = 0;
+	/* One run of pushes (pipe.h): room for n checked by the caller. */
+	uint8_t *r = pl_pipe_tx_run_begin(&e->out);
 	unsigned i = 0;
-	for (; i < n && count; i++) {
+	if (fmax < min)
+		return 0;
+	for (; i < n && count; i++, r += slot) {
 		const struct pktlink_pkt *p = &pkts[i];
 		const struct pl_rxq_post *b = &posts[head];
-		if (b->size < p->len || pl_tx_classify(&e->tc, p) != PL_TX_PLAIN)
+		uint32_t len = p->len;
+		if (!pl_shm_tx_is_plain(p, min, fmax - min) || b->size < len)
 			break;
-		uint8_t *r = pl_pipe_tx_push_unchecked(t, PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF);
-		pl_st64(r, p->len); /* packet size, then the reserved word (0) */
-		pl_rxq_put_used(r + 8, b, p->len);
-		memcpy(base + b->offset, p->data, p->len);
+		if (i)
+			pl_pipe_tx_run_hdr(r, size);
+		pl_st64(r, len); /* packet size, then the reserved word (0) */
+		pl_rxq_put_used(r + 8, b, len);
+		pl_shm_copy_frame(base + b->offset, p->data, len);
 		head = (head + 1) % SHM_POST_CACHE;
 		count--;
+		sum += len;
 	}
+	pl_pipe_tx_run_end(&e->out, size, i);
 	e->post_head = head;
 	e->post_count = count;
+	*bytes += sum;
 	return i;
 }
-

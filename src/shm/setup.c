@@ -34,7 +34,7 @@ static void shm_destroy(struct pktlink_ep *ep)
 
 static const struct pl_ep_ops shm_ops = {
 	.family = "shm",
-	.core_counts = true, /* packets and bytes: core; drop reasons and syscalls: here */
+	.core_counts = false, /* everything here: packets and bytes in the data path's loops */
 	.rx_burst = pl_shm_rx_burst,
 	.rx_release = pl_shm_rx_release,
 	.tx_burst = pl_shm_tx_burst,

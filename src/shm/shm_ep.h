@@ -157,6 +157,31 @@ static inline uint8_t *bounce_mem(struct shm_ep *e, int b)
 	return e->rx_bounce + (size_t)b * e->bounce_size;
 }
 
+/*
+ * Whether caller frame p is one the plain send runs take (server.c,
+ * client.c): not lent, no offload request, data set, a length in [min,
+ * min + span] — what pl_tx_classify() calls PL_TX_PLAIN for lengths up to
+ * min + span <= frame_max, with the limits in the caller's registers
+ * rather than reloaded around every store into shared memory.
+ */
+static inline bool pl_shm_tx_is_plain(const struct pktlink_pkt *p, uint32_t min, uint32_t span)
+{
+	return !(p->flags & (PKTLINK_PKT_TXBUF | PKTLINK_PKT_CSUM_PARTIAL)) &&
+	       p->gso_type == PKTLINK_GSO_NONE && p->data && p->len - min <= span;
+}
+
+/* Copy a frame into shared memory: 32-64 bytes (the packet-rate case) as
+ * two overlapping fixed-size copies inline instead of a call into memcpy(). */
+static inline void pl_shm_copy_frame(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	if (n >= 32 && n <= 64) {
+		memcpy(d, s, 32);
+		memcpy(d + n - 32, s + n - 32, 32);
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
 /* Copy the virtio-net header (vlen bytes, 0 or 10) and the frame into one
  * buffer that holds both. */
 static inline void pl_shm_copy_one(uint8_t *dst, const uint8_t *vh, uint32_t vlen,
@@ -192,13 +217,32 @@ static inline int pl_shm_frame_to_pkt(struct shm_ep *e, uint8_t *data, uint32_t 
 		return -EINVAL;
 	return pl_rx_apply(&e->ep.rxp, pkt, 0, 0) == PL_RX_KEEP ? 0 : -EINVAL;
 }
+/*
+ * Whether the receive runs (server.c, client.c) may hand out views of
+ * one-buffer frames without pl_shm_frame_to_pkt(): with no virtio-net
+ * header, no address filter and no checksum fixing, the receive policy
+ * asks nothing of a fresh view but a length in [*min, *min + *span].
+ * Read once per burst (the filter may be switched on by another thread;
+ * the next burst sees it).
+ */
+static inline bool pl_shm_rx_plain(const struct shm_ep *e, uint32_t *min, uint32_t *span)
+{
+	const struct pl_rx_policy *rp = &e->ep.rxp;
+	if (e->vnet_len || __atomic_load_n(&rp->filter, __ATOMIC_RELAXED) || rp->fix_unmarked ||
+	    rp->min_len == 0 || rp->min_len > e->max_frame)
+		return false;
+	*min = rp->min_len;
+	*span = e->max_frame - rp->min_len;
+	return true;
+}
 int pl_shm_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n);
 void pl_shm_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
 int pl_shm_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms);
 
 /* ---- server.c ---- */
 
-int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n);
+/* The role's receive burst; the bytes of the views returned are added to *bytes. */
+int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes);
 void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
 /* One frame into posted buffers, spread over several: 1 sent, 0 no room now, -1 never fits
  * (caller counts). */
@@ -210,7 +254,7 @@ int pl_shm_srv_refill_posts(struct shm_ep *e);
 
 /* Post RX buffer b to the server (not flushed); queued locally when the pipe is full. */
 void pl_shm_cli_post(struct shm_ep *e, uint32_t b);
-int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n);
+int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes);
 void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
 /* Free the buffers of completed TX packets (lazy, at transmit). */
 void pl_shm_cli_reap(struct shm_ep *e);
@@ -218,10 +262,14 @@ void pl_shm_cli_reap(struct shm_ep *e);
 int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p);
 int pl_shm_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
 void pl_shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
-/* The leading plain frames of a burst that fit the next posts, room checked by the caller. */
-unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
-/* The leading plain one-buffer frames of a burst, room checked by the caller: how many sent. */
-unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
+/* The leading plain frames of a burst that fit the next posts, room checked by the caller;
+ * their bytes are added to *bytes. */
+unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n,
+			       uint64_t *bytes);
+/* The leading plain one-buffer frames of a burst, room checked by the caller: how many sent;
+ * their bytes are added to *bytes. */
+unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n,
+			       uint64_t *bytes);
 /* One frame into several free TX buffers: 1 sent, 0 no room now. */
 int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len,
 			  uint32_t nb);

@@ -124,7 +124,7 @@ cli_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min,
 			break;
 		rx_state[id] = BUF_HELD;
 		rx_next[id] = UINT32_MAX;
-		pkts[k] = (struct pktlink_pkt){ .data = base + off, .len = len, .priv = id };
+		pl_shm_view(&pkts[k], base + off, len, id);
 		sum += len;
 	}
 	pl_pipe_rx_run_end(&e->in, size, k);
@@ -258,7 +258,7 @@ void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 	/* Room for one post per frame, checked once; the general path below
 	 * may post several per frame, after which this no longer holds. */
 	bool room = !e->nrepost &&
-		    pl_pipe_tx_fits(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_POST));
+		    pl_pipe_tx_fits_wrap(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_POST));
 	unsigned i = 0;
 	if (room) {
 		/* One buffer, no bounce copy: the common case without the

@@ -163,6 +163,29 @@ static inline bool pl_pipe_tx_reclaim(struct pl_pipe_tx *t, uint64_t new_next)
 
 static inline void pl_pipe_tx_flush(struct pl_pipe_tx *t);
 
+/*
+ * Push a wrap slot from next to offset 0 of the next revolution (flushed at
+ * once when it would be the first slot of the batch, as the seed does, so
+ * that the consumer can free it early). Return false when the space is not
+ * free yet (nothing pushed).
+ */
+static inline bool pl_pipe_tx_wrap(struct pl_pipe_tx *t)
+{
+	uint64_t new_next = (t->next & PL_PIPE_REV_MASK) + PL_PIPE_JUMP;
+	uint64_t wrap_payload = new_next - t->next - PL_PIPE_HDR;
+	if (!pl_pipe_tx_reclaim(t, new_next))
+		return false;
+	uint64_t old_next = t->next;
+	t->next = new_next;
+	if (old_next != t->tail) {
+		__atomic_store_n(pl_pipe_hdr(t->buf, old_next), wrap_payload, __ATOMIC_RELAXED);
+	} else {
+		t->tail_header = wrap_payload;
+		pl_pipe_tx_flush(t);
+	}
+	return true;
+}
+
 /* pl_pipe_tx_push()'s general case: a wrap slot first, or space to reclaim, or no room. */
 static __attribute__((noinline, unused)) void *pl_pipe_tx_push_slow(struct pl_pipe_tx *t,
 								   uint64_t size)
@@ -173,20 +196,9 @@ static __attribute__((noinline, unused)) void *pl_pipe_tx_push_slow(struct pl_pi
 	uint64_t new_next = t->next + total;
 	uint64_t wrap_at = (t->next & PL_PIPE_REV_MASK) | t->len;
 	if ((int64_t)(new_next - wrap_at) >= 0) {
-		new_next = (t->next & PL_PIPE_REV_MASK) + PL_PIPE_JUMP;
-		uint64_t wrap_payload = new_next - t->next - PL_PIPE_HDR;
-		if (!pl_pipe_tx_reclaim(t, new_next))
+		if (!pl_pipe_tx_wrap(t))
 			return NULL;
-		uint64_t old_next = t->next;
-		t->next = new_next;
-		if (old_next != t->tail) {
-			__atomic_store_n(pl_pipe_hdr(t->buf, old_next), wrap_payload,
-					 __ATOMIC_RELAXED);
-		} else {
-			t->tail_header = wrap_payload;
-			pl_pipe_tx_flush(t);
-		}
-		new_next += total;
+		new_next = t->next + total;
 	}
 	if (!pl_pipe_tx_reclaim(t, new_next))
 		return NULL;
@@ -264,6 +276,22 @@ static inline bool pl_pipe_tx_fits(struct pl_pipe_tx *t, uint64_t bytes)
 	if (bytes >= t->len || (t->next & PL_PIPE_OFFSET_MASK) + bytes >= t->len)
 		return false;
 	return (int64_t)(t->next + bytes - t->head) <= 0 || pl_pipe_tx_reclaim(t, t->next + bytes);
+}
+
+/**
+ * pl_pipe_tx_fits_wrap() - pl_pipe_tx_fits(), and when @bytes of slots
+ * would fit only from the start of the region, push the wrap slot first
+ * (the one pl_pipe_tx_push() would write before the next record) and
+ * check again: a run of records then never stops at the end of the region.
+ */
+static inline bool pl_pipe_tx_fits_wrap(struct pl_pipe_tx *t, uint64_t bytes)
+{
+	if (pl_pipe_tx_fits(t, bytes))
+		return true;
+	if (bytes >= t->len || (t->next & PL_PIPE_OFFSET_MASK) + bytes < t->len ||
+	    !pl_pipe_tx_wrap(t))
+		return false;
+	return pl_pipe_tx_fits(t, bytes);
 }
 
 /**

@@ -77,7 +77,7 @@ srv_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t *nfr
 		uint32_t s = slot_free[--nfree];
 		slots[s].id = id;
 		slots[s].bounce = -1;
-		pkts[k] = (struct pktlink_pkt){ .data = base + off, .len = total, .priv = s };
+		pl_shm_view(&pkts[k], base + off, total, s);
 		sum += total;
 	}
 	pl_pipe_rx_run_end(&e->in, size, k);
@@ -192,7 +192,7 @@ void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 {
 	unsigned i = 0;
 	if (!e->pend_count &&
-	    pl_pipe_tx_fits(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_COMPLETION))) {
+	    pl_pipe_tx_fits_wrap(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_COMPLETION))) {
 		/* Room for every completion checked once (the common case). */
 		const struct srv_slot *slots = e->slots;
 		uint32_t *slot_free = e->slot_free;
@@ -317,8 +317,12 @@ int pl_shm_srv_refill_posts(struct shm_ep *e)
 /*
  * Server: the leading plain frames of a burst that each fit the next posted
  * buffer, when the caller checked that n completions fit in the pipe
- * (pl_pipe_tx_fits()), n posts are cached and there is no virtio-net
- * header: pl_shm_srv_send()'s work without its per-frame tests. Stops at
+ * (pl_pipe_tx_fits()) and there is no virtio-net header: pl_shm_srv_send()'s
+ * work without its per-frame tests. The posts come from the local cache
+ * first, in order; once it is empty, straight from the posted-buffer pipe
+ * (a run of pulls, pipe.h), each field read once, rather than copied into
+ * the cache and read back: a post that is anything but a good buffer the
+ * frame fits in stops the run unconsumed, for the refill to judge. Stops at
  * the first frame that needs the general path. Return how many were sent.
  */
 unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n,
@@ -340,7 +344,7 @@ unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 		const struct pl_rxq_post *b = &posts[head];
 		uint32_t len = p->len;
 		if (!pl_shm_tx_is_plain(p, min, fmax - min) || b->size < len)
-			break;
+			goto out;
 		if (i)
 			pl_pipe_tx_run_hdr(r, size);
 		pl_st64(r, len); /* packet size, then the reserved word (0) */
@@ -350,6 +354,49 @@ unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 		count--;
 		sum += len;
 	}
+	const uint64_t pslot = pl_pipe_slot_size(PL_RXQ_POST);
+	const uint64_t data_len = e->q[1].data.len;
+	while (i < n) {
+		const uint8_t *post;
+		uint64_t room = pl_pipe_rx_run_room(&e->out_ret, PL_RXQ_POST, n - i, &post), k;
+		for (k = 0; k < room && pl_pipe_rx_run_ready(post, PL_RXQ_POST);
+		     k++, i++, r += slot, post += pslot) {
+			const struct pktlink_pkt *p = &pkts[i];
+			uint32_t len = p->len;
+			uint64_t off = pl_ld64(post);
+			uint32_t bsize = pl_ld32(post + 8);
+			/* bsize >= len > 0: not an empty post */
+			if (!pl_shm_tx_is_plain(p, min, fmax - min) || bsize < len ||
+			    !pl_shm_range_ok(off, bsize, data_len))
+				break;
+			if (i)
+				pl_pipe_tx_run_hdr(r, size);
+			pl_st64(r, len); /* packet size, then the reserved word (0) */
+			pl_st64(r + 8, off);
+			pl_st32(r + 16, len);
+			pl_st64(r + 20, pl_ld64(post + 16)); /* user data */
+			pl_st64(r + 28, pl_ld64(post + 24)); /* id */
+			pl_shm_copy_frame(base + off, p->data, len);
+			sum += len;
+		}
+		pl_pipe_rx_run_end(&e->out_ret, PL_RXQ_POST, k);
+		if (i == n)
+			break;
+		/* The run stopped: at a wrap slot (the client wraps early when
+		 * a burst of posts does not fit before the end of the region),
+		 * one general pull steps over it and gives the post behind it
+		 * back to the next run; at anything else, the refill judges. */
+		const uint8_t *rec;
+		uint32_t len;
+		uint64_t at = e->out_ret.head;
+		if (pl_pipe_rx_pull_sized(&e->out_ret, PL_RXQ_POST, &rec, &len) != PL_PIPE_RECORD)
+			break;
+		pl_pipe_rx_unpull(&e->out_ret, len);
+		if (e->out_ret.head == at)
+			break;
+	}
+	pl_pipe_rx_flush(&e->out_ret);
+out:
 	pl_pipe_tx_run_end(&e->out, size, i);
 	e->post_head = head;
 	e->post_count = count;

@@ -157,6 +157,16 @@ static inline uint8_t *bounce_mem(struct shm_ep *e, int b)
 	return e->rx_bounce + (size_t)b * e->bounce_size;
 }
 
+/* A fresh view of len bytes at data with handle priv: every other field
+ * zero, written as whole words rather than field by field. */
+static inline void pl_shm_view(struct pktlink_pkt *p, uint8_t *data, uint32_t len, uint64_t priv)
+{
+	memset(p, 0, sizeof(*p));
+	p->data = data;
+	p->len = len;
+	p->priv = priv;
+}
+
 /*
  * Whether caller frame p is one the plain send runs take (server.c,
  * client.c): not lent, no offload request, data set, a length in [min,

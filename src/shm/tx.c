@@ -133,11 +133,14 @@ static int take_back(struct shm_ep *e)
 }
 
 /* Whether a burst of n can start without take_back(): the client has half
- * its buffers free, the server SHM_POST_REFILL_BELOW posts (and n of each). */
+ * its buffers free, the server SHM_POST_REFILL_BELOW posts (and n of each),
+ * or no virtio-net header (its plain burst takes posts straight from the
+ * pipe once the cache is empty; a frame that finds none refills). */
 static bool room_at_hand(const struct shm_ep *e, unsigned n)
 {
 	if (e->role == PKTLINK_SHM_SERVER)
-		return e->post_count >= SHM_POST_REFILL_BELOW && e->post_count >= n;
+		return !e->vnet_len ||
+		       (e->post_count >= SHM_POST_REFILL_BELOW && e->post_count >= n);
 	return e->tx_nfree >= e->ntx / 2 && e->tx_nfree >= n;
 }
 
@@ -170,11 +173,11 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n,
 	 * them checked once. */
 	if (!e->vnet_len) {
 		if (!server && e->tx_nfree >= n &&
-		    pl_pipe_tx_fits(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_DESC_HDR +
+		    pl_pipe_tx_fits_wrap(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_DESC_HDR +
 									     PL_TXQ_DESC_BUF)))
 			taken = pl_shm_cli_send_plain(e, pkts, n, bytes);
 		else if (server &&
-			 pl_pipe_tx_fits(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_COMP_HDR +
+			 pl_pipe_tx_fits_wrap(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_COMP_HDR +
 										  PL_RXQ_COMP_BUF)))
 			taken = pl_shm_srv_send_plain(e, pkts, n, bytes);
 	}

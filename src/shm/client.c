@@ -14,7 +14,7 @@
 static inline __attribute__((always_inline)) void cli_post(struct shm_ep *e, uint32_t b)
 {
 	struct pl_rxq_post post = {
-		.offset = (uint64_t)b * e->buf_size,
+		.offset = (uint64_t)b * e->buf_stride,
 		.size = e->buf_size,
 		.user_data = 0,
 		.id = b,
@@ -38,7 +38,7 @@ static void cli_retry_reposts(struct shm_ep *e)
 	uint32_t done = 0;
 	while (done < e->nrepost) {
 		uint32_t b = e->repost[done];
-		struct pl_rxq_post post = { .offset = (uint64_t)b * e->buf_size,
+		struct pl_rxq_post post = { .offset = (uint64_t)b * e->buf_stride,
 					    .size = e->buf_size,
 					    .id = b };
 		if (!pl_rxq_push_post(&e->in_ret, &post))
@@ -109,7 +109,7 @@ cli_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min,
 	const uint64_t size = PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF, slot = pl_pipe_slot_size(size);
 	uint8_t *rx_state = e->rx_state, *base = e->in_data->base;
 	uint32_t *rx_next = e->rx_next;
-	const uint64_t nrx = e->nrx, buf_size = e->buf_size;
+	const uint64_t nrx = e->nrx, buf_size = e->buf_size, stride = e->buf_stride;
 	uint64_t sum = 0;
 	const uint8_t *rec;
 	uint64_t room = pl_pipe_rx_run_room(&e->in, size, m, &rec);
@@ -119,7 +119,7 @@ cli_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min,
 		uint64_t off = pl_ld64(rec + 8);
 		uint32_t used = pl_ld32(rec + 16);
 		uint64_t id = pl_ld64(rec + 28);
-		if (PL_UNLIKELY(id >= nrx || rx_state[id] != BUF_POSTED || off != id * buf_size ||
+		if (PL_UNLIKELY(id >= nrx || rx_state[id] != BUF_POSTED || off != id * stride ||
 				len > used || used >= buf_size || len - min > span))
 			break;
 		rx_state[id] = BUF_HELD;
@@ -142,7 +142,7 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, 
 	 * make the compiler reload every field of e after it. */
 	uint8_t *rx_state = e->rx_state;
 	uint32_t *rx_next = e->rx_next;
-	uint64_t nrx = e->nrx, buf_size = e->buf_size;
+	uint64_t nrx = e->nrx, buf_size = e->buf_size, stride = e->buf_stride;
 	uint8_t *base = e->in_data->base;
 
 	uint32_t min = 0, span = 0;
@@ -184,7 +184,7 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, 
 		for (int i = 0; i < nb; i++) {
 			uint64_t id = used[i].id;
 			if (id >= nrx || rx_state[id] != BUF_POSTED ||
-			    used[i].offset != id * buf_size || used[i].used > buf_size) {
+			    used[i].offset != id * stride || used[i].used > buf_size) {
 				gone = pl_ep_error(&e->ep, -EPROTO,
 						   "shm server completed buffer id %llu at offset %llu "
 						   "(%u bytes), which is not a buffer we posted: "
@@ -255,6 +255,7 @@ void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 	uint8_t *rx_state = e->rx_state;
 	const uint32_t *rx_next = e->rx_next;
 	uint32_t nrx = e->nrx, buf_size = e->buf_size;
+	const uint64_t stride = e->buf_stride;
 	/* Room for one post per frame, checked once; the general path below
 	 * may post several per frame, after which this no longer holds. */
 	bool room = !e->nrepost &&
@@ -272,7 +273,7 @@ void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 				break;
 			if (i)
 				pl_pipe_tx_run_hdr(r, PL_RXQ_POST);
-			pl_st64(r, priv * buf_size);
+			pl_st64(r, priv * stride);
 			pl_st64(r + 8, buf_size); /* size, then remaining-in-group 0 */
 			pl_st64(r + 16, 0); /* user data */
 			pl_st64(r + 24, priv); /* id */
@@ -352,7 +353,7 @@ static uint32_t cli_lent_buf(struct shm_ep *e, const struct pktlink_pkt *p)
 {
 	uint64_t b = p->priv;
 	if (b >= e->ntx || e->tx_state[b] != BUF_TX_LENT ||
-	    p->data != e->q[0].data.base + b * e->buf_size + e->vnet_len)
+	    p->data != e->q[0].data.base + b * e->buf_stride + e->vnet_len)
 		return UINT32_MAX;
 	return (uint32_t)b;
 }
@@ -395,7 +396,7 @@ int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p)
 		cli_buf_free(e, b);
 		return 0;
 	}
-	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, p->len + e->vnet_len };
+	struct pl_shm_buf one = { (uint64_t)b * e->buf_stride, p->len + e->vnet_len };
 	if (!pl_txq_push_desc(&e->out, b, one.size, &one, 1))
 		return -1;
 	if (e->vnet_len)
@@ -421,7 +422,7 @@ int pl_shm_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 		uint32_t b = e->tx_free[--e->tx_nfree];
 		e->tx_state[b] = BUF_TX_LENT;
 		pkts[i] = (struct pktlink_pkt){
-			.data = e->q[0].data.base + (uint64_t)b * e->buf_size + e->vnet_len,
+			.data = e->q[0].data.base + (uint64_t)b * e->buf_stride + e->vnet_len,
 			.len = e->max_frame,
 			.flags = PKTLINK_PKT_TXBUF,
 			.priv = b,
@@ -458,7 +459,7 @@ int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 	uint32_t left = total;
 	for (uint32_t i = 0; i < nb; i++) {
 		uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
-		off[i] = bufs[i].offset = (uint64_t)b * e->buf_size;
+		off[i] = bufs[i].offset = (uint64_t)b * e->buf_stride;
 		sz[i] = bufs[i].size = left < e->buf_size ? left : e->buf_size;
 		left -= sz[i];
 	}
@@ -490,6 +491,7 @@ unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 	uint8_t *base = e->q[0].data.base, *state = e->tx_state;
 	uint32_t *free_list = e->tx_free, *next = e->tx_next;
 	uint32_t nfree = e->tx_nfree, buf_size = e->buf_size;
+	const uint64_t stride = e->buf_stride;
 	uint32_t min = e->tc.min_len, lim = e->tc.frame_max < buf_size ? e->tc.frame_max : buf_size;
 	uint64_t sum = 0;
 	/* One run of pushes (pipe.h): room for n checked by the caller. */
@@ -502,7 +504,7 @@ unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 		if (!pl_shm_tx_is_plain(p, min, lim - min))
 			break;
 		uint32_t b = free_list[--nfree], len = p->len;
-		uint64_t off = (uint64_t)b * buf_size;
+		uint64_t off = (uint64_t)b * stride;
 		if (i)
 			pl_pipe_tx_run_hdr(r, size);
 		pl_txq_put_desc1(r, b, len, off, len);

@@ -123,6 +123,11 @@ struct shm_ep {
 	struct pl_pipe_rx out_ret; /* client: q[0].rx_pipe; server: q[1].tx_pipe */
 	unsigned tx_zero; /* consecutive tx_burst calls that took nothing */
 	uint32_t buf_size; /* client buffer size */
+	/* client: bytes from one buffer to the next, buf_size padded to an odd
+	 * number of cache lines when the regions are big enough (a power-of-two
+	 * stride puts every buffer's first line into the same few cache sets);
+	 * offsets travel in the records, so the peer follows without knowing */
+	uint32_t buf_stride;
 	uint32_t ntx;
 	uint32_t *tx_free, tx_nfree;
 	uint32_t *tx_next;
@@ -319,7 +324,7 @@ static inline __attribute__((always_inline)) int pl_shm_cli_send(struct shm_ep *
 	if (!e->tx_nfree)
 		return 0;
 	uint32_t b = e->tx_free[e->tx_nfree - 1];
-	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, total };
+	struct pl_shm_buf one = { (uint64_t)b * e->buf_stride, total };
 	if (!pl_txq_push_desc(&e->out, b, total, &one, 1))
 		return 0;
 	pl_shm_copy_one(e->q[0].data.base + one.offset, vh, e->vnet_len, data, len);

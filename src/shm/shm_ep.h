@@ -26,6 +26,18 @@
  *              copy the frame into them, push a completion with the bytes
  *              really copied into q[1].rx_pipe, signal q[1]'s eventfd.
  *
+ * The common burst runs (pipe.h, "Runs of pulls" / "Runs of pushes"):
+ * records of one size, room checked once per burst, each header compared
+ * with the size and each record field read once, the pipe state in locals;
+ * producers push a wrap slot before a burst that would not fit before the
+ * end of the region (pl_pipe_tx_fits_wrap()), so a run never stops there.
+ * The first record or frame a run does not take (another size, a wrap slot,
+ * a failed check, an offload request) stops it unconsumed, and the general
+ * path judges it afresh. The server sends into posts straight from the
+ * posted-buffer pipe once its cache is empty. shm counts its own packets
+ * and bytes (core_counts off) in these loops. Instructions per packet:
+ * bench/shm_instr.c; figures in bench/README.md ("### shm").
+ *
  * Everything read from shared memory is read once and checked (queue.h,
  * pipe.h); ids and offsets of the client's own buffers are checked against
  * the client's own table. A malformed pipe or record is a protocol

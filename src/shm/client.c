@@ -52,6 +52,11 @@ static void cli_retry_reposts(struct shm_ep *e)
 	}
 }
 
+/* A view's handle (pkt.priv): its first buffer, the bounce buffer + 1 in
+ * bits 32-47, and VIEW_CHAIN when the frame spans several buffers: only
+ * then does release follow rx_next (which the receive runs leave alone). */
+#define VIEW_CHAIN (1ull << 62)
+
 /* Repost the buffers of one received frame (a chain from first; bounded walk). */
 static void cli_release_chain(struct shm_ep *e, uint32_t first)
 {
@@ -108,7 +113,6 @@ cli_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min,
 {
 	const uint64_t size = PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF, slot = pl_pipe_slot_size(size);
 	uint8_t *rx_state = e->rx_state, *base = e->in_data->base;
-	uint32_t *rx_next = e->rx_next;
 	const uint64_t nrx = e->nrx, buf_size = e->buf_size, stride = e->buf_stride;
 	uint64_t sum = 0;
 	const uint8_t *rec;
@@ -123,7 +127,6 @@ cli_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min,
 				len > used || used >= buf_size || len - min > span))
 			break;
 		rx_state[id] = BUF_HELD;
-		rx_next[id] = UINT32_MAX;
 		pl_shm_view(&pkts[k], base + off, len, id);
 		sum += len;
 	}
@@ -238,7 +241,8 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, 
 			cli_release_chain(e, first);
 			continue;
 		}
-		p->priv = (uint64_t)first | ((uint64_t)(uint32_t)(bounce + 1) << 32);
+		p->priv = (uint64_t)first | ((uint64_t)(uint32_t)(bounce + 1) << 32) |
+			  (nb > 1 ? VIEW_CHAIN : 0);
 		*bytes += p->len;
 		got++;
 	}
@@ -253,7 +257,6 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, 
 void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
 {
 	uint8_t *rx_state = e->rx_state;
-	const uint32_t *rx_next = e->rx_next;
 	uint32_t nrx = e->nrx, buf_size = e->buf_size;
 	const uint64_t stride = e->buf_stride;
 	/* Room for one post per frame, checked once; the general path below
@@ -268,8 +271,7 @@ void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 		uint8_t *r = pl_pipe_tx_run_begin(&e->in_ret);
 		for (; i < n; i++, r += slot) {
 			uint64_t priv = pkts[i].priv;
-			if (PL_UNLIKELY(priv >= nrx || rx_next[priv] != UINT32_MAX ||
-					rx_state[priv] != BUF_HELD))
+			if (PL_UNLIKELY(priv >= nrx || rx_state[priv] != BUF_HELD))
 				break;
 			if (i)
 				pl_pipe_tx_run_hdr(r, PL_RXQ_POST);
@@ -284,12 +286,16 @@ void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 	for (; i < n; i++) {
 		uint64_t priv = pkts[i].priv;
 		uint32_t first = (uint32_t)priv;
-		int bounce = (int)(uint32_t)(priv >> 32) - 1;
+		int bounce = (int)((priv >> 32) & 0xffff) - 1;
 		if (bounce >= (int)SHM_NBOUNCE)
 			bounce = -1;
 		bounce_put(e, bounce);
-		if (first < nrx)
+		if (first >= nrx)
+			continue;
+		if (priv & VIEW_CHAIN)
 			cli_release_chain(e, first);
+		else if (rx_state[first] == BUF_HELD)
+			cli_post(e, first);
 	}
 	pl_pipe_tx_flush(&e->in_ret);
 }
@@ -316,7 +322,7 @@ void pl_shm_cli_reap(struct shm_ep *e)
 		for (k = 0; k < room && pl_pipe_rx_run_ready(rec, PL_TXQ_COMPLETION);
 		     k++, rec += slot) {
 			uint64_t id = pl_ld64(rec);
-			if (PL_UNLIKELY(id >= ntx || state[id] != BUF_TX_HEAD || next[id] < ntx))
+			if (PL_UNLIKELY(id >= ntx || state[id] != BUF_TX_HEAD))
 				break;
 			state[id] = BUF_FREE;
 			free_list[nfree++] = (uint32_t)id;
@@ -329,9 +335,9 @@ void pl_shm_cli_reap(struct shm_ep *e)
 		uint64_t id;
 		if (pl_txq_parse_completion(rec, len, &id))
 			continue; /* the seed ignores other lengths */
-		if (id >= ntx || state[id] != BUF_TX_HEAD)
+		if (id >= ntx || (state[id] != BUF_TX_HEAD && state[id] != BUF_TX_CHAIN))
 			continue; /* not a packet in flight: ignore */
-		uint32_t b = (uint32_t)id, nb = next[b];
+		uint32_t b = (uint32_t)id, nb = state[b] == BUF_TX_CHAIN ? next[b] : UINT32_MAX;
 		state[b] = BUF_FREE;
 		free_list[nfree++] = b;
 		/* The later buffers of a multi-buffer packet (bounded walk). */
@@ -402,7 +408,6 @@ int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p)
 	if (e->vnet_len)
 		memcpy(e->q[0].data.base + one.offset, vh, e->vnet_len);
 	e->tx_state[b] = BUF_TX_HEAD;
-	e->tx_next[b] = UINT32_MAX;
 	return 1;
 }
 
@@ -469,7 +474,7 @@ int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 	pl_shm_copy_out(e->q[0].data.base, off, sz, nb, vh, e->vnet_len, data, len);
 	for (uint32_t i = 0; i < nb; i++) {
 		uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
-		e->tx_state[b] = i ? BUF_TX_BODY : BUF_TX_HEAD;
+		e->tx_state[b] = i ? BUF_TX_BODY : BUF_TX_CHAIN;
 		e->tx_next[b] = i + 1 < nb ? e->tx_free[e->tx_nfree - 2 - i] : UINT32_MAX;
 	}
 	e->tx_nfree -= nb;
@@ -489,7 +494,7 @@ unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 {
 	const uint64_t size = PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF, slot = pl_pipe_slot_size(size);
 	uint8_t *base = e->q[0].data.base, *state = e->tx_state;
-	uint32_t *free_list = e->tx_free, *next = e->tx_next;
+	uint32_t *free_list = e->tx_free;
 	uint32_t nfree = e->tx_nfree, buf_size = e->buf_size;
 	const uint64_t stride = e->buf_stride;
 	uint32_t min = e->tc.min_len, lim = e->tc.frame_max < buf_size ? e->tc.frame_max : buf_size;
@@ -510,7 +515,6 @@ unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 		pl_txq_put_desc1(r, b, len, off, len);
 		pl_shm_copy_frame(base + off, p->data, len);
 		state[b] = BUF_TX_HEAD;
-		next[b] = UINT32_MAX;
 		sum += len;
 	}
 	pl_pipe_tx_run_end(&e->out, size, i);

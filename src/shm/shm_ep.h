@@ -79,8 +79,17 @@
 #define SHM_SPIN_NS 20000u /* default: how long a waiter watches the pipe before it sleeps */
 
 /* Buffer states: RX (free, posted to the server, held in a view) and TX
- * (free, first / later buffer of a packet in flight, lent by tx_alloc). */
-enum { BUF_FREE = 0, BUF_POSTED = 1, BUF_HELD = 2, BUF_TX_HEAD = 3, BUF_TX_BODY = 4, BUF_TX_LENT = 5 };
+ * (free, the one buffer of a packet in flight, later buffer of one, lent by
+ * tx_alloc, first buffer of a packet of several: only then is tx_next read). */
+enum {
+	BUF_FREE = 0,
+	BUF_POSTED = 1,
+	BUF_HELD = 2,
+	BUF_TX_HEAD = 3,
+	BUF_TX_BODY = 4,
+	BUF_TX_LENT = 5,
+	BUF_TX_CHAIN = 6,
+};
 
 struct srv_slot {
 	uint64_t id;
@@ -341,7 +350,6 @@ static inline __attribute__((always_inline)) int pl_shm_cli_send(struct shm_ep *
 		return 0;
 	pl_shm_copy_one(e->q[0].data.base + one.offset, vh, e->vnet_len, data, len);
 	e->tx_state[b] = BUF_TX_HEAD;
-	e->tx_next[b] = UINT32_MAX;
 	e->tx_nfree--;
 	return 1;
 }

@@ -3,29 +3,25 @@
  * server.c — the server's data path: packet descriptors in from the
  * client's TX queue (views or bounce copies), completions back; frames out
  * into buffers the client posted.
+ *
+ * A view's handle is the descriptor's id (pkt.priv) and its bounce buffer
+ * + 1 (pkt.priv2, 0 for a view into shared memory): release needs no table.
+ * The server hands out at most SHM_SERVER_SLOTS views, counting the
+ * completions that wait for room (views + pend_count <= SHM_SERVER_SLOTS),
+ * so the ring of waiting completions never overflows, whatever the caller
+ * gives back.
  */
 #include "shm_ep.h"
 
 #include <errno.h>
 #include <string.h>
 
-/* Push the completion of a slot's descriptor and free the slot; false when the pipe is full. */
-static inline __attribute__((always_inline)) bool srv_complete(struct shm_ep *e, uint32_t slot)
-{
-	if (!pl_txq_push_completion(&e->in_ret, e->slots[slot].id))
-		return false;
-	bounce_put(e, e->slots[slot].bounce);
-	e->slots[slot].bounce = -1;
-	e->slot_free[e->nslot_free++] = slot;
-	return true;
-}
-
-/* Complete a slot now, or queue it when the completion pipe is full. */
+/* Push the completion of id now, or queue it when the pipe is full or older ones wait. */
 static inline __attribute__((always_inline)) void srv_complete_or_queue(struct shm_ep *e,
-									uint32_t slot)
+									uint64_t id)
 {
-	if (e->pend_count || !srv_complete(e, slot)) {
-		e->pend[(e->pend_head + e->pend_count) % SHM_SERVER_SLOTS] = slot;
+	if (e->pend_count || !pl_txq_push_completion(&e->in_ret, id)) {
+		e->pend[(e->pend_head + e->pend_count) % SHM_SERVER_SLOTS] = id;
 		e->pend_count++;
 	}
 }
@@ -33,36 +29,33 @@ static inline __attribute__((always_inline)) void srv_complete_or_queue(struct s
 /* Push queued completions, oldest first, while the completion pipe has room. */
 static void srv_retry_pending(struct shm_ep *e)
 {
-	while (e->pend_count && srv_complete(e, e->pend[e->pend_head])) {
+	while (e->pend_count && pl_txq_push_completion(&e->in_ret, e->pend[e->pend_head])) {
 		e->pend_head = (e->pend_head + 1) % SHM_SERVER_SLOTS;
 		e->pend_count--;
 	}
 }
 
-/*
- * Server receive: pull up to n descriptors, validate them, hand out views
- * (into the client's TX data region, or a bounce copy for multi-buffer
- * frames). Bad descriptors are dropped, counted and completed; a malformed
- * pipe or record disconnects the client. Return the count or the gone reason.
- */
+/* The bounce buffer of a view's handle (priv2 = bounce + 1), or -1. */
+static inline int srv_view_bounce(const struct pktlink_pkt *p)
+{
+	return p->priv2 && p->priv2 <= SHM_NBOUNCE ? (int)p->priv2 - 1 : -1;
+}
+
 /*
  * The run of plain descriptors at the head of the TX pipe (pipe.h, "Runs
  * of pulls"): one buffer inside the region holding the whole frame, a
  * frame length pl_shm_rx_plain() accepts. Each field is read once; the
  * first record that is anything else stops the run unconsumed, and the
- * general path below judges it afresh. At most m records (m <= free slots).
- * Return how many were taken; their bytes are added to *bytes.
+ * general path below judges it afresh. At most m records. Return how many
+ * were taken; their bytes are added to *bytes.
  */
 static inline __attribute__((always_inline)) unsigned
-srv_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t *nfreep,
-	   uint32_t min, uint32_t span, uint64_t *bytes)
+srv_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min, uint32_t span,
+	   uint64_t *bytes)
 {
 	const uint64_t size = PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF, slot = pl_pipe_slot_size(size);
-	struct srv_slot *slots = e->slots;
-	const uint32_t *slot_free = e->slot_free;
 	uint8_t *base = e->in_data->base;
 	uint64_t data_len = e->in_data->len, sum = 0;
-	uint32_t nfree = *nfreep;
 	const uint8_t *rec;
 	uint64_t room = pl_pipe_rx_run_room(&e->in, size, m, &rec);
 	unsigned k;
@@ -74,18 +67,20 @@ srv_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t *nfr
 		if (PL_UNLIKELY(!pl_shm_range_ok(off, sz, data_len) || total > sz ||
 				total - min > span))
 			break;
-		uint32_t s = slot_free[--nfree];
-		slots[s].id = id;
-		slots[s].bounce = -1;
-		pl_shm_view(&pkts[k], base + off, total, s);
+		pl_shm_view(&pkts[k], base + off, total, id);
 		sum += total;
 	}
 	pl_pipe_rx_run_end(&e->in, size, k);
-	*nfreep = nfree;
 	*bytes += sum;
 	return k;
 }
 
+/*
+ * Server receive: pull up to n descriptors, validate them, hand out views
+ * (into the client's TX data region, or a bounce copy for multi-buffer
+ * frames). Bad descriptors are dropped, counted and completed; a malformed
+ * pipe or record disconnects the client. Return the count or the gone reason.
+ */
 int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes)
 {
 	struct pl_rx_counters *c = &e->ep.rxc[0];
@@ -94,21 +89,19 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, 
 	int gone = 0;
 
 	srv_retry_pending(e);
-	/* The slot tables through locals (written back before anything else
-	 * uses them): the stores into pkts and slots would otherwise make
-	 * the compiler reload them at every frame. */
-	struct srv_slot *slots = e->slots;
-	uint32_t *slot_free = e->slot_free;
-	uint32_t nfree = e->nslot_free;
+	/* Records we may take: each becomes a view or a completion that may
+	 * have to wait (see the top of this file). */
+	uint32_t room = SHM_SERVER_SLOTS - e->views - e->pend_count;
 	uint8_t *base = e->in_data->base;
 	uint64_t data_len = e->in_data->len;
 	uint32_t min = 0, span = 0;
 	bool plain = pl_shm_rx_plain(e, &min, &span);
-	while (got < n && nfree) {
+	while (got < n && room) {
 		if (plain) {
-			unsigned m = n - got < nfree ? n - got : nfree;
-			unsigned k = srv_rx_run(e, pkts + got, m, &nfree, min, span, bytes);
+			unsigned m = n - got < room ? n - got : room;
+			unsigned k = srv_rx_run(e, pkts + got, m, min, span, bytes);
 			got += k;
+			room -= k;
 			if (k == m)
 				continue;
 		}
@@ -135,7 +128,6 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, 
 					   len, PL_SHM_MAX_BUFS);
 			break;
 		}
-		uint32_t slot = slot_free[nfree - 1];
 		struct pktlink_pkt *p = &pkts[got];
 		int bounce = -1;
 		if (nb > 1 && total > bufs[0].size) {
@@ -146,9 +138,7 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, 
 				break;
 			}
 		}
-		nfree--;
-		slots[slot].id = id;
-		slots[slot].bounce = bounce;
+		room--;
 		uint8_t *frame = NULL;
 		if (nb > 0 && total <= e->max_frame + e->vnet_len) {
 			if (bounce < 0) {
@@ -165,23 +155,21 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, 
 		}
 		if (!frame || pl_shm_frame_to_pkt(e, frame, total, p)) {
 			pl_stat_add(&c->drop_invalid, 1);
-			e->nslot_free = nfree;
-			srv_complete_or_queue(e, slot);
-			nfree = e->nslot_free;
+			bounce_put(e, bounce);
+			srv_complete_or_queue(e, id);
 			continue;
 		}
-		p->priv = slot;
+		p->priv = id;
+		p->priv2 = (uint32_t)(bounce + 1);
 		*bytes += p->len;
 		got++;
 	}
-	e->nslot_free = nfree;
+	e->views += got;
 	pl_pipe_rx_flush(&e->in);
 	pl_pipe_tx_flush(&e->in_ret);
 	if (gone) {
 		/* Hand out nothing from a peer we are dropping. */
-		for (unsigned i = 0; i < got; i++)
-			srv_complete_or_queue(e, (uint32_t)pkts[i].priv);
-		pl_pipe_tx_flush(&e->in_ret);
+		pl_shm_srv_rx_release(e, pkts, got);
 		return pl_ep_peer_gone(&e->ep, gone);
 	}
 	return (int)got;
@@ -190,31 +178,27 @@ int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, 
 /* Server release: complete the descriptors of the views (now or when there is room). */
 void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
 {
+	/* Views the caller never had (a second release) are not counted. */
+	if (n > e->views)
+		n = e->views;
+	e->views -= n;
 	unsigned i = 0;
 	if (!e->pend_count &&
 	    pl_pipe_tx_fits_wrap(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_COMPLETION))) {
-		/* Room for every completion checked once (the common case). */
-		const struct srv_slot *slots = e->slots;
-		uint32_t *slot_free = e->slot_free;
-		uint32_t nfree = e->nslot_free;
+		/* Room for every completion checked once (the common case): a
+		 * run of pushes (pipe.h) while the views have no bounce buffer. */
 		const uint64_t slot8 = pl_pipe_slot_size(PL_TXQ_COMPLETION);
 		uint8_t *rec = pl_pipe_tx_run_begin(&e->in_ret);
-		for (; i < n; i++, rec += slot8) {
-			uint64_t slot = pkts[i].priv;
-			if (slot >= SHM_SERVER_SLOTS || slots[slot].bounce >= 0)
-				break; /* the general path below */
+		for (; i < n && !pkts[i].priv2; i++, rec += slot8) {
 			if (i)
 				pl_pipe_tx_run_hdr(rec, PL_TXQ_COMPLETION);
-			pl_st64(rec, slots[slot].id);
-			slot_free[nfree++] = (uint32_t)slot;
+			pl_st64(rec, pkts[i].priv);
 		}
 		pl_pipe_tx_run_end(&e->in_ret, PL_TXQ_COMPLETION, i);
-		e->nslot_free = nfree;
 	}
 	for (; i < n; i++) {
-		uint64_t slot = pkts[i].priv;
-		if (slot < SHM_SERVER_SLOTS)
-			srv_complete_or_queue(e, (uint32_t)slot);
+		bounce_put(e, srv_view_bounce(&pkts[i]));
+		srv_complete_or_queue(e, pkts[i].priv);
 	}
 	pl_pipe_tx_flush(&e->in_ret);
 }

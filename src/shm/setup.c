@@ -203,36 +203,27 @@ static void undo_buffers(void *ctx)
 	e->rx_bounce = e->tx_scratch = NULL;
 }
 
-/* Step (server): descriptor slots, pending completions, the cache of posted buffers. */
+/* Step (server): the ring of pending completions, the cache of posted buffers. */
 static int step_server(void *ctx, unsigned item, char *err, size_t errlen)
 {
 	struct shm_ep *e = ctx;
 	(void)item;
 	if (e->role != PKTLINK_SHM_SERVER)
 		return 0;
-	e->slots = zalloc(SHM_SERVER_SLOTS * sizeof(*e->slots));
-	e->slot_free = e->slots ? zalloc(SHM_SERVER_SLOTS * sizeof(uint32_t)) : NULL;
-	e->pend = e->slot_free ? zalloc(SHM_SERVER_SLOTS * sizeof(uint32_t)) : NULL;
+	e->pend = zalloc(SHM_SERVER_SLOTS * sizeof(*e->pend));
 	e->posts = e->pend ? zalloc(SHM_POST_CACHE * sizeof(*e->posts)) : NULL;
 	if (!e->posts)
 		return pl_err(err, errlen, -ENOMEM, "shm: out of memory for the server tables");
-	for (uint32_t i = 0; i < SHM_SERVER_SLOTS; i++) {
-		e->slot_free[i] = SHM_SERVER_SLOTS - 1 - i;
-		e->slots[i].bounce = -1;
-	}
-	e->nslot_free = SHM_SERVER_SLOTS;
+	e->views = 0;
 	return 0;
 }
 
 static void undo_server(void *ctx)
 {
 	struct shm_ep *e = ctx;
-	free(e->slots);
-	free(e->slot_free);
 	free(e->pend);
 	free(e->posts);
-	e->slots = NULL;
-	e->slot_free = e->pend = NULL;
+	e->pend = NULL;
 	e->posts = NULL;
 }
 

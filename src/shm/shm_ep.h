@@ -72,7 +72,7 @@
 #define SHM_VNET_LEN 10u
 #define SHM_MIN_MTU 68u /* IPv4's minimum */
 #define SHM_NBOUNCE 16u /* multi-buffer frames held at once (per direction) */
-#define SHM_SERVER_SLOTS 2048u /* descriptors the server holds before completing them */
+#define SHM_SERVER_SLOTS 2048u /* descriptors the server holds (as views or completions waiting for room) */
 #define SHM_POST_CACHE 4096u /* posted buffers the server keeps locally */
 #define SHM_POST_REFILL_BELOW 64u /* the server takes new posts when it holds fewer */
 #define SHM_PEER_CHECK_EVERY 4096u /* busy-poll: look at the peer fd once per this many empty polls */
@@ -89,11 +89,6 @@ enum {
 	BUF_TX_BODY = 4,
 	BUF_TX_LENT = 5,
 	BUF_TX_CHAIN = 6,
-};
-
-struct srv_slot {
-	uint64_t id;
-	int32_t bounce; /* -1 when the view points into shared memory */
 };
 
 struct shm_setup;
@@ -130,10 +125,10 @@ struct shm_ep {
 	uint8_t *rx_state;
 	uint32_t *repost; /* buffers waiting for room in the post pipe */
 	uint32_t nrepost;
-	/* server RX slots */
-	struct srv_slot *slots;
-	uint32_t *slot_free, nslot_free;
-	uint32_t *pend; /* ring of slots whose completion did not fit yet */
+	/* server RX: views out, and the ring of ids whose completion did not fit yet
+	 * (views + pend_count <= SHM_SERVER_SLOTS, server.c) */
+	uint32_t views;
+	uint64_t *pend;
 	uint32_t pend_head, pend_count;
 
 	/* ---- TX thread ---- */

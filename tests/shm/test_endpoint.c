@@ -29,6 +29,18 @@ struct ex_arg {
 	bool hold; /* keep views for a while before releasing */
 };
 
+/* A client and a server on one new queue pair in this process (no peer socket). */
+static void open_pair(const struct pktlink_shm_opts *c, const struct pktlink_shm_opts *s,
+		     struct pktlink_ep **a, struct pktlink_ep **b)
+{
+	struct pktlink_shm_fds fds;
+	char err[256];
+	PLT_CHECK(pktlink_shm_qp_create(c, &fds, err, sizeof(err)) == 0, "%s", err);
+	PLT_CHECK(pktlink_shm_open(c, &fds, -1, a, err, sizeof(err)) == 0, "%s", err);
+	PLT_CHECK(pktlink_shm_open(s, &fds, -1, b, err, sizeof(err)) == 0, "%s", err);
+	pktlink_shm_fds_close(&fds);
+}
+
 /*
  * Send count frames of direction my_dir and receive count frames of the
  * other direction, checking every byte; pull mode, sleeping in
@@ -788,13 +800,8 @@ static int zero_copy_tx(void)
 		struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT), s = sht_opts(PKTLINK_SHM_SERVER);
 		c.data_size = 64 << 10; /* 32 buffers */
 		c.vnet_hdr = s.vnet_hdr = vnet;
-		struct pktlink_shm_fds fds;
-		char err[256];
 		struct pktlink_ep *a, *b;
-		PLT_CHECK(pktlink_shm_qp_create(&c, &fds, err, sizeof(err)) == 0, "%s", err);
-		PLT_CHECK(pktlink_shm_open(&c, &fds, -1, &a, err, sizeof(err)) == 0, "%s", err);
-		PLT_CHECK(pktlink_shm_open(&s, &fds, -1, &b, err, sizeof(err)) == 0, "%s", err);
-		pktlink_shm_fds_close(&fds);
+		open_pair(&c, &s, &a, &b);
 		struct pktlink_info info;
 		pktlink_get_info(a, &info);
 		PLT_CHECK(info.caps & PKTLINK_CAP_TX_ALLOC, "client lends buffers");
@@ -849,13 +856,8 @@ static int server_view_bound(void)
 	struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT), s = sht_opts(PKTLINK_SHM_SERVER);
 	c.buffer_size = 256; /* 4096 TX buffers in 1 MiB: more than the server holds */
 	c.busy_poll = s.busy_poll = true;
-	struct pktlink_shm_fds fds;
-	char err[256];
 	struct pktlink_ep *a, *b;
-	PLT_CHECK(pktlink_shm_qp_create(&c, &fds, err, sizeof(err)) == 0, "%s", err);
-	PLT_CHECK(pktlink_shm_open(&c, &fds, -1, &a, err, sizeof(err)) == 0, "%s", err);
-	PLT_CHECK(pktlink_shm_open(&s, &fds, -1, &b, err, sizeof(err)) == 0, "%s", err);
-	pktlink_shm_fds_close(&fds);
+	open_pair(&c, &s, &a, &b);
 	uint8_t frame[64] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5 };
 	static struct pktlink_pkt held[2200];
 	unsigned sent = 0, got = 0;

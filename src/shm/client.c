@@ -114,23 +114,29 @@ cli_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min,
 {
 	const uint64_t size = PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF, slot = pl_pipe_slot_size(size);
 	uint8_t *rx_state = e->rx_state, *base = e->in_data->base;
-	const uint64_t nrx = e->nrx, buf_size = e->buf_size, stride = e->buf_stride;
-	uint64_t sum = 0;
+	const uint64_t nrx = e->nrx, stride = e->buf_stride;
+	/* A length in [min, lim], lim below a buffer's size; then used in
+	 * [len, buf_size) is one unsigned comparison. */
+	const uint32_t top = e->buf_size - 1, lim = min + span < top ? min + span : top;
+	if (lim < min)
+		return 0;
 	const uint8_t *rec;
-	uint64_t room = pl_pipe_rx_run_room(&e->in, size, m, &rec);
-	unsigned k;
-	for (k = 0; k < room && pl_pipe_rx_run_ready(rec, size); k++, rec += slot) {
+	uint64_t room = pl_pipe_rx_run_room(&e->in, size, m, &rec), sum = 0;
+	const uint8_t *end = rec + room * slot;
+	struct pktlink_pkt *out = pkts;
+	for (; rec != end && pl_pipe_rx_run_ready(rec, size); rec += slot, out++) {
 		uint32_t len = pl_ld32(rec);
 		uint64_t off = pl_ld64(rec + 8);
 		uint32_t used = pl_ld32(rec + 16);
 		uint64_t id = pl_ld64(rec + 28);
 		if (PL_UNLIKELY(id >= nrx || rx_state[id] != BUF_POSTED || off != id * stride ||
-				len > used || used >= buf_size || len - min > span))
+				len - min > lim - min || used - len > top - len))
 			break;
 		rx_state[id] = BUF_HELD;
-		pl_shm_view(&pkts[k], base + off, len, id);
+		pl_shm_view(out, base + off, len, id);
 		sum += len;
 	}
+	unsigned k = (unsigned)(out - pkts);
 	pl_pipe_rx_run_end(&e->in, size, k);
 	*bytes += sum;
 	return k;
@@ -502,22 +508,22 @@ unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 	uint64_t sum = 0;
 	/* One run of pushes (pipe.h): room for n checked by the caller. */
 	uint8_t *r = pl_pipe_tx_run_begin(&e->out);
-	unsigned i = 0;
 	if (lim < min)
 		return 0;
-	for (; i < n; i++, r += slot) {
-		const struct pktlink_pkt *p = &pkts[i];
+	const struct pktlink_pkt *p = pkts, *pend = pkts + n;
+	for (; p != pend; p++, r += slot) {
 		if (!pl_shm_tx_is_plain(p, min, lim - min))
 			break;
 		uint32_t b = free_list[--nfree], len = p->len;
 		uint64_t off = (uint64_t)b * stride;
-		if (i)
+		if (p != pkts)
 			pl_pipe_tx_run_hdr(r, size);
 		pl_txq_put_desc1(r, b, len, off, len);
 		pl_shm_copy_frame(base + off, p->data, len);
 		state[b] = BUF_TX_HEAD;
 		sum += len;
 	}
+	unsigned i = (unsigned)(p - pkts);
 	pl_pipe_tx_run_end(&e->out, size, i);
 	e->tx_nfree = nfree;
 	*bytes += sum;

@@ -58,8 +58,9 @@ srv_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min,
 	uint64_t data_len = e->in_data->len, sum = 0;
 	const uint8_t *rec;
 	uint64_t room = pl_pipe_rx_run_room(&e->in, size, m, &rec);
-	unsigned k;
-	for (k = 0; k < room && pl_pipe_rx_run_ready(rec, size); k++, rec += slot) {
+	const uint8_t *end = rec + room * slot;
+	struct pktlink_pkt *out = pkts;
+	for (; rec != end && pl_pipe_rx_run_ready(rec, size); rec += slot, out++) {
 		uint64_t id = pl_ld64(rec);
 		uint32_t total = pl_ld32(rec + 8);
 		uint64_t off = pl_ld64(rec + 16);
@@ -67,9 +68,10 @@ srv_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min,
 		if (PL_UNLIKELY(!pl_shm_range_ok(off, sz, data_len) || total > sz ||
 				total - min > span))
 			break;
-		pl_shm_view(&pkts[k], base + off, total, id);
+		pl_shm_view(out, base + off, total, id);
 		sum += total;
 	}
+	unsigned k = (unsigned)(out - pkts);
 	pl_pipe_rx_run_end(&e->in, size, k);
 	*bytes += sum;
 	return k;
@@ -340,12 +342,14 @@ unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 	}
 	const uint64_t pslot = pl_pipe_slot_size(PL_RXQ_POST);
 	const uint64_t data_len = e->q[1].data.len;
-	while (i < n) {
-		const uint8_t *post;
-		uint64_t room = pl_pipe_rx_run_room(&e->out_ret, PL_RXQ_POST, n - i, &post), k;
-		for (k = 0; k < room && pl_pipe_rx_run_ready(post, PL_RXQ_POST);
-		     k++, i++, r += slot, post += pslot) {
-			const struct pktlink_pkt *p = &pkts[i];
+	const struct pktlink_pkt *p = pkts + i, *pend = pkts + n;
+	while (p != pend) {
+		const uint8_t *post, *first;
+		uint64_t room = pl_pipe_rx_run_room(&e->out_ret, PL_RXQ_POST, (uint64_t)(pend - p),
+						    &post);
+		const uint8_t *stop = post + room * pslot;
+		for (first = post; post != stop && pl_pipe_rx_run_ready(post, PL_RXQ_POST);
+		     post += pslot, p++, r += slot) {
 			uint32_t len = p->len;
 			uint64_t off = pl_ld64(post);
 			uint32_t bsize = pl_ld32(post + 8);
@@ -353,7 +357,7 @@ unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 			if (!pl_shm_tx_is_plain(p, min, fmax - min) || bsize < len ||
 			    !pl_shm_range_ok(off, bsize, data_len))
 				break;
-			if (i)
+			if (p != pkts)
 				pl_pipe_tx_run_hdr(r, size);
 			pl_st64(r, len); /* packet size, then the reserved word (0) */
 			pl_st64(r + 8, off);
@@ -363,8 +367,8 @@ unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 			pl_shm_copy_frame(base + off, p->data, len);
 			sum += len;
 		}
-		pl_pipe_rx_run_end(&e->out_ret, PL_RXQ_POST, k);
-		if (i == n)
+		pl_pipe_rx_run_end(&e->out_ret, PL_RXQ_POST, (uint64_t)(post - first) / pslot);
+		if (p == pend)
 			break;
 		/* The run stopped: at a wrap slot (the client wraps early when
 		 * a burst of posts does not fit before the end of the region),
@@ -379,6 +383,7 @@ unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 		if (e->out_ret.head == at)
 			break;
 	}
+	i = (unsigned)(p - pkts);
 	pl_pipe_rx_flush(&e->out_ret);
 out:
 	pl_pipe_tx_run_end(&e->out, size, i);

@@ -276,11 +276,12 @@ void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 		 * chain walk, as one run of pushes (pipe.h). */
 		const uint64_t slot = pl_pipe_slot_size(PL_RXQ_POST);
 		uint8_t *r = pl_pipe_tx_run_begin(&e->in_ret);
-		for (; i < n; i++, r += slot) {
-			uint64_t priv = pkts[i].priv;
+		const struct pktlink_pkt *p = pkts, *pend = pkts + n;
+		for (; p != pend; p++, r += slot) {
+			uint64_t priv = p->priv;
 			if (PL_UNLIKELY(priv >= nrx || rx_state[priv] != BUF_HELD))
 				break;
-			if (i)
+			if (p != pkts)
 				pl_pipe_tx_run_hdr(r, PL_RXQ_POST);
 			pl_st64(r, priv * stride);
 			pl_st64(r + 8, buf_size); /* size, then remaining-in-group 0 */
@@ -288,6 +289,7 @@ void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 			pl_st64(r + 24, priv); /* id */
 			rx_state[priv] = BUF_POSTED;
 		}
+		i = (unsigned)(p - pkts);
 		pl_pipe_tx_run_end(&e->in_ret, PL_RXQ_POST, i);
 	}
 	for (; i < n; i++) {
@@ -325,15 +327,16 @@ void pl_shm_cli_reap(struct shm_ep *e)
 		/* The run of completions of one-buffer packets (pipe.h, "Runs
 		 * of pulls"); the first record that is anything else stops it
 		 * unconsumed, for the general pull below. */
-		uint64_t room = pl_pipe_rx_run_room(r, PL_TXQ_COMPLETION, UINT64_MAX, &rec), k;
-		for (k = 0; k < room && pl_pipe_rx_run_ready(rec, PL_TXQ_COMPLETION);
-		     k++, rec += slot) {
+		uint64_t room = pl_pipe_rx_run_room(r, PL_TXQ_COMPLETION, UINT64_MAX, &rec);
+		const uint8_t *first = rec, *stop = rec + room * slot;
+		for (; rec != stop && pl_pipe_rx_run_ready(rec, PL_TXQ_COMPLETION); rec += slot) {
 			uint64_t id = pl_ld64(rec);
 			if (PL_UNLIKELY(id >= ntx || state[id] != BUF_TX_HEAD))
 				break;
 			state[id] = BUF_FREE;
 			free_list[nfree++] = (uint32_t)id;
 		}
+		uint64_t k = (uint64_t)(rec - first) / slot;
 		pl_pipe_rx_run_end(r, PL_TXQ_COMPLETION, k);
 		if (k && k == room)
 			continue;

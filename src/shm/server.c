@@ -191,11 +191,13 @@ void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, uns
 		 * run of pushes (pipe.h) while the views have no bounce buffer. */
 		const uint64_t slot8 = pl_pipe_slot_size(PL_TXQ_COMPLETION);
 		uint8_t *rec = pl_pipe_tx_run_begin(&e->in_ret);
-		for (; i < n && !pkts[i].priv2; i++, rec += slot8) {
-			if (i)
+		const struct pktlink_pkt *p = pkts, *pend = pkts + n;
+		for (; p != pend && !p->priv2; p++, rec += slot8) {
+			if (p != pkts)
 				pl_pipe_tx_run_hdr(rec, PL_TXQ_COMPLETION);
-			pl_st64(rec, pkts[i].priv);
+			pl_st64(rec, p->priv);
 		}
+		i = (unsigned)(p - pkts);
 		pl_pipe_tx_run_end(&e->in_ret, PL_TXQ_COMPLETION, i);
 	}
 	for (; i < n; i++) {

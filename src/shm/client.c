@@ -14,7 +14,7 @@
 static inline __attribute__((always_inline)) void cli_post(struct shm_ep *e, uint32_t b)
 {
 	struct pl_rxq_post post = {
-		.offset = (uint64_t)b * e->buf_size,
+		.offset = (uint64_t)b * e->buf_stride,
 		.size = e->buf_size,
 		.user_data = 0,
 		.id = b,
@@ -38,7 +38,7 @@ static void cli_retry_reposts(struct shm_ep *e)
 	uint32_t done = 0;
 	while (done < e->nrepost) {
 		uint32_t b = e->repost[done];
-		struct pl_rxq_post post = { .offset = (uint64_t)b * e->buf_size,
+		struct pl_rxq_post post = { .offset = (uint64_t)b * e->buf_stride,
 					    .size = e->buf_size,
 					    .id = b };
 		if (!pl_rxq_push_post(&e->in_ret, &post))
@@ -51,6 +51,11 @@ static void cli_retry_reposts(struct shm_ep *e)
 		e->nrepost -= done;
 	}
 }
+
+/* A view's handle (pkt.priv): its first buffer, the bounce buffer + 1 in
+ * bits 32-47, and VIEW_CHAIN when the frame spans several buffers: only
+ * then does release follow rx_next (which the receive runs leave alone). */
+#define VIEW_CHAIN (1ull << 62)
 
 /* Repost the buffers of one received frame (a chain from first; bounded walk). */
 static void cli_release_chain(struct shm_ep *e, uint32_t first)
@@ -92,7 +97,52 @@ static uint32_t cli_trim(struct shm_ep *e, const struct pl_rxq_used *used, int n
  * or bounce copies. A lying server is disconnected; a frame with a bad
  * virtio-net header is dropped and its buffers reposted.
  */
-int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
+/*
+ * The run of plain completions at the head of the RX completion pipe
+ * (pipe.h, "Runs of pulls"): one buffer, one we posted, at its offset,
+ * filled no further than its size, holding the whole frame, shorter than a
+ * buffer (a completion covering a whole buffer may need trimming) and of a
+ * length pl_shm_rx_plain() accepts. Each field is read once; the first
+ * record that is anything else stops the run unconsumed, and the general
+ * path below judges it afresh. At most m records. Return how many were
+ * taken; their bytes are added to *bytes. Not inline: inside the general
+ * receive its loop ran short of registers (7 reloads per record).
+ */
+static __attribute__((noinline)) unsigned
+cli_rx_run(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned m, uint32_t min, uint32_t span,
+	   uint64_t *bytes)
+{
+	const uint64_t size = PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF, slot = pl_pipe_slot_size(size);
+	uint8_t *rx_state = e->rx_state, *base = e->in_data->base;
+	const uint64_t nrx = e->nrx, stride = e->buf_stride;
+	/* A length in [min, lim], lim below a buffer's size; then used in
+	 * [len, buf_size) is one unsigned comparison. */
+	const uint32_t top = e->buf_size - 1, lim = min + span < top ? min + span : top;
+	if (lim < min)
+		return 0;
+	const uint8_t *rec;
+	uint64_t room = pl_pipe_rx_run_room(&e->in, size, m, &rec), sum = 0;
+	const uint8_t *end = rec + room * slot;
+	struct pktlink_pkt *out = pkts;
+	for (; rec != end && pl_pipe_rx_run_ready(rec, size); rec += slot, out++) {
+		uint32_t len = pl_ld32(rec);
+		uint64_t off = pl_ld64(rec + 8);
+		uint32_t used = pl_ld32(rec + 16);
+		uint64_t id = pl_ld64(rec + 28);
+		if (PL_UNLIKELY(id >= nrx || rx_state[id] != BUF_POSTED || off != id * stride ||
+				len - min > lim - min || used - len > top - len))
+			break;
+		rx_state[id] = BUF_HELD;
+		pl_shm_view(out, base + off, len, id);
+		sum += len;
+	}
+	unsigned k = (unsigned)(out - pkts);
+	pl_pipe_rx_run_end(&e->in, size, k);
+	*bytes += sum;
+	return k;
+}
+
+int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes)
 {
 	struct pl_rx_counters *c = &e->ep.rxc[0];
 	struct pl_rxq_used used[PL_SHM_MAX_BUFS];
@@ -102,11 +152,20 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	 * make the compiler reload every field of e after it. */
 	uint8_t *rx_state = e->rx_state;
 	uint32_t *rx_next = e->rx_next;
-	uint64_t nrx = e->nrx, buf_size = e->buf_size;
+	uint64_t nrx = e->nrx, buf_size = e->buf_size, stride = e->buf_stride;
 	uint8_t *base = e->in_data->base;
+
+	uint32_t min = 0, span = 0;
+	bool plain = pl_shm_rx_plain(e, &min, &span);
 
 	cli_retry_reposts(e);
 	while (got < n) {
+		if (plain) {
+			unsigned k = cli_rx_run(e, pkts + got, n - got, min, span, bytes);
+			got += k;
+			if (got == n)
+				break;
+		}
 		const uint8_t *rec;
 		uint32_t len, size;
 		int r = pl_pipe_rx_pull_sized(&e->in, PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF, &rec,
@@ -135,7 +194,7 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 		for (int i = 0; i < nb; i++) {
 			uint64_t id = used[i].id;
 			if (id >= nrx || rx_state[id] != BUF_POSTED ||
-			    used[i].offset != id * buf_size || used[i].used > buf_size) {
+			    used[i].offset != id * stride || used[i].used > buf_size) {
 				gone = pl_ep_error(&e->ep, -EPROTO,
 						   "shm server completed buffer id %llu at offset %llu "
 						   "(%u bytes), which is not a buffer we posted: "
@@ -189,7 +248,9 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			cli_release_chain(e, first);
 			continue;
 		}
-		p->priv = (uint64_t)first | ((uint64_t)(uint32_t)(bounce + 1) << 32);
+		p->priv = (uint64_t)first | ((uint64_t)(uint32_t)(bounce + 1) << 32) |
+			  (nb > 1 ? VIEW_CHAIN : 0);
+		*bytes += p->len;
 		got++;
 	}
 	pl_pipe_rx_flush(&e->in);
@@ -203,34 +264,47 @@ int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
 {
 	uint8_t *rx_state = e->rx_state;
-	const uint32_t *rx_next = e->rx_next;
 	uint32_t nrx = e->nrx, buf_size = e->buf_size;
+	const uint64_t stride = e->buf_stride;
 	/* Room for one post per frame, checked once; the general path below
 	 * may post several per frame, after which this no longer holds. */
 	bool room = !e->nrepost &&
-		    pl_pipe_tx_fits(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_POST));
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t priv = pkts[i].priv;
-		uint32_t first = (uint32_t)priv;
-		if (PL_LIKELY(room && !(priv >> 32) && first < nrx && rx_next[first] == UINT32_MAX &&
-			      rx_state[first] == BUF_HELD)) {
-			/* One buffer, no bounce copy: the common case
-			 * without the chain walk. */
-			uint8_t *r = pl_pipe_tx_push_unchecked(&e->in_ret, PL_RXQ_POST);
-			pl_st64(r, (uint64_t)first * buf_size);
+		    pl_pipe_tx_fits_wrap(&e->in_ret, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_POST));
+	unsigned i = 0;
+	if (room) {
+		/* One buffer, no bounce copy: the common case without the
+		 * chain walk, as one run of pushes (pipe.h). */
+		const uint64_t slot = pl_pipe_slot_size(PL_RXQ_POST);
+		uint8_t *r = pl_pipe_tx_run_begin(&e->in_ret);
+		const struct pktlink_pkt *p = pkts, *pend = pkts + n;
+		for (; p != pend; p++, r += slot) {
+			uint64_t priv = p->priv;
+			if (PL_UNLIKELY(priv >= nrx || rx_state[priv] != BUF_HELD))
+				break;
+			if (p != pkts)
+				pl_pipe_tx_run_hdr(r, PL_RXQ_POST);
+			pl_st64(r, priv * stride);
 			pl_st64(r + 8, buf_size); /* size, then remaining-in-group 0 */
 			pl_st64(r + 16, 0); /* user data */
-			pl_st64(r + 24, first); /* id */
-			rx_state[first] = BUF_POSTED;
-			continue;
+			pl_st64(r + 24, priv); /* id */
+			rx_state[priv] = BUF_POSTED;
 		}
-		room = false;
-		int bounce = (int)(uint32_t)(priv >> 32) - 1;
+		i = (unsigned)(p - pkts);
+		pl_pipe_tx_run_end(&e->in_ret, PL_RXQ_POST, i);
+	}
+	for (; i < n; i++) {
+		uint64_t priv = pkts[i].priv;
+		uint32_t first = (uint32_t)priv;
+		int bounce = (int)((priv >> 32) & 0xffff) - 1;
 		if (bounce >= (int)SHM_NBOUNCE)
 			bounce = -1;
 		bounce_put(e, bounce);
-		if (first < nrx)
+		if (first >= nrx)
+			continue;
+		if (priv & VIEW_CHAIN)
 			cli_release_chain(e, first);
+		else if (rx_state[first] == BUF_HELD)
+			cli_post(e, first);
 	}
 	pl_pipe_tx_flush(&e->in_ret);
 }
@@ -247,18 +321,37 @@ void pl_shm_cli_reap(struct shm_ep *e)
 	uint32_t ntx = e->ntx, nfree = e->tx_nfree;
 	const uint8_t *rec;
 	uint32_t len;
+	const uint64_t slot = pl_pipe_slot_size(PL_TXQ_COMPLETION);
 	/* Bounded by the pipe: each pull consumes at least 8 bytes of it. */
-	while (pl_pipe_rx_pull_sized(r, PL_TXQ_COMPLETION, &rec, &len) == PL_PIPE_RECORD) {
+	for (;;) {
+		/* The run of completions of one-buffer packets (pipe.h, "Runs
+		 * of pulls"); the first record that is anything else stops it
+		 * unconsumed, for the general pull below. */
+		uint64_t room = pl_pipe_rx_run_room(r, PL_TXQ_COMPLETION, UINT64_MAX, &rec);
+		const uint8_t *first = rec, *stop = rec + room * slot;
+		for (; rec != stop && pl_pipe_rx_run_ready(rec, PL_TXQ_COMPLETION); rec += slot) {
+			uint64_t id = pl_ld64(rec);
+			if (PL_UNLIKELY(id >= ntx || state[id] != BUF_TX_HEAD))
+				break;
+			state[id] = BUF_FREE;
+			free_list[nfree++] = (uint32_t)id;
+		}
+		uint64_t k = (uint64_t)(rec - first) / slot;
+		pl_pipe_rx_run_end(r, PL_TXQ_COMPLETION, k);
+		if (k && k == room)
+			continue;
+		if (pl_pipe_rx_pull_sized(r, PL_TXQ_COMPLETION, &rec, &len) != PL_PIPE_RECORD)
+			break;
 		uint64_t id;
 		if (pl_txq_parse_completion(rec, len, &id))
 			continue; /* the seed ignores other lengths */
-		if (id >= ntx || state[id] != BUF_TX_HEAD)
+		if (id >= ntx || (state[id] != BUF_TX_HEAD && state[id] != BUF_TX_CHAIN))
 			continue; /* not a packet in flight: ignore */
-		uint32_t b = (uint32_t)id, nb = next[b];
+		uint32_t b = (uint32_t)id, nb = state[b] == BUF_TX_CHAIN ? next[b] : UINT32_MAX;
 		state[b] = BUF_FREE;
 		free_list[nfree++] = b;
 		/* The later buffers of a multi-buffer packet (bounded walk). */
-		for (uint32_t k = 1; PL_UNLIKELY(nb < ntx) && k < PL_SHM_MAX_BUFS; k++) {
+		for (uint32_t j = 1; PL_UNLIKELY(nb < ntx) && j < PL_SHM_MAX_BUFS; j++) {
 			b = nb;
 			nb = next[b];
 			state[b] = BUF_FREE;
@@ -276,7 +369,7 @@ static uint32_t cli_lent_buf(struct shm_ep *e, const struct pktlink_pkt *p)
 {
 	uint64_t b = p->priv;
 	if (b >= e->ntx || e->tx_state[b] != BUF_TX_LENT ||
-	    p->data != e->q[0].data.base + b * e->buf_size + e->vnet_len)
+	    p->data != e->q[0].data.base + b * e->buf_stride + e->vnet_len)
 		return UINT32_MAX;
 	return (uint32_t)b;
 }
@@ -319,13 +412,12 @@ int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p)
 		cli_buf_free(e, b);
 		return 0;
 	}
-	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, p->len + e->vnet_len };
+	struct pl_shm_buf one = { (uint64_t)b * e->buf_stride, p->len + e->vnet_len };
 	if (!pl_txq_push_desc(&e->out, b, one.size, &one, 1))
 		return -1;
 	if (e->vnet_len)
 		memcpy(e->q[0].data.base + one.offset, vh, e->vnet_len);
 	e->tx_state[b] = BUF_TX_HEAD;
-	e->tx_next[b] = UINT32_MAX;
 	return 1;
 }
 
@@ -345,7 +437,7 @@ int pl_shm_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 		uint32_t b = e->tx_free[--e->tx_nfree];
 		e->tx_state[b] = BUF_TX_LENT;
 		pkts[i] = (struct pktlink_pkt){
-			.data = e->q[0].data.base + (uint64_t)b * e->buf_size + e->vnet_len,
+			.data = e->q[0].data.base + (uint64_t)b * e->buf_stride + e->vnet_len,
 			.len = e->max_frame,
 			.flags = PKTLINK_PKT_TXBUF,
 			.priv = b,
@@ -382,7 +474,7 @@ int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 	uint32_t left = total;
 	for (uint32_t i = 0; i < nb; i++) {
 		uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
-		off[i] = bufs[i].offset = (uint64_t)b * e->buf_size;
+		off[i] = bufs[i].offset = (uint64_t)b * e->buf_stride;
 		sz[i] = bufs[i].size = left < e->buf_size ? left : e->buf_size;
 		left -= sz[i];
 	}
@@ -392,7 +484,7 @@ int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 	pl_shm_copy_out(e->q[0].data.base, off, sz, nb, vh, e->vnet_len, data, len);
 	for (uint32_t i = 0; i < nb; i++) {
 		uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
-		e->tx_state[b] = i ? BUF_TX_BODY : BUF_TX_HEAD;
+		e->tx_state[b] = i ? BUF_TX_BODY : BUF_TX_CHAIN;
 		e->tx_next[b] = i + 1 < nb ? e->tx_free[e->tx_nfree - 2 - i] : UINT32_MAX;
 	}
 	e->tx_nfree -= nb;
@@ -407,27 +499,36 @@ int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
  * that needs the general path (a lent buffer, an offload, a frame longer
  * than a buffer or not sendable). Return how many frames were sent.
  */
-unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n)
+unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n,
+			       uint64_t *bytes)
 {
-	struct pl_pipe_tx *t = &e->out;
+	const uint64_t size = PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF, slot = pl_pipe_slot_size(size);
 	uint8_t *base = e->q[0].data.base, *state = e->tx_state;
-	uint32_t *free_list = e->tx_free, *next = e->tx_next;
+	uint32_t *free_list = e->tx_free;
 	uint32_t nfree = e->tx_nfree, buf_size = e->buf_size;
-	unsigned i = 0;
-	for (; i < n; i++) {
-		const struct pktlink_pkt *p = &pkts[i];
-		if ((p->flags & PKTLINK_PKT_TXBUF) || p->len > buf_size ||
-		    pl_tx_classify(&e->tc, p) != PL_TX_PLAIN)
+	const uint64_t stride = e->buf_stride;
+	uint32_t min = e->tc.min_len, lim = e->tc.frame_max < buf_size ? e->tc.frame_max : buf_size;
+	uint64_t sum = 0;
+	/* One run of pushes (pipe.h): room for n checked by the caller. */
+	uint8_t *r = pl_pipe_tx_run_begin(&e->out);
+	if (lim < min)
+		return 0;
+	const struct pktlink_pkt *p = pkts, *pend = pkts + n;
+	for (; p != pend; p++, r += slot) {
+		if (!pl_shm_tx_is_plain(p, min, lim - min))
 			break;
-		uint32_t b = free_list[--nfree];
-		uint64_t off = (uint64_t)b * buf_size;
-		uint8_t *r = pl_pipe_tx_push_unchecked(t, PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF);
-		pl_txq_put_desc1(r, b, p->len, off, p->len);
-		memcpy(base + off, p->data, p->len);
+		uint32_t b = free_list[--nfree], len = p->len;
+		uint64_t off = (uint64_t)b * stride;
+		if (p != pkts)
+			pl_pipe_tx_run_hdr(r, size);
+		pl_txq_put_desc1(r, b, len, off, len);
+		pl_shm_copy_frame(base + off, p->data, len);
 		state[b] = BUF_TX_HEAD;
-		next[b] = UINT32_MAX;
+		sum += len;
 	}
+	unsigned i = (unsigned)(p - pkts);
+	pl_pipe_tx_run_end(&e->out, size, i);
 	e->tx_nfree = nfree;
+	*bytes += sum;
 	return i;
 }
-

@@ -163,6 +163,29 @@ static inline bool pl_pipe_tx_reclaim(struct pl_pipe_tx *t, uint64_t new_next)
 
 static inline void pl_pipe_tx_flush(struct pl_pipe_tx *t);
 
+/*
+ * Push a wrap slot from next to offset 0 of the next revolution (flushed at
+ * once when it would be the first slot of the batch, as the seed does, so
+ * that the consumer can free it early). Return false when the space is not
+ * free yet (nothing pushed).
+ */
+static inline bool pl_pipe_tx_wrap(struct pl_pipe_tx *t)
+{
+	uint64_t new_next = (t->next & PL_PIPE_REV_MASK) + PL_PIPE_JUMP;
+	uint64_t wrap_payload = new_next - t->next - PL_PIPE_HDR;
+	if (!pl_pipe_tx_reclaim(t, new_next))
+		return false;
+	uint64_t old_next = t->next;
+	t->next = new_next;
+	if (old_next != t->tail) {
+		__atomic_store_n(pl_pipe_hdr(t->buf, old_next), wrap_payload, __ATOMIC_RELAXED);
+	} else {
+		t->tail_header = wrap_payload;
+		pl_pipe_tx_flush(t);
+	}
+	return true;
+}
+
 /* pl_pipe_tx_push()'s general case: a wrap slot first, or space to reclaim, or no room. */
 static __attribute__((noinline, unused)) void *pl_pipe_tx_push_slow(struct pl_pipe_tx *t,
 								   uint64_t size)
@@ -173,20 +196,9 @@ static __attribute__((noinline, unused)) void *pl_pipe_tx_push_slow(struct pl_pi
 	uint64_t new_next = t->next + total;
 	uint64_t wrap_at = (t->next & PL_PIPE_REV_MASK) | t->len;
 	if ((int64_t)(new_next - wrap_at) >= 0) {
-		new_next = (t->next & PL_PIPE_REV_MASK) + PL_PIPE_JUMP;
-		uint64_t wrap_payload = new_next - t->next - PL_PIPE_HDR;
-		if (!pl_pipe_tx_reclaim(t, new_next))
+		if (!pl_pipe_tx_wrap(t))
 			return NULL;
-		uint64_t old_next = t->next;
-		t->next = new_next;
-		if (old_next != t->tail) {
-			__atomic_store_n(pl_pipe_hdr(t->buf, old_next), wrap_payload,
-					 __ATOMIC_RELAXED);
-		} else {
-			t->tail_header = wrap_payload;
-			pl_pipe_tx_flush(t);
-		}
-		new_next += total;
+		new_next = t->next + total;
 	}
 	if (!pl_pipe_tx_reclaim(t, new_next))
 		return NULL;
@@ -267,6 +279,22 @@ static inline bool pl_pipe_tx_fits(struct pl_pipe_tx *t, uint64_t bytes)
 }
 
 /**
+ * pl_pipe_tx_fits_wrap() - pl_pipe_tx_fits(), and when @bytes of slots
+ * would fit only from the start of the region, push the wrap slot first
+ * (the one pl_pipe_tx_push() would write before the next record) and
+ * check again: a run of records then never stops at the end of the region.
+ */
+static inline bool pl_pipe_tx_fits_wrap(struct pl_pipe_tx *t, uint64_t bytes)
+{
+	if (pl_pipe_tx_fits(t, bytes))
+		return true;
+	if (bytes >= t->len || (t->next & PL_PIPE_OFFSET_MASK) + bytes < t->len ||
+	    !pl_pipe_tx_wrap(t))
+		return false;
+	return pl_pipe_tx_fits(t, bytes);
+}
+
+/**
  * pl_pipe_tx_push_unchecked() - pl_pipe_tx_push() inside room that
  * pl_pipe_tx_fits() vouched for (the caller keeps count): no test at all.
  */
@@ -279,6 +307,49 @@ static inline void *pl_pipe_tx_push_unchecked(struct pl_pipe_tx *t, uint64_t siz
 		t->tail_header = size;
 	t->next += pl_pipe_slot_size(size);
 	return t->buf + off + PL_PIPE_HDR;
+}
+
+/*
+ * Runs of pushes: a caller that writes many records of one @size into room
+ * pl_pipe_tx_fits() vouched for, with the pipe state in locals rather than
+ * reloaded around every record store (stores into shared memory may alias
+ * it). The loop is
+ *
+ *     uint8_t *rec = pl_pipe_tx_run_begin(t);
+ *     for (k = 0; ...; k++, rec += slot) {
+ *             if (k) pl_pipe_tx_run_hdr(rec, size);
+ *             ...write the payload at rec...
+ *     }
+ *     pl_pipe_tx_run_end(t, size, k);
+ *
+ * with slot = pl_pipe_slot_size(size): the same wire bytes as k calls of
+ * pl_pipe_tx_push_unchecked(). The first record's header is left to
+ * pl_pipe_tx_run_end(): when it opens the batch it is the one the flush
+ * writes last.
+ */
+
+/** pl_pipe_tx_run_begin() - where the payload of the next push goes. */
+static inline uint8_t *pl_pipe_tx_run_begin(const struct pl_pipe_tx *t)
+{
+	return t->buf + (t->next & PL_PIPE_OFFSET_MASK) + PL_PIPE_HDR;
+}
+
+/** pl_pipe_tx_run_hdr() - the header of a run's record at @rec, other than its first. */
+static inline void pl_pipe_tx_run_hdr(uint8_t *rec, uint64_t size)
+{
+	__atomic_store_n((uint64_t *)(void *)(rec - PL_PIPE_HDR), size, __ATOMIC_RELAXED);
+}
+
+/** pl_pipe_tx_run_end() - account for @k records of @size written in a run. */
+static inline void pl_pipe_tx_run_end(struct pl_pipe_tx *t, uint64_t size, uint64_t k)
+{
+	if (!k)
+		return;
+	if (t->next != t->tail)
+		__atomic_store_n(pl_pipe_hdr(t->buf, t->next), size, __ATOMIC_RELAXED);
+	else
+		t->tail_header = size;
+	t->next += k * pl_pipe_slot_size(size);
 }
 
 /** pl_pipe_tx_pending() - whether pushes wait for a flush. */
@@ -417,6 +488,57 @@ static inline __attribute__((always_inline)) int pl_pipe_rx_pull_sized(struct pl
 	if (h & PL_PIPE_FREE)
 		return PL_PIPE_EMPTY;
 	return pl_pipe_rx_pull_slow(r, h, data, len);
+}
+
+/*
+ * Runs of pulls: a consumer that expects records of one @size (a constant)
+ * checks once per burst how many such slots fit between its head, the end
+ * of the region and what the producer may have written, then only compares
+ * each header with @size. The loop is
+ *
+ *     const uint8_t *rec;
+ *     uint64_t room = pl_pipe_rx_run_room(r, size, max, &rec);
+ *     for (k = 0; k < room && pl_pipe_rx_run_ready(rec, size); k++, rec += slot)
+ *             ...read the payload at rec, each field once...
+ *     pl_pipe_rx_run_end(r, size, k);
+ *
+ * with slot = pl_pipe_slot_size(size). It takes exactly the records
+ * pl_pipe_rx_pull_sized() would take in its fast path, each header read
+ * once (acquire); anything else (a wrap slot, another size, a broken
+ * header, an empty pipe) stops the run and is pl_pipe_rx_pull()'s to judge.
+ */
+
+/**
+ * pl_pipe_rx_run_room() - how many slots of a record of @size bytes (at most
+ * @max) may follow from head without a wrap and without overrunning space
+ * not yet freed; *@rec is where the first payload would be.
+ */
+static inline __attribute__((always_inline)) uint64_t
+pl_pipe_rx_run_room(const struct pl_pipe_rx *r, uint64_t size, uint64_t max, const uint8_t **rec)
+{
+	uint64_t slot = pl_pipe_slot_size(size);
+	uint64_t off = r->head & PL_PIPE_OFFSET_MASK; /* < len: head only lands inside */
+	/* slot i (from 0) ends at off + (i + 1) slot, which must stay below
+	 * len and at most 2^32 past tail: head - tail is in [0, 2^32]. */
+	uint64_t room = (r->len - 1 - off) / slot;
+	uint64_t ahead = (r->tail + PL_PIPE_JUMP - r->head) / slot;
+	if (ahead < room)
+		room = ahead;
+	*rec = r->buf + off + PL_PIPE_HDR;
+	return room < max ? room : max;
+}
+
+/** pl_pipe_rx_run_ready() - whether the record at @rec is published with @size bytes. */
+static inline bool pl_pipe_rx_run_ready(const uint8_t *rec, uint64_t size)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)(rec - PL_PIPE_HDR),
+			       __ATOMIC_ACQUIRE) == size;
+}
+
+/** pl_pipe_rx_run_end() - consume the @k records of @size a run took. */
+static inline void pl_pipe_rx_run_end(struct pl_pipe_rx *r, uint64_t size, uint64_t k)
+{
+	r->head += k * pl_pipe_slot_size(size);
 }
 
 /**

@@ -221,16 +221,26 @@ int pl_shm_frame_to_pkt_vnet(struct shm_ep *e, uint8_t *data, uint32_t total,
 
 /* Server RX: descriptors in q[0].tx_pipe, completions back in q[0].rx_pipe */
 
-/* ops->rx_burst: the role's burst, then the notification bookkeeping (awake / idle). */
+/*
+ * ops->rx_burst: the role's burst, then the notification bookkeeping (awake
+ * / idle). Packets and bytes are counted here (ops.core_counts is off): the
+ * role's loops sum the bytes as they fill the views, which spares core's
+ * walk over the burst.
+ */
 int pl_shm_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct shm_ep *e = to_shm(ep);
 	for (int attempt = 0; attempt < 2; attempt++) {
-		int r = e->role == PKTLINK_SHM_SERVER ? pl_shm_srv_rx_burst(e, pkts, n)
-						      : pl_shm_cli_rx_burst(e, pkts, n);
+		uint64_t bytes = 0;
+		int r = e->role == PKTLINK_SHM_SERVER ? pl_shm_srv_rx_burst(e, pkts, n, &bytes)
+						      : pl_shm_cli_rx_burst(e, pkts, n, &bytes);
 		if (r != 0) {
-			if (r > 0)
+			if (r > 0) {
+				struct pl_rx_counters *c = &ep->rxc[0];
+				pl_stat_add(&c->packets, (uint64_t)r);
+				pl_stat_add(&c->bytes, bytes);
 				rx_awake(e);
+			}
 			return r;
 		}
 		r = rx_idle(e);

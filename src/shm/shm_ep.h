@@ -26,6 +26,18 @@
  *              copy the frame into them, push a completion with the bytes
  *              really copied into q[1].rx_pipe, signal q[1]'s eventfd.
  *
+ * The common burst runs (pipe.h, "Runs of pulls" / "Runs of pushes"):
+ * records of one size, room checked once per burst, each header compared
+ * with the size and each record field read once, the pipe state in locals;
+ * producers push a wrap slot before a burst that would not fit before the
+ * end of the region (pl_pipe_tx_fits_wrap()), so a run never stops there.
+ * The first record or frame a run does not take (another size, a wrap slot,
+ * a failed check, an offload request) stops it unconsumed, and the general
+ * path judges it afresh. The server sends into posts straight from the
+ * posted-buffer pipe once its cache is empty. shm counts its own packets
+ * and bytes (core_counts off) in these loops. Instructions per packet:
+ * bench/shm_instr.c; figures in bench/README.md ("### shm").
+ *
  * Everything read from shared memory is read once and checked (queue.h,
  * pipe.h); ids and offsets of the client's own buffers are checked against
  * the client's own table. A malformed pipe or record is a protocol
@@ -60,19 +72,23 @@
 #define SHM_VNET_LEN 10u
 #define SHM_MIN_MTU 68u /* IPv4's minimum */
 #define SHM_NBOUNCE 16u /* multi-buffer frames held at once (per direction) */
-#define SHM_SERVER_SLOTS 2048u /* descriptors the server holds before completing them */
+#define SHM_SERVER_SLOTS 2048u /* descriptors the server holds (as views or completions waiting for room) */
 #define SHM_POST_CACHE 4096u /* posted buffers the server keeps locally */
 #define SHM_POST_REFILL_BELOW 64u /* the server takes new posts when it holds fewer */
 #define SHM_PEER_CHECK_EVERY 4096u /* busy-poll: look at the peer fd once per this many empty polls */
 #define SHM_SPIN_NS 20000u /* default: how long a waiter watches the pipe before it sleeps */
 
 /* Buffer states: RX (free, posted to the server, held in a view) and TX
- * (free, first / later buffer of a packet in flight, lent by tx_alloc). */
-enum { BUF_FREE = 0, BUF_POSTED = 1, BUF_HELD = 2, BUF_TX_HEAD = 3, BUF_TX_BODY = 4, BUF_TX_LENT = 5 };
-
-struct srv_slot {
-	uint64_t id;
-	int32_t bounce; /* -1 when the view points into shared memory */
+ * (free, the one buffer of a packet in flight, later buffer of one, lent by
+ * tx_alloc, first buffer of a packet of several: only then is tx_next read). */
+enum {
+	BUF_FREE = 0,
+	BUF_POSTED = 1,
+	BUF_HELD = 2,
+	BUF_TX_HEAD = 3,
+	BUF_TX_BODY = 4,
+	BUF_TX_LENT = 5,
+	BUF_TX_CHAIN = 6,
 };
 
 struct shm_setup;
@@ -109,10 +125,10 @@ struct shm_ep {
 	uint8_t *rx_state;
 	uint32_t *repost; /* buffers waiting for room in the post pipe */
 	uint32_t nrepost;
-	/* server RX slots */
-	struct srv_slot *slots;
-	uint32_t *slot_free, nslot_free;
-	uint32_t *pend; /* ring of slots whose completion did not fit yet */
+	/* server RX: views out, and the ring of ids whose completion did not fit yet
+	 * (views + pend_count <= SHM_SERVER_SLOTS, server.c) */
+	uint32_t views;
+	uint64_t *pend;
 	uint32_t pend_head, pend_count;
 
 	/* ---- TX thread ---- */
@@ -123,6 +139,11 @@ struct shm_ep {
 	struct pl_pipe_rx out_ret; /* client: q[0].rx_pipe; server: q[1].tx_pipe */
 	unsigned tx_zero; /* consecutive tx_burst calls that took nothing */
 	uint32_t buf_size; /* client buffer size */
+	/* client: bytes from one buffer to the next, buf_size padded to an odd
+	 * number of cache lines when the regions are big enough (a power-of-two
+	 * stride puts every buffer's first line into the same few cache sets);
+	 * offsets travel in the records, so the peer follows without knowing */
+	uint32_t buf_stride;
 	uint32_t ntx;
 	uint32_t *tx_free, tx_nfree;
 	uint32_t *tx_next;
@@ -155,6 +176,41 @@ static inline void bounce_put(struct shm_ep *e, int b)
 static inline uint8_t *bounce_mem(struct shm_ep *e, int b)
 {
 	return e->rx_bounce + (size_t)b * e->bounce_size;
+}
+
+/* A fresh view of len bytes at data with handle priv: every other field
+ * zero, written as whole words rather than field by field. */
+static inline void pl_shm_view(struct pktlink_pkt *p, uint8_t *data, uint32_t len, uint64_t priv)
+{
+	memset(p, 0, sizeof(*p));
+	p->data = data;
+	p->len = len;
+	p->priv = priv;
+}
+
+/*
+ * Whether caller frame p is one the plain send runs take (server.c,
+ * client.c): not lent, no offload request, data set, a length in [min,
+ * min + span] — what pl_tx_classify() calls PL_TX_PLAIN for lengths up to
+ * min + span <= frame_max, with the limits in the caller's registers
+ * rather than reloaded around every store into shared memory.
+ */
+static inline bool pl_shm_tx_is_plain(const struct pktlink_pkt *p, uint32_t min, uint32_t span)
+{
+	return !(p->flags & (PKTLINK_PKT_TXBUF | PKTLINK_PKT_CSUM_PARTIAL)) &&
+	       p->gso_type == PKTLINK_GSO_NONE && p->data && p->len - min <= span;
+}
+
+/* Copy a frame into shared memory: 32-64 bytes (the packet-rate case) as
+ * two overlapping fixed-size copies inline instead of a call into memcpy(). */
+static inline void pl_shm_copy_frame(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	if (n >= 32 && n <= 64) {
+		memcpy(d, s, 32);
+		memcpy(d + n - 32, s + n - 32, 32);
+	} else {
+		memcpy(d, s, n);
+	}
 }
 
 /* Copy the virtio-net header (vlen bytes, 0 or 10) and the frame into one
@@ -192,13 +248,32 @@ static inline int pl_shm_frame_to_pkt(struct shm_ep *e, uint8_t *data, uint32_t 
 		return -EINVAL;
 	return pl_rx_apply(&e->ep.rxp, pkt, 0, 0) == PL_RX_KEEP ? 0 : -EINVAL;
 }
+/*
+ * Whether the receive runs (server.c, client.c) may hand out views of
+ * one-buffer frames without pl_shm_frame_to_pkt(): with no virtio-net
+ * header, no address filter and no checksum fixing, the receive policy
+ * asks nothing of a fresh view but a length in [*min, *min + *span].
+ * Read once per burst (the filter may be switched on by another thread;
+ * the next burst sees it).
+ */
+static inline bool pl_shm_rx_plain(const struct shm_ep *e, uint32_t *min, uint32_t *span)
+{
+	const struct pl_rx_policy *rp = &e->ep.rxp;
+	if (e->vnet_len || __atomic_load_n(&rp->filter, __ATOMIC_RELAXED) || rp->fix_unmarked ||
+	    rp->min_len == 0 || rp->min_len > e->max_frame)
+		return false;
+	*min = rp->min_len;
+	*span = e->max_frame - rp->min_len;
+	return true;
+}
 int pl_shm_rx_burst(struct pktlink_ep *ep, unsigned q, struct pktlink_pkt *pkts, unsigned n);
 void pl_shm_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
 int pl_shm_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms);
 
 /* ---- server.c ---- */
 
-int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n);
+/* The role's receive burst; the bytes of the views returned are added to *bytes. */
+int pl_shm_srv_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes);
 void pl_shm_srv_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
 /* One frame into posted buffers, spread over several: 1 sent, 0 no room now, -1 never fits
  * (caller counts). */
@@ -210,7 +285,7 @@ int pl_shm_srv_refill_posts(struct shm_ep *e);
 
 /* Post RX buffer b to the server (not flushed); queued locally when the pipe is full. */
 void pl_shm_cli_post(struct shm_ep *e, uint32_t b);
-int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n);
+int pl_shm_cli_rx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes);
 void pl_shm_cli_rx_release(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
 /* Free the buffers of completed TX packets (lazy, at transmit). */
 void pl_shm_cli_reap(struct shm_ep *e);
@@ -218,10 +293,14 @@ void pl_shm_cli_reap(struct shm_ep *e);
 int pl_shm_cli_tx_lent(struct shm_ep *e, struct pktlink_pkt *p);
 int pl_shm_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n);
 void pl_shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsigned n);
-/* The leading plain frames of a burst that fit the next posts, room checked by the caller. */
-unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
-/* The leading plain one-buffer frames of a burst, room checked by the caller: how many sent. */
-unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n);
+/* The leading plain frames of a burst that fit the next posts, room checked by the caller;
+ * their bytes are added to *bytes. */
+unsigned pl_shm_srv_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n,
+			       uint64_t *bytes);
+/* The leading plain one-buffer frames of a burst, room checked by the caller: how many sent;
+ * their bytes are added to *bytes. */
+unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts, unsigned n,
+			       uint64_t *bytes);
 /* One frame into several free TX buffers: 1 sent, 0 no room now. */
 int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *data, uint32_t len,
 			  uint32_t nb);
@@ -261,12 +340,11 @@ static inline __attribute__((always_inline)) int pl_shm_cli_send(struct shm_ep *
 	if (!e->tx_nfree)
 		return 0;
 	uint32_t b = e->tx_free[e->tx_nfree - 1];
-	struct pl_shm_buf one = { (uint64_t)b * e->buf_size, total };
+	struct pl_shm_buf one = { (uint64_t)b * e->buf_stride, total };
 	if (!pl_txq_push_desc(&e->out, b, total, &one, 1))
 		return 0;
 	pl_shm_copy_one(e->q[0].data.base + one.offset, vh, e->vnet_len, data, len);
 	e->tx_state[b] = BUF_TX_HEAD;
-	e->tx_next[b] = UINT32_MAX;
 	e->tx_nfree--;
 	return 1;
 }

@@ -133,11 +133,14 @@ static int take_back(struct shm_ep *e)
 }
 
 /* Whether a burst of n can start without take_back(): the client has half
- * its buffers free, the server SHM_POST_REFILL_BELOW posts (and n of each). */
+ * its buffers free, the server SHM_POST_REFILL_BELOW posts (and n of each),
+ * or no virtio-net header (its plain burst takes posts straight from the
+ * pipe once the cache is empty; a frame that finds none refills). */
 static bool room_at_hand(const struct shm_ep *e, unsigned n)
 {
 	if (e->role == PKTLINK_SHM_SERVER)
-		return e->post_count >= SHM_POST_REFILL_BELOW && e->post_count >= n;
+		return !e->vnet_len ||
+		       (e->post_count >= SHM_POST_REFILL_BELOW && e->post_count >= n);
 	return e->tx_nfree >= e->ntx / 2 && e->tx_nfree >= n;
 }
 
@@ -146,10 +149,11 @@ static bool room_at_hand(const struct shm_ep *e, unsigned n)
  * step (core/tx_prep.h): plain frames and requests the peer takes (a
  * virtio-net header) are copied as they are, partial checksums and
  * super-packets the peer does not take are completed here, and only what
- * can never be sent is dropped and counted (pl_tx_invalid()); core counts
- * the packets and bytes sent (ops.core_counts). Flushed by the caller.
+ * can never be sent is dropped and counted (pl_tx_invalid()). The bytes of
+ * the frames taken are added to *bytes (pl_shm_tx_burst() counts them).
+ * Flushed by the caller.
  */
-static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
+static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n, uint64_t *bytes)
 {
 	struct pl_tx_counters *c = &e->ep.txc;
 	unsigned taken = 0;
@@ -169,14 +173,15 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 	 * them checked once. */
 	if (!e->vnet_len) {
 		if (!server && e->tx_nfree >= n &&
-		    pl_pipe_tx_fits(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_DESC_HDR +
+		    pl_pipe_tx_fits_wrap(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_TXQ_DESC_HDR +
 									     PL_TXQ_DESC_BUF)))
-			taken = pl_shm_cli_send_plain(e, pkts, n);
+			taken = pl_shm_cli_send_plain(e, pkts, n, bytes);
 		else if (server &&
-			 pl_pipe_tx_fits(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_COMP_HDR +
+			 pl_pipe_tx_fits_wrap(&e->out, (uint64_t)n * pl_pipe_slot_size(PL_RXQ_COMP_HDR +
 										  PL_RXQ_COMP_BUF)))
-			taken = pl_shm_srv_send_plain(e, pkts, n);
+			taken = pl_shm_srv_send_plain(e, pkts, n, bytes);
 	}
+	unsigned general = taken;
 	for (; taken < n; taken++) {
 		struct pktlink_pkt *p = &pkts[taken];
 		int r;
@@ -210,16 +215,31 @@ static int role_tx_burst(struct shm_ep *e, struct pktlink_pkt *pkts, unsigned n)
 			}
 		}
 	}
+	for (unsigned i = general; i < taken; i++)
+		*bytes += pkts[i].len;
 	return (int)taken;
 }
 
-/* ops->tx_burst: the role's burst, one flush and at most one signal per burst. */
+/*
+ * ops->tx_burst: the role's burst, one flush and at most one signal per
+ * burst. Packets and bytes are counted here as core counts them for
+ * core_counts families (core/endpoint.h): the frames taken, less the ones
+ * counted invalid; their bytes come from the loops that touch each frame
+ * anyway, which spares core's walk over the burst.
+ */
 int pl_shm_tx_burst(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 {
 	struct shm_ep *e = to_shm(ep);
-	int r = role_tx_burst(e, pkts, n);
+	struct pl_tx_counters *c = &ep->txc;
+	uint64_t inv0 = pl_stat_read(&c->drop_invalid), invb0 = pl_stat_read(&c->drop_invalid_bytes);
+	uint64_t bytes = 0;
+	int r = role_tx_burst(e, pkts, n, &bytes);
 	if (r < 0)
 		return r;
+	if (r > 0) {
+		pl_stat_add(&c->packets, (uint64_t)r - (pl_stat_read(&c->drop_invalid) - inv0));
+		pl_stat_add(&c->bytes, bytes - (pl_stat_read(&c->drop_invalid_bytes) - invb0));
+	}
 	if (pl_pipe_tx_pending(&e->out)) {
 		pl_pipe_tx_flush(&e->out);
 		e->tx_published = true;

@@ -29,6 +29,18 @@ struct ex_arg {
 	bool hold; /* keep views for a while before releasing */
 };
 
+/* A client and a server on one new queue pair in this process (no peer socket). */
+static void open_pair(const struct pktlink_shm_opts *c, const struct pktlink_shm_opts *s,
+		     struct pktlink_ep **a, struct pktlink_ep **b)
+{
+	struct pktlink_shm_fds fds;
+	char err[256];
+	PLT_CHECK(pktlink_shm_qp_create(c, &fds, err, sizeof(err)) == 0, "%s", err);
+	PLT_CHECK(pktlink_shm_open(c, &fds, -1, a, err, sizeof(err)) == 0, "%s", err);
+	PLT_CHECK(pktlink_shm_open(s, &fds, -1, b, err, sizeof(err)) == 0, "%s", err);
+	pktlink_shm_fds_close(&fds);
+}
+
 /*
  * Send count frames of direction my_dir and receive count frames of the
  * other direction, checking every byte; pull mode, sleeping in
@@ -788,13 +800,8 @@ static int zero_copy_tx(void)
 		struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT), s = sht_opts(PKTLINK_SHM_SERVER);
 		c.data_size = 64 << 10; /* 32 buffers */
 		c.vnet_hdr = s.vnet_hdr = vnet;
-		struct pktlink_shm_fds fds;
-		char err[256];
 		struct pktlink_ep *a, *b;
-		PLT_CHECK(pktlink_shm_qp_create(&c, &fds, err, sizeof(err)) == 0, "%s", err);
-		PLT_CHECK(pktlink_shm_open(&c, &fds, -1, &a, err, sizeof(err)) == 0, "%s", err);
-		PLT_CHECK(pktlink_shm_open(&s, &fds, -1, &b, err, sizeof(err)) == 0, "%s", err);
-		pktlink_shm_fds_close(&fds);
+		open_pair(&c, &s, &a, &b);
 		struct pktlink_info info;
 		pktlink_get_info(a, &info);
 		PLT_CHECK(info.caps & PKTLINK_CAP_TX_ALLOC, "client lends buffers");
@@ -837,6 +844,66 @@ static int zero_copy_tx(void)
 }
 
 /* ---- setup failure injection ---- */
+
+/*
+ * The server holds at most 2048 views (SHM_SERVER_SLOTS): a receiver that
+ * keeps them gets no more until it releases; a second release of the same
+ * views (a caller's bug) breaks nothing; every frame sent then arrives, and
+ * the packet and byte counters (the family's own) agree on both sides.
+ */
+static int server_view_bound(void)
+{
+	struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT), s = sht_opts(PKTLINK_SHM_SERVER);
+	c.buffer_size = 256; /* 4096 TX buffers in 1 MiB: more than the server holds */
+	c.busy_poll = s.busy_poll = true;
+	struct pktlink_ep *a, *b;
+	open_pair(&c, &s, &a, &b);
+	uint8_t frame[64] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5 };
+	static struct pktlink_pkt held[2200];
+	unsigned sent = 0, got = 0;
+	for (int round = 0; round < 100000; round++) {
+		struct pktlink_pkt p[32];
+		for (int k = 0; k < 32; k++)
+			p[k] = (struct pktlink_pkt){ .data = frame, .len = sizeof(frame) };
+		int r = pktlink_tx_burst(a, p, 32);
+		PLT_CHECK(r >= 0, "tx %d", r);
+		sent += (unsigned)r;
+		unsigned want = sizeof(held) / sizeof(held[0]) - got;
+		int n = pktlink_rx_burst(b, held + got, want < 64 ? want : 64);
+		PLT_CHECK(n >= 0, "rx %d", n);
+		got += (unsigned)n;
+		if (r == 0 && n == 0)
+			break;
+	}
+	PLT_CHECK(got == 2048 && sent > got, "server handed out %u views of %u frames sent, "
+		  "wanted 2048", got, sent);
+	pktlink_rx_release(b, held, got);
+	pktlink_rx_release(b, held, 100); /* again: must change nothing */
+	unsigned more = 0;
+	for (int i = 0; i < 100000 && got + more < sent; i++) {
+		struct pktlink_pkt v[64];
+		int n = pktlink_rx_burst(b, v, 64);
+		PLT_CHECK(n >= 0, "rx %d", n);
+		more += (unsigned)n;
+		pktlink_rx_release(b, v, (unsigned)n);
+	}
+	PLT_CHECK(got + more == sent, "received %u of %u", got + more, sent);
+	struct pktlink_stats sa, sb;
+	PLT_OK(pktlink_get_stats(a, &sa));
+	PLT_OK(pktlink_get_stats(b, &sb));
+	PLT_CHECK(sa.tx_packets == sent && sa.tx_bytes == 64ull * sent, "tx %llu / %llu",
+		  (unsigned long long)sa.tx_packets, (unsigned long long)sa.tx_bytes);
+	PLT_CHECK(sb.rx_packets == sent && sb.rx_bytes == 64ull * sent, "rx %llu / %llu",
+		  (unsigned long long)sb.rx_packets, (unsigned long long)sb.rx_bytes);
+	/* The client got every buffer back: it can fill its pipe again. */
+	struct pktlink_pkt p[32];
+	for (int k = 0; k < 32; k++)
+		p[k] = (struct pktlink_pkt){ .data = frame, .len = sizeof(frame) };
+	PLT_CHECK(pktlink_tx_burst(a, p, 32) == 32, "no room after every release");
+	pktlink_close(a);
+	pktlink_close(b);
+	return 0;
+}
 
 static int fault_injection(void)
 {
@@ -966,6 +1033,7 @@ int main(int argc, char **argv)
 		{ "options_and_info", options_and_info, PLT_UNIT, 30 },
 		{ "server_reports_copied_bytes", server_reports_copied_bytes, PLT_UNIT, 0 },
 		{ "zero_copy_tx", zero_copy_tx, PLT_UNIT, 0 },
+		{ "server_view_bound", server_view_bound, PLT_UNIT, 0 },
 		{ "fault_injection", fault_injection, PLT_UNIT, 50 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

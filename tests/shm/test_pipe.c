@@ -490,6 +490,130 @@ static int random_two_processes(void)
 	return 0;
 }
 
+/* xorshift64: deterministic pseudo-random numbers for the run tests. */
+static uint64_t xs(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * Runs of pushes write the same bytes as pl_pipe_tx_push_unchecked(), and
+ * pl_pipe_tx_fits_wrap() wraps early: two pipes fed the same bursts, one
+ * record at a time and as runs, stay byte-identical through many wraps,
+ * and the consumer reads every record back.
+ */
+static int push_runs(void)
+{
+	static struct pp a, b;
+	pp_init(&a, 1000);
+	pp_init(&b, 1000);
+	const uint64_t size = 28, slot = pl_pipe_slot_size(size);
+	uint64_t s = 12345;
+	uint32_t seq = 0, want = 0;
+	for (int burst = 0; burst < 2000; burst++) {
+		uint32_t n = (uint32_t)(xs(&s) % 9) + 1;
+		bool fa = pl_pipe_tx_fits_wrap(&a.tx, n * slot);
+		bool fb = pl_pipe_tx_fits_wrap(&b.tx, n * slot);
+		PLT_CHECK(fa == fb && fa, "burst %d: room for %u records: %d/%d", burst, n, fa, fb);
+		uint8_t *r = pl_pipe_tx_run_begin(&b.tx);
+		for (uint32_t k = 0; k < n; k++, r += slot, seq++) {
+			uint8_t *q = pl_pipe_tx_push_unchecked(&a.tx, size);
+			PLT_CHECK(q - a.mem == r - b.mem, "burst %d record %u at a different place",
+				  burst, k);
+			if (k)
+				pl_pipe_tx_run_hdr(r, size);
+			memset(q, (uint8_t)seq, size);
+			memset(r, (uint8_t)seq, size);
+		}
+		pl_pipe_tx_run_end(&b.tx, size, n);
+		pl_pipe_tx_flush(&a.tx);
+		pl_pipe_tx_flush(&b.tx);
+		PLT_CHECK(memcmp(a.mem, b.mem, sizeof(a.mem)) == 0, "burst %d: pipes differ", burst);
+		PLT_CHECK(a.tx.next == b.tx.next && a.tx.tail == b.tx.tail && a.tx.head == b.tx.head,
+			  "burst %d: producer states differ", burst);
+		for (uint32_t k = 0; k < n; k++, want++)
+			pull_rec(&b.rx, (uint32_t)size, (uint8_t)want);
+		pull_none(&b.rx);
+		pl_pipe_rx_flush(&b.rx);
+		memcpy(a.mem, b.mem, sizeof(a.mem)); /* the consumer's free headers for a */
+	}
+	return 0;
+}
+
+/*
+ * Runs of pulls take exactly what pl_pipe_rx_pull_sized() takes in a row
+ * with the expected size, whatever a hostile producer wrote: legitimate
+ * batches of mixed sizes (wraps included), then random header words
+ * overwritten; every record a run hands out lies inside the region.
+ */
+static int pull_runs(void)
+{
+	static struct pp p;
+	const uint64_t size = 32, slot = pl_pipe_slot_size(size);
+	uint64_t s = 777, taken = 0, stopped = 0;
+	for (int round = 0; round < 3000; round++) {
+		uint64_t plen = 64 + 8 * (xs(&s) % 120);
+		pp_init(&p, plen);
+		/* a random history so that head and tail sit anywhere */
+		int pre = (int)(xs(&s) % 40);
+		for (int i = 0; i < pre; i++) {
+			if (push_rec(&p.tx, (uint32_t)(xs(&s) % 40), 1))
+				pl_pipe_tx_flush(&p.tx);
+			const uint8_t *d;
+			uint32_t n;
+			while (pl_pipe_rx_pull(&p.rx, &d, &n) == PL_PIPE_RECORD)
+				;
+			pl_pipe_rx_flush(&p.rx);
+		}
+		for (int i = (int)(xs(&s) % 12); i > 0; i--)
+			if (!push_rec(&p.tx, xs(&s) % 3 ? (uint32_t)size : (uint32_t)(xs(&s) % 40), 2))
+				break;
+		pl_pipe_tx_flush(&p.tx);
+		for (int i = (int)(xs(&s) % 3); i > 0; i--) {
+			uint64_t w = xs(&s);
+			uint64_t v = w % 4 == 0 ? size : w % 4 == 1 ? (w >> 8) : (w >> 8) & 0xff;
+			uint64_t off = 8 * ((w >> 40) % (plen / 8));
+			memcpy(p.mem + off, &v, 8);
+		}
+		struct pl_pipe_rx one = p.rx;
+		uint64_t max = xs(&s) % 20;
+		const uint8_t *rec;
+		uint64_t room = pl_pipe_rx_run_room(&p.rx, size, max, &rec), k;
+		PLT_CHECK(room <= max, "room %llu > max", (unsigned long long)room);
+		for (k = 0; k < room && pl_pipe_rx_run_ready(rec, size); k++, rec += slot) {
+			PLT_CHECK(rec >= p.mem + 8 && rec + size <= p.mem + plen,
+				  "round %d: record %llu outside the region", round, (unsigned long long)k);
+			const uint8_t *d;
+			uint32_t n;
+			int r = pl_pipe_rx_pull_sized(&one, size, &d, &n);
+			PLT_CHECK(r == PL_PIPE_RECORD && d == rec && n == size,
+				  "round %d: run took record %llu, pull says %d", round,
+				  (unsigned long long)k, r);
+		}
+		pl_pipe_rx_run_end(&p.rx, size, k);
+		PLT_CHECK(p.rx.head == one.head, "round %d: heads differ", round);
+		taken += k;
+		if (k < max) {
+			stopped++;
+			/* what stopped the run is not a plain record of the size */
+			const uint8_t *d;
+			uint32_t n;
+			uint64_t off = one.head & PL_PIPE_OFFSET_MASK;
+			int r = pl_pipe_rx_pull_sized(&one, size, &d, &n);
+			PLT_CHECK(r != PL_PIPE_RECORD || n != size ||
+					  off + slot >= plen - (plen % 8) ||
+					  d != p.mem + off + 8,
+				  "round %d: the run stopped before a plain record", round);
+		}
+	}
+	PLT_CHECK(taken > 3000 && stopped > 1000, "the rounds exercised little: %llu taken, "
+		  "%llu stopped early", (unsigned long long)taken, (unsigned long long)stopped);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -507,6 +631,8 @@ int main(int argc, char **argv)
 		{ "wrap_freed_at_once", wrap_freed_at_once, PLT_UNIT, 0 },
 		{ "corrupt_headers", corrupt_headers, PLT_UNIT, 0 },
 		{ "hostile_consumer", hostile_consumer, PLT_UNIT, 0 },
+		{ "push_runs", push_runs, PLT_UNIT, 0 },
+		{ "pull_runs", pull_runs, PLT_UNIT, 0 },
 		{ "random_two_processes", random_two_processes, PLT_UNIT, 50 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

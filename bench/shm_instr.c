@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shm_instr.c — instructions per packet of the shm data path, for
+ * callgrind: a client and a server endpoint on one queue pair in one
+ * process (no peer socket), then one thread alternating sender bursts and
+ * receiver bursts, first C2S then S2C. Deterministic and independent of
+ * machine load, unlike `pktlink bench`; cache effects between two CPUs are
+ * not in it (bench/README.md, "shm data path"). bench/memif_instr.c is the
+ * same for memif.
+ *
+ *   cmake --build build --target shm_instr     (bench/CMakeLists.txt)
+ *   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out build/bench/shm_instr 20000 32 64
+ *   callgrind_annotate --inclusive=yes /tmp/cg.out | grep -E 'tx_c2s|rx_c2s|tx_s2c|rx_s2c'
+ *
+ * Each of tx_c2s, rx_c2s, tx_s2c, rx_s2c (its own function: -fno-ipa-icf
+ * keeps the compiler from folding them) covers the public calls of one
+ * side; divide by ITERS x RX_BURST packets. rx_* include the release.
+ * Arguments: ITERS (20000), TX_BURST (32, as the bench's flood), RX_BURST
+ * (64, as the bench's receiver); 64-byte frames, default queue sizes,
+ * busy_poll on both sides (as the bench's throughput rows with -p).
+ */
+#include <pktlink/pktlink.h>
+#include <pktlink/shm.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define TXF(nm)                                                                                  \
+	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
+	{                                                                                          \
+		return pktlink_tx_burst(ep, p, n);                                                 \
+	}
+#define RXF(nm)                                                                                  \
+	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
+	{                                                                                          \
+		int r = pktlink_rx_burst(ep, p, n);                                                \
+		if (r > 0)                                                                         \
+			pktlink_rx_release(ep, p, (unsigned)r);                                    \
+		return r;                                                                          \
+	}
+TXF(tx_c2s)
+TXF(tx_s2c)
+RXF(rx_c2s)
+RXF(rx_s2c)
+
+int main(int argc, char **argv)
+{
+	unsigned iters = argc > 1 ? (unsigned)atoi(argv[1]) : 20000;
+	unsigned txb = argc > 2 ? (unsigned)atoi(argv[2]) : 32;
+	unsigned rxb = argc > 3 ? (unsigned)atoi(argv[3]) : 64;
+	if (!txb || txb > 64 || !rxb || rxb > 256) {
+		fprintf(stderr, "usage: shm_instr [ITERS [TX_BURST<=64 [RX_BURST<=256]]]\n");
+		return 2;
+	}
+	struct pktlink_shm_opts co = { .sz = sizeof(co), .role = PKTLINK_SHM_CLIENT, .busy_poll = 1 };
+	struct pktlink_shm_opts so = { .sz = sizeof(so), .role = PKTLINK_SHM_SERVER, .busy_poll = 1 };
+	struct pktlink_shm_fds fds;
+	struct pktlink_ep *cli = NULL, *srv = NULL;
+	char e[256] = "";
+	if (pktlink_shm_qp_create(&co, &fds, e, sizeof(e)) ||
+	    pktlink_shm_open(&co, &fds, -1, &cli, e, sizeof(e)) ||
+	    pktlink_shm_open(&so, &fds, -1, &srv, e, sizeof(e))) {
+		fprintf(stderr, "open: %s\n", e);
+		return 1;
+	}
+	pktlink_shm_fds_close(&fds);
+	uint8_t frame[64] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5 };
+	struct pktlink_pkt tx[64], rx[256];
+	for (int dir = 0; dir < 2; dir++) {
+		struct pktlink_ep *s = dir ? srv : cli, *r = dir ? cli : srv;
+		uint64_t sent = 0, got = 0;
+		for (unsigned i = 0; i < iters; i++) {
+			unsigned burst = 0;
+			while (burst < rxb) {
+				for (unsigned k = 0; k < txb; k++)
+					tx[k] = (struct pktlink_pkt){ .data = frame, .len = 64 };
+				int n = (dir ? tx_s2c : tx_c2s)(s, tx, txb);
+				if (n <= 0) {
+					fprintf(stderr, "tx: %d\n", n);
+					return 1;
+				}
+				burst += (unsigned)n;
+			}
+			sent += burst;
+			for (unsigned k = 0; k < burst;) {
+				int n = (dir ? rx_s2c : rx_c2s)(r, rx, rxb);
+				if (n <= 0) {
+					fprintf(stderr, "rx: %d\n", n);
+					return 1;
+				}
+				k += (unsigned)n;
+				got += (unsigned)n;
+			}
+		}
+		printf("%s: sent %llu received %llu\n", dir ? "s2c" : "c2s",
+		       (unsigned long long)sent, (unsigned long long)got);
+	}
+	pktlink_close(cli);
+	pktlink_close(srv);
+	return 0;
+}

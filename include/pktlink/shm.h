@@ -25,7 +25,7 @@
  *      QueueConfig.FDs(), and nothing else; see "Talking to gVisor" below.
  *
  * Spec keys (pktlink_open()):
- *   shm:PATH?role=client|server&mtu=1500&buffer_size=2048&data_size=1048576
+ *   shm:PATH?role=client|server&mtu=1500&buffer_size=2048&data_size=2097152
  *       &pipe_size=65536&busy_poll=0&vnet_hdr=0&gso_max_size=0&addr=MAC
  *       &dir=/dev/shm&timeout_ms=30000&allow_unsealed=0&spin_us=20
  *       &handover=pktlink|fds&wait_ms=30000
@@ -100,7 +100,7 @@
 extern "C" {
 #endif
 
-#define PKTLINK_SHM_DEFAULT_DATA_SIZE (1u << 20)
+#define PKTLINK_SHM_DEFAULT_DATA_SIZE (2u << 20)
 #define PKTLINK_SHM_DEFAULT_PIPE_SIZE (64u << 10)
 #define PKTLINK_SHM_DEFAULT_SHARED_SIZE 4096u
 #define PKTLINK_SHM_DEFAULT_BUFFER_SIZE 2048u
@@ -146,7 +146,7 @@ struct pktlink_shm_opts {
 	enum pktlink_shm_role role;
 	uint32_t mtu; /* L3 MTU, 68..65522; 0 = 1500 (server: 0 = take the client's) */
 	uint32_t buffer_size; /* client: bytes per buffer, 64..65546; 0 = 2048 */
-	uint64_t data_size; /* pktlink_shm_qp_create(): per queue; 0 = 1 MiB */
+	uint64_t data_size; /* pktlink_shm_qp_create(): per queue; 0 = 2 MiB */
 	uint64_t pipe_size; /* pktlink_shm_qp_create(): per pipe; 0 = 64 KiB */
 	uint64_t shared_size; /* pktlink_shm_qp_create(): 0 = 4 KiB */
 	const char *dir; /* NULL: memfd (sealed); else unlinked files in this existing directory,

@@ -318,7 +318,8 @@ void pl_shm_cli_reap(struct shm_ep *e)
 	uint8_t *state = e->tx_state;
 	uint32_t *free_list = e->tx_free;
 	const uint32_t *next = e->tx_next;
-	uint32_t ntx = e->ntx, nfree = e->tx_nfree;
+	uint32_t ntx = e->ntx, nfree = e->tx_nfree, ftail = e->tx_fhead + nfree,
+		 fmask = e->tx_fmask;
 	const uint8_t *rec;
 	uint32_t len;
 	const uint64_t slot = pl_pipe_slot_size(PL_TXQ_COMPLETION);
@@ -334,7 +335,7 @@ void pl_shm_cli_reap(struct shm_ep *e)
 			if (PL_UNLIKELY(id >= ntx || state[id] != BUF_TX_HEAD))
 				break;
 			state[id] = BUF_FREE;
-			free_list[nfree++] = (uint32_t)id;
+			free_list[ftail++ & fmask] = (uint32_t)id;
 		}
 		uint64_t k = (uint64_t)(rec - first) / slot;
 		pl_pipe_rx_run_end(r, PL_TXQ_COMPLETION, k);
@@ -349,16 +350,16 @@ void pl_shm_cli_reap(struct shm_ep *e)
 			continue; /* not a packet in flight: ignore */
 		uint32_t b = (uint32_t)id, nb = state[b] == BUF_TX_CHAIN ? next[b] : UINT32_MAX;
 		state[b] = BUF_FREE;
-		free_list[nfree++] = b;
+		free_list[ftail++ & fmask] = b;
 		/* The later buffers of a multi-buffer packet (bounded walk). */
 		for (uint32_t j = 1; PL_UNLIKELY(nb < ntx) && j < PL_SHM_MAX_BUFS; j++) {
 			b = nb;
 			nb = next[b];
 			state[b] = BUF_FREE;
-			free_list[nfree++] = b;
+			free_list[ftail++ & fmask] = b;
 		}
 	}
-	e->tx_nfree = nfree;
+	e->tx_nfree = ftail - e->tx_fhead;
 	/* A corrupt header stops reaping; the completions behind it are lost
 	 * and their buffers stay out (bounded damage from a lying peer). */
 	pl_pipe_rx_flush(r);
@@ -378,7 +379,7 @@ static uint32_t cli_lent_buf(struct shm_ep *e, const struct pktlink_pkt *p)
 static void cli_buf_free(struct shm_ep *e, uint32_t b)
 {
 	e->tx_state[b] = BUF_FREE;
-	e->tx_free[e->tx_nfree++] = b;
+	pl_shm_cli_free_put(e, b);
 }
 
 /*
@@ -434,7 +435,8 @@ int pl_shm_tx_alloc(struct pktlink_ep *ep, struct pktlink_pkt *pkts, unsigned n)
 	pl_shm_cli_reap(e);
 	unsigned i = 0;
 	for (; i < n && e->tx_nfree; i++) {
-		uint32_t b = e->tx_free[--e->tx_nfree];
+		/* The hottest buffer: the frame's length is not known yet. */
+		uint32_t b = pl_shm_cli_free_take(e, 0);
 		e->tx_state[b] = BUF_TX_LENT;
 		pkts[i] = (struct pktlink_pkt){
 			.data = e->q[0].data.base + (uint64_t)b * e->buf_stride + e->vnet_len,
@@ -454,10 +456,8 @@ void pl_shm_tx_free(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, unsig
 		return;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t b = cli_lent_buf(e, &pkts[i]);
-		if (b != UINT32_MAX) {
-			e->tx_state[b] = BUF_FREE;
-			e->tx_free[e->tx_nfree++] = b;
-		}
+		if (b != UINT32_MAX)
+			cli_buf_free(e, b);
 	}
 }
 
@@ -473,21 +473,21 @@ int pl_shm_cli_send_multi(struct shm_ep *e, const uint8_t *vh, const uint8_t *da
 		return 0;
 	uint32_t left = total;
 	for (uint32_t i = 0; i < nb; i++) {
-		uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
+		uint32_t b = pl_shm_cli_free_at(e, i);
 		off[i] = bufs[i].offset = (uint64_t)b * e->buf_stride;
 		sz[i] = bufs[i].size = left < e->buf_size ? left : e->buf_size;
 		left -= sz[i];
 	}
-	uint32_t first = e->tx_free[e->tx_nfree - 1];
+	uint32_t first = pl_shm_cli_free_at(e, 0);
 	if (!pl_txq_push_desc(&e->out, first, total, bufs, nb))
 		return 0;
 	pl_shm_copy_out(e->q[0].data.base, off, sz, nb, vh, e->vnet_len, data, len);
 	for (uint32_t i = 0; i < nb; i++) {
-		uint32_t b = e->tx_free[e->tx_nfree - 1 - i];
+		uint32_t b = pl_shm_cli_free_at(e, i);
 		e->tx_state[b] = i ? BUF_TX_BODY : BUF_TX_CHAIN;
-		e->tx_next[b] = i + 1 < nb ? e->tx_free[e->tx_nfree - 2 - i] : UINT32_MAX;
+		e->tx_next[b] = i + 1 < nb ? pl_shm_cli_free_at(e, i + 1) : UINT32_MAX;
 	}
-	e->tx_nfree -= nb;
+	pl_shm_cli_free_took(e, nb);
 	return 1;
 }
 
@@ -504,8 +504,9 @@ unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 {
 	const uint64_t size = PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF, slot = pl_pipe_slot_size(size);
 	uint8_t *base = e->q[0].data.base, *state = e->tx_state;
-	uint32_t *free_list = e->tx_free;
-	uint32_t nfree = e->tx_nfree, buf_size = e->buf_size;
+	const uint32_t *free_list = e->tx_free;
+	uint32_t fhead = e->tx_fhead, ftail = fhead + e->tx_nfree, fmask = e->tx_fmask;
+	uint32_t buf_size = e->buf_size;
 	const uint64_t stride = e->buf_stride;
 	uint32_t min = e->tc.min_len, lim = e->tc.frame_max < buf_size ? e->tc.frame_max : buf_size;
 	uint64_t sum = 0;
@@ -517,7 +518,10 @@ unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 	for (; p != pend; p++, r += slot) {
 		if (!pl_shm_tx_is_plain(p, min, lim - min))
 			break;
-		uint32_t b = free_list[--nfree], len = p->len;
+		uint32_t len = p->len;
+		/* the coldest buffer or the hottest (shm_ep.h, tx_free) */
+		uint32_t b = len > SHM_TX_COLD_MIN ? free_list[fhead++ & fmask]
+						   : free_list[--ftail & fmask];
 		uint64_t off = (uint64_t)b * stride;
 		if (p != pkts)
 			pl_pipe_tx_run_hdr(r, size);
@@ -528,7 +532,8 @@ unsigned pl_shm_cli_send_plain(struct shm_ep *e, const struct pktlink_pkt *pkts,
 	}
 	unsigned i = (unsigned)(p - pkts);
 	pl_pipe_tx_run_end(&e->out, size, i);
-	e->tx_nfree = nfree;
+	e->tx_fhead = fhead;
+	e->tx_nfree = ftail - fhead;
 	*bytes += sum;
 	return i;
 }

@@ -268,7 +268,12 @@ static int step_client(void *ctx, unsigned item, char *err, size_t errlen)
 			      e->bounce_size, PL_SHM_MAX_BUFS);
 	e->ntx = (uint32_t)ntx;
 	e->nrx = (uint32_t)nrx;
-	e->tx_free = zalloc(ntx * sizeof(uint32_t));
+	/* The free FIFO's slots: a power of two >= ntx (<= 2^31, checked above). */
+	uint64_t fslots = 1;
+	while (fslots < ntx)
+		fslots <<= 1;
+	e->tx_fmask = (uint32_t)(fslots - 1);
+	e->tx_free = zalloc(fslots * sizeof(uint32_t));
 	e->tx_next = e->tx_free ? zalloc(ntx * sizeof(uint32_t)) : NULL;
 	e->tx_state = e->tx_next ? zalloc(ntx) : NULL;
 	e->rx_next = e->tx_state ? zalloc(nrx * sizeof(uint32_t)) : NULL;
@@ -277,7 +282,8 @@ static int step_client(void *ctx, unsigned item, char *err, size_t errlen)
 	if (!e->repost)
 		return pl_err(err, errlen, -ENOMEM, "shm: out of memory for buffer tables");
 	for (uint32_t i = 0; i < e->ntx; i++)
-		e->tx_free[i] = e->ntx - 1 - i;
+		e->tx_free[i] = i; /* first in, first out (shm_ep.h says why) */
+	e->tx_fhead = 0;
 	e->tx_nfree = e->ntx;
 	/* Post every RX buffer; what does not fit waits for room. */
 	for (uint32_t i = 0; i < e->nrx; i++)

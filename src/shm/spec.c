@@ -12,7 +12,7 @@
 #include <errno.h>
 
 static const char shm_spec_help[] =
-	"shm:PATH?role=client|server&mtu=1500&buffer_size=2048&data_size=1048576&pipe_size=65536\n"
+	"shm:PATH?role=client|server&mtu=1500&buffer_size=2048&data_size=2097152&pipe_size=65536\n"
 	"    &busy_poll=0&vnet_hdr=0&gso_max_size=0&csum_offload=0&addr=MAC&dir=DIR\n"
 	"    &timeout_ms=30000&allow_unsealed=0&spin_us=20&handover=pktlink|fds&wait_ms=30000\n"
 	"  Shared memory with another process (gVisor sharedmem wire format). The server\n"

@@ -89,7 +89,8 @@ int pl_shm_tx_soft(struct shm_ep *e, const struct pktlink_pkt *p, int how)
 		pl_pipe_tx_flush(&e->out);
 		e->tx_published = true;
 	}
-	uint32_t nfree = e->tx_nfree, post_head = e->post_head, post_count = e->post_count;
+	uint32_t nfree = e->tx_nfree, fhead = e->tx_fhead, post_head = e->post_head,
+		 post_count = e->post_count;
 	uint8_t vh[SHM_VNET_LEN] = { 0 }; /* outputs are complete: no request */
 	for (;;) {
 		int len = pl_tx_iter_next(&it, e->tx_scratch, e->tc.frame_max);
@@ -98,8 +99,14 @@ int pl_shm_tx_soft(struct shm_ep *e, const struct pktlink_pkt *p, int how)
 		int r = len < 0 ? -1 : tx_send(e, vh, e->tx_scratch, (uint32_t)len);
 		if (r <= 0) {
 			pl_pipe_tx_abort(&e->out);
-			for (uint32_t i = e->tx_nfree; i < nfree; i++)
-				e->tx_state[e->tx_free[i]] = BUF_FREE;
+			/* The buffers taken since are still in the ring's
+			 * slots, at its head and at its tail (shm_ep.h,
+			 * tx_free): give them back in place. */
+			for (uint32_t i = fhead; i != e->tx_fhead; i++)
+				e->tx_state[e->tx_free[i & e->tx_fmask]] = BUF_FREE;
+			for (uint32_t i = e->tx_fhead + e->tx_nfree; i != fhead + nfree; i++)
+				e->tx_state[e->tx_free[i & e->tx_fmask]] = BUF_FREE;
+			e->tx_fhead = fhead;
 			e->tx_nfree = nfree;
 			e->post_head = post_head;
 			e->post_count = post_count;

@@ -854,7 +854,7 @@ static int zero_copy_tx(void)
 static int server_view_bound(void)
 {
 	struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT), s = sht_opts(PKTLINK_SHM_SERVER);
-	c.buffer_size = 256; /* 4096 TX buffers in 1 MiB: more than the server holds */
+	c.buffer_size = 256; /* thousands of TX buffers in 2 MiB: more than the server holds */
 	c.busy_poll = s.busy_poll = true;
 	struct pktlink_ep *a, *b;
 	open_pair(&c, &s, &a, &b);

@@ -22,6 +22,8 @@
  * Arguments: ITERS (20000), TX_BURST (32, as the bench's flood), RX_BURST
  * (64, as the bench's receiver); 64-byte frames, default ring and buffers.
  */
+#include "instr_loop.h"
+
 #include <pktlink/memif.h>
 #include <pktlink/pktlink.h>
 #include <pthread.h>
@@ -46,19 +48,6 @@ static void *srv_open(void *a)
 	return a;
 }
 
-#define TXF(nm)                                                                                  \
-	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
-	{                                                                                          \
-		return pktlink_tx_burst(ep, p, n);                                                 \
-	}
-#define RXF(nm)                                                                                  \
-	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
-	{                                                                                          \
-		int r = pktlink_rx_burst(ep, p, n);                                                \
-		if (r > 0)                                                                         \
-			pktlink_rx_release(ep, p, (unsigned)r);                                    \
-		return r;                                                                          \
-	}
 #define TXZF(nm)                                                                                 \
 	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
 	{                                                                                          \
@@ -77,16 +66,14 @@ static void *srv_open(void *a)
 /* Not const: the bench's copy into a lent buffer has a run-time length. */
 unsigned frame_len = 64;
 static uint8_t frame[64] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5 };
-TXF(tx_c2s)
-TXF(tx_s2c)
-RXF(rx_c2s)
-RXF(rx_s2c)
+INSTR_TXF(tx_c2s)
+INSTR_TXF(tx_s2c)
+INSTR_RXF(rx_c2s)
+INSTR_RXF(rx_s2c)
 TXZF(tx_c2s_zc)
 TXZF(tx_s2c_zc)
-RXF(rx_c2s_zc)
-RXF(rx_s2c_zc)
-
-typedef int (*burst_fn)(struct pktlink_ep *, struct pktlink_pkt *, unsigned);
+INSTR_RXF(rx_c2s_zc)
+INSTR_RXF(rx_s2c_zc)
 
 int main(int argc, char **argv)
 {
@@ -113,10 +100,9 @@ int main(int argc, char **argv)
 	}
 	pthread_join(th, NULL);
 	unlink(sock);
-	struct pktlink_pkt tx[64], rx[256];
 	static const struct {
 		const char *name;
-		burst_fn tx, rx;
+		instr_burst_fn tx, rx;
 		bool s2c, zc;
 	} runs[] = {
 		{ "c2s", tx_c2s, rx_c2s, false, false },
@@ -124,37 +110,13 @@ int main(int argc, char **argv)
 		{ "c2s-zc", tx_c2s_zc, rx_c2s_zc, false, true },
 		{ "s2c-zc", tx_s2c_zc, rx_s2c_zc, true, true },
 	};
-	for (unsigned run = 0; run < sizeof(runs) / sizeof(runs[0]); run++) {
+	int bad = 0;
+	for (unsigned run = 0; !bad && run < sizeof(runs) / sizeof(runs[0]); run++) {
 		bool dir = runs[run].s2c;
-		struct pktlink_ep *s = dir ? srv : cli, *r = dir ? cli : srv;
-		uint64_t sent = 0, got = 0;
-		for (unsigned i = 0; i < iters; i++) {
-			unsigned burst = 0;
-			while (burst < rxb) {
-				for (unsigned k = 0; !runs[run].zc && k < txb; k++)
-					tx[k] = (struct pktlink_pkt){ .data = frame, .len = 64 };
-				int n = runs[run].tx(s, tx, txb);
-				if (n <= 0) {
-					fprintf(stderr, "tx: %d\n", n);
-					return 1;
-				}
-				burst += (unsigned)n;
-			}
-			sent += burst;
-			for (unsigned k = 0; k < burst;) {
-				int n = runs[run].rx(r, rx, rxb);
-				if (n <= 0) {
-					fprintf(stderr, "rx: %d\n", n);
-					return 1;
-				}
-				k += (unsigned)n;
-				got += (unsigned)n;
-			}
-		}
-		printf("%s: sent %llu received %llu\n", runs[run].name,
-		       (unsigned long long)sent, (unsigned long long)got);
+		bad = instr_run(runs[run].name, dir ? srv : cli, dir ? cli : srv, runs[run].tx,
+				runs[run].rx, iters, txb, rxb, runs[run].zc, frame, 64);
 	}
 	pktlink_close(cli);
 	pktlink_close(srv);
-	return 0;
+	return bad;
 }

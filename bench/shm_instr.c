@@ -19,28 +19,17 @@
  * (64, as the bench's receiver); 64-byte frames, default queue sizes,
  * busy_poll on both sides (as the bench's throughput rows with -p).
  */
+#include "instr_loop.h"
+
 #include <pktlink/pktlink.h>
 #include <pktlink/shm.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#define TXF(nm)                                                                                  \
-	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
-	{                                                                                          \
-		return pktlink_tx_burst(ep, p, n);                                                 \
-	}
-#define RXF(nm)                                                                                  \
-	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
-	{                                                                                          \
-		int r = pktlink_rx_burst(ep, p, n);                                                \
-		if (r > 0)                                                                         \
-			pktlink_rx_release(ep, p, (unsigned)r);                                    \
-		return r;                                                                          \
-	}
-TXF(tx_c2s)
-TXF(tx_s2c)
-RXF(rx_c2s)
-RXF(rx_s2c)
+INSTR_TXF(tx_c2s)
+INSTR_TXF(tx_s2c)
+INSTR_RXF(rx_c2s)
+INSTR_RXF(rx_s2c)
 
 int main(int argc, char **argv)
 {
@@ -64,37 +53,9 @@ int main(int argc, char **argv)
 	}
 	pktlink_shm_fds_close(&fds);
 	uint8_t frame[64] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5 };
-	struct pktlink_pkt tx[64], rx[256];
-	for (int dir = 0; dir < 2; dir++) {
-		struct pktlink_ep *s = dir ? srv : cli, *r = dir ? cli : srv;
-		uint64_t sent = 0, got = 0;
-		for (unsigned i = 0; i < iters; i++) {
-			unsigned burst = 0;
-			while (burst < rxb) {
-				for (unsigned k = 0; k < txb; k++)
-					tx[k] = (struct pktlink_pkt){ .data = frame, .len = 64 };
-				int n = (dir ? tx_s2c : tx_c2s)(s, tx, txb);
-				if (n <= 0) {
-					fprintf(stderr, "tx: %d\n", n);
-					return 1;
-				}
-				burst += (unsigned)n;
-			}
-			sent += burst;
-			for (unsigned k = 0; k < burst;) {
-				int n = (dir ? rx_s2c : rx_c2s)(r, rx, rxb);
-				if (n <= 0) {
-					fprintf(stderr, "rx: %d\n", n);
-					return 1;
-				}
-				k += (unsigned)n;
-				got += (unsigned)n;
-			}
-		}
-		printf("%s: sent %llu received %llu\n", dir ? "s2c" : "c2s",
-		       (unsigned long long)sent, (unsigned long long)got);
-	}
+	int bad = instr_run("c2s", cli, srv, tx_c2s, rx_c2s, iters, txb, rxb, false, frame, 64) ||
+		  instr_run("s2c", srv, cli, tx_s2c, rx_s2c, iters, txb, rxb, false, frame, 64);
 	pktlink_close(cli);
 	pktlink_close(srv);
-	return 0;
+	return bad;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -320,6 +321,15 @@ static int child_run(const struct plt_case *c)
 		/* A sysfs of the new namespace, so /sys/class/net shows our devices. */
 		umount2("/sys", MNT_DETACH);
 		mount("sysfs", "/sys", "sysfs", 0, NULL);
+		/* Named namespaces a case adds (`ip netns add`) live in a
+		 * /run/netns of its own: their files vanish with the case,
+		 * even when it fails early, crashes or is killed, instead of
+		 * staying in the machine's /run/netns as dead names. */
+		mkdir("/run/netns", 0755);
+		if (mount("tmpfs", "/run/netns", "tmpfs", 0, "mode=0755,size=1m") < 0) {
+			fprintf(stderr, "mount tmpfs on /run/netns: %s\n", strerror(errno));
+			return 1;
+		}
 		if (plt_sh("ip link set lo up") != 0)
 			return 1;
 	}

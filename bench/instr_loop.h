@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define INSTR_TXF(nm)                                                                            \
 	static __attribute__((noinline, noclone)) int nm(struct pktlink_ep *ep, struct pktlink_pkt *p, unsigned n) \
@@ -30,6 +31,24 @@
 			pktlink_rx_release(ep, p, (unsigned)r);                                    \
 		return r;                                                                          \
 	}
+
+/**
+ * instr_args() - the programs' arguments, ITERS (20000), TX_BURST (32, <=
+ * 64) and RX_BURST (64, <= 256); @prog names the program in the usage line.
+ * Return: 0, or 2 after printing the usage.
+ */
+static inline int instr_args(int argc, char **argv, const char *prog, unsigned *iters,
+			     unsigned *txb, unsigned *rxb)
+{
+	*iters = argc > 1 ? (unsigned)atoi(argv[1]) : 20000;
+	*txb = argc > 2 ? (unsigned)atoi(argv[2]) : 32;
+	*rxb = argc > 3 ? (unsigned)atoi(argv[3]) : 64;
+	if (!*txb || *txb > 64 || !*rxb || *rxb > 256) {
+		fprintf(stderr, "usage: %s [ITERS [TX_BURST<=64 [RX_BURST<=256]]]\n", prog);
+		return 2;
+	}
+	return 0;
+}
 
 typedef int (*instr_burst_fn)(struct pktlink_ep *, struct pktlink_pkt *, unsigned);
 

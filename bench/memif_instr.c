@@ -77,13 +77,9 @@ INSTR_RXF(rx_s2c_zc)
 
 int main(int argc, char **argv)
 {
-	unsigned iters = argc > 1 ? (unsigned)atoi(argv[1]) : 20000;
-	unsigned txb = argc > 2 ? (unsigned)atoi(argv[2]) : 32;
-	unsigned rxb = argc > 3 ? (unsigned)atoi(argv[3]) : 64;
-	if (!txb || txb > 64 || !rxb || rxb > 256) {
-		fprintf(stderr, "usage: memif_instr [ITERS [TX_BURST<=64 [RX_BURST<=256]]]\n");
+	unsigned iters, txb, rxb;
+	if (instr_args(argc, argv, "memif_instr", &iters, &txb, &rxb))
 		return 2;
-	}
 	snprintf(sock, sizeof(sock), "/tmp/memif-instr-%d.sock", (int)getpid());
 	unlink(sock);
 	pthread_t th;

@@ -33,13 +33,9 @@ INSTR_RXF(rx_s2c)
 
 int main(int argc, char **argv)
 {
-	unsigned iters = argc > 1 ? (unsigned)atoi(argv[1]) : 20000;
-	unsigned txb = argc > 2 ? (unsigned)atoi(argv[2]) : 32;
-	unsigned rxb = argc > 3 ? (unsigned)atoi(argv[3]) : 64;
-	if (!txb || txb > 64 || !rxb || rxb > 256) {
-		fprintf(stderr, "usage: shm_instr [ITERS [TX_BURST<=64 [RX_BURST<=256]]]\n");
+	unsigned iters, txb, rxb;
+	if (instr_args(argc, argv, "shm_instr", &iters, &txb, &rxb))
 		return 2;
-	}
 	struct pktlink_shm_opts co = { .sz = sizeof(co), .role = PKTLINK_SHM_CLIENT, .busy_poll = 1 };
 	struct pktlink_shm_opts so = { .sz = sizeof(so), .role = PKTLINK_SHM_SERVER, .busy_poll = 1 };
 	struct pktlink_shm_fds fds;

@@ -282,7 +282,7 @@ static int step_client(void *ctx, unsigned item, char *err, size_t errlen)
 	if (!e->repost)
 		return pl_err(err, errlen, -ENOMEM, "shm: out of memory for buffer tables");
 	for (uint32_t i = 0; i < e->ntx; i++)
-		e->tx_free[i] = i; /* first in, first out (shm_ep.h says why) */
+		e->tx_free[i] = i; /* the head is the coldest (shm_ep.h, tx_free) */
 	e->tx_fhead = 0;
 	e->tx_nfree = e->ntx;
 	/* Post every RX buffer; what does not fit waits for room. */

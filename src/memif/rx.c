@@ -256,10 +256,13 @@ rx_plain(const struct pl_memif_rxq *r, const bool client, unsigned q, struct pkt
 	unsigned k;
 	for (k = 0; k < m; k++) {
 		uint16_t slot = seen & mask;
-		const struct memif_desc *d = memif_desc_at(ring, slot);
+		struct memif_desc *d = memif_desc_at(ring, slot);
 		uint16_t flags, reg;
 		uint32_t len;
-		memif_desc_split(memif_desc_word(d), &flags, &reg, &len);
+		const uint64_t w0 = memif_desc_word(d);
+		memif_desc_split(w0, &flags, &reg, &len);
+		if (!client && !(slot & (MEMIF_DESCS_PER_LINE - 1)))
+			memif_desc_touch(d, w0);
 		uint8_t *ptr;
 		if (PL_UNLIKELY(flags & MEMIF_DESC_FLAG_NEXT))
 			break;

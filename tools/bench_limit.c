@@ -29,7 +29,7 @@
  * producer's lines (a length; in the copy variant also the frame's first
  * word): a line the consumer only read stays shared, and the producer's
  * store into it a lap later waits for an upgrade, while a line the consumer
- * wrote is a plain miss the producer's CPU fetches ahead. On this project's
+ * wrote is a plain miss, which costs the producer less. On this project's
  * machine that doubled the ring at 64 bytes (bench/README.md, "Receivers
  * store into the lines they read"); memif's and shm's receivers do the same
  * with their descriptors, so the limit must too, or it would not bound them.
@@ -137,8 +137,8 @@ static void consume(struct bench_env *env, struct spsc_ring *r, bool copy, uint6
 			uint32_t l = *(volatile uint32_t *)&r->len[idx];
 			/* Once per line of lengths, the value read is stored
 			 * back: the line moves here, and the producer's next
-			 * store into it is a miss its CPU fetches ahead, not an
-			 * upgrade of a shared line it waits for (2x at 64 bytes
+			 * store into it is a plain miss, not an upgrade of a
+			 * shared line, which costs it more here (2x at 64 bytes
 			 * on this project's machine). memif's receiver does the
 			 * same with its descriptors (src/memif/memif_int.h:
 			 * memif_desc_touch), so the limit must too. */

@@ -298,8 +298,9 @@ static inline uint64_t memif_desc_word(const struct memif_desc *d)
  * VM), that halved memif/c2s against s2c, whose receiver rewrites its
  * descriptors when it posts them again. Storing back, once per line, the
  * word just read moves the line to the receiver, and the sender's store
- * becomes a plain miss the CPU fetches ahead of time: memif/c2s 90 -> 170-195
- * Mpps (bench/README.md, "memif/c2s at 27 % of the ring"). The value is the
+ * becomes a plain miss, which costs it less (why is not measured: this VM
+ * has no hardware counters): memif/c2s 80-97 -> 170-196 Mpps
+ * (bench/README.md, "Receivers store into the lines they read"). The value is the
  * one read, into a slot the receiver owns until it moves its consumer
  * index (a store the peer cannot see as a change, and that happens before
  * that index's release store), so the wire format is untouched. @w is the

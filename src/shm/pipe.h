@@ -392,9 +392,9 @@ static inline int pl_pipe_rx_init(struct pl_pipe_rx *r, void *buf, uint64_t size
  * A consumer that only reads the producer's lines leaves them shared between
  * the two CPUs, and the producer's next store into each (a lap later) waits
  * for an upgrade; a store by the consumer moves the line over, and the
- * producer's store becomes a plain miss that its CPU fetches ahead. On this
- * project's machine (2-CPU AMD EPYC VM) that took shm/c2s from 58 to 82-86
- * Mpps and shm/s2c from 62 to 95-98 (bench/README.md, "Receivers store into
+ * producer's store becomes a plain miss, which costs it less. On this
+ * project's machine (2-CPU AMD EPYC VM) that took shm/c2s from 57-58 to
+ * 79-81 Mpps and shm/s2c from 62-63 to 96 (bench/README.md, "Receivers store into
  * the lines they read"). It is safe on the wire: the value is the one the
  * producer published, in a slot the consumer owns until its flush writes
  * the free header (which comes later in program order), so a producer,

@@ -70,6 +70,16 @@ static void hostile_client(struct pl_memif_conn *c)
 	PLT_CHECK(pl_memif_client_connect(&o, c, err, sizeof(err)) == 0, "hostile connect: %s", err);
 }
 
+/* A pktlink server (opened in a thread for the handshake) and the hostile
+ * client connected to it. */
+static struct pktlink_ep *server_with_hostile_client(struct pl_memif_conn *c)
+{
+	struct opener s;
+	opener_start(&s, PKTLINK_MEMIF_SERVER, 10000);
+	hostile_client(c);
+	return opener_join(&s);
+}
+
 static uint8_t *ring_of(struct pl_memif_conn *c, int dir)
 {
 	return c->regions[0].base + c->rings[dir][0].offset;
@@ -123,11 +133,8 @@ static struct memif_desc *desc(uint8_t *ring, unsigned i)
 static void bad_c2s(int how)
 {
 	mk_sock();
-	struct opener s;
-	opener_start(&s, PKTLINK_MEMIF_SERVER, 10000);
 	struct pl_memif_conn c;
-	hostile_client(&c);
-	struct pktlink_ep *ep = opener_join(&s);
+	struct pktlink_ep *ep = server_with_hostile_client(&c);
 	uint8_t *ring = ring_of(&c, 0);
 	struct memif_desc *d = desc(ring, 0);
 	const char *why;
@@ -154,6 +161,53 @@ static void bad_c2s(int how)
 	rm_sock();
 }
 
+/* The server's receive stores back into the C2S descriptors it reads
+ * (memif_desc_touch(), src/memif/memif_int.h): only what it read, so the
+ * client's descriptors are byte for byte what it wrote, while the frames
+ * are held and after they are released; only tail moves. */
+static int c2s_receive_changes_nothing(void)
+{
+	mk_sock();
+	struct pl_memif_conn c;
+	struct pktlink_ep *ep = server_with_hostile_client(&c);
+	uint8_t *ring = ring_of(&c, 0);
+	const unsigned n = 16; /* the whole ring (ring_size 16) */
+	uint32_t off = (uint32_t)c.regions[0].size - 2048;
+	for (unsigned i = 0; i < n; i++) {
+		struct memif_desc *d = desc(ring, i);
+		d->flags = 0;
+		d->region = 0;
+		d->length = 60 + i;
+		d->offset = off;
+		d->metadata = 0x5a5a0000u | i; /* the server never writes it either */
+	}
+	uint8_t before[16 * 16];
+	memcpy(before, ring + MEMIF_RING_DESC, sizeof(before));
+	publish(ring, MEMIF_RING_HEAD, (uint16_t)n);
+	struct pktlink_pkt p[16];
+	unsigned got = 0;
+	uint64_t end = plt_now_ns() + 5000000000ull;
+	while (got < n && plt_now_ns() < end) {
+		int r = pktlink_rx_burst(ep, p + got, n - got);
+		PLT_CHECK(r >= 0, "rx: %d %s", r, pktlink_last_error(ep));
+		got += (unsigned)r;
+	}
+	PLT_CHECK(got == n, "received %u of %u", got, n);
+	for (unsigned i = 0; i < n; i++)
+		PLT_CHECK(p[i].len == 60 + i, "frame %u: length %u", i, p[i].len);
+	PLT_CHECK(!memcmp(before, ring + MEMIF_RING_DESC, sizeof(before)),
+		  "descriptors changed while held");
+	pktlink_rx_release(ep, p, n);
+	PLT_CHECK(!memcmp(before, ring + MEMIF_RING_DESC, sizeof(before)),
+		  "descriptors changed by the release");
+	uint16_t tail = __atomic_load_n((uint16_t *)(void *)(ring + MEMIF_RING_TAIL), __ATOMIC_ACQUIRE);
+	PLT_CHECK(tail == n, "tail %u, want %u", tail, n);
+	pktlink_close(ep);
+	pl_memif_conn_free(&c);
+	rm_sock();
+	return 0;
+}
+
 static int c2s_offset_outside(void)
 {
 	bad_c2s(0);
@@ -178,11 +232,8 @@ static int c2s_head_jump(void)
 static int endless_chain_and_giant(void)
 {
 	mk_sock();
-	struct opener s;
-	opener_start(&s, PKTLINK_MEMIF_SERVER, 10000);
 	struct pl_memif_conn c;
-	hostile_client(&c);
-	struct pktlink_ep *ep = opener_join(&s);
+	struct pktlink_ep *ep = server_with_hostile_client(&c);
 	uint8_t *ring = ring_of(&c, 0);
 	/* 8 buffers of 2048 bytes in one frame: 16 KiB > 1514. */
 	for (unsigned i = 0; i < 8; i++) {
@@ -219,11 +270,8 @@ static int endless_chain_and_giant(void)
 static int s2c_post_outside(void)
 {
 	mk_sock();
-	struct opener s;
-	opener_start(&s, PKTLINK_MEMIF_SERVER, 10000);
 	struct pl_memif_conn c;
-	hostile_client(&c);
-	struct pktlink_ep *ep = opener_join(&s);
+	struct pktlink_ep *ep = server_with_hostile_client(&c);
 	uint8_t *ring = ring_of(&c, 1);
 	desc(ring, 0)->offset = 0xfffffff0u;
 	desc(ring, 0)->length = 2048;
@@ -244,11 +292,8 @@ static int s2c_post_outside(void)
 static int s2c_lent_rewritten(void)
 {
 	mk_sock();
-	struct opener s;
-	opener_start(&s, PKTLINK_MEMIF_SERVER, 10000);
 	struct pl_memif_conn c;
-	hostile_client(&c);
-	struct pktlink_ep *ep = opener_join(&s);
+	struct pktlink_ep *ep = server_with_hostile_client(&c);
 	uint8_t *ring = ring_of(&c, 1);
 	publish(ring, MEMIF_RING_HEAD, 4);
 	struct pktlink_pkt p[8];
@@ -277,11 +322,8 @@ static int control_garbage(void)
 {
 	for (int how = 0; how < 2; how++) {
 		mk_sock();
-		struct opener s;
-		opener_start(&s, PKTLINK_MEMIF_SERVER, 10000);
 		struct pl_memif_conn c;
-		hostile_client(&c);
-		struct pktlink_ep *ep = opener_join(&s);
+		struct pktlink_ep *ep = server_with_hostile_client(&c);
 		const char *why;
 		if (how == 0) {
 			PLT_CHECK(send(c.sock, "garbage", 7, 0) == 7, "send");
@@ -471,6 +513,7 @@ static int bad_regions(void)
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
+		{ "c2s_receive_changes_nothing", c2s_receive_changes_nothing, PLT_UNIT, 30 },
 		{ "c2s_offset_outside", c2s_offset_outside, PLT_UNIT, 30 },
 		{ "c2s_unknown_region", c2s_unknown_region, PLT_UNIT, 30 },
 		{ "c2s_head_jump", c2s_head_jump, PLT_UNIT, 30 },

@@ -94,7 +94,7 @@ static void run_one(struct bench_env *env, struct scen_rec *sr, unsigned run)
 	bool sink = false;
 	memset(&rr->res, 0, sizeof(rr->res));
 	rr->res.syscalls = UINT64_MAX;
-	rr->foreign = rr->steal = NAN;
+	rr->foreign = rr->steal = rr->xcpu_ns = NAN;
 	if (sr->skip_rest) {
 		rr->st = RUN_SKIP;
 		return;
@@ -105,6 +105,8 @@ static void run_one(struct bench_env *env, struct scen_rec *sr, unsigned run)
 		snprintf(sr->note, sizeof(sr->note), "skipped: no generator in this build");
 		return;
 	}
+	/* Before setup: a row's other process may spin on --cpu-gen from then on. */
+	rr->xcpu_ns = bench_cpu_distance(env->cpu_dut, env->cpu_gen);
 	if (s->flags & BENCH_F_SINK_GEN) {
 		r = bench_sink_attach(env, env->gen_ifindex, err, sizeof(err));
 		if (r)
@@ -151,17 +153,18 @@ fail:
 	rr->st = RUN_OK;
 	if (env->verbose) {
 		char a[32], b[32];
-		char c[32];
+		char c[32], d[32];
 		fprintf(stderr,
 			"  %-28s run %u: %8s Mpps %8s ns/pkt (offered %.2f Mpps, %llu pkts) "
-			"foreign load %s CPU%s\n",
+			"foreign load %s CPU%s, CPU round trip %s ns\n",
 			s->name, run + 1, fmt_num(a, sizeof(a), mpps(&rr->res), 3),
 			fmt_num(b, sizeof(b),
 				rr->res.cpu_ns ? per_pkt(rr->res.cpu_ns, &rr->res) : NAN, 0),
 			rr->res.secs > 0 ? (double)rr->res.offered / rr->res.secs / 1e6 : 0.0,
 			(unsigned long long)rr->res.packets, fmt_num(c, sizeof(c), rr->foreign, 2),
 			rr->foreign > BENCH_FOREIGN_WARN ? " (over the limit: ratios unreliable)"
-							 : "");
+							 : "",
+			fmt_num(d, sizeof(d), rr->xcpu_ns, 0));
 	}
 }
 

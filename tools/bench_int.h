@@ -9,7 +9,8 @@
  *   bench_peer_run.c external peer processes (bench_peer_run(): DPDK, libpcap,
  *                   libxdp), used by the scenario files;
  *   bench_report.c  the table and the JSON report;
- *   bench_load.c    the CPU other work took during each run (foreign load).
+ *   bench_load.c    the CPU other work took during each run (foreign load);
+ *   bench_distance.c how far apart the two CPUs are before each run.
  * Scenario rows are registered by the tools/bench_<family>.c files, one
  * table each (bench.h: bench_register()).
  */
@@ -48,6 +49,9 @@ struct run_rec {
 	/* CPUs other work took during run() (bench_load.c), and of that the
 	 * hypervisor's steal; NAN when not sampled */
 	double foreign, steal;
+	/* a cache line's round trip between --cpu-gen and --cpu-dut just
+	 * before the run (bench_distance.c), ns; NAN when not measured */
+	double xcpu_ns;
 };
 
 /* Foreign load (CPUs) above which a run's ratios are reported unreliable. */
@@ -87,6 +91,18 @@ void bench_load_sample(struct bench_load_sample *s, int root);
  * so ksoftirqd's time is its own. Return: false when a sample failed. */
 bool bench_load_window(const struct bench_load_sample *a, const struct bench_load_sample *b,
 		       bool veth, double *foreign, double *steal);
+
+/* bench_distance.c */
+/* bench_cpu_distance() - the round trip of a cache line between the calling
+ * thread, pinned to @cpu_here, and a thread it pins to @cpu_other: the
+ * fastest of a few batches of round trips, in ns. Takes well under a
+ * millisecond; bounded at 50 ms. Return NAN when a CPU is not given (< 0),
+ * both are the same, or the other thread did not answer in time. */
+double bench_cpu_distance(int cpu_here, int cpu_other);
+
+/* A run whose round trip is more than this many times the bench's shortest
+ * ran with the two CPUs further apart than others (bench_report.c). */
+#define BENCH_XCPU_WARN_RATIO 2.0
 
 /* bench_report.c */
 double mpps(const struct bench_result *r);

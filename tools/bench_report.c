@@ -97,12 +97,17 @@ static struct scen_rec *limit_rec(struct scen_rec *recs, unsigned n, const struc
 	return sr->s->limit ? find_rec(recs, n, sr->s->limit) : NULL;
 }
 
-/* The foreign load over every run() of the bench (bench_load.c). */
+/* The foreign load over every run() of the bench (bench_load.c), and the
+ * distance of the two CPUs before each run (bench_distance.c). */
 struct load_summary {
 	unsigned windows, over; /* runs sampled, runs over BENCH_FOREIGN_WARN */
 	double median, max, steal_max; /* CPUs */
 	const char *max_name; /* the row and run of the maximum */
 	unsigned max_run;
+	/* round trips (ns): runs measured, and of them those over
+	 * BENCH_XCPU_WARN_RATIO x the shortest */
+	unsigned xcpu_runs, xcpu_far;
+	double xcpu_median, xcpu_min, xcpu_max;
 };
 
 static void load_summary(const struct scen_rec *recs, unsigned n, unsigned runs,
@@ -128,14 +133,46 @@ static void load_summary(const struct scen_rec *recs, unsigned n, unsigned runs,
 		}
 	if (ls->windows)
 		ls->median = util_median(v, ls->windows);
+	ls->xcpu_median = ls->xcpu_min = ls->xcpu_max = NAN;
+	for (unsigned i = 0; v && i < n; i++)
+		for (unsigned r = 0; r < runs; r++) {
+			double x = recs[i].runs[r].xcpu_ns;
+			if (recs[i].runs[r].st != RUN_OK || isnan(x))
+				continue;
+			v[ls->xcpu_runs++] = x;
+			if (isnan(ls->xcpu_min) || x < ls->xcpu_min)
+				ls->xcpu_min = x;
+			if (isnan(ls->xcpu_max) || x > ls->xcpu_max)
+				ls->xcpu_max = x;
+		}
+	for (unsigned k = 0; k < ls->xcpu_runs; k++)
+		ls->xcpu_far += v[k] > BENCH_XCPU_WARN_RATIO * ls->xcpu_min;
+	if (ls->xcpu_runs)
+		ls->xcpu_median = util_median(v, ls->xcpu_runs);
 	free(v);
 }
 
 /* print_load() - the summary line, and the warning when other work took
  * enough CPU to move the figures of some rows and not of others. */
-static void print_load(FILE *f, const struct load_summary *ls)
+static void print_load(FILE *f, const struct load_summary *ls, const struct bench_opts *o)
 {
 	char a[32], b[32], c[32];
+	if (ls->xcpu_runs) {
+		fprintf(f,
+			"CPU distance: a cache line's round trip between CPU %d and CPU %d took %s ns "
+			"(median over %u runs), %s-%s ns\n",
+			o->cpu_gen, o->cpu_dut, fmt_num(a, sizeof(a), ls->xcpu_median, 0),
+			ls->xcpu_runs, fmt_num(b, sizeof(b), ls->xcpu_min, 0),
+			fmt_num(c, sizeof(c), ls->xcpu_max, 0));
+		if (ls->xcpu_far)
+			fprintf(f,
+				"WARNING: in %u of %u runs the round trip was more than %.0fx the "
+				"shortest (%s ns): the host ran the two CPUs further apart then "
+				"(another core complex or socket), which slows every row that moves "
+				"data between them, two-process rows most; ratios and limit fractions "
+				"that mix such runs are unreliable (-v shows the round trip per run)\n",
+				ls->xcpu_far, ls->xcpu_runs, BENCH_XCPU_WARN_RATIO, b);
+	}
 	if (!ls->windows) {
 		fprintf(f, "machine load: not known (no successful run was sampled)\n");
 		return;
@@ -247,7 +284,7 @@ void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o)
 	struct load_summary ls;
 	load_summary(recs, n, o->runs, &ls);
 	printf("\n");
-	print_load(stdout, &ls);
+	print_load(stdout, &ls, o);
 }
 
 /* json_figure() - "key": {median, min, max} of a per-run figure. */
@@ -387,6 +424,16 @@ void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_o
 	 * merge stderr into it): this is the warning */
 	json_kbool(j, "unreliable", ls.over > 0);
 	json_end(j);
+	json_key(j, "cpu_distance"); /* round trips before the runs (bench_distance.c) */
+	json_obj(j);
+	json_ku64(j, "runs_measured", ls.xcpu_runs);
+	json_knum(j, "median_ns", ls.xcpu_median);
+	json_knum(j, "min_ns", ls.xcpu_min);
+	json_knum(j, "max_ns", ls.xcpu_max);
+	json_knum(j, "warn_above_ratio", BENCH_XCPU_WARN_RATIO);
+	json_ku64(j, "runs_far", ls.xcpu_far);
+	json_kbool(j, "unreliable", ls.xcpu_far > 0);
+	json_end(j);
 	json_end(j);
 
 	/* Kept from before the header existed, for readers of older output. */
@@ -443,6 +490,7 @@ void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_o
 				  rr->st == RUN_OK ? per_pkt(rr->res.syscalls, &rr->res) : NAN);
 			json_knum(j, "foreign_cpus", rr->st == RUN_NONE ? NAN : rr->foreign);
 			json_knum(j, "steal_cpus", rr->st == RUN_NONE ? NAN : rr->steal);
+			json_knum(j, "cpu_round_trip_ns", rr->st == RUN_NONE ? NAN : rr->xcpu_ns);
 			json_end(j);
 		}
 		json_end(j);

@@ -407,6 +407,10 @@ static int bench_limit(void)
 	PLT_CHECK(strstr(p.buf, "limit-spsc/c2s ") && strstr(p.buf, " of ") &&
 			  strstr(p.buf, "machine load: other work took"),
 		  "table: %s", p.buf);
+	/* with two CPUs, the distance between them was measured (bench_distance.c) */
+	PLT_CHECK(sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+			  strstr(p.buf, "CPU distance: a cache line's round trip between CPU"),
+		  "no CPU distance: %s", p.buf);
 #ifdef PKTLINK_HAVE_SHM
 	/* shm/c2s's row: "... <limit Mpps> <NN%> 2/2" */
 	const char *row = strstr(p.buf, "\nshm/c2s ");
@@ -427,6 +431,8 @@ static int bench_limit(void)
 	int bad = plt_sh(
 		"jq -e '(.header.foreign_load | (.runs_sampled >= 1) and (.max_cpus | type == "
 		"\"number\") and (.unreliable | type == \"boolean\") and .warn_above_cpus > 0) "
+		"and (.header.cpu_distance | (.runs_measured | type == \"number\") and "
+		"(.unreliable | type == \"boolean\") and .warn_above_ratio > 1) "
 		"and (.scenarios[] | select(.name == \"limit-spsc/c2s\") | .family == \"limit\" "
 		"and .limit == null and .mpps > 0 and (.runs[0].foreign_cpus | type == "
 		"\"number\"))%s' %s >/dev/null",

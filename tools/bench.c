@@ -105,7 +105,8 @@ static void run_one(struct bench_env *env, struct scen_rec *sr, unsigned run)
 		snprintf(sr->note, sizeof(sr->note), "skipped: no generator in this build");
 		return;
 	}
-	/* Before setup: a row's other process may spin on --cpu-gen from then on. */
+	/* Before setup: a row's other process may spin on --cpu-gen from then
+	 * on, until teardown. */
 	rr->xcpu_ns = bench_cpu_distance(env->cpu_dut, env->cpu_gen);
 	if (s->flags & BENCH_F_SINK_GEN) {
 		r = bench_sink_attach(env, env->gen_ifindex, err, sizeof(err));
@@ -139,6 +140,12 @@ static void run_one(struct bench_env *env, struct scen_rec *sr, unsigned run)
 	bench_gen_stop(env);
 	if (s->teardown)
 		s->teardown(env, s, state);
+	if (!r) {
+		/* and after teardown: the host may have moved the CPUs during the run */
+		double after = bench_cpu_distance(env->cpu_dut, env->cpu_gen);
+		if (isnan(rr->xcpu_ns) || after > rr->xcpu_ns)
+			rr->xcpu_ns = after;
+	}
 fail:
 	if (sink)
 		bench_sink_detach(env, env->gen_ifindex);

@@ -49,8 +49,9 @@ struct run_rec {
 	/* CPUs other work took during run() (bench_load.c), and of that the
 	 * hypervisor's steal; NAN when not sampled */
 	double foreign, steal;
-	/* a cache line's round trip between --cpu-gen and --cpu-dut just
-	 * before the run (bench_distance.c), ns; NAN when not measured */
+	/* a cache line's round trip between --cpu-gen and --cpu-dut, the
+	 * longer of the one just before setup and the one just after
+	 * teardown (bench_distance.c), ns; NAN when not measured */
 	double xcpu_ns;
 };
 

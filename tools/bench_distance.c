@@ -98,3 +98,11 @@ double bench_cpu_distance(int cpu_here, int cpu_other)
 	pthread_join(t, NULL);
 	return best;
 }
+
+bool bench_same_distance(double a_ns, double b_ns)
+{
+	if (isnan(a_ns) || isnan(b_ns))
+		return true; /* not known: nothing says otherwise */
+	double lo = a_ns < b_ns ? a_ns : b_ns, hi = a_ns < b_ns ? b_ns : a_ns;
+	return hi <= BENCH_XCPU_WARN_RATIO * lo;
+}

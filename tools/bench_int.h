@@ -105,6 +105,11 @@ double bench_cpu_distance(int cpu_here, int cpu_other);
  * ran with the two CPUs further apart than others (bench_report.c). */
 #define BENCH_XCPU_WARN_RATIO 2.0
 
+/* bench_same_distance() - whether two runs' round trips (ns, NAN when not
+ * measured) say the CPUs were equally far apart: within
+ * BENCH_XCPU_WARN_RATIO of each other, or either not known. */
+bool bench_same_distance(double a_ns, double b_ns);
+
 /* bench_report.c */
 double mpps(const struct bench_result *r);
 double per_pkt(uint64_t v, const struct bench_result *r);

@@ -73,22 +73,33 @@ static struct scen_rec *find_rec(struct scen_rec *recs, unsigned n, const char *
 	return NULL;
 }
 
-/* pair_ratio() - median over runs r of fig(a, r) / fig(b, r), pairs from the same run. */
+/*
+ * pair_ratio() - median over runs r of fig(a, r) / fig(b, r), pairs from the
+ * same run (round). Only the pairs whose two runs had the CPUs equally far
+ * apart (bench_same_distance()) count, unless there are none: a round in
+ * which the host moved the CPUs between the two rows compares two
+ * machines.
+ */
 static double pair_ratio(const struct scen_rec *a, const struct scen_rec *b, unsigned runs,
 			 int which)
 {
-	double v[BENCH_MAX_RUNS];
-	unsigned n = 0;
+	double same[BENCH_MAX_RUNS], all[BENCH_MAX_RUNS];
+	unsigned ns = 0, na = 0;
 	for (unsigned i = 0; i < runs; i++) {
 		if (a->runs[i].st != RUN_OK || b->runs[i].st != RUN_OK)
 			continue;
 		const struct bench_result *x = &a->runs[i].res, *y = &b->runs[i].res;
 		double fx = which == 0 ? mpps(x) : per_pkt(x->cpu_ns, x);
 		double fy = which == 0 ? mpps(y) : per_pkt(y->cpu_ns, y);
-		if (!isnan(fx) && !isnan(fy) && fy > 0)
-			v[n++] = fx / fy;
+		if (isnan(fx) || isnan(fy) || fy <= 0)
+			continue;
+		all[na++] = fx / fy;
+		if (bench_same_distance(a->runs[i].xcpu_ns, b->runs[i].xcpu_ns))
+			same[ns++] = fx / fy;
 	}
-	return n ? util_median(v, n) : NAN;
+	if (ns)
+		return util_median(same, ns);
+	return na ? util_median(all, na) : NAN;
 }
 
 /* limit_rec() - the record of @sr's limit if it is in this bench, else NULL. */
@@ -169,8 +180,9 @@ static void print_load(FILE *f, const struct load_summary *ls, const struct benc
 				"WARNING: in %u of %u runs the round trip was more than %.0fx the "
 				"shortest (%s ns): the host ran the two CPUs further apart then "
 				"(another core complex or socket), which slows every row that moves "
-				"data between them, two-process rows most; ratios and limit fractions "
-				"that mix such runs are unreliable (-v shows the round trip per run)\n",
+				"data between them, two-process rows most: the rows' medians mix the "
+				"two, and ratios and limit fractions count only rounds whose two runs "
+				"had the CPUs equally far apart (-v shows the round trip per run)\n",
 				ls->xcpu_far, ls->xcpu_runs, BENCH_XCPU_WARN_RATIO, b);
 	}
 	if (!ls->windows) {
@@ -275,8 +287,9 @@ void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o)
 		}
 	}
 	if (header)
-		printf("(ratio = median over runs of pktlink/peer from the same round; Mpps ratio > 1 "
-		       "and CPU ratio < 1 favour pktlink)\n");
+		printf("(ratio = median over runs of pktlink/peer from the same round, rounds whose "
+		       "two runs had the CPUs equally far apart; Mpps ratio > 1 and CPU ratio < 1 "
+		       "favour pktlink)\n");
 	if (any_limit)
 		printf("(of limit = median over runs of row/limit Mpps from the same round; limits: "
 		       "generator/xdp-drop for veth receive, generator/stack-drop for AF_PACKET receive, "

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_tool_util: the pure parts of the pktlink tool — option value
- * parsing, medians, scenario filters, the benchmark frame, the pcap writer.
+ * parsing, medians, scenario filters, the benchmark frame, the pcap writer,
+ * the bench's CPU-distance probe.
  * The tool's sources are compiled into this test directly (they are not
  * part of the library).
  */
 #include "harness.h"
 
+#include "../../tools/bench_distance.c"
 #include "../../tools/pcapw.c"
 #include "../../tools/util.c"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -267,6 +270,38 @@ static int pcap_rotation(void)
 	return 0;
 }
 
+/* bench_same_distance(): equal within 2x, or not known. */
+static int same_distance(void)
+{
+	PLT_CHECK(bench_same_distance(95, 95) && bench_same_distance(95, 180) &&
+			  bench_same_distance(180, 95), "near pairs");
+	PLT_CHECK(!bench_same_distance(95, 490) && !bench_same_distance(490, 95), "near and far");
+	PLT_CHECK(bench_same_distance(NAN, 490) && bench_same_distance(95, NAN) &&
+			  bench_same_distance(NAN, NAN), "unknown");
+	return 0;
+}
+
+/* bench_cpu_distance(): bounded, whatever the load: a figure or NAN (the
+ * other CPU's thread may not be scheduled in time on a busy machine, so
+ * only the bound and the range are checked); NAN without two CPUs. */
+static int cpu_distance(void)
+{
+	PLT_CHECK(isnan(bench_cpu_distance(-1, 1)) && isnan(bench_cpu_distance(0, -1)) &&
+			  isnan(bench_cpu_distance(1, 1)), "no CPUs to measure");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return PLT_SKIP;
+	PLT_OK(util_pin_cpu(0));
+	for (int i = 0; i < 5; i++) {
+		uint64_t t0 = util_now_ns();
+		double ns = bench_cpu_distance(0, 1);
+		uint64_t took = util_now_ns() - t0;
+		PLT_CHECK(isnan(ns) || (ns > 1 && ns < 50e6), "round trip %f ns", ns);
+		/* 50 ms is the probe's own bound; pthread_create/join add little */
+		PLT_CHECK(took < 1000000000ull, "the probe took %llu ns", (unsigned long long)took);
+	}
+	return 0;
+}
+
 static const struct plt_case cases[] = {
 	{ "seconds", seconds, PLT_UNIT, 10 }, { "counts", counts, PLT_UNIT, 10 },
 	{ "macs", macs, PLT_UNIT, 10 },	      { "medians", medians, PLT_UNIT, 10 },
@@ -274,6 +309,8 @@ static const struct plt_case cases[] = {
 	{ "pcap_bytes", pcap_bytes, PLT_UNIT, 10 },
 	{ "pcapng_bytes", pcapng_bytes, PLT_UNIT, 10 },
 	{ "pcap_rotation", pcap_rotation, PLT_UNIT, 10 },
+	{ "same_distance", same_distance, PLT_UNIT, 10 },
+	{ "cpu_distance", cpu_distance, PLT_UNIT, 10 },
 };
 
 int main(int argc, char **argv)

@@ -180,9 +180,10 @@ static void print_load(FILE *f, const struct load_summary *ls, const struct benc
 				"WARNING: in %u of %u runs the round trip was more than %.0fx the "
 				"shortest (%s ns): the host ran the two CPUs further apart then "
 				"(another core complex or socket), which slows every row that moves "
-				"data between them, two-process rows most: the rows' medians mix the "
-				"two, and ratios and limit fractions count only rounds whose two runs "
-				"had the CPUs equally far apart (-v shows the round trip per run)\n",
+				"data between them, two-process rows most: the medians of rows marked "
+				"far=N mix the two, and ratios and limit fractions count only rounds whose "
+				"two runs had the CPUs equally far apart (-v shows the round trip per "
+				"run)\n",
 				ls->xcpu_far, ls->xcpu_runs, BENCH_XCPU_WARN_RATIO, b);
 	}
 	if (!ls->windows) {
@@ -226,6 +227,8 @@ void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o)
 {
 	char a[32], b[32], c[32], d[32], lm[32], of[16];
 	bool any_limit = false;
+	struct load_summary ls;
+	load_summary(recs, n, o->runs, &ls);
 	printf("\n%-28s %9s %11s %10s %9s %9s %8s %5s\n", "scenario", "Mpps", "CPU ns/pkt",
 	       "sys/pkt", "offered", "limit", "of", "runs");
 	printf("%-28s %9s %11s %10s %9s %9s %8s %5s\n", "", "(median)", "(median)", "(median)",
@@ -257,6 +260,15 @@ void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o)
 			if (sr->s->extra_names[k])
 				printf("  %s=%s", sr->s->extra_names[k],
 				       fmt_num(a, sizeof(a), median_of(sr, o->runs, 4 + k), 2));
+		if (ls.xcpu_far) {
+			/* which rows the warning below is about */
+			unsigned far = 0;
+			for (unsigned r = 0; r < o->runs; r++)
+				far += sr->runs[r].st == RUN_OK &&
+				       !bench_same_distance(sr->runs[r].xcpu_ns, ls.xcpu_min);
+			if (far)
+				printf("  far=%u/%u", far, ok);
+		}
 		if (ok < o->runs && sr->note[0])
 			printf("  (%s)", sr->note);
 		printf("\n");
@@ -294,8 +306,6 @@ void print_table(struct scen_rec *recs, unsigned n, const struct bench_opts *o)
 		printf("(of limit = median over runs of row/limit Mpps from the same round; limits: "
 		       "generator/xdp-drop for veth receive, generator/stack-drop for AF_PACKET receive, "
 		       "limit-spsc/* for two-process rows)\n");
-	struct load_summary ls;
-	load_summary(recs, n, o->runs, &ls);
 	printf("\n");
 	print_load(stdout, &ls, o);
 }

@@ -23,6 +23,9 @@
 /* Frames per recvmmsg()/sendmmsg() call: the seed uses 8 for receive; 64 keeps
  * the per-call cost low while the per-queue arrays stay a few KiB. */
 #define FD_RX_BATCH 64
+/* How often a waiter whose socket reported a link down looks whether the
+ * device is gone (fd_rx_wait()): deletion reports nothing more. */
+#define FD_DOWN_RECHECK_MS 50
 #define FD_TX_BATCH 64
 /* Bytes before each receive frame: room for the virtio-net header (<= 12)
  * and for re-inserting a stripped 4-byte VLAN tag in place. */
@@ -69,6 +72,9 @@ struct fd_queue {
 	uint8_t kind; /* enum fd_kind */
 	int pending_gone; /* peer-gone reason seen after frames were returned: report next call */
 	uint8_t strikes; /* hang-up/error wake-ups in a row without data */
+	/* a socket's last error was ENETDOWN while the device still existed:
+	 * its link went down, or its deletion has begun (fd_rx_wait()) */
+	bool link_down;
 	/* the receive buffer pool: nbufs slots of slot_size bytes */
 	uint8_t *mem;
 	size_t mem_len;

@@ -354,8 +354,10 @@ int fd_rx_burst(struct pktlink_ep *ep, unsigned qi, struct pktlink_pkt *pkts, un
 		r = fd_rx_mmsg(f, qi, pkts, n);
 	else
 		r = fd_rx_single(f, qi, pkts, n);
-	if (r > 0)
+	if (r > 0) {
 		q->strikes = 0;
+		q->link_down = false;
+	}
 	return r;
 }
 
@@ -435,12 +437,22 @@ int fd_rx_wait(struct pktlink_ep *ep, unsigned qi, int stop_fd, int timeout_ms)
 		{ .fd = q->fd, .events = POLLIN },
 		{ .fd = stop_fd, .events = POLLIN },
 	};
+	/* A deleted device first goes down: AF_PACKET reports ENETDOWN while
+	 * the device still exists (not final), and reports nothing when it is
+	 * unregistered a moment later. So while the link is down, look again
+	 * every FD_DOWN_RECHECK_MS. */
+	if (q->link_down && (timeout_ms < 0 || timeout_ms > FD_DOWN_RECHECK_MS))
+		timeout_ms = FD_DOWN_RECHECK_MS;
 	int r = poll(pfd, stop_fd >= 0 ? 2 : 1, timeout_ms);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	short re = pfd[0].revents;
 	if (re & POLLNVAL)
 		return pl_ep_peer_gone(ep, -EBADF);
+	if (re & POLLIN)
+		q->link_down = false; /* frames again: the link is back */
+	else if (q->link_down && !(re & (POLLERR | POLLHUP)) && !fd_device_exists(f))
+		return pl_ep_peer_gone(ep, -ENODEV);
 	if ((re & POLLIN) || !(re & (POLLERR | POLLHUP)))
 		return r;
 	if (kind_is_socket(q->kind)) {
@@ -451,6 +463,8 @@ int fd_rx_wait(struct pktlink_ep *ep, unsigned qi, int stop_fd, int timeout_ms)
 				int gone = fd_gone_reason(f, e);
 				if (gone)
 					return pl_ep_peer_gone(ep, gone);
+				if (e == ENETDOWN)
+					q->link_down = true;
 			}
 		}
 		if (re & POLLHUP) /* nothing left to read: a final hang-up */

@@ -45,6 +45,12 @@
  *   ENOBUFS, ENETDOWN while the device still exists (link down: the frame is
  *   dropped and counted in tx_errors), EIO from a TAP that is down (same),
  *   EMSGSIZE/EFAULT for one frame (that frame is dropped and counted).
+ *   A deleted device goes down first, and AF_PACKET reports only that
+ *   ENETDOWN (its unregistration a moment later reports nothing), so a
+ *   waiter whose socket reported a link down looks every FD_DOWN_RECHECK_MS
+ *   whether the device is gone (fd_rx_wait()). A caller polling
+ *   pktlink_fd() itself does not get that: its poll sees the ENETDOWN as
+ *   POLLERR once.
  *   A SOCK_DGRAM socketpair has no hang-up signal: its peer's death is seen
  *   only when sending (ECONNREFUSED).
  *

@@ -271,6 +271,21 @@ static int promisc(void)
 	return 0;
 }
 
+/* An endpoint on plp0 with the dispatch mode @mode (and @extra spec keys),
+ * its closed callback writing *reason, attached with a push counter *p. */
+static struct pktlink_ep *attached(const char *mode, const char *extra, int *reason,
+				   struct t_push *p)
+{
+	char spec[128];
+	snprintf(spec, sizeof(spec), "packet:plp0?dispatch=%s%s", mode, extra);
+	struct pktlink_ep *a = open_spec(spec);
+	*reason = 0;
+	pktlink_set_closed_cb(a, t_closed_cb, reason);
+	memset(p, 0, sizeof(*p));
+	PLT_OK(pktlink_attach(a, t_push_cb, p));
+	return a;
+}
+
 /* Deleting the device: closed callback with -ENODEV, workers exit. */
 static int device_deleted(void)
 {
@@ -278,14 +293,9 @@ static int device_deleted(void)
 	for (int m = 0; m < 3; m++) {
 		veth();
 		int threads0 = t_thread_baseline(), fds0 = plt_fd_count();
-		char spec[128];
-		snprintf(spec, sizeof(spec), "packet:plp0?dispatch=%s&fds=2", modes[m]);
-		struct pktlink_ep *a = open_spec(spec);
-		int reason = 0;
-		pktlink_set_closed_cb(a, t_closed_cb, &reason);
+		int reason;
 		struct t_push p;
-		memset(&p, 0, sizeof(p));
-		PLT_OK(pktlink_attach(a, t_push_cb, &p));
+		struct pktlink_ep *a = attached(modes[m], "&fds=2", &reason, &p);
 		plt_sh_ok("ip link del plp0");
 		PLT_CHECK(t_wait_nonzero(&reason, 10) == -ENODEV, "%s: reason %d (%s)", modes[m],
 			  reason, plt_errname(-reason));
@@ -318,12 +328,9 @@ static int device_deleted(void)
 static int link_down_is_transient(void)
 {
 	veth();
-	struct pktlink_ep *a = open_spec("packet:plp0?dispatch=readv");
-	int reason = 0;
-	pktlink_set_closed_cb(a, t_closed_cb, &reason);
+	int reason;
 	struct t_push p;
-	memset(&p, 0, sizeof(p));
-	PLT_OK(pktlink_attach(a, t_push_cb, &p));
+	struct pktlink_ep *a = attached("readv", "", &reason, &p);
 	plt_sh_ok("ip link set plp0 down");
 	usleep(300000);
 	plt_sh_ok("ip link set plp0 up");
@@ -333,6 +340,33 @@ static int link_down_is_transient(void)
 	PLT_OK(pktlink_attach(a, NULL, NULL));
 	pktlink_join(a);
 	pktlink_close(a);
+	return 0;
+}
+
+/*
+ * A device deleted while its link is already down. The down came as
+ * ENETDOWN while the device still existed (not final), and unregistering
+ * the device reports nothing more to the socket: the waiter must still find
+ * out (fd_rx_wait() looks again while the link is down).
+ */
+static int deleted_after_link_down(void)
+{
+	static const char *modes[] = { "readv", "recvmmsg", "mmap" };
+	for (int m = 0; m < 3; m++) {
+		veth();
+		int reason;
+		struct t_push p;
+		struct pktlink_ep *a = attached(modes[m], "", &reason, &p);
+		plt_sh_ok("ip link set plp0 down");
+		usleep(200000); /* time for the worker to take the ENETDOWN first */
+		PLT_CHECK(__atomic_load_n(&reason, __ATOMIC_ACQUIRE) == 0,
+			  "%s: a link down taken as gone", modes[m]);
+		plt_sh_ok("ip link del plp0");
+		PLT_CHECK(t_wait_nonzero(&reason, 10) == -ENODEV, "%s: reason %d (%s)", modes[m],
+			  reason, plt_errname(-reason));
+		pktlink_join(a);
+		pktlink_close(a);
+	}
 	return 0;
 }
 
@@ -483,6 +517,7 @@ int main(int argc, char **argv)
 		{ "zero_copy_tx", zero_copy_tx, PLT_NETNS, 50 },
 		{ "device_deleted", device_deleted, PLT_NETNS, 50 },
 		{ "link_down_is_transient", link_down_is_transient, PLT_NETNS, 30 },
+		{ "deleted_after_link_down", deleted_after_link_down, PLT_NETNS, 60 },
 		{ "teardown_every_step", teardown_every_step, PLT_NETNS, 50 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

@@ -72,8 +72,9 @@ struct fd_queue {
 	uint8_t kind; /* enum fd_kind */
 	int pending_gone; /* peer-gone reason seen after frames were returned: report next call */
 	uint8_t strikes; /* hang-up/error wake-ups in a row without data */
-	/* a socket's last error was ENETDOWN while the device still existed:
-	 * its link went down, or its deletion has begun (fd_rx_wait()) */
+	/* a socket's error was ENETDOWN while the device still existed: its
+	 * link went down, or its deletion has begun; cleared when the device
+	 * is seen up again (fd_rx_wait()) */
 	bool link_down;
 	/* the receive buffer pool: nbufs slots of slot_size bytes */
 	uint8_t *mem;
@@ -213,6 +214,7 @@ static inline bool fd_q_cmsg(const struct fd_ep *f, const struct fd_queue *q)
 /* fd_setup.c: does the device of a packet: endpoint still exist (a system
  * call; only on error paths), and which errno means the peer is gone. */
 bool fd_device_exists(const struct fd_ep *f);
+int fd_link_state(const struct fd_ep *f, int sock);
 int fd_gone_reason(const struct fd_ep *f, int e);
 /* fd_setup.c: ops->read_stats, ops->destroy. */
 int fd_read_stats(struct pktlink_ep *ep, struct pktlink_stats *st);

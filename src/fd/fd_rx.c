@@ -121,8 +121,11 @@ static inline uint64_t fd_now_ns(void)
 static int fd_rx_error(struct fd_ep *f, struct fd_queue *q, unsigned got, int e)
 {
 	int gone = fd_gone_reason(f, e);
-	if (!gone)
+	if (!gone) {
+		if (e == ENETDOWN && kind_is_socket(q->kind))
+			q->link_down = true; /* fd_rx_wait() looks for a deletion */
 		return (int)got;
+	}
 	if (got) {
 		q->pending_gone = gone;
 		return (int)got;
@@ -354,10 +357,8 @@ int fd_rx_burst(struct pktlink_ep *ep, unsigned qi, struct pktlink_pkt *pkts, un
 		r = fd_rx_mmsg(f, qi, pkts, n);
 	else
 		r = fd_rx_single(f, qi, pkts, n);
-	if (r > 0) {
+	if (r > 0)
 		q->strikes = 0;
-		q->link_down = false;
-	}
 	return r;
 }
 
@@ -449,10 +450,14 @@ int fd_rx_wait(struct pktlink_ep *ep, unsigned qi, int stop_fd, int timeout_ms)
 	short re = pfd[0].revents;
 	if (re & POLLNVAL)
 		return pl_ep_peer_gone(ep, -EBADF);
-	if (re & POLLIN)
-		q->link_down = false; /* frames again: the link is back */
-	else if (q->link_down && !(re & (POLLERR | POLLHUP)) && !fd_device_exists(f))
-		return pl_ep_peer_gone(ep, -ENODEV);
+	if (q->link_down && !(re & (POLLERR | POLLHUP))) {
+		/* frames may still wait from before the down: ask the device */
+		int st = fd_link_state(f, q->fd);
+		if (st < 0)
+			return pl_ep_peer_gone(ep, -ENODEV);
+		if (st > 0)
+			q->link_down = false;
+	}
 	if ((re & POLLIN) || !(re & (POLLERR | POLLHUP)))
 		return r;
 	if (kind_is_socket(q->kind)) {

@@ -113,6 +113,25 @@ bool fd_device_exists(const struct fd_ep *f)
 	return f->ifindex <= 0 || if_indextoname((unsigned)f->ifindex, name) != NULL;
 }
 
+/**
+ * fd_link_state() - after a link down: -1 when the device is gone, 1 when
+ * it is up again, 0 while it is still down. @sock is any socket of the
+ * endpoint (for the ioctls). Two system calls; on error paths only.
+ */
+int fd_link_state(const struct fd_ep *f, int sock)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_ifindex = f->ifindex;
+	if (f->ifindex <= 0)
+		return 1; /* not bound to one device: nothing to lose */
+	if (ioctl(sock, SIOCGIFNAME, &ifr) < 0)
+		return errno == ENODEV ? -1 : 0;
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+		return errno == ENODEV ? -1 : 0;
+	return (ifr.ifr_flags & IFF_UP) ? 1 : 0;
+}
+
 /*
  * Peer-gone paths leave the error detail to pl_ep_peer_gone() ("peer went
  * away: <reason>"): it writes it once, from the thread that won the race,

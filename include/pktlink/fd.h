@@ -39,10 +39,12 @@
  * hang-up, -ENODEV when the TAP/TUN or network device was deleted. A link
  * that goes down is not a peer going away (frames sent meanwhile count as
  * tx_errors). While an AF_PACKET link is down, pktlink_wait() and attached
- * workers wake every 50 ms to see whether the device was deleted: the kernel
- * reports the deletion of a device that was already down to no socket. A
- * caller polling pktlink_fd() itself should call pktlink_wait(ep, 0) now and
- * then while the link is down to learn that. A SOCK_DGRAM socketpair signals nothing on receive: its
+ * workers wake every 50 ms, and empty pktlink_rx_burst() calls look at most
+ * that often, to see whether the device was deleted: the kernel reports the
+ * deletion of a device that was already down to no socket. A caller that
+ * polls pktlink_fd() itself learns it from its next pktlink_rx_burst()
+ * after the deletion, so it should not wait on the descriptor without a
+ * timeout while the link is down. A SOCK_DGRAM socketpair signals nothing on receive: its
  * peer's death shows when sending.
  */
 #ifndef PKTLINK_FD_H

@@ -76,6 +76,7 @@ struct fd_queue {
 	 * link went down, or its deletion has begun; cleared when the device
 	 * is seen up again (fd_rx_wait()) */
 	bool link_down;
+	uint64_t idle_checked; /* CLOCK_MONOTONIC ns of rx_burst's last fd_rx_idle_check() */
 	/* the receive buffer pool: nbufs slots of slot_size bytes */
 	uint8_t *mem;
 	size_t mem_len;

@@ -336,6 +336,46 @@ static int fd_rx_inject(struct fd_ep *f, struct pktlink_pkt *pkts, unsigned n)
 	return (int)got;
 }
 
+/*
+ * fd_rx_idle_check() - an empty burst on a socket queue whose link went down,
+ * or that reads a PACKET_MMAP ring (no system call that would return the
+ * socket's error): at most every FD_DOWN_RECHECK_MS,
+ * - a ring's socket error is read and judged as fd_rx_wait() does (else a
+ *   caller pulling several queues, whose pktlink_wait() polls their epoll
+ *   set, would see POLLERR forever and spin);
+ * - after a link down, the device is asked whether it is gone (its deletion
+ *   reports nothing more; see fd_rx_wait()) or up again.
+ * So a caller that only pulls, or waits on pktlink_fd() itself, learns of a
+ * deleted device too. Return 0 or the peer-gone reason.
+ */
+static __attribute__((noinline)) int fd_rx_idle_check(struct fd_ep *f, struct fd_queue *q)
+{
+	uint64_t now = pl_mono_ns();
+	if (now - q->idle_checked < FD_DOWN_RECHECK_MS * 1000000ull)
+		return 0;
+	q->idle_checked = now;
+	if (!q->link_down) {
+		struct pollfd pfd = { .fd = q->fd, .events = 0 };
+		int e = 0;
+		socklen_t sl = sizeof(e);
+		if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLERR) ||
+		    getsockopt(q->fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0 || !e)
+			return 0;
+		int gone = fd_gone_reason(f, e);
+		if (gone)
+			return pl_ep_peer_gone(&f->ep, gone);
+		if (e != ENETDOWN)
+			return 0;
+		q->link_down = true;
+	}
+	int st = fd_link_state(f, q->fd);
+	if (st < 0)
+		return pl_ep_peer_gone(&f->ep, -ENODEV);
+	if (st > 0)
+		q->link_down = false;
+	return 0;
+}
+
 /* ops->rx_burst */
 int fd_rx_burst(struct pktlink_ep *ep, unsigned qi, struct pktlink_pkt *pkts, unsigned n)
 {
@@ -359,6 +399,9 @@ int fd_rx_burst(struct pktlink_ep *ep, unsigned qi, struct pktlink_pkt *pkts, un
 		r = fd_rx_single(f, qi, pkts, n);
 	if (r > 0)
 		q->strikes = 0;
+	else if (r == 0 && kind_is_socket(q->kind) &&
+		 (PL_UNLIKELY(q->link_down) || f->rx_mode == PKTLINK_FD_RX_MMAP))
+		return fd_rx_idle_check(f, q);
 	return r;
 }
 

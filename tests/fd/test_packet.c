@@ -367,6 +367,34 @@ static int deleted_after_link_down(void)
 		pktlink_join(a);
 		pktlink_close(a);
 	}
+	/* pulling from two queues (pktlink_wait() on their epoll set) */
+	for (int m = 0; m < 3; m++) {
+		veth();
+		char spec[128];
+		snprintf(spec, sizeof(spec), "packet:plp0?dispatch=%s&fds=2", modes[m]);
+		struct pktlink_ep *a = open_spec(spec);
+		plt_sh_ok("ip link set plp0 down");
+		int r = 0;
+		bool deleted = false;
+		uint64_t start = plt_now_ns(), end = start + 10000000000ull;
+		while (r >= 0 && plt_now_ns() < end) {
+			if (!deleted && plt_now_ns() - start > 200000000ull) {
+				plt_sh_ok("ip link del plp0"); /* the downs are taken by now */
+				deleted = true;
+			}
+			struct pktlink_pkt pk[4];
+			for (unsigned q = 0; q < 2 && r >= 0; q++) {
+				r = pktlink_rx_burst_queue(a, q, pk, 4);
+				if (r > 0)
+					pktlink_rx_release(a, pk, (unsigned)r);
+			}
+			if (r >= 0)
+				r = pktlink_wait(a, 20);
+			PLT_CHECK(deleted || r >= 0, "%s: gone before the deletion: %d", modes[m], r);
+		}
+		PLT_CHECK(r == -ENODEV, "%s pull: %d (%s)", modes[m], r, plt_errname(-r));
+		pktlink_close(a);
+	}
 	return 0;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_distance.c — how far apart the bench's two CPUs are, measured
- * before every run: the round trip of a cache line between a thread on
- * --cpu-gen and the measured thread on --cpu-dut.
+ * before and after every run (bench.c: run_one()): the round trip of a
+ * cache line between a thread on --cpu-gen and the measured thread on
+ * --cpu-dut.
  *
  * On a VM the host may place the two vCPUs on cores that share a cache, or
  * on cores that do not, and move them while the bench runs. Two-process
@@ -10,7 +11,7 @@
  * cores they run at a fraction of their speed. On this project's 2-vCPU
  * EPYC VM the round trip was 110-140 ns in one placement and 500-790 ns in
  * the other, with the limit ring at 600 against 260 Mpps
- * (bench/README.md, "Machine load"). The load sampling of bench_load.c
+ * (bench/README.md, "CPU distance"). The load sampling of bench_load.c
  * cannot see this: no other work runs.
  *
  * The probe takes well under a millisecond. Every wait in it is bounded:

@@ -10,7 +10,7 @@
  *                   libxdp), used by the scenario files;
  *   bench_report.c  the table and the JSON report;
  *   bench_load.c    the CPU other work took during each run (foreign load);
- *   bench_distance.c how far apart the two CPUs are before each run.
+ *   bench_distance.c how far apart the two CPUs are around each run.
  * Scenario rows are registered by the tools/bench_<family>.c files, one
  * table each (bench.h: bench_register()).
  */

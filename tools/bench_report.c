@@ -109,7 +109,7 @@ static struct scen_rec *limit_rec(struct scen_rec *recs, unsigned n, const struc
 }
 
 /* The foreign load over every run() of the bench (bench_load.c), and the
- * distance of the two CPUs before each run (bench_distance.c). */
+ * distance of the two CPUs around each run (bench_distance.c). */
 struct load_summary {
 	unsigned windows, over; /* runs sampled, runs over BENCH_FOREIGN_WARN */
 	double median, max, steal_max; /* CPUs */
@@ -157,7 +157,7 @@ static void load_summary(const struct scen_rec *recs, unsigned n, unsigned runs,
 				ls->xcpu_max = x;
 		}
 	for (unsigned k = 0; k < ls->xcpu_runs; k++)
-		ls->xcpu_far += v[k] > BENCH_XCPU_WARN_RATIO * ls->xcpu_min;
+		ls->xcpu_far += !bench_same_distance(v[k], ls->xcpu_min);
 	if (ls->xcpu_runs)
 		ls->xcpu_median = util_median(v, ls->xcpu_runs);
 	free(v);
@@ -447,7 +447,7 @@ void print_json(FILE *f, struct scen_rec *recs, unsigned n, const struct bench_o
 	 * merge stderr into it): this is the warning */
 	json_kbool(j, "unreliable", ls.over > 0);
 	json_end(j);
-	json_key(j, "cpu_distance"); /* round trips before the runs (bench_distance.c) */
+	json_key(j, "cpu_distance"); /* round trips around the runs (bench_distance.c) */
 	json_obj(j);
 	json_ku64(j, "runs_measured", ls.xcpu_runs);
 	json_knum(j, "median_ns", ls.xcpu_median);

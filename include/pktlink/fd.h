@@ -44,8 +44,8 @@
  * deletion of a device that was already down to no socket. A caller that
  * polls pktlink_fd() itself learns it from its next pktlink_rx_burst()
  * after the deletion, so it should not wait on the descriptor without a
- * timeout while the link is down. A SOCK_DGRAM socketpair signals nothing on receive: its
- * peer's death shows when sending.
+ * timeout while the link is down. A SOCK_DGRAM socketpair signals nothing
+ * on receive: its peer's death shows when sending.
  */
 #ifndef PKTLINK_FD_H
 #define PKTLINK_FD_H

@@ -337,6 +337,20 @@ static int fd_rx_inject(struct fd_ep *f, struct pktlink_pkt *pkts, unsigned n)
 }
 
 /*
+ * fd_link_recheck() - a queue marked link_down: ask the device (fd_link_state()).
+ * Gone: the peer-gone path, -ENODEV. Up again: the mark is cleared. Else 0.
+ */
+static int fd_link_recheck(struct fd_ep *f, struct fd_queue *q)
+{
+	int st = fd_link_state(f, q->fd);
+	if (st < 0)
+		return pl_ep_peer_gone(&f->ep, -ENODEV);
+	if (st > 0)
+		q->link_down = false;
+	return 0;
+}
+
+/*
  * fd_rx_idle_check() - an empty burst on a socket queue whose link went down,
  * or that reads a PACKET_MMAP ring (no system call that would return the
  * socket's error): at most every FD_DOWN_RECHECK_MS,
@@ -368,12 +382,7 @@ static __attribute__((noinline)) int fd_rx_idle_check(struct fd_ep *f, struct fd
 			return 0;
 		q->link_down = true;
 	}
-	int st = fd_link_state(f, q->fd);
-	if (st < 0)
-		return pl_ep_peer_gone(&f->ep, -ENODEV);
-	if (st > 0)
-		q->link_down = false;
-	return 0;
+	return fd_link_recheck(f, q);
 }
 
 /* ops->rx_burst */
@@ -495,11 +504,9 @@ int fd_rx_wait(struct pktlink_ep *ep, unsigned qi, int stop_fd, int timeout_ms)
 		return pl_ep_peer_gone(ep, -EBADF);
 	if (q->link_down && !(re & (POLLERR | POLLHUP))) {
 		/* frames may still wait from before the down: ask the device */
-		int st = fd_link_state(f, q->fd);
-		if (st < 0)
-			return pl_ep_peer_gone(ep, -ENODEV);
-		if (st > 0)
-			q->link_down = false;
+		int g = fd_link_recheck(f, q);
+		if (g)
+			return g;
 	}
 	if ((re & POLLIN) || !(re & (POLLERR | POLLHUP)))
 		return r;

@@ -47,10 +47,9 @@
  *   EMSGSIZE/EFAULT for one frame (that frame is dropped and counted).
  *   A deleted device goes down first, and AF_PACKET reports only that
  *   ENETDOWN (its unregistration a moment later reports nothing), so a
- *   waiter whose socket reported a link down looks every FD_DOWN_RECHECK_MS
- *   whether the device is gone (fd_rx_wait()). A caller polling
- *   pktlink_fd() itself does not get that: its poll sees the ENETDOWN as
- *   POLLERR once.
+ *   queue whose socket reported a link down asks the device every
+ *   FD_DOWN_RECHECK_MS whether it is gone: its waiter wakes that often
+ *   (fd_rx_wait()), and so do empty bursts (fd_rx_idle_check()).
  *   A SOCK_DGRAM socketpair has no hang-up signal: its peer's death is seen
  *   only when sending (ECONNREFUSED).
  *

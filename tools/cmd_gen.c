@@ -35,7 +35,8 @@ static const char gen_usage[] =
 	"which must run NAPI: GRO on (ethtool -K PEER gro on) or an XDP program attached.\n"
 	"Where the kernel refuses live frames, the generator runs as a loop on a veth pair of\n"
 	"its own (plgl<ifindex>a/b, created next to <ifname> and deleted on exit) that sends\n"
-	"copies of each frame out of <ifname> (--batch does not apply there).\n"
+	"copies of each frame out of <ifname> (--batch does not apply there); --loop asks for\n"
+	"it on any kernel.\n"
 	"Stops after --duration, --count or Ctrl-C, then prints what it sent.\n"
 	"\n"
 	"options:\n"
@@ -49,6 +50,7 @@ static const char gen_usage[] =
 	"      --batch N        frames per in-kernel batch, 1..256 (default 64)\n"
 	"      --sink IFNAME    also attach a counting XDP_DROP program to IFNAME (it then drops\n"
 	"                       EVERYTHING it receives) and report its count; detached on exit\n"
+	"      --loop           generate with the veth loop even where live frames work\n"
 	"  -h, --help           this text\n";
 
 static volatile sig_atomic_t gen_stop_flag;
@@ -69,14 +71,15 @@ static int gen_bad(const char *opt, const char *val, const char *fix)
 
 int cmd_gen(int argc, char **argv)
 {
-	enum { O_LEN = 256, O_DMAC, O_SIP, O_DIP, O_FLOWS, O_CPU, O_BATCH, O_SINK };
+	enum { O_LEN = 256, O_DMAC, O_SIP, O_DIP, O_FLOWS, O_CPU, O_BATCH, O_SINK, O_LOOP };
 	static const struct option lo[] = {
 		{ "duration", required_argument, NULL, 'd' }, { "count", required_argument, NULL, 'c' },
 		{ "len", required_argument, NULL, O_LEN },     { "dst-mac", required_argument, NULL, O_DMAC },
 		{ "src-ip", required_argument, NULL, O_SIP },  { "dst-ip", required_argument, NULL, O_DIP },
 		{ "flows", required_argument, NULL, O_FLOWS }, { "cpu", required_argument, NULL, O_CPU },
 		{ "batch", required_argument, NULL, O_BATCH }, { "sink", required_argument, NULL, O_SINK },
-		{ "help", no_argument, NULL, 'h' },	       { 0 },
+		{ "loop", no_argument, NULL, O_LOOP },	       { "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	double duration = 5;
 	uint64_t count = 0, v;
@@ -85,6 +88,7 @@ int cmd_gen(int argc, char **argv)
 	uint8_t dmac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint32_t sip = htonl(0xC6120001), dip = htonl(0xC6120002);
 	const char *sink = NULL;
+	bool loop = false;
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -131,6 +135,9 @@ int cmd_gen(int argc, char **argv)
 		case O_SINK:
 			sink = optarg;
 			break;
+		case O_LOOP:
+			loop = true;
+			break;
 		case 'h':
 			fputs(gen_usage, stdout);
 			return 0;
@@ -170,6 +177,8 @@ int cmd_gen(int argc, char **argv)
 		fprintf(stderr, "pktlink gen: %s\n", err);
 		return 1;
 	}
+	if (loop)
+		gen_use_loop(g);
 	int rc = 1;
 	if (sink_idx && gen_attach(g, sink_idx, GEN_PROG_SINK_DROP, err, sizeof(err))) {
 		fprintf(stderr, "pktlink gen: --sink %s: %s (is another XDP program attached?)\n",

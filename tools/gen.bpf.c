@@ -15,6 +15,7 @@
  *   pl_redirect    attached to the receiving veth end when the frames must go
  *                  on to another device (a TAP): counts and redirects to the
  *                  ifindex in redir_map[0].
+ *   pl_probe       XDP_DROP, counting nothing: the live-frames probe.
  *   pl_gen_loop    the generator for kernels that refuse live frames (see
  *                  gen.h, "loop mode"): attached to one end of a veth pair
  *                  of its own whose other end is entry 0 of the broadcast
@@ -102,11 +103,15 @@ int pl_redirect(struct xdp_md *ctx)
 	return bpf_redirect_map(&pl_redir, 0, XDP_DROP);
 }
 
-/* Loop mode's control, written by user space only. */
+/* Loop mode's control, written by user space only. All zero (as loaded)
+ * means stopped: a frame that reaches the loop before user space started it
+ * is dropped, not sent round without limit. */
 struct pl_loop_ctl {
 	__u64 max; /* stop after this many copies (0 = no limit) */
-	__u32 stop; /* 1: drop the loop's frames, which ends the loop */
+	__u32 run; /* 0: drop the loop's frames, which ends the loop */
 	__u32 copies; /* copies per pass: pl_bcast_full's entries 1..copies */
+	__u32 len; /* the seed's length: any other frame is not the generator's */
+	__u32 pad;
 };
 
 struct {
@@ -118,8 +123,9 @@ struct {
 
 /* Copies sent out of the generator's device, written here only (user space
  * reads it, and resets it while the loop is stopped). Plain, not per-CPU:
- * the loop runs in one NAPI context, on the CPU that seeded it, so the
- * read-modify-write below is never concurrent. */
+ * the loop runs in the NAPI of the one CPU that seeded it (gen.c sends
+ * every seed from one CPU), so the read-modify-write below is never
+ * concurrent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -169,6 +175,14 @@ static __always_inline void rotate_port(struct xdp_md *ctx)
 	}
 }
 
+/* pl_probe - the one frame of gen_load()'s live-frames probe; counts
+ * nothing, so a sink's count starts at zero. */
+SEC("xdp")
+int pl_probe(struct xdp_md *ctx)
+{
+	return XDP_DROP;
+}
+
 SEC("xdp")
 int pl_gen_tx(struct xdp_md *ctx)
 {
@@ -183,7 +197,10 @@ int pl_gen_loop(struct xdp_md *ctx)
 	struct pl_loop_ctl *ctl = bpf_map_lookup_elem(&pl_loop_ctl, &key);
 	__u64 *sent = bpf_map_lookup_elem(&pl_loop_sent, &key);
 
-	if (!ctl || !sent || ctl->stop)
+	/* Only the seeds go round: the loop's devices are the generator's own,
+	 * but anything else that reaches them (a stack's solicitations, another
+	 * program's frames) would otherwise be copied out without end. */
+	if (!ctl || !sent || !ctl->run || ctx->data_end - ctx->data != ctl->len)
 		return XDP_DROP;
 	rotate_port(ctx);
 	__u64 left = ctl->max ? ctl->max - *sent : ~0ull;

@@ -77,7 +77,7 @@ struct gen_attachment {
 
 struct gen {
 	struct bpf_object *obj;
-	int prog_tx, prog_drop, prog_redir, prog_loop;
+	int prog_tx, prog_drop, prog_redir, prog_loop, prog_probe;
 	int map_counts, map_cfg, map_redir, map_loop_ctl, map_loop_sent, map_bc_full, map_bc_one;
 	int ncpus;
 	enum gen_mode mode;
@@ -127,7 +127,8 @@ bool gen_available(void)
 
 /*
  * live_probe() - whether this kernel runs BPF_PROG_RUN in live-frames mode:
- * one XDP_DROP frame "received" on lo, which goes nowhere. Some kernels
+ * one XDP_DROP frame "received" on lo, which goes nowhere (pl_probe, which
+ * counts nothing: pl_sink_drop here cost every sink's count an extra frame). Some kernels
  * refuse it (EPERM here on a hardened 6.18; EINVAL before 5.18); the
  * generator then runs as a veth loop.
  */
@@ -138,7 +139,7 @@ static enum gen_mode live_probe(struct gen *g)
 	LIBBPF_OPTS(bpf_test_run_opts, ro, .data_in = frame, .data_size_in = sizeof(frame),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1, .batch_size = 1,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-	if (!bpf_prog_test_run_opts(g->prog_drop, &ro))
+	if (!bpf_prog_test_run_opts(g->prog_probe, &ro))
 		return GEN_MODE_LIVE;
 	g->live_err = errno;
 	return GEN_MODE_LOOP;
@@ -180,14 +181,15 @@ static uint64_t loop_sent(struct gen *g)
 	return v;
 }
 
-/* loop_ctl() - write the loop's control word. */
-static int loop_ctl(struct gen *g, uint64_t max, bool stop)
+/* loop_ctl() - write the loop's control word: run it (for @max copies,
+ * 0 = no limit) or stop it. */
+static int loop_ctl(struct gen *g, uint64_t max, bool run)
 {
 	__u32 key = 0;
 	struct {
 		__u64 max;
-		__u32 stop, copies;
-	} c = { max, stop, GEN_LOOP_COPIES };
+		__u32 run, copies, len, pad;
+	} c = { max, run, GEN_LOOP_COPIES, g->o.len, 0 };
 	return bpf_map_update_elem(g->map_loop_ctl, &key, &c, BPF_ANY) ? -errno : 0;
 }
 
@@ -224,6 +226,19 @@ static int loop_build(struct gen *g, int ifindex, char *err, size_t errlen)
 	 * the names are this generator's own. */
 	nl_link_del(g->loop_a, e, sizeof(e));
 	int r = nl_veth_create(g->loop_a, g->loop_b, e, sizeof(e));
+	/* Before they come up: a namespace with IPv6 on would send its
+	 * solicitations into the loop (pl_gen_loop drops them, but they need
+	 * not exist). Without IPv6 in the kernel there is no file: fine. */
+	for (int i = 0; !r && i < 2; i++) {
+		char path[96];
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+			 i ? g->loop_b : g->loop_a);
+		FILE *f = fopen(path, "we");
+		if (f) {
+			fputs("1", f);
+			fclose(f);
+		}
+	}
 	if (!r)
 		r = nl_link_set(g->loop_a, true, 0, e, sizeof(e));
 	if (!r)
@@ -273,13 +288,19 @@ static int loop_build(struct gen *g, int ifindex, char *err, size_t errlen)
 		loop_destroy(g);
 		return r;
 	}
+	/* Straight to the driver: until the kernel's link watcher has run
+	 * for the new device (a work item, late on a loaded machine), its
+	 * qdisc is noop, which drops the seeds and still reports them sent. */
+	int one = 1;
+	setsockopt(g->seed_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 	return 0;
 }
 
 /*
  * loop_start() - (re)start the loop: reset the count, seed GEN_LOOP_SEEDS
- * frames from the generator's CPU (veth schedules the loop's NAPI on the
- * CPU that sent into it, and it stays there), wait until copies flow.
+ * frames from one CPU, the generator's if given (veth schedules the loop's
+ * NAPI on the CPU that sent into it, and it stays there), wait until
+ * copies flow.
  */
 static int loop_start(struct gen *g, char *err, size_t errlen)
 {
@@ -291,30 +312,41 @@ static int loop_start(struct gen *g, char *err, size_t errlen)
 	}
 	__u32 key = 0;
 	__u64 zero = 0;
-	if ((r = loop_ctl(g, g->o.max_frames, false)) ||
+	if ((r = loop_ctl(g, g->o.max_frames, true)) ||
 	    bpf_map_update_elem(g->map_loop_sent, &key, &zero, BPF_ANY)) {
 		snprintf(err, errlen, "loop generator: writing its control map failed");
 		return r ? r : -errno;
 	}
+	/* Every seed from one CPU, pinned or not: seeds sent from two CPUs
+	 * would start the loop in two NAPI contexts at once, and pl_gen_loop's
+	 * count of copies is not atomic (it would then overshoot --count). */
+	int cpu = g->o.cpu >= 0 ? g->o.cpu : sched_getcpu();
 	cpu_set_t old, one;
-	bool pinned = g->o.cpu >= 0 && !pthread_getaffinity_np(pthread_self(), sizeof(old), &old);
+	bool pinned = cpu >= 0 && !pthread_getaffinity_np(pthread_self(), sizeof(old), &old);
 	if (pinned) {
 		CPU_ZERO(&one);
-		CPU_SET(g->o.cpu, &one);
-		pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+		CPU_SET(cpu, &one);
+		pinned = !pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
 	}
 	g->loop_cpu0 = cpu_busy_ns(g->o.cpu);
+	/* Seed again every 100 ms until copies flow, 2 s at most: a seed
+	 * can be lost (a loaded machine, a device a moment old). More seeds
+	 * than GEN_LOOP_SEEDS only raise the rate a little; pl_gen_loop
+	 * still stops at --count. */
 	unsigned seeds = 0;
-	for (int i = 0; i < GEN_LOOP_SEEDS; i++)
-		seeds += send(g->seed_fd, g->frame, g->o.len, 0) == (ssize_t)g->o.len;
-	if (pinned)
-		pthread_setaffinity_np(pthread_self(), sizeof(old), &old);
-	/* Bounded: 2 s for the first copies to show up. */
-	uint64_t until = now_ns() + 2000000000ull;
-	while (seeds && !loop_sent(g) && now_ns() < until) {
+	uint64_t until = now_ns() + 2000000000ull, next = 0;
+	while (!loop_sent(g) && now_ns() < until) {
+		if (now_ns() >= next) {
+			for (int i = 0; i < GEN_LOOP_SEEDS; i++)
+				seeds += send(g->seed_fd, g->frame, g->o.len, 0) ==
+					 (ssize_t)g->o.len;
+			next = now_ns() + 100000000ull;
+		}
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 	}
+	if (pinned)
+		pthread_setaffinity_np(pthread_self(), sizeof(old), &old);
 	if (!seeds || !loop_sent(g)) {
 		snprintf(err, errlen,
 			 "loop generator: no frame went round the loop %s/%s (%u seeds sent)",
@@ -327,7 +359,7 @@ static int loop_start(struct gen *g, char *err, size_t errlen)
 /* loop_stop() - end the loop and wait until its frames are gone (bounded). */
 static void loop_stop(struct gen *g)
 {
-	loop_ctl(g, g->o.max_frames, true);
+	loop_ctl(g, g->o.max_frames, false);
 	uint64_t prev = loop_sent(g), until = now_ns() + 1000000000ull;
 	for (int still = 0; still < 3 && now_ns() < until;) {
 		struct timespec ts = { 0, 2000000 };
@@ -345,14 +377,23 @@ enum gen_mode gen_mode(const struct gen *g)
 	return g->mode;
 }
 
+void gen_use_loop(struct gen *g)
+{
+	g->mode = GEN_MODE_LOOP;
+}
+
 const char *gen_describe(const struct gen *g)
 {
 	static __thread char buf[160];
 	if (g->mode == GEN_MODE_LIVE)
 		return "live frames (BPF_PROG_RUN XDP_TX)";
-	snprintf(buf, sizeof(buf),
-		 "veth loop (%d x %d copies per pass; this kernel refuses live frames: %s)",
-		 GEN_LOOP_SEEDS, GEN_LOOP_COPIES, strerror(g->live_err));
+	if (!g->live_err)
+		snprintf(buf, sizeof(buf), "veth loop (%d x %d copies per pass; asked for)",
+			 GEN_LOOP_SEEDS, GEN_LOOP_COPIES);
+	else
+		snprintf(buf, sizeof(buf),
+			 "veth loop (%d x %d copies per pass; this kernel refuses live frames: %s)",
+			 GEN_LOOP_SEEDS, GEN_LOOP_COPIES, strerror(g->live_err));
 	return buf;
 }
 
@@ -362,7 +403,7 @@ int gen_load(struct gen **out, char *err, size_t errlen)
 	struct gen *g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	g->prog_tx = g->prog_drop = g->prog_redir = g->prog_loop = -1;
+	g->prog_tx = g->prog_drop = g->prog_redir = g->prog_loop = g->prog_probe = -1;
 	g->seed_fd = -1;
 	libbpf_set_print(quiet_print);
 
@@ -392,6 +433,8 @@ int gen_load(struct gen **out, char *err, size_t errlen)
 	g->prog_redir = p ? bpf_program__fd(p) : -1;
 	p = bpf_object__find_program_by_name(g->obj, "pl_gen_loop");
 	g->prog_loop = p ? bpf_program__fd(p) : -1;
+	p = bpf_object__find_program_by_name(g->obj, "pl_probe");
+	g->prog_probe = p ? bpf_program__fd(p) : -1;
 	g->map_loop_ctl = bpf_object__find_map_fd_by_name(g->obj, "pl_loop_ctl");
 	g->map_loop_sent = bpf_object__find_map_fd_by_name(g->obj, "pl_loop_sent");
 	g->map_bc_full = bpf_object__find_map_fd_by_name(g->obj, "pl_bcast_full");
@@ -401,6 +444,7 @@ int gen_load(struct gen **out, char *err, size_t errlen)
 	g->map_redir = bpf_object__find_map_fd_by_name(g->obj, "pl_redir");
 	g->ncpus = libbpf_num_possible_cpus();
 	if (g->prog_tx < 0 || g->prog_drop < 0 || g->prog_redir < 0 || g->prog_loop < 0 ||
+	    g->prog_probe < 0 ||
 	    g->map_counts < 0 || g->map_cfg < 0 || g->map_redir < 0 || g->map_loop_ctl < 0 ||
 	    g->map_loop_sent < 0 || g->map_bc_full < 0 || g->map_bc_one < 0 || g->ncpus <= 0) {
 		snprintf(err, errlen, "the embedded BPF object lacks a program or map");
@@ -702,6 +746,11 @@ struct gen {
 enum gen_mode gen_mode(const struct gen *g)
 {
 	return GEN_MODE_LIVE;
+}
+
+void gen_use_loop(struct gen *g)
+{
+	(void)g;
 }
 
 const char *gen_describe(const struct gen *g)

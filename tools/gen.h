@@ -64,8 +64,16 @@ enum gen_mode {
 	GEN_MODE_LOOP, /* the veth loop */
 };
 
-/** gen_mode() - which generator this kernel allows (known after gen_load()). */
+/** gen_mode() - which generator runs: what this kernel allows (known after
+ * gen_load()), or the loop after gen_use_loop(). */
 enum gen_mode gen_mode(const struct gen *g);
+
+/**
+ * gen_use_loop() - run as the veth loop even where the kernel allows live
+ * frames (`pktlink gen --loop`; the tests cover loop mode with it on any
+ * kernel). Call after gen_load(), before gen_start().
+ */
+void gen_use_loop(struct gen *g);
 
 /** gen_describe() - one line naming the generator and, for the loop, why. */
 const char *gen_describe(const struct gen *g);

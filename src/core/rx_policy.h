@@ -43,7 +43,9 @@
  * for the frames it fixes. AF_PACKET does say which frames may be partial
  * (TP_STATUS_CSUMNOTREADY, in the ring header or the auxdata; it is the
  * checksum a user of the frame sees as unmarked): its paths call
- * pl_rx_apply_hinted() and parse only those.
+ * pl_rx_apply_hinted() and parse only those. AF_XDP with pktlink's own
+ * program clears @fix_unmarked: the program completes them in the kernel
+ * (src/xdp/pl_xsk.bpf.c), where the frame is still in cache.
  *
  * Threading: pl_rx_apply() reads the policy with relaxed atomics (the
  * address may change concurrently); one call per frame on the queue's RX

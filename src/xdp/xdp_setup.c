@@ -235,7 +235,10 @@ static int xs_alloc(void *ctx, unsigned i, char *err, size_t errlen)
 	/* The device filters by MAC (a NIC queue) before XDP sees a frame:
 	 * no second filter here. Frames carry no offload metadata. */
 	pl_rx_policy_init(&x->ep.rxp, true, true, NULL, false, false);
-	x->ep.rxp.fix_unmarked = 1; /* XDP says nothing of partial checksums */
+	/* XDP says nothing of partial checksums. pktlink's own program
+	 * completes them in the kernel (pl_xsk.bpf.c) and xs_prog() then
+	 * clears this; a caller's program may not, so the check stays here. */
+	x->ep.rxp.fix_unmarked = 1;
 	return 0;
 }
 
@@ -499,6 +502,13 @@ static int xs_prog(void *ctx, unsigned i, char *err, size_t errlen)
 		return r;
 	x->st.own_program = true;
 	x->st.dispatcher = x->prog.dispatcher;
+	/* Our program completed any unmarked partial checksum while the
+	 * frame was in the receiving CPU's cache; here the check would read
+	 * every frame's head from another CPU's cache. Its multi-buffer
+	 * flavour reaches only the linear part of a frame: chains are still
+	 * checked here. */
+	if (!o->sg)
+		x->ep.rxp.fix_unmarked = 0;
 	x->st.mode = x->prog.attach_mode == 2 /* XDP_MODE_SKB */ ? PKTLINK_XDP_MODE_SKB :
 								   PKTLINK_XDP_MODE_DRV;
 	return 0;

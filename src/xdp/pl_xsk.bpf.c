@@ -5,11 +5,12 @@
  * let the frame continue to the kernel stack (XDP_PASS) when no socket is
  * registered there, so attaching the program alone never blackholes a queue.
  *
- * On the way it completes unmarked partial checksums (pl_fix_unmarked() below;
- * src/core/rx_policy.h says what they are and why they need completing).
- * Here the frame is still in the cache of the CPU that received it; in user
- * space the same check was a cache miss per frame on the receiving CPU,
- * which cost a copy-mode veth receiver 40 % of its rate.
+ * On the way to a socket it completes unmarked partial checksums
+ * (pl_fix_unmarked() below; src/core/rx_policy.h says what they are and why
+ * they need completing). Here the frame is still in the cache of the CPU
+ * that received it; in user space the same check was a cache miss per frame
+ * on the receiving CPU, which cost a copy-mode veth receiver 40 % of its
+ * rate. Frames passed to the stack are never changed.
  *
  * Compiled twice by family.cmake: once as a plain "xdp" program, once with
  * PL_FRAGS for multi-buffer sockets (section "xdp.frags", which tells the
@@ -239,9 +240,17 @@ SEC("xdp")
 #endif
 int pl_xsk_redirect(struct xdp_md *ctx)
 {
+	__u32 q = ctx->rx_queue_index;
+	/* Only frames that go to a socket are completed: one passed to the
+	 * stack keeps its skb's CHECKSUM_PARTIAL state, and a checksum
+	 * completed under it would be summed again (wrongly) on its way out
+	 * of another device. A socket that leaves between the lookup and the
+	 * redirect lets one such frame pass; its receiver drops it. */
+	if (!bpf_map_lookup_elem(&xsks_map, &q))
+		return XDP_PASS;
 	pl_fix_unmarked(ctx);
 	/* The low bits of the flags are the action when the lookup fails. */
-	return bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+	return bpf_redirect_map(&xsks_map, q, XDP_PASS);
 }
 
 char _license[] SEC("license") = "Dual MIT/GPL";

@@ -13,10 +13,13 @@
  *   - agrees_with_user_space: frames with random damage to every header
  *     field the parse reads (lengths, versions, protocols, offsets), cut
  *     short or padded: the program and pl_rx_fix_unmarked() leave the same
- *     bytes, whatever they decide.
+ *     bytes, whatever they decide;
+ *   - both: a frame for a queue without a socket passes to the stack
+ *     unchanged (its skb may still be CHECKSUM_PARTIAL there).
  *
- * The program runs with BPF_PROG_RUN (not attached anywhere), so these
- * cases need root but no device.
+ * The program runs with BPF_PROG_RUN, not attached: "received" on queue 0
+ * of a two-queue veth, where a pktlink endpoint put its socket into the
+ * program's XSKMAP (xskmap=), and on queue 1, which has none.
  */
 #include "xdp_common.h"
 
@@ -26,24 +29,60 @@
 
 #define CT_CAP 3000
 
-/* run_prog() - run the program on @in (@len bytes); the frame it leaves in
- * @out. Return: its length. */
-static uint32_t run_prog(int prog, const uint8_t *in, uint32_t len, uint8_t *out)
+/* The program, and a socket in its XSKMAP for queue 0 of pltc0. */
+struct ct_env {
+	struct bpf_object *obj;
+	int prog, ifindex;
+	struct pktlink_ep *ep;
+};
+
+static void ct_setup(struct ct_env *c)
 {
+	plt_sh_ok("ip link add pltc0 numtxqueues 2 numrxqueues 2 type veth peer name pltc1 "
+		  "numtxqueues 2 numrxqueues 2 && ip link set pltc0 up && ip link set pltc1 up");
+	c->ifindex = plt_ifindex("pltc0");
+	c->obj = xt_bpf_load(pl_xsk_bpf_obj, pl_xsk_bpf_obj_len);
+	struct bpf_program *p = bpf_object__find_program_by_name(c->obj, "pl_xsk_redirect");
+	PLT_CHECK(p, "no pl_xsk_redirect");
+	c->prog = bpf_program__fd(p);
+	char spec[96];
+	snprintf(spec, sizeof(spec), "xdp:pltc0?mode=skb&queues=1&xskmap=%d",
+		 xt_bpf_map(c->obj, "xsks_map"));
+	c->ep = xt_open(spec);
+}
+
+static void ct_teardown(struct ct_env *c)
+{
+	pktlink_close(c->ep);
+	bpf_object__close(c->obj);
+}
+
+/* run_prog() - run the program on @in (@len bytes) as received on @queue
+ * of pltc0 (0 has a socket, 1 none); the frame it leaves in @out.
+ * Return: its length. */
+static uint32_t run_prog(const struct ct_env *c, unsigned queue, const uint8_t *in, uint32_t len,
+			 uint8_t *out)
+{
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = (__u32)c->ifindex,
+			      .rx_queue_index = queue };
 	LIBBPF_OPTS(bpf_test_run_opts, ro, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = CT_CAP, .repeat = 1);
-	int r = bpf_prog_test_run_opts(prog, &ro);
+		    .data_size_out = CT_CAP, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+	int r = bpf_prog_test_run_opts(c->prog, &ro);
 	PLT_CHECK(r == 0, "BPF_PROG_RUN: %s", strerror(errno));
-	PLT_CHECK(ro.retval == XDP_PASS, "verdict %u without a socket, want XDP_PASS", ro.retval);
+	PLT_CHECK(ro.retval == (queue ? XDP_PASS : XDP_REDIRECT), "queue %u: verdict %u", queue,
+		  ro.retval);
 	return ro.data_size_out;
 }
 
-static int load_prog(struct bpf_object **obj)
+/* run_both() - run_prog() on queue 0 into @out; on queue 1 the frame must
+ * come out as it went in. */
+static uint32_t run_both(const struct ct_env *c, const uint8_t *in, uint32_t len, uint8_t *out)
 {
-	*obj = xt_bpf_load(pl_xsk_bpf_obj, pl_xsk_bpf_obj_len);
-	struct bpf_program *p = bpf_object__find_program_by_name(*obj, "pl_xsk_redirect");
-	PLT_CHECK(p, "no pl_xsk_redirect");
-	return bpf_program__fd(p);
+	static uint8_t passed[CT_CAP];
+	PLT_CHECK(run_prog(c, 1, in, len, passed) == len && !memcmp(passed, in, len),
+		  "a %u-byte frame passed to the stack was changed", len);
+	return run_prog(c, 0, in, len, out);
 }
 
 /* add_vlan() - insert an 802.1Q tag after the MAC addresses (len grows by 4). */
@@ -57,8 +96,8 @@ static uint32_t add_vlan(uint8_t *f, uint32_t len)
 
 static int partial_completed(void)
 {
-	struct bpf_object *obj;
-	int prog = load_prog(&obj);
+	struct ct_env c;
+	ct_setup(&c);
 	static uint8_t want[CT_CAP], part[CT_CAP], out[CT_CAP];
 	static const uint32_t pays[] = { 0, 1, 2, 3, 4, 5, 7, 31, 60, 61, 62, 63, 64, 65, 255,
 					 256, 257, 447, 448, 449, 500, 511, 512, 513, 1000, 1023,
@@ -88,16 +127,16 @@ static int partial_completed(void)
 			}
 			PLT_CHECK(memcmp(part, want, len), "v%u pay %u: the partial frame differs", v,
 				  pays[i]);
-			PLT_CHECK(run_prog(prog, part, plen, out) == len && !memcmp(out, want, len),
+			PLT_CHECK(run_both(&c, part, plen, out) == len && !memcmp(out, want, len),
 				  "v%u (v6 %d udp %d opts %d vlan %d) payload %u: not completed", v,
 				  s.v6, s.udp, !!(v & 4), !!(v & 8), pays[i]);
-			PLT_CHECK(run_prog(prog, want, len, out) == len && !memcmp(out, want, len),
+			PLT_CHECK(run_both(&c, want, len, out) == len && !memcmp(out, want, len),
 				  "v%u payload %u: a complete frame changed", v, pays[i]);
 			n++;
 		}
 	}
 	PLT_CHECK(n > 400, "only %u frames built", n);
-	bpf_object__close(obj);
+	ct_teardown(&c);
 	return 0;
 }
 
@@ -112,8 +151,8 @@ static uint64_t rnd(uint64_t *x)
 
 static int agrees_with_user_space(void)
 {
-	struct bpf_object *obj;
-	int prog = load_prog(&obj);
+	struct ct_env c;
+	ct_setup(&c);
 	static uint8_t f[CT_CAP], user[CT_CAP], out[CT_CAP];
 	uint64_t seed = (uint64_t)plt_now_ns() | 1, x = seed;
 	unsigned fixed = 0;
@@ -143,7 +182,7 @@ static int agrees_with_user_space(void)
 		memcpy(user, f, len);
 		bool did = pl_rx_fix_unmarked(user, len, 14);
 		fixed += did;
-		uint32_t olen = run_prog(prog, f, len, out);
+		uint32_t olen = run_both(&c, f, len, out);
 		if (olen != len || memcmp(out, user, len)) {
 			unsigned at = 0;
 			while (at < len && out[at] == user[at])
@@ -157,7 +196,7 @@ static int agrees_with_user_space(void)
 	}
 	PLT_CHECK(fixed > 1000, "only %u of the damaged frames were completed (seed %#llx)", fixed,
 		  (unsigned long long)seed);
-	bpf_object__close(obj);
+	ct_teardown(&c);
 	return 0;
 }
 

@@ -109,18 +109,6 @@ uint64_t bench_sink_count(struct bench_env *env)
 
 /* ---- the namespace and the veth pair --------------------------------------------- */
 
-/* write_file() - write a short string to a /proc or /sys file. */
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, s, strlen(s));
-	int e = n < 0 ? -errno : 0;
-	close(fd);
-	return e;
-}
-
 /*
  * env_setup() - inside the fresh namespace: lo up, IPv6 off (no stray
  * router solicitations on the wire), the veth pair, GRO on DUT, the
@@ -132,8 +120,8 @@ int env_setup(struct bench_env *env, const struct bench_opts *o, char *err, size
 	snprintf(env->gen_if, sizeof(env->gen_if), "plbg0");
 	snprintf(env->dut_if, sizeof(env->dut_if), "plbd0");
 	nl_link_set("lo", true, 0, err, errlen);
-	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	util_write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	util_write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
 	if ((r = nl_veth_create_mq(env->gen_if, env->dut_if, o->dut_queues, err, errlen)))
 		return r;
 	/* An MTU that fits the frame, so longer --frame-len values work. */
@@ -155,7 +143,7 @@ int env_setup(struct bench_env *env, const struct bench_opts *o, char *err, size
 	if (thr && *thr == '1') {
 		char path[96];
 		snprintf(path, sizeof(path), "/sys/class/net/%s/threaded", env->dut_if);
-		if ((r = write_file(path, "1")) < 0) {
+		if ((r = util_write_file(path, "1")) < 0) {
 			snprintf(err, errlen, "threaded NAPI on %s: %s", env->dut_if, strerror(-r));
 			return r;
 		}

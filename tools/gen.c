@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "nl.h"
+#include "util.h"
 
 extern const unsigned char pl_gen_bpf_obj[];
 extern const size_t pl_gen_bpf_obj_len;
@@ -233,11 +234,7 @@ static int loop_build(struct gen *g, int ifindex, char *err, size_t errlen)
 		char path[96];
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
 			 i ? g->loop_b : g->loop_a);
-		FILE *f = fopen(path, "we");
-		if (f) {
-			fputs("1", f);
-			fclose(f);
-		}
+		util_write_file(path, "1");
 	}
 	if (!r)
 		r = nl_link_set(g->loop_a, true, 0, e, sizeof(e));

@@ -76,6 +76,9 @@ uint64_t util_now_ns(void);
 /** util_thread_cpu_ns() - CPU time (user + system) of the calling thread, ns. */
 uint64_t util_thread_cpu_ns(void);
 
+/** util_write_file() - write a short string to a /proc or /sys file. Return 0 or -errno. */
+int util_write_file(const char *path, const char *s);
+
 /** util_pin_cpu() - pin the calling thread to @cpu (-1: leave it). Return 0 or -errno. */
 int util_pin_cpu(int cpu);
 

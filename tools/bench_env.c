@@ -106,7 +106,6 @@ uint64_t bench_sink_count(struct bench_env *env)
 	return env->gen ? gen_count(env->gen) : 0;
 }
 
-
 /* ---- the namespace and the veth pair --------------------------------------------- */
 
 /*

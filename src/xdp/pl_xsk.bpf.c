@@ -240,17 +240,16 @@ SEC("xdp")
 #endif
 int pl_xsk_redirect(struct xdp_md *ctx)
 {
-	__u32 q = ctx->rx_queue_index;
-	/* Only frames that go to a socket are completed: one passed to the
-	 * stack keeps its skb's CHECKSUM_PARTIAL state, and a checksum
-	 * completed under it would be summed again (wrongly) on its way out
-	 * of another device. A socket that leaves between the lookup and the
-	 * redirect lets one such frame pass; its receiver drops it. */
-	if (!bpf_map_lookup_elem(&xsks_map, &q))
-		return XDP_PASS;
-	pl_fix_unmarked(ctx);
-	/* The low bits of the flags are the action when the lookup fails. */
-	return bpf_redirect_map(&xsks_map, q, XDP_PASS);
+	/* The low bits of the flags are the action when the lookup fails.
+	 * The frame moves only after the program returns, so it can still be
+	 * changed here, and the helper's one lookup says whether it goes to a
+	 * socket. Only those are completed: a frame passed to the stack keeps
+	 * its skb's CHECKSUM_PARTIAL state, and a checksum completed under it
+	 * would be summed again (wrongly) on its way out of another device. */
+	long act = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+	if (act == XDP_REDIRECT)
+		pl_fix_unmarked(ctx);
+	return (int)act;
 }
 
 char _license[] SEC("license") = "Dual MIT/GPL";

@@ -505,8 +505,9 @@ static int xs_prog(void *ctx, unsigned i, char *err, size_t errlen)
 	/* Our program completed any unmarked partial checksum while the
 	 * frame was in the receiving CPU's cache; here the check would read
 	 * every frame's head from another CPU's cache. Its multi-buffer
-	 * flavour reaches only the linear part of a frame: chains are still
-	 * checked here. */
+	 * flavour reaches only the linear part of a frame, so a multi-buffer
+	 * endpoint keeps the check here for every frame (the program's
+	 * completion makes a linear frame pass it unchanged). */
 	if (!o->sg)
 		x->ep.rxp.fix_unmarked = 0;
 	x->st.mode = x->prog.attach_mode == 2 /* XDP_MODE_SKB */ ? PKTLINK_XDP_MODE_SKB :

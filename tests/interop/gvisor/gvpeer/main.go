@@ -92,16 +92,32 @@ func stream() io.Reader { return rand.New(rand.NewSource(20221219)) }
 
 // ---- hand-over of a sharedmem queue pair ----
 
+// eintr calls a blocking system call again when a signal interrupted it:
+// the unix.* wrappers return EINTR as it is, and the Go runtime preempts
+// goroutines with SIGURG, more often on a loaded machine. Bounded: each
+// call has SO_RCVTIMEO/SO_SNDTIMEO (withTimeout), and 1000 tries at most.
+func eintr(call func() error) error {
+	err := call()
+	for i := 0; i < 1000 && err == unix.EINTR; i++ {
+		err = call()
+	}
+	return err
+}
+
 func sendQueuePair(conn int, qp *sharedmem.QueuePair) error {
 	tx, rx := qp.TXQueueConfig(), qp.RXQueueConfig()
 	fds := append(tx.FDs(), rx.FDs()...)
-	return unix.Sendmsg(conn, []byte{0}, unix.UnixRights(fds...), nil, 0)
+	return eintr(func() error { return unix.Sendmsg(conn, []byte{0}, unix.UnixRights(fds...), nil, 0) })
 }
 
 func recvQueuePair(conn int) (tx, rx sharedmem.QueueConfig, err error) {
 	oob := make([]byte, unix.CmsgSpace(10*4))
 	buf := make([]byte, 64)
-	_, oobn, _, _, err := unix.Recvmsg(conn, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	var oobn int
+	err = eintr(func() (e error) {
+		_, oobn, _, _, e = unix.Recvmsg(conn, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		return e
+	})
 	if err != nil {
 		return tx, rx, err
 	}
@@ -160,7 +176,11 @@ func acceptShm() int {
 	}
 	fmt.Println("listening")
 	withTimeout(s)
-	c, _, err := unix.Accept4(s, unix.SOCK_CLOEXEC)
+	var c int
+	err = eintr(func() (e error) {
+		c, _, e = unix.Accept4(s, unix.SOCK_CLOEXEC)
+		return e
+	})
 	if err != nil {
 		die("accept on %s: %v", *sockPath, err)
 	}

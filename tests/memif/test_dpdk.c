@@ -56,6 +56,17 @@ static void expect_result(struct dpdk *d, const char *want)
 	PLT_CHECK(strstr(res, want), "dpdk says '%s' (exit %d), want '%s'", res, st, want);
 }
 
+/* stop_then_close() - DPDK's RESULT (expect_result()), then close the
+ * pktlink client. In that order: DPDK 22.11's net_memif can crash (SIGSEGV)
+ * when its peer disconnects while it polls, in either role
+ * (src/memif/README.md), which loses the RESULT of a test pktlink passed.
+ * dpdk_reconnect is where the client leaves first on purpose. */
+static void stop_then_close(struct dpdk *d, struct pktlink_ep *ep, const char *want)
+{
+	expect_result(d, want);
+	pktlink_close(ep);
+}
+
 /* pktlink client <-> DPDK server echo, 60..9014 bytes: our frames come back
  * byte-exact, and DPDK checked each one it received. */
 static int dpdk_server_echo(void)
@@ -79,8 +90,7 @@ static int dpdk_server_echo(void)
 	PLT_CHECK(st.rx_packets == 3000 && st.tx_packets == 3000 && st.rx_drop_invalid == 0,
 		  "stats rx %llu tx %llu invalid %llu", (unsigned long long)st.rx_packets,
 		  (unsigned long long)st.tx_packets, (unsigned long long)st.rx_drop_invalid);
-	pktlink_close(ep);
-	expect_result(&d, "rx=3000 tx=3000 ready=1 bad=0");
+	stop_then_close(&d, ep, "rx=3000 tx=3000 ready=1 bad=0");
 	rm_sock();
 	return 0;
 }
@@ -123,8 +133,7 @@ static int dpdk_server_chained_rx(void)
 	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
 	send_all(ep, 3000, 60, 9014);
 	PLT_CHECK(dpdk_expect(&d, "COUNTED", 20, NULL, 0) == 0, "DPDK did not get 3000 frames");
-	pktlink_close(ep);
-	expect_result(&d, "rx=3000 tx=0 ready=1 bad=0");
+	stop_then_close(&d, ep, "rx=3000 tx=0 ready=1 bad=0");
 	rm_sock();
 	return 0;
 }
@@ -274,8 +283,7 @@ static int dpdk_tx_alloc(void)
 		dpdk_stop(&d, NULL, 0);
 		PLT_CHECK(0, "echo exchange from lent buffers");
 	}
-	pktlink_close(ep);
-	expect_result(&d, "rx=3000 tx=3000 ready=1 bad=0");
+	stop_then_close(&d, ep, "rx=3000 tx=3000 ready=1 bad=0");
 	rm_sock();
 
 	for (int zc = MT_ZC_ORDER; zc <= MT_ZC_MIX; zc++) {
@@ -381,10 +389,7 @@ static int dpdk_queues_secret(void)
 	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
 	struct mt_ex ex = { .tx_dir = 0, .rx_dir = 0, .count = 1000, .min = 60, .max = 1514 };
 	PLT_CHECK(mt_exchange(ep, &ex) == 0, "echo exchange");
-	pktlink_close(ep);
-	char res[256];
-	int st = dpdk_stop(&d, res, sizeof(res));
-	PLT_CHECK(strstr(res, "rx=1000 tx=1000"), "dpdk says '%s' (exit %d)", res, st);
+	stop_then_close(&d, ep, "rx=1000 tx=1000");
 	rm_sock();
 	return 0;
 }

@@ -24,19 +24,13 @@ static struct pktlink_memif_opts client_opts(uint32_t mtu)
 	return o;
 }
 
+/* A client open that must succeed. pktlink_memif_open() itself waits, up
+ * to o->timeout_ms, for a server that does not listen yet. */
 static struct pktlink_ep *open_ok(const struct pktlink_memif_opts *o)
 {
 	struct pktlink_ep *ep;
 	char err[256];
-	int r;
-	/* The DPDK server may not listen yet (its EAL start is slow on a
-	 * loaded machine): retry a refused or missing socket, bounded. */
-	for (int i = 0; i < PLT_WAIT_MS / 50; i++) {
-		r = pktlink_memif_open(o, &ep, err, sizeof(err));
-		if (r != -ECONNREFUSED && r != -ENOENT)
-			break;
-		usleep(50000);
-	}
+	int r = pktlink_memif_open(o, &ep, err, sizeof(err));
 	PLT_CHECK(r == 0, "open: %s", err);
 	return ep;
 }
@@ -431,6 +425,21 @@ static int echo_round(int round)
 	return r;
 }
 
+/* Whether the DPDK peer has died of a signal; if so, its leftovers are
+ * cleaned up (d->pid becomes -1). */
+static bool dpdk_crashed(struct dpdk *d, int *sig)
+{
+	int st = 0;
+	if (waitpid(d->pid, &st, WNOHANG) != d->pid)
+		return false;
+	*sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	d->pid = -1;
+	close(d->out);
+	plt_sh("rm -rf /var/run/dpdk/%s", d->prefix);
+	unlink(g_sock); /* a crashed server leaves its socket file */
+	return true;
+}
+
 /* A DPDK server outlives its clients: clean close and reconnect, then
  * SIGKILL of a client in the middle of traffic; a new pktlink client
  * connects each time. */
@@ -443,13 +452,22 @@ static int dpdk_reconnect(void)
 	static const char *const args[] = { "--mode", "echo", NULL };
 	dpdk_start(&d, "server", NULL, NULL, args);
 	for (int round = 0; round < 3; round++) {
-		struct pktlink_memif_opts o = client_opts(1500);
-		struct pktlink_ep *ep = open_ok(&o);
-		if (round == 0)
-			PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "link up");
-		struct mt_ex ex = { .tx_dir = 0, .rx_dir = 0, .count = 500, .min = 60, .max = 1514 };
-		PLT_CHECK(mt_exchange(ep, &ex) == 0, "round %d", round);
-		pktlink_close(ep);
+		if (echo_round(round) == 0)
+			continue;
+		/* DPDK 22.11's net_memif server crashes (SIGSEGV in rx_burst)
+		 * when a client disconnects cleanly while it polls: its
+		 * control thread unmaps the regions under its datapath. DPDK's
+		 * own client does it too (tests/memif/dpdk_server_crash.sh;
+		 * src/memif/README.md). That crash is DPDK's; a server that
+		 * is alive and stops serving is not excused. */
+		int sig = 0;
+		PLT_CHECK(dpdk_crashed(&d, &sig) && sig, "round %d with a clean close failed", round);
+		fprintf(stderr,
+			"NOTE: the DPDK server died of signal %d when its pktlink client closed "
+			"cleanly (DPDK 22.11 net_memif's disconnect race); restarting it\n",
+			sig);
+		dpdk_start(&d, "server", NULL, NULL, args);
+		PLT_CHECK(echo_round(round) == 0, "a new client against a fresh DPDK server");
 	}
 	for (int round = 0; round < 3; round++) {
 		/* A client killed in the middle of traffic. */
@@ -459,27 +477,22 @@ static int dpdk_reconnect(void)
 		mt_wait(pid, 10);
 		if (echo_round(round) == 0)
 			continue;
-		/* DPDK 22.11's net_memif server sometimes dies (SIGSEGV, about
-		 * one run in five here) or stops serving after its client is
-		 * killed mid-traffic. A killed client cannot make a correct
-		 * server crash, so this is taken as the peer's defect (not
-		 * analysed further); what pktlink owes is that a new client
-		 * works against a server that is up: restart it, say so
-		 * loudly, and check that. */
-		int st = 0;
-		bool died = waitpid(d.pid, &st, WNOHANG) == d.pid;
+		/* The same DPDK server sometimes dies (the race above) or
+		 * stops serving after its client is killed mid-traffic. A
+		 * killed client cannot make a correct server crash or stop,
+		 * so this is taken as the peer's defect; what pktlink owes is
+		 * that a new client works against a server that is up:
+		 * restart it, say so loudly, and check that. */
+		int sig = 0;
+		bool died = dpdk_crashed(&d, &sig);
 		fprintf(stderr,
 			"NOTE: the DPDK server %s after its pktlink client was SIGKILLed "
 			"mid-traffic (DPDK 22.11 net_memif; not pktlink's state); restarting it\n",
-			died && WIFSIGNALED(st) ? "crashed" : "stopped serving");
-		if (died) {
-			d.pid = -1;
-			close(d.out);
-			plt_sh("rm -rf /var/run/dpdk/%s", d.prefix);
-		} else {
+			died ? "died" : "stopped serving");
+		if (!died) {
 			dpdk_kill(&d);
+			unlink(g_sock);
 		}
-		unlink(g_sock); /* a crashed server leaves its socket file */
 		dpdk_start(&d, "server", NULL, NULL, args);
 		PLT_CHECK(echo_round(round) == 0, "a new client against a fresh DPDK server");
 	}

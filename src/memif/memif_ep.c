@@ -219,6 +219,7 @@ static int setup_queues(struct pl_memif_ep *e, const struct pktlink_memif_opts *
 			return -EPROTO;
 		r->size = (uint16_t)(1u << rc->log2);
 		r->v.mask = (uint16_t)(r->size - 1);
+		r->post_batch = r->size >= 4 ? (uint16_t)(r->size / 4) : 1;
 		r->v.regions = c->regions;
 		r->v.nregions = c->nregions;
 		r->v.max_frame = e->max_frame;

@@ -187,6 +187,8 @@ struct pl_memif_rxq {
 	uint16_t rel; /* released prefix */
 	uint16_t prod; /* the peer's producer index as last read (validated) */
 	uint16_t size;
+	uint16_t posted; /* client: slots before this are posted (head = posted + size) */
+	uint16_t post_batch; /* client: released slots posted together (a quarter ring) */
 	uint16_t ndone; /* slots marked in done[] */
 	bool armed; /* interrupts requested (MASK_INT clear) */
 	bool drained;

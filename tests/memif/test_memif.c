@@ -105,6 +105,25 @@ static int small_buffers_busy_poll(void)
 	return 0;
 }
 
+/* Rings of 2 to 64 slots, polling and busy polling: the client posts its
+ * S2C buffers a quarter ring at a time, and all of them when it idles
+ * (src/memif/rx.c); nothing may stall or go out of order at any size. */
+static int ring_sizes(void)
+{
+	for (unsigned log2 = 1; log2 <= 6; log2++) {
+		for (int busy = 0; busy < 2; busy++) {
+			mk_sock();
+			struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 700, 60, 1514);
+			struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 700, 60, 1514);
+			c.o.ring_size = 1u << log2;
+			s.o.busy_poll = c.o.busy_poll = busy;
+			pair(&s, &c);
+			rm_sock();
+		}
+	}
+	return 0;
+}
+
 static int abstract_socket(void)
 {
 	char name[64];
@@ -671,6 +690,7 @@ int main(int argc, char **argv)
 		{ "exchange_fs_socket", exchange_fs_socket, PLT_UNIT, 60 },
 		{ "chained_9000", chained_9000, PLT_UNIT, 60 },
 		{ "small_buffers_busy_poll", small_buffers_busy_poll, PLT_UNIT, 60 },
+		{ "ring_sizes", ring_sizes, PLT_UNIT, 120 },
 		{ "abstract_socket", abstract_socket, PLT_NETNS, 60 },
 		{ "ip_mode", ip_mode, PLT_UNIT, 60 },
 		{ "secret_and_id", secret_and_id, PLT_UNIT, 60 },

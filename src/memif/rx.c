@@ -121,8 +121,9 @@ static void rx_publish(struct pl_memif_ep *e, struct pl_memif_rxq *r, uint16_t f
 	}
 }
 
-/* Client: before the receiver sleeps (or now and then while it spins on an
- * empty ring), post what it released, so that an idle client holds back
+/* Client: when the receiver finds the ring empty and arms its interrupt,
+ * before it sleeps in pktlink_wait(), and now and then while it spins on
+ * an empty ring, post what it released, so that an idle client holds back
  * no buffers the server could fill or lend. */
 static void rx_post_idle(const struct pl_memif_ep *e, struct pl_memif_rxq *r)
 {
@@ -400,7 +401,10 @@ again:;
 	}
 	if (!r->armed) {
 		/* Ask for an interrupt, then look once more (the peer may have
-		 * published before it saw the flag). */
+		 * published before it saw the flag). A receiver that arms may
+		 * sleep in its own poller next: post what it released (the
+		 * flag's store dirties the line head is in anyway). */
+		rx_post_idle(e, r);
 		set_mask_int(r, false);
 		if (!rechecked) {
 			rechecked = true;

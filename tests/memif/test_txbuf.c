@@ -13,6 +13,7 @@
 #include "memif_testlib.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 
 static struct pktlink_memif_opts opts(enum pktlink_memif_role role)
@@ -35,7 +36,33 @@ struct side {
 	struct pktlink_memif_opts o;
 	struct mt_ex ex;
 	bool echo; /* send back what comes, until the peer leaves */
+	bool own_poller; /* echo: sleep in poll() on pktlink_queue_fd(), never pktlink_wait() */
 };
+
+/* Echo like mt_echo(), sleeping in the application's own poll() on the
+ * queue's fd, as an event loop does: pktlink_wait() never runs. */
+static int echo_own_poller(struct pktlink_ep *ep)
+{
+	struct pktlink_pkt p[32];
+	struct pollfd pfd = { .fd = pktlink_queue_fd(ep, 0), .events = POLLIN };
+	uint64_t end = plt_now_ns() + 60000000000ull;
+	while (plt_now_ns() < end) {
+		int r = pktlink_rx_burst(ep, p, 32);
+		if (r < 0)
+			return r == -ECONNRESET ? 0 : -1;
+		int t = 0;
+		while (t < r && plt_now_ns() < end) {
+			int k = pktlink_tx_burst(ep, p + t, (unsigned)(r - t));
+			if (k < 0)
+				break;
+			t += k;
+		}
+		pktlink_rx_release(ep, p, (unsigned)r);
+		if (!r)
+			poll(&pfd, 1, 20);
+	}
+	return -1;
+}
 
 static int run_side(void *arg)
 {
@@ -50,7 +77,7 @@ static int run_side(void *arg)
 	if (!s->echo) {
 		r = mt_exchange(ep, &s->ex);
 	} else {
-		r = mt_echo(ep, 20);
+		r = s->own_poller ? echo_own_poller(ep) : mt_echo(ep, 20);
 	}
 	pktlink_close(ep);
 	return r;
@@ -145,10 +172,10 @@ static void stats(struct pktlink_ep *ep, struct pktlink_stats *st)
 }
 
 /* The contract on one endpoint (role), an echo peer on the other side. */
-static int contract(enum pktlink_memif_role role)
+static int contract(enum pktlink_memif_role role, bool own_poller)
 {
 	mk_sock();
-	struct side peer = { .o = opts(!role), .echo = true };
+	struct side peer = { .o = opts(!role), .echo = true, .own_poller = own_poller };
 	if (role == PKTLINK_MEMIF_SERVER)
 		peer.o.ring_size = 64; /* the buffers the server can lend */
 	pid_t pid = mt_fork(run_side, &peer);
@@ -298,12 +325,20 @@ static int contract(enum pktlink_memif_role role)
 
 static int contract_client(void)
 {
-	return contract(PKTLINK_MEMIF_CLIENT);
+	return contract(PKTLINK_MEMIF_CLIENT, false);
 }
 
 static int contract_server(void)
 {
-	return contract(PKTLINK_MEMIF_SERVER);
+	return contract(PKTLINK_MEMIF_SERVER, false);
+}
+
+/* The same with a client that sleeps in its own poll(): it posts what it
+ * released when it arms its interrupt (src/memif/rx.c), so every buffer
+ * still comes back to the server. */
+static int contract_server_own_poller(void)
+{
+	return contract(PKTLINK_MEMIF_SERVER, true);
 }
 
 int main(int argc, char **argv)
@@ -313,6 +348,7 @@ int main(int argc, char **argv)
 		{ "zc_jumbo_small_buffers", zc_jumbo_small_buffers, PLT_UNIT, 90 },
 		{ "contract_client", contract_client, PLT_UNIT, 60 },
 		{ "contract_server", contract_server, PLT_UNIT, 60 },
+		{ "contract_server_own_poller", contract_server_own_poller, PLT_UNIT, 60 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pktlink/memif.h>
 #include <pktlink/pktlink.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,10 +226,13 @@ static inline uint32_t mt_udp_partial(uint8_t *good, uint8_t *part)
 /*
  * Send every frame that comes back to the peer, until the peer leaves
  * (0) or 60 s pass or an error (-1). idle_ms: pktlink_wait() when nothing
- * came (0: spin, like a DPDK forwarder).
+ * came (0: spin, like a DPDK forwarder); own_poller: sleep in poll() on
+ * pktlink_queue_fd() instead, as an event loop does (pktlink_wait() never
+ * runs).
  */
-static inline int mt_echo(struct pktlink_ep *ep, int idle_ms)
+static inline int mt_echo_ex(struct pktlink_ep *ep, int idle_ms, bool own_poller)
 {
+	struct pollfd pfd = { .fd = pktlink_queue_fd(ep, 0), .events = POLLIN };
 	struct pktlink_pkt p[32];
 	uint64_t end = plt_now_ns() + 60000000000ull;
 	int r = 0;
@@ -244,10 +248,17 @@ static inline int mt_echo(struct pktlink_ep *ep, int idle_ms)
 			t += k;
 		}
 		pktlink_rx_release(ep, p, (unsigned)r);
-		if (!r && idle_ms)
+		if (!r && idle_ms && own_poller)
+			poll(&pfd, 1, idle_ms);
+		else if (!r && idle_ms)
 			pktlink_wait(ep, idle_ms);
 	}
 	return r == -ECONNRESET ? 0 : -1;
+}
+
+static inline int mt_echo(struct pktlink_ep *ep, int idle_ms)
+{
+	return mt_echo_ex(ep, idle_ms, false);
 }
 
 /* A fresh directory for a test's control socket (g_dir, g_sock of the caller). */

@@ -13,7 +13,6 @@
 #include "memif_testlib.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 
 static struct pktlink_memif_opts opts(enum pktlink_memif_role role)
@@ -39,31 +38,6 @@ struct side {
 	bool own_poller; /* echo: sleep in poll() on pktlink_queue_fd(), never pktlink_wait() */
 };
 
-/* Echo like mt_echo(), sleeping in the application's own poll() on the
- * queue's fd, as an event loop does: pktlink_wait() never runs. */
-static int echo_own_poller(struct pktlink_ep *ep)
-{
-	struct pktlink_pkt p[32];
-	struct pollfd pfd = { .fd = pktlink_queue_fd(ep, 0), .events = POLLIN };
-	uint64_t end = plt_now_ns() + 60000000000ull;
-	while (plt_now_ns() < end) {
-		int r = pktlink_rx_burst(ep, p, 32);
-		if (r < 0)
-			return r == -ECONNRESET ? 0 : -1;
-		int t = 0;
-		while (t < r && plt_now_ns() < end) {
-			int k = pktlink_tx_burst(ep, p + t, (unsigned)(r - t));
-			if (k < 0)
-				break;
-			t += k;
-		}
-		pktlink_rx_release(ep, p, (unsigned)r);
-		if (!r)
-			poll(&pfd, 1, 20);
-	}
-	return -1;
-}
-
 static int run_side(void *arg)
 {
 	struct side *s = arg;
@@ -77,7 +51,7 @@ static int run_side(void *arg)
 	if (!s->echo) {
 		r = mt_exchange(ep, &s->ex);
 	} else {
-		r = s->own_poller ? echo_own_poller(ep) : mt_echo(ep, 20);
+		r = mt_echo_ex(ep, 20, s->own_poller);
 	}
 	pktlink_close(ep);
 	return r;

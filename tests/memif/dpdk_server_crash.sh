@@ -15,6 +15,7 @@ dir=$(mktemp -d /tmp/pl-dpdk-crash.XXXXXX)
 sock=$dir/memif.sock
 eal=(--no-huge -m 256 --no-pci --log-level '*:warning')
 cleanup() {
+  [ -n "${cli:-}" ] && kill -KILL "$cli" 2>/dev/null
   [ -n "${srv:-}" ] && kill -KILL "$srv" 2>/dev/null
   rm -rf "$dir" /var/run/dpdk/pl-crash-srv-$$ /var/run/dpdk/pl-crash-cli-$$
 }
@@ -34,6 +35,7 @@ for i in $(seq 1 "$clients"); do
   sleep "0.0$((RANDOM % 10))" # leave at a different moment each time
   kill -TERM "$cli"
   wait "$cli"
+  cli=
   if ! kill -0 "$srv" 2>/dev/null; then
     wait "$srv"
     st=$?

@@ -425,9 +425,10 @@ static int echo_round(int round)
 	return r;
 }
 
-/* Whether the DPDK peer has died of a signal; if so, its leftovers are
- * cleaned up (d->pid becomes -1). */
-static bool dpdk_crashed(struct dpdk *d, int *sig)
+/* Whether the DPDK peer has exited; if so, *sig is the signal that killed
+ * it (0: it exited on its own) and its leftovers are cleaned up (d->pid
+ * becomes -1, the socket file it may leave is removed). */
+static bool dpdk_reap(struct dpdk *d, int *sig)
 {
 	int st = 0;
 	if (waitpid(d->pid, &st, WNOHANG) != d->pid)
@@ -436,7 +437,7 @@ static bool dpdk_crashed(struct dpdk *d, int *sig)
 	d->pid = -1;
 	close(d->out);
 	plt_sh("rm -rf /var/run/dpdk/%s", d->prefix);
-	unlink(g_sock); /* a crashed server leaves its socket file */
+	unlink(g_sock);
 	return true;
 }
 
@@ -461,7 +462,7 @@ static int dpdk_reconnect(void)
 		 * src/memif/README.md). That crash is DPDK's; a server that
 		 * is alive and stops serving is not excused. */
 		int sig = 0;
-		PLT_CHECK(dpdk_crashed(&d, &sig) && sig, "round %d with a clean close failed", round);
+		PLT_CHECK(dpdk_reap(&d, &sig) && sig, "round %d with a clean close failed", round);
 		fprintf(stderr,
 			"NOTE: the DPDK server died of signal %d when its pktlink client closed "
 			"cleanly (DPDK 22.11 net_memif's disconnect race); restarting it\n",
@@ -484,7 +485,7 @@ static int dpdk_reconnect(void)
 		 * that a new client works against a server that is up:
 		 * restart it, say so loudly, and check that. */
 		int sig = 0;
-		bool died = dpdk_crashed(&d, &sig);
+		bool died = dpdk_reap(&d, &sig);
 		fprintf(stderr,
 			"NOTE: the DPDK server %s after its pktlink client was SIGKILLed "
 			"mid-traffic (DPDK 22.11 net_memif; not pktlink's state); restarting it\n",

@@ -58,6 +58,10 @@
  *    next (a buffer lent before it was given back, or, with several queue
  *    pairs, its flow hashes to another ring) is copied. pktlink_tx_alloc()
  *    fails with -EMSGSIZE when the client posts buffers smaller than a frame.
+ *    A pktlink client posts the buffers it received in again a quarter
+ *    ring at a time while frames keep coming, and all of them once it
+ *    finds its ring empty: a busy one leaves the server at least three
+ *    quarters of the ring, an idle one all of it.
  * A partial checksum in a lent buffer is completed in place; a GSO
  * super-packet in one is refused (taken, counted in tx_drop_invalid, the
  * buffer returns to the endpoint): send those from your own memory. A

@@ -16,6 +16,13 @@
  *   shm/lat-event  the same with both sides sleeping on the eventfd
  *                  (notification protocol) between frames, without the
  *                  pre-sleep spin (wait_spin_us < 0): the wake-up cost itself.
+ *   shm/lat-spin   the same in the default mode: both sides spin briefly in
+ *                  pktlink_wait(), then sleep (what a user who does not set
+ *                  busy_poll gets).
+ *   shm/lat-spin32 as shm/lat-spin with a window of 32 frames each way: the
+ *                  time until the last of them is back, halved (the case
+ *                  where the spin's pacing of its looks, core/endpoint.h,
+ *                  could add latency).
  *
  * With --busy-poll the measured receivers of c2s/s2c spin (busy_poll=1),
  * otherwise they sleep in pktlink_wait() when the pipe is empty. The
@@ -51,7 +58,7 @@
 #define RX_BURST 64
 #define LAT_MAX_SAMPLES (4u << 20)
 
-enum shm_kind { K_C2S, K_S2C, K_LAT_BUSY, K_LAT_EVENT, K_C2S_COPY };
+enum shm_kind { K_C2S, K_S2C, K_LAT_BUSY, K_LAT_EVENT, K_C2S_COPY, K_LAT_SPIN, K_LAT_SPIN32 };
 
 /* Figures the sending process publishes for the measured one. */
 struct shm_shared {
@@ -151,7 +158,7 @@ static int shm_setup(struct bench_env *env, const struct bench_scenario *s, void
 		st->sh = NULL;
 		return -ENOMEM;
 	}
-	if (kind == K_LAT_BUSY || kind == K_LAT_EVENT) {
+	if (kind == K_LAT_BUSY || kind == K_LAT_EVENT || kind == K_LAT_SPIN || kind == K_LAT_SPIN32) {
 		st->samples = malloc(LAT_MAX_SAMPLES * sizeof(double));
 		if (!st->samples)
 			return -ENOMEM;
@@ -287,10 +294,14 @@ static int lat_run(struct bench_env *env, const struct bench_scenario *s, void *
 		   struct bench_result *res, char *err, size_t errlen)
 {
 	struct shm_state *st = state;
-	bool busy = (enum shm_kind)(uintptr_t)s->arg == K_LAT_BUSY;
+	enum shm_kind kind = (enum shm_kind)(uintptr_t)s->arg;
+	bool busy = kind == K_LAT_BUSY;
+	unsigned window = kind == K_LAT_SPIN32 ? TX_BURST : 1;
 	uint8_t buf[2048];
 	memcpy(buf, env->frame, env->frame_len);
-	struct pktlink_pkt p = frame_pkt(env, buf), rx[RX_BURST];
+	struct pktlink_pkt p[TX_BURST], rx[RX_BURST];
+	for (unsigned i = 0; i < window; i++)
+		p[i] = frame_pkt(env, buf);
 	struct pktlink_stats a, b;
 	uint64_t n = 0, c0 = 0, t0 = 0;
 	uint64_t warm_end = util_now_ns() + (uint64_t)(env->warmup_s * 1e9);
@@ -310,28 +321,35 @@ static int lat_run(struct bench_env *env, const struct bench_scenario *s, void *
 		/* The timestamp goes in the UDP payload (after 42 header bytes). */
 		uint64_t ts = util_now_ns();
 		memcpy(buf + 42, &ts, 8);
-		int r;
-		while ((r = pktlink_tx_burst(st->ep, &p, 1)) == 0)
-			;
+		int r = 0;
+		/* Send the window (bounded: 1 s), then wait for all of it back. */
+		uint64_t give_up = ts + 1000000000ull;
+		for (unsigned done = 0; done < window && util_now_ns() < give_up; done += (unsigned)r)
+			if ((r = pktlink_tx_burst(st->ep, p + done, window - done)) < 0)
+				break;
 		if (r < 0)
 			break;
-		/* Wait for the echo (bounded: 1 s). */
-		uint64_t give_up = ts + 1000000000ull;
+		unsigned back_n = 0;
+		uint64_t sent = 0;
 		int got = 0;
-		while (!got && util_now_ns() < give_up) {
+		while (back_n < window && util_now_ns() < give_up) {
 			got = pktlink_rx_burst(st->ep, rx, RX_BURST);
 			if (got < 0)
 				break;
-			if (got == 0 && !busy)
-				pktlink_wait(st->ep, 100);
+			if (got == 0) {
+				if (!busy)
+					pktlink_wait(st->ep, 100);
+				continue;
+			}
+			memcpy(&sent, rx[got - 1].data + 42, 8);
+			back_n += (unsigned)got;
+			pktlink_rx_release(st->ep, rx, (unsigned)got);
 		}
-		if (got <= 0) {
+		if (back_n < window) {
 			snprintf(err, errlen, "no echo within 1 s: %s", pktlink_last_error(st->ep));
 			return -EIO;
 		}
-		uint64_t back = util_now_ns(), sent;
-		memcpy(&sent, rx[0].data + 42, 8);
-		pktlink_rx_release(st->ep, rx, (unsigned)got);
+		uint64_t back = util_now_ns();
 		if (measuring && n < LAT_MAX_SAMPLES && sent == ts)
 			st->samples[n++] = (double)(back - ts) / 2 / 1000.0;
 	}
@@ -386,6 +404,12 @@ static const struct bench_scenario shm_scenarios[] = {
 	  shm_teardown, .limit = NULL /* a latency row has no rate limit */ },
 	{ "shm/lat-event", "shm", "ping-pong one frame, both sides sleeping on the eventfd", 0,
 	  { NULL, NULL }, { "lat_med_us", "lat_p99_us" }, (void *)K_LAT_EVENT, shm_setup, lat_run,
+	  shm_teardown, .limit = NULL },
+	{ "shm/lat-spin", "shm", "ping-pong one frame, both sides in the default mode (spin, then sleep)",
+	  0, { NULL, NULL }, { "lat_med_us", "lat_p99_us" }, (void *)K_LAT_SPIN, shm_setup, lat_run,
+	  shm_teardown, .limit = NULL },
+	{ "shm/lat-spin32", "shm", "as shm/lat-spin with 32 frames each way (until the last is back)",
+	  0, { NULL, NULL }, { "lat_med_us", "lat_p99_us" }, (void *)K_LAT_SPIN32, shm_setup, lat_run,
 	  shm_teardown, .limit = NULL },
 	{ "seqpacket/c2s", "peer", "SOCK_SEQPACKET socketpair, sendmmsg 32 / recvmmsg 64, two processes",
 	  BENCH_F_PEER, { NULL, NULL }, { "Gbit/s", NULL }, seqpacket_argv, NULL, peer_run, NULL,

@@ -39,25 +39,44 @@ static inline uint64_t pl_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/*
- * pl_spin_until() - watch ready(ctx) for up to ns nanoseconds, with a CPU
- * pause between looks (the clock is read every 64 looks: it costs as much
- * as a look). For waiters that spin briefly before they sleep. Return true
- * as soon as ready() is.
- */
-static inline bool pl_spin_until(bool (*ready)(void *ctx), void *ctx, uint64_t ns)
+static inline void pl_cpu_relax(void)
 {
-	uint64_t end = pl_mono_ns() + ns;
-	for (unsigned i = 1;; i++) {
-		if (ready(ctx))
-			return true;
-		if (i % 64 == 0 && pl_mono_ns() > end)
-			return false;
 #if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
+	__builtin_ia32_pause();
 #elif defined(__aarch64__)
-		__asm__ __volatile__("yield");
+	__asm__ __volatile__("yield");
 #endif
+}
+
+/*
+ * pl_spin_until() - watch ready(ctx) for up to @ns nanoseconds, @gap_ns
+ * apart (pl_spin_pace_begin()), with a CPU pause between looks. For waiters
+ * that spin briefly before they sleep. With no gap the clock is read every
+ * 64 looks (it costs as much as a look); with one, at every pause. Return
+ * true as soon as ready() is.
+ */
+static inline bool pl_spin_until(bool (*ready)(void *ctx), void *ctx, uint64_t ns, uint32_t gap_ns)
+{
+	uint64_t now = pl_mono_ns(), end = now + ns;
+	if (!gap_ns) {
+		for (unsigned i = 1;; i++) {
+			if (ready(ctx))
+				return true;
+			if (i % 64 == 0 && pl_mono_ns() > end)
+				return false;
+			pl_cpu_relax();
+		}
+	}
+	for (uint64_t next = now + gap_ns;;) {
+		pl_cpu_relax();
+		now = pl_mono_ns();
+		if (now >= next) {
+			if (ready(ctx))
+				return true;
+			next = now + gap_ns;
+		}
+		if (now > end)
+			return false;
 	}
 }
 
@@ -113,6 +132,82 @@ static inline void pl_tx_invalid(struct pl_tx_counters *c, uint64_t n, uint64_t 
 {
 	pl_stat_add(&c->drop_invalid, n);
 	pl_stat_add(&c->drop_invalid_bytes, bytes);
+}
+
+/*
+ * Pacing of a pre-sleep spin (shm and memif receivers).
+ *
+ * Every look at the ring reads a cache line that the sender writes at its
+ * next publish, and that store then waits for the line to come back: a
+ * whole cross-CPU round trip, which the sender's publish (a seq_cst store,
+ * the wake-up protocol's half) cannot hide. A receiver that is faster than
+ * its sender spins right behind it and looks many times between two
+ * publishes, so the sender pays that round trip at every burst. With the
+ * two CPUs ~500 ns apart that capped a sender of 32-frame bursts near
+ * 60 Mpps (bench/README.md, "Spin pacing").
+ *
+ * So the gap between looks adapts to what a look finds. A look that finds
+ * a batch (PL_SPIN_BATCH frames or more: the sender streams) doubles the
+ * gap, up to PL_SPIN_GAP_MAX_NS; the ring holds the frames meanwhile. A
+ * look that finds less, a spin that runs out, or a ring found more than
+ * half full (we look too late) goes back to no gap.
+ *
+ * Only a one-way stream is paced. A receiver that sends on the endpoint may
+ * be waiting for an answer (a request, a window of frames, TCP's ACKs),
+ * where latency is the point: looks are paced only once PL_SPIN_STREAM
+ * frames came in since the endpoint last sent anything, and the first
+ * send ends that.
+ */
+#define PL_SPIN_BATCH 8u
+#define PL_SPIN_STREAM 256u
+#define PL_SPIN_GAP_MIN_NS 64u
+#define PL_SPIN_GAP_MAX_NS 2048u
+
+struct pl_spin_pace {
+	uint32_t gap; /* ns between looks */
+	bool stream; /* PL_SPIN_STREAM frames in since the endpoint last sent */
+	uint64_t tx_seen; /* the endpoint's TX packets at the last spin */
+	uint64_t rx_mark; /* the queue's RX packets when TX last moved */
+};
+
+/**
+ * pl_spin_pace_begin() - the gap (ns) for the spin about to start, from
+ * the endpoint's TX counters @txc (read relaxed: any thread may send) and
+ * the queue's RX counters @rxc (the caller's own). No gap unless a one-way
+ * stream comes in (then pace->stream is true).
+ */
+static inline uint32_t pl_spin_pace_begin(struct pl_spin_pace *p, const struct pl_tx_counters *txc,
+					  const struct pl_rx_counters *rxc)
+{
+	uint64_t tx = __atomic_load_n(&txc->packets, __ATOMIC_RELAXED);
+	uint64_t rx = __atomic_load_n(&rxc->packets, __ATOMIC_RELAXED);
+	if (tx != p->tx_seen) {
+		p->tx_seen = tx;
+		p->rx_mark = rx;
+	}
+	p->stream = rx - p->rx_mark >= PL_SPIN_STREAM;
+	if (!p->stream)
+		p->gap = 0;
+	return p->gap;
+}
+
+/**
+ * pl_spin_pace_end() - after a spin in a stream (pace->stream) whose
+ * successful look found @found frames (0: it ran out) of a ring that
+ * holds @cap: the next spin's gap. Callers skip it outside a stream.
+ */
+static inline void pl_spin_pace_end(struct pl_spin_pace *p, unsigned found, unsigned cap)
+{
+	uint32_t gap = p->gap;
+	if (found < PL_SPIN_BATCH)
+		gap = 0;
+	else if (found > cap / 2)
+		gap = gap / 2 < PL_SPIN_GAP_MIN_NS ? 0 : gap / 2;
+	else if (!gap)
+		gap = PL_SPIN_GAP_MIN_NS;
+	else
+		gap = gap * 2 > PL_SPIN_GAP_MAX_NS ? PL_SPIN_GAP_MAX_NS : gap * 2;
+	p->gap = gap;
 }
 
 struct pl_dispatcher;

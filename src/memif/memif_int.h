@@ -193,6 +193,7 @@ struct pl_memif_rxq {
 	bool armed; /* interrupts requested (MASK_INT clear) */
 	bool drained;
 	unsigned empty_polls;
+	struct pl_spin_pace pace; /* the pre-sleep spin's looks (core/endpoint.h) */
 	/* per slot in [rel, seen): 1 once it needs no release (a view released
 	 * out of order, a dropped or copied frame); 0 while a view holds it.
 	 * Views released in order move rel without touching it. */

@@ -490,13 +490,16 @@ void pl_memif_rx_release(struct pktlink_ep *ep, const struct pktlink_pkt *pkts, 
 struct spin_ctx {
 	struct pl_memif_ep *e;
 	struct pl_memif_rxq *r;
+	unsigned found; /* frames the look that ended the spin saw (a hint) */
 };
 
 /* The producer index moved, or the peer left: the next burst reads and checks. */
 static bool rx_moved(void *arg)
 {
-	const struct spin_ctx *c = arg;
-	return rx_prod(c->e, c->r) != c->r->seen || __atomic_load_n(&c->e->left, __ATOMIC_ACQUIRE);
+	struct spin_ctx *c = arg;
+	uint16_t prod = rx_prod(c->e, c->r);
+	c->found = (uint16_t)(prod - c->r->seen);
+	return c->found || __atomic_load_n(&c->e->left, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -504,14 +507,20 @@ static bool rx_moved(void *arg)
  * interrupts masked: a peer in the middle of a stream publishes again
  * within microseconds, and while we are armed it writes its eventfd after
  * every burst (DPDK's sender does), a system call that slows the sender
- * more than the spin costs us. Bounded by PL_MEMIF_SPIN_NS.
+ * more than the spin costs us. Bounded by PL_MEMIF_SPIN_NS; the looks are
+ * paced by what they find (core/endpoint.h, pl_spin_pace_begin(): a
+ * streaming sender must not wait for its index line at every burst).
  */
 static bool rx_spin(struct pl_memif_ep *e, struct pl_memif_rxq *r)
 {
 	if (r->armed)
 		set_mask_int(r, true);
-	struct spin_ctx c = { e, r };
-	return pl_spin_until(rx_moved, &c, PL_MEMIF_SPIN_NS);
+	struct spin_ctx c = { e, r, 0 };
+	uint32_t gap = pl_spin_pace_begin(&r->pace, &e->ep.txc, &e->ep.rxc[r - e->rxq]);
+	bool moved = pl_spin_until(rx_moved, &c, PL_MEMIF_SPIN_NS, gap);
+	if (r->pace.stream)
+		pl_spin_pace_end(&r->pace, moved ? c.found : 0, r->size);
+	return moved;
 }
 
 int pl_memif_rx_wait(struct pktlink_ep *ep, unsigned q, int stop_fd, int timeout_ms)

@@ -622,4 +622,26 @@ static inline bool pl_pipe_rx_peek(const struct pl_pipe_rx *r)
 	return !(h & PL_PIPE_FREE);
 }
 
+/**
+ * pl_pipe_rx_count() - how many plain records wait from the next pull on,
+ * up to @max: a hint (for pacing a spin), nothing is taken. Stops at the
+ * first slot that is not a plain published record inside the region (a
+ * wrap slot, a free header, anything broken), which the next pull handles.
+ */
+static inline unsigned pl_pipe_rx_count(const struct pl_pipe_rx *r, unsigned max)
+{
+	uint64_t at = r->head;
+	unsigned k;
+	for (k = 0; k < max; k++) {
+		uint64_t off = at & PL_PIPE_OFFSET_MASK;
+		uint64_t h = __atomic_load_n((const uint64_t *)(const void *)(r->buf + off),
+					     __ATOMIC_ACQUIRE);
+		uint64_t slot = pl_pipe_slot_size(h);
+		if (!(h < r->len && off + slot < r->len && at + slot - r->tail <= PL_PIPE_JUMP))
+			break;
+		at += slot;
+	}
+	return k;
+}
+
 #endif /* PL_SHM_PIPE_H */

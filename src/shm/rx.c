@@ -149,7 +149,10 @@ static int rx_idle(struct shm_ep *e)
  * Before sleeping, watch the pipe for a short while with signals
  * suppressed: a peer in the middle of a stream publishes again within
  * microseconds, and catching that here saves its eventfd write, our poll
- * and read, and two context switches. Bounded by SHM_SPIN_NS.
+ * and read, and two context switches. Bounded by SHM_SPIN_NS; the looks
+ * are paced by how many records the last one found (core/endpoint.h,
+ * pl_spin_pace_begin(): a streaming sender must not wait for its header
+ * line at every flush).
  * Return true when work showed up.
  */
 static bool rx_spin(struct shm_ep *e)
@@ -158,7 +161,12 @@ static bool rx_spin(struct shm_ep *e)
 		pl_notify_disarm(e->wait_word);
 		e->armed = false;
 	}
-	return pl_spin_until(rx_work_cb, e, e->spin_ns);
+	uint32_t gap = pl_spin_pace_begin(&e->pace, &e->ep.txc, &e->ep.rxc[0]);
+	bool work = pl_spin_until(rx_work_cb, e, e->spin_ns, gap);
+	if (e->pace.stream)
+		pl_spin_pace_end(&e->pace, work ? pl_pipe_rx_count(&e->in, SHM_SPIN_COUNT_MAX) : 0,
+				 e->in_cap);
+	return work;
 }
 
 /* ops->rx_wait: spin briefly, then arm, re-check, sleep on the eventfd, the

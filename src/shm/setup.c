@@ -155,6 +155,8 @@ static int step_pipes(void *ctx, unsigned item, char *err, size_t errlen)
 		     pl_pipe_tx_init(&e->out, rxq->rx_pipe.base, rxq->rx_pipe.len) ||
 		     pl_pipe_rx_init(&e->out_ret, rxq->tx_pipe.base, rxq->tx_pipe.len);
 		e->in_data = &txq->data;
+		e->in_cap = (uint32_t)pl_pipe_capacity(txq->tx_pipe.len,
+						       PL_TXQ_DESC_HDR + PL_TXQ_DESC_BUF);
 		e->wait_word = (uint32_t *)(void *)txq->shared.base;
 		e->sig_word = (uint32_t *)(void *)rxq->shared.base;
 		e->wait_efd = txq->fds[PKTLINK_SHM_FD_EVENT];
@@ -165,6 +167,8 @@ static int step_pipes(void *ctx, unsigned item, char *err, size_t errlen)
 		     pl_pipe_rx_init(&e->in, rxq->rx_pipe.base, rxq->rx_pipe.len) ||
 		     pl_pipe_tx_init(&e->in_ret, rxq->tx_pipe.base, rxq->tx_pipe.len);
 		e->in_data = &rxq->data;
+		e->in_cap = (uint32_t)pl_pipe_capacity(rxq->rx_pipe.len,
+						       PL_RXQ_COMP_HDR + PL_RXQ_COMP_BUF);
 		e->wait_word = (uint32_t *)(void *)rxq->shared.base;
 		e->sig_word = (uint32_t *)(void *)txq->shared.base;
 		e->wait_efd = rxq->fds[PKTLINK_SHM_FD_EVENT];

@@ -77,6 +77,7 @@
 #define SHM_POST_REFILL_BELOW 64u /* the server takes new posts when it holds fewer */
 #define SHM_PEER_CHECK_EVERY 4096u /* busy-poll: look at the peer fd once per this many empty polls */
 #define SHM_SPIN_NS 20000u /* default: how long a waiter watches the pipe before it sleeps */
+#define SHM_SPIN_COUNT_MAX 64u /* records rx_spin() counts to pace its looks */
 
 /* Buffer states: RX (free, posted to the server, held in a view) and TX
  * (free, the one buffer of a packet in flight, later buffer of one, lent by
@@ -98,6 +99,8 @@ struct shm_ep {
 	enum pktlink_shm_role role;
 	bool busy_poll;
 	uint64_t spin_ns; /* rx_spin() budget, 0 = none */
+	struct pl_spin_pace pace; /* rx_spin()'s looks (core/endpoint.h) */
+	uint32_t in_cap; /* inbound records the pipe holds (one-buffer frames) */
 	uint32_t vnet_len; /* 0 or 10 */
 	uint32_t max_frame; /* largest frame without the virtio-net header */
 	struct pl_shm_queue q[2];

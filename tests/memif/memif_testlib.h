@@ -72,6 +72,7 @@ struct mt_ex {
 	uint32_t count, min, max;
 	int timeout_s;
 	bool no_tx; /* receive only */
+	bool no_rx; /* send only */
 	uint32_t window; /* at most this many frames in flight (a lossy path between); 0 = no limit */
 	int zc; /* MT_ZC_*: frames built in pktlink_tx_alloc() buffers */
 };
@@ -143,6 +144,8 @@ static inline int mt_exchange(struct pktlink_ep *ep, const struct mt_ex *a)
 		bool idle = true;
 		if (a->no_tx)
 			sent = a->count;
+		if (a->no_rx)
+			recvd = a->count;
 		unsigned room = 16;
 		if (a->window)
 			room = sent - recvd >= a->window ? 0 : a->window - (sent - recvd);

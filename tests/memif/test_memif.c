@@ -18,7 +18,8 @@
 struct side {
 	struct pktlink_memif_opts o;
 	struct mt_ex ex;
-	int mode; /* 0 = exchange, 1 = open and close at once, 2 = open and sleep */
+	int mode; /* 0 = exchange, 1 = open and close at once, 2 = open and sleep,
+		   * 3 = exchange, then wait (up to 30 s) for the peer to leave */
 };
 
 static int open_side(struct side *s, struct pktlink_ep **ep)
@@ -40,10 +41,25 @@ static int run_side(void *arg)
 	if (open_side(s, &ep))
 		return -1;
 	int r = 0;
-	if (s->mode == 0)
+	if (s->mode == 0 || s->mode == 3)
 		r = mt_exchange(ep, &s->ex);
-	else if (s->mode == 2)
+	if (s->mode == 2)
 		sleep(30);
+	if (s->mode == 3 && r == 0) {
+		/* a sender that closed at once could take its frames with it
+		 * (a client's regions): leave after the receiver did */
+		struct pktlink_pkt in[8];
+		uint64_t until = plt_now_ns() + 30000000000ull;
+		int n = 0;
+		while (plt_now_ns() < until && (n = pktlink_rx_burst(ep, in, 8)) >= 0) {
+			pktlink_rx_release(ep, in, (unsigned)n);
+			pktlink_wait(ep, 10);
+		}
+		if (n >= 0) {
+			fprintf(stderr, "the receiver did not leave within 30 s\n");
+			r = -1;
+		}
+	}
 	pktlink_close(ep);
 	return r;
 }
@@ -117,6 +133,31 @@ static int ring_sizes(void)
 			struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 700, 60, 1514);
 			c.o.ring_size = 1u << log2;
 			s.o.busy_poll = c.o.busy_poll = busy;
+			pair(&s, &c);
+			rm_sock();
+		}
+	}
+	return 0;
+}
+
+/* One-way streams both ways, the receiver in the default mode (spinning
+ * briefly, then sleeping): its looks at the ring are paced once a stream
+ * comes in (src/core/endpoint.h, pl_spin_pace_begin()). Every frame must
+ * arrive, in order and byte-exact, at the default ring size and a small one. */
+static int one_way_streams(void)
+{
+	for (int ring = 0; ring < 2; ring++) {
+		for (int client_sends = 0; client_sends < 2; client_sends++) {
+			mk_sock();
+			struct side s = side(PKTLINK_MEMIF_SERVER, g_sock, 1000000, 60, 200);
+			struct side c = side(PKTLINK_MEMIF_CLIENT, g_sock, 1000000, 60, 200);
+			struct side *tx = client_sends ? &c : &s, *rx = client_sends ? &s : &c;
+			tx->ex.no_rx = true;
+			tx->mode = 3;
+			rx->ex.no_tx = true;
+			rx->ex.rx_dir = tx->ex.tx_dir;
+			if (ring)
+				c.o.ring_size = 64;
 			pair(&s, &c);
 			rm_sock();
 		}
@@ -691,6 +732,7 @@ int main(int argc, char **argv)
 		{ "chained_9000", chained_9000, PLT_UNIT, 60 },
 		{ "small_buffers_busy_poll", small_buffers_busy_poll, PLT_UNIT, 60 },
 		{ "ring_sizes", ring_sizes, PLT_UNIT, 120 },
+		{ "one_way_streams", one_way_streams, PLT_UNIT, 120 },
 		{ "abstract_socket", abstract_socket, PLT_NETNS, 60 },
 		{ "ip_mode", ip_mode, PLT_UNIT, 60 },
 		{ "secret_and_id", secret_and_id, PLT_UNIT, 60 },

@@ -27,6 +27,7 @@ struct ex_arg {
 	int my_dir;
 	uint32_t count, min, max;
 	bool hold; /* keep views for a while before releasing */
+	int one_way; /* 0: both ways; 1: send only; 2: receive only */
 };
 
 /* A client and a server on one new queue pair in this process (no peer socket). */
@@ -52,7 +53,7 @@ static int exchange(struct pktlink_ep *ep, void *varg)
 	static uint8_t bufs[16][65536];
 	struct pktlink_pkt tx[16], rx[64], held[64];
 	unsigned nheld = 0;
-	uint32_t sent = 0, recvd = 0;
+	uint32_t sent = a->one_way == 2 ? a->count : 0, recvd = a->one_way == 1 ? a->count : 0;
 	uint64_t deadline = plt_now_ns() + 40000000000ull;
 	while (sent < a->count || recvd < a->count) {
 		if (plt_now_ns() > deadline) {
@@ -118,8 +119,8 @@ static int exchange(struct pktlink_ep *ep, void *varg)
 static int run_exchange(struct pktlink_shm_opts *c, struct pktlink_shm_opts *s, uint32_t count,
 			uint32_t min, uint32_t max, bool hold, bool client_here)
 {
-	struct ex_arg mine = { client_here ? 0 : 1, count, min, max, hold };
-	struct ex_arg peer = { client_here ? 1 : 0, count, min, max, hold };
+	struct ex_arg mine = { client_here ? 0 : 1, count, min, max, hold, 0 };
+	struct ex_arg peer = { client_here ? 1 : 0, count, min, max, hold, 0 };
 	struct pktlink_ep *ep;
 	int fds0 = plt_fd_count();
 	pid_t pid = sht_spawn(client_here ? c : s, client_here ? s : c, exchange, &peer, &ep);
@@ -144,6 +145,41 @@ static int exchange_1000(void)
 	run_exchange(&c, &s, EX_COUNT, EX_MIN, EX_MAX, false, true);
 	/* And with the server in this process. */
 	return run_exchange(&c, &s, EX_COUNT, EX_MIN, EX_MAX, false, false);
+}
+
+/*
+ * One-way streams in both directions, the receiver in the default mode
+ * (spinning briefly, then sleeping): its looks at the pipe are paced once
+ * a stream comes in (src/core/endpoint.h, pl_spin_pace_begin()). Every
+ * frame must arrive, in order and byte-exact; the sender then closes, and
+ * what it published before is still delivered.
+ */
+static int one_way_streams(void)
+{
+	for (int client_sends = 0; client_sends < 2; client_sends++) {
+		struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT),
+					s = sht_opts(PKTLINK_SHM_SERVER);
+		uint32_t count = 1000000;
+		/* this process is the receiver */
+		struct ex_arg mine = { client_sends ? 1 : 0, count, 60, 200, false, 2 };
+		struct ex_arg peer = { client_sends ? 0 : 1, count, 60, 200, false, 1 };
+		struct pktlink_ep *ep;
+		int fds0 = plt_fd_count();
+		bool client_here = !client_sends;
+		pid_t pid = sht_spawn(client_here ? &c : &s, client_here ? &s : &c, exchange, &peer,
+				      &ep);
+		int r = exchange(ep, &mine);
+		int st = sht_wait(pid, 45);
+		struct pktlink_stats stats;
+		pktlink_get_stats(ep, &stats);
+		PLT_CHECK(r == 0, "receiving failed (client sends: %d)", client_sends);
+		PLT_CHECK(st == 0, "sender status %d", st);
+		PLT_CHECK(stats.rx_packets == count && stats.tx_packets == 0, "stats rx %llu tx %llu",
+			  (unsigned long long)stats.rx_packets, (unsigned long long)stats.tx_packets);
+		pktlink_close(ep);
+		PLT_CHECK(plt_fd_count() == fds0, "fd leak: %d -> %d", fds0, plt_fd_count());
+	}
+	return 0;
 }
 
 static int exchange_eventfd_only(void)
@@ -331,7 +367,7 @@ static int repost_blocked(void)
 	 * hold views while receiving more. */
 	struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT), s = sht_opts(PKTLINK_SHM_SERVER);
 	c.pipe_size = 4096;
-	struct ex_arg peer = { 1, 5000, 60, 1514, false };
+	struct ex_arg peer = { 1, 5000, 60, 1514, false, 0 };
 	struct pktlink_ep *ep;
 	pid_t pid = sht_spawn(&c, &s, server_sends, &peer, &ep);
 	struct pktlink_pkt rx[64], held[200];
@@ -416,7 +452,7 @@ static int push_server(struct pktlink_ep *ep, void *varg)
 static int push_mode(void)
 {
 	struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT), s = sht_opts(PKTLINK_SHM_SERVER);
-	struct ex_arg peer = { 0, 100000, 60, 200, false };
+	struct ex_arg peer = { 0, 100000, 60, 200, false, 0 };
 	struct pktlink_ep *ep;
 	pid_t pid = sht_spawn(&c, &s, push_server, &peer, &ep);
 	static uint8_t bufs[32][256];
@@ -567,7 +603,7 @@ static int spec_listen_connect(void)
 			fprintf(stderr, "server: %s\n", err);
 			_exit(2);
 		}
-		struct ex_arg a = { 1, 300, 60, 1514, false };
+		struct ex_arg a = { 1, 300, 60, 1514, false, 0 };
 		int r = exchange(ep, &a);
 		pktlink_close(ep);
 		_exit(r ? 1 : 0);
@@ -582,7 +618,7 @@ static int spec_listen_connect(void)
 	PLT_CHECK(!strcmp(info.family, "shm") && info.mtu == 1500 && info.max_header_len == 14 &&
 			  info.has_link_addr && info.link_addr[5] == 1 && info.num_queues == 1,
 		  "info");
-	struct ex_arg a = { 0, 300, 60, 1514, false };
+	struct ex_arg a = { 0, 300, 60, 1514, false, 0 };
 	PLT_CHECK(exchange(ep, &a) == 0, "exchange");
 	PLT_CHECK(sht_wait(pid, 30) == 0, "server failed");
 	pktlink_close(ep);
@@ -1022,6 +1058,7 @@ int main(int argc, char **argv)
 	static const struct plt_case cases[] = {
 		{ "exchange_1000", exchange_1000, PLT_UNIT, 50 },
 		{ "exchange_eventfd_only", exchange_eventfd_only, PLT_UNIT, 50 },
+		{ "one_way_streams", one_way_streams, PLT_UNIT, 100 },
 		{ "exchange_busy_poll", exchange_busy_poll, PLT_UNIT, 50 },
 		{ "big_frames", big_frames, PLT_UNIT, 50 },
 		{ "tx_full_would_block", tx_full_would_block, PLT_UNIT, 50 },

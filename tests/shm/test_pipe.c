@@ -679,6 +679,59 @@ static int pulls_change_nothing(void)
 	return 0;
 }
 
+/* pl_pipe_rx_count(): published plain records from the next pull on, up to
+ * a limit; nothing taken, unflushed records and what follows a wrap slot or
+ * a broken header not counted. */
+static int count_records(void)
+{
+	static struct pp p;
+	pp_init(&p, 1024);
+	PLT_CHECK(pl_pipe_rx_count(&p.rx, 64) == 0, "empty pipe");
+	for (int i = 0; i < 5; i++)
+		PLT_CHECK(push_rec(&p.tx, 32, (uint8_t)i), "push %d", i);
+	PLT_CHECK(pl_pipe_rx_count(&p.rx, 64) == 0, "unflushed records counted");
+	pl_pipe_tx_flush(&p.tx);
+	PLT_CHECK(push_rec(&p.tx, 32, 9), "push unflushed");
+	PLT_CHECK(pl_pipe_rx_count(&p.rx, 64) == 5, "count %u, wanted 5", pl_pipe_rx_count(&p.rx, 64));
+	PLT_CHECK(pl_pipe_rx_count(&p.rx, 3) == 3, "limit");
+	pull_rec(&p.rx, 32, 0);
+	pull_rec(&p.rx, 32, 1);
+	PLT_CHECK(pl_pipe_rx_count(&p.rx, 64) == 3, "after two pulls");
+	/* a hostile size in the third remaining record: counting stops there */
+	uint64_t *h = (uint64_t *)(void *)(p.mem + ((p.rx.head + 2 * pl_pipe_slot_size(32)) &
+						   PL_PIPE_OFFSET_MASK));
+	uint64_t saved = *h;
+	*h = 1ull << 31;
+	PLT_CHECK(pl_pipe_rx_count(&p.rx, 64) == 2, "counted past a broken header");
+	*h = saved;
+	pull_rec(&p.rx, 32, 2);
+	pull_rec(&p.rx, 32, 3);
+	pull_rec(&p.rx, 32, 4);
+	pl_pipe_rx_flush(&p.rx);
+	pl_pipe_tx_flush(&p.tx);
+	pull_rec(&p.rx, 32, 9);
+	pl_pipe_rx_flush(&p.rx);
+	PLT_CHECK(pl_pipe_rx_count(&p.rx, 64) == 0, "whole pipe pulled");
+	/* records up to the end of the region, then a wrap slot: counted up to it */
+	unsigned before = 0;
+	while ((p.tx.next & PL_PIPE_OFFSET_MASK) + 2 * pl_pipe_slot_size(100) < p.tx.len) {
+		PLT_CHECK(push_rec(&p.tx, 100, 7), "push before the wrap");
+		before++;
+	}
+	/* the last record that still fits before the end, if one does */
+	if ((p.tx.next & PL_PIPE_OFFSET_MASK) + pl_pipe_slot_size(100) < p.tx.len) {
+		PLT_CHECK(push_rec(&p.tx, 100, 7), "push the last before the wrap");
+		before++;
+	}
+	uint64_t at_wrap = p.tx.next;
+	PLT_CHECK(push_rec(&p.tx, 100, 8), "push after the wrap");
+	PLT_CHECK((p.tx.next & PL_PIPE_REV_MASK) != (at_wrap & PL_PIPE_REV_MASK), "no wrap slot");
+	pl_pipe_tx_flush(&p.tx);
+	unsigned c = pl_pipe_rx_count(&p.rx, 64);
+	PLT_CHECK(c == before, "count %u across a wrap, %u before it", c, before);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
@@ -699,6 +752,7 @@ int main(int argc, char **argv)
 		{ "push_runs", push_runs, PLT_UNIT, 0 },
 		{ "pull_runs", pull_runs, PLT_UNIT, 0 },
 		{ "pulls_change_nothing", pulls_change_nothing, PLT_UNIT, 0 },
+		{ "count_records", count_records, PLT_UNIT, 0 },
 		{ "random_two_processes", random_two_processes, PLT_UNIT, 50 },
 	};
 	return plt_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));

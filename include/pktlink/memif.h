@@ -112,6 +112,11 @@ struct pktlink_memif_opts {
 	uint32_t ring_size; /* client: descriptors per ring, a power of two <= 16384; 0 = 1024 */
 	uint32_t buffer_size; /* client: bytes per buffer; 0 = 2048 */
 	uint32_t mtu; /* largest L3 packet; 0 = 1500. Chained buffers carry what exceeds a buffer */
+	/* Without it, pktlink_wait() watches the ring for up to 20 us before it
+	 * asks for an interrupt and sleeps; while a one-way stream comes in,
+	 * its looks are up to 2 us apart (the sender's stores then do not wait
+	 * for lines it just read); a waiter that sends on the endpoint looks at
+	 * full speed. */
 	bool busy_poll; /* never ask the peer for interrupts: pollers spin */
 	bool has_link_addr;
 	uint8_t link_addr[6]; /* ethernet mode; default: a random locally administered address */

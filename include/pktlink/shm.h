@@ -162,7 +162,10 @@ struct pktlink_shm_opts {
 	bool allow_unsealed; /* accept regions that can be shrunk (gVisor's /dev/shm files) */
 	/* Before sleeping, a waiter watches the pipe this long with the peer's
 	 * signals suppressed (a stream resumes within microseconds; this saves
-	 * the eventfd round trip). 0 = 20 us, < 0 = never (pure eventfd). */
+	 * the eventfd round trip). 0 = 20 us, < 0 = never (pure eventfd).
+	 * While a one-way stream comes in, its looks are up to 2 us apart, so
+	 * that the sender's stores do not wait for lines the waiter just read;
+	 * a waiter that sends on the endpoint looks at full speed. */
 	int wait_spin_us;
 	/* Fields below came later; an older caller's smaller sz leaves them 0. */
 	enum pktlink_shm_handover handover; /* listen/connect */

@@ -4,8 +4,12 @@
  * family. The TPACKET_V3 ring always has the kernel's stamp; readv and
  * recvmmsg have it only with timestamp=1 (SO_TIMESTAMPNS, a control
  * message per frame), on AF_PACKET sockets and on socketpairs alike.
- * Stamps must lie between the send and the receive (wall clock), and be
- * non-decreasing across a burst.
+ * Stamps must lie between the send and the receive (wall clock). Their
+ * order is not checked: the kernel turns its receive stamping on through
+ * deferred work after the first socket asks for it, and until that has run
+ * it stamps a frame when it is read (sock_recv_timestamp() on a frame
+ * without a stamp), so the first frames read can carry later stamps than
+ * frames behind them (seen: 44 us backwards, about once in 100 runs).
  */
 #include "fd_testutil.h"
 
@@ -41,7 +45,6 @@ static void run(struct pktlink_ep *tx, struct pktlink_ep *rx, const uint8_t dst[
 	}
 	PLT_CHECK(sent == COUNT, "sent %u", sent);
 	unsigned got = 0;
-	uint64_t last = 0;
 	while (got < COUNT && plt_now_ns() < end) {
 		struct pktlink_pkt p[COUNT];
 		int n = pktlink_rx_burst(rx, p, COUNT);
@@ -66,8 +69,6 @@ static void run(struct pktlink_ep *tx, struct pktlink_ep *rx, const uint8_t dst[
 				  "timestamp %llu outside [%llu, %llu]",
 				  (unsigned long long)p[i].timestamp, (unsigned long long)t0,
 				  (unsigned long long)t1);
-			PLT_CHECK(p[i].timestamp >= last, "timestamps go backwards");
-			last = p[i].timestamp;
 		}
 		pktlink_rx_release(rx, p, (unsigned)n);
 	}

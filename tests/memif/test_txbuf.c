@@ -315,12 +315,20 @@ static int contract_server_own_poller(void)
 	return contract(PKTLINK_MEMIF_SERVER, true);
 }
 
+/* The same the other way: the echoing server sleeps in its own poll(),
+ * and what it released still comes back to the client's lend pool. */
+static int contract_client_own_poller(void)
+{
+	return contract(PKTLINK_MEMIF_CLIENT, true);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct plt_case cases[] = {
 		{ "zc_both_ways", zc_both_ways, PLT_UNIT, 120 },
 		{ "zc_jumbo_small_buffers", zc_jumbo_small_buffers, PLT_UNIT, 90 },
 		{ "contract_client", contract_client, PLT_UNIT, 60 },
+		{ "contract_client_own_poller", contract_client_own_poller, PLT_UNIT, 60 },
 		{ "contract_server", contract_server, PLT_UNIT, 60 },
 		{ "contract_server_own_poller", contract_server_own_poller, PLT_UNIT, 60 },
 	};

@@ -214,6 +214,14 @@ static int step_server(void *ctx, unsigned item, char *err, size_t errlen)
 	(void)item;
 	if (e->role != PKTLINK_SHM_SERVER)
 		return 0;
+	/* Frames the client can have in flight: at most one per buffer of its
+	 * TX data region, in buffers of the size it was given (an estimate:
+	 * the client picks it; for pacing the spin, rx.c). */
+	uint32_t bs = e->setup->client_buf_size ? e->setup->client_buf_size
+						: PKTLINK_SHM_DEFAULT_BUFFER_SIZE;
+	uint64_t nbufs = e->q[0].data.len / bs;
+	if (nbufs < e->in_cap)
+		e->in_cap = (uint32_t)nbufs;
 	e->pend = zalloc(SHM_SERVER_SLOTS * sizeof(*e->pend));
 	e->posts = e->pend ? zalloc(SHM_POST_CACHE * sizeof(*e->posts)) : NULL;
 	if (!e->posts)
@@ -272,6 +280,8 @@ static int step_client(void *ctx, unsigned item, char *err, size_t errlen)
 			      e->bounce_size, PL_SHM_MAX_BUFS);
 	e->ntx = (uint32_t)ntx;
 	e->nrx = (uint32_t)nrx;
+	if (nrx < e->in_cap) /* frames in flight to us: at most one per posted buffer */
+		e->in_cap = (uint32_t)nrx;
 	/* The free FIFO's slots: a power of two >= ntx (<= 2^31, checked above). */
 	uint64_t fslots = 1;
 	while (fslots < ntx)

@@ -100,7 +100,7 @@ struct shm_ep {
 	bool busy_poll;
 	uint64_t spin_ns; /* rx_spin() budget, 0 = none */
 	struct pl_spin_pace pace; /* rx_spin()'s looks (core/endpoint.h) */
-	uint32_t in_cap; /* inbound records the pipe holds (one-buffer frames) */
+	uint32_t in_cap; /* inbound frames in flight at most: the pipe's records, the buffers */
 	uint32_t vnet_len; /* 0 or 10 */
 	uint32_t max_frame; /* largest frame without the virtio-net header */
 	struct pl_shm_queue q[2];

@@ -156,9 +156,12 @@ static int exchange_1000(void)
  */
 static int one_way_streams(void)
 {
-	for (int client_sends = 0; client_sends < 2; client_sends++) {
+	for (int run = 0; run < 4; run++) {
+		int client_sends = run & 1;
 		struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT),
 					s = sht_opts(PKTLINK_SHM_SERVER);
+		if (run >= 2) /* 64 buffers each way: the ring fills within one paced gap */
+			c.data_size = s.data_size = 64 * 2048;
 		uint32_t count = 1000000;
 		/* this process is the receiver */
 		struct ex_arg mine = { client_sends ? 1 : 0, count, 60, 200, false, 2 };
@@ -172,7 +175,7 @@ static int one_way_streams(void)
 		int st = sht_wait(pid, 45);
 		struct pktlink_stats stats;
 		pktlink_get_stats(ep, &stats);
-		PLT_CHECK(r == 0, "receiving failed (client sends: %d)", client_sends);
+		PLT_CHECK(r == 0, "receiving failed (run %d)", run);
 		PLT_CHECK(st == 0, "sender status %d", st);
 		PLT_CHECK(stats.rx_packets == count && stats.tx_packets == 0, "stats rx %llu tx %llu",
 			  (unsigned long long)stats.rx_packets, (unsigned long long)stats.tx_packets);

@@ -100,11 +100,10 @@ static void rx_post(struct pl_memif_rxq *r)
 			 __ATOMIC_RELEASE);
 }
 
-/* Give slots [from, r->rel) back to the peer: client — post them
- * (rx_post()); server — tail. One index store per call.
- * The client posts once a quarter ring is free (post_batch), not at every
- * release, and everything when it idles (rx_post_idle()). The sender
- * reads head and the ring's flags, which share a cache line, at every
+/* Give slots [from, r->rel) back to the peer: server — tail, one store
+ * per call; client — post them (rx_post()) once a quarter ring is free
+ * (post_batch), not at every release, and everything when it idles
+ * (rx_post_idle()). The sender reads head and the ring's flags, which share a cache line, at every
  * burst, and a head store per release made that read a miss across CPUs;
  * the descriptors also go back in longer runs. memif/s2c 1.31x polling,
  * 1.09x busy polling, vCPUs far apart (bench/README.md, "Posting in

@@ -99,7 +99,6 @@ struct shm_ep {
 	enum pktlink_shm_role role;
 	bool busy_poll;
 	uint64_t spin_ns; /* rx_spin() budget, 0 = none */
-	struct pl_spin_pace pace; /* rx_spin()'s looks (core/endpoint.h) */
 	uint32_t in_cap; /* inbound frames in flight at most: the pipe's records, the buffers */
 	uint32_t vnet_len; /* 0 or 10 */
 	uint32_t max_frame; /* largest frame without the virtio-net header */
@@ -117,6 +116,7 @@ struct shm_ep {
 	bool armed; /* our word says ENABLED */
 	bool drained; /* the eventfd was read since arming */
 	unsigned empty_polls;
+	struct pl_spin_pace pace; /* rx_spin()'s looks (core/endpoint.h) */
 	uint64_t rx_trimmed; /* padded completions trimmed to their L3 length */
 	uint8_t *rx_bounce; /* SHM_NBOUNCE frames */
 	uint32_t bounce_size;

@@ -116,11 +116,13 @@ static int exchange(struct pktlink_ep *ep, void *varg)
 	return 0;
 }
 
-static int run_exchange(struct pktlink_shm_opts *c, struct pktlink_shm_opts *s, uint32_t count,
-			uint32_t min, uint32_t max, bool hold, bool client_here)
+/* The exchange between this process and a peer process; one_way: only
+ * the peer sends, this side receives. */
+static int run_exchange_ex(struct pktlink_shm_opts *c, struct pktlink_shm_opts *s, uint32_t count,
+			   uint32_t min, uint32_t max, bool hold, bool client_here, bool one_way)
 {
-	struct ex_arg mine = { client_here ? 0 : 1, count, min, max, hold, 0 };
-	struct ex_arg peer = { client_here ? 1 : 0, count, min, max, hold, 0 };
+	struct ex_arg mine = { client_here ? 0 : 1, count, min, max, hold, one_way ? 2 : 0 };
+	struct ex_arg peer = { client_here ? 1 : 0, count, min, max, hold, one_way ? 1 : 0 };
 	struct pktlink_ep *ep;
 	int fds0 = plt_fd_count();
 	pid_t pid = sht_spawn(client_here ? c : s, client_here ? s : c, exchange, &peer, &ep);
@@ -130,13 +132,20 @@ static int run_exchange(struct pktlink_shm_opts *c, struct pktlink_shm_opts *s, 
 	pktlink_get_stats(ep, &stats);
 	PLT_CHECK(r == 0, "exchange failed on this side");
 	PLT_CHECK(st == 0, "peer status %d", st);
-	PLT_CHECK(stats.rx_packets == count && stats.tx_packets == count, "stats rx %llu tx %llu",
-		  (unsigned long long)stats.rx_packets, (unsigned long long)stats.tx_packets);
+	PLT_CHECK(stats.rx_packets == count && stats.tx_packets == (one_way ? 0 : count),
+		  "stats rx %llu tx %llu", (unsigned long long)stats.rx_packets,
+		  (unsigned long long)stats.tx_packets);
 	PLT_CHECK(stats.rx_drop_invalid == 0, "drops");
 	pktlink_close(ep);
 	PLT_CHECK(plt_fd_count() == fds0, "fd leak: %d -> %d", fds0, plt_fd_count());
 	PLT_CHECK(sht_shm_maps() == 0, "mappings left: %d", sht_shm_maps());
 	return 0;
+}
+
+static int run_exchange(struct pktlink_shm_opts *c, struct pktlink_shm_opts *s, uint32_t count,
+			uint32_t min, uint32_t max, bool hold, bool client_here)
+{
+	return run_exchange_ex(c, s, count, min, max, hold, client_here, false);
 }
 
 static int exchange_1000(void)
@@ -157,30 +166,12 @@ static int exchange_1000(void)
 static int one_way_streams(void)
 {
 	for (int run = 0; run < 4; run++) {
-		int client_sends = run & 1;
 		struct pktlink_shm_opts c = sht_opts(PKTLINK_SHM_CLIENT),
 					s = sht_opts(PKTLINK_SHM_SERVER);
 		if (run >= 2) /* 64 buffers each way: the ring fills within one paced gap */
 			c.data_size = s.data_size = 64 * 2048;
-		uint32_t count = 1000000;
-		/* this process is the receiver */
-		struct ex_arg mine = { client_sends ? 1 : 0, count, 60, 200, false, 2 };
-		struct ex_arg peer = { client_sends ? 0 : 1, count, 60, 200, false, 1 };
-		struct pktlink_ep *ep;
-		int fds0 = plt_fd_count();
-		bool client_here = !client_sends;
-		pid_t pid = sht_spawn(client_here ? &c : &s, client_here ? &s : &c, exchange, &peer,
-				      &ep);
-		int r = exchange(ep, &mine);
-		int st = sht_wait(pid, 45);
-		struct pktlink_stats stats;
-		pktlink_get_stats(ep, &stats);
-		PLT_CHECK(r == 0, "receiving failed (run %d)", run);
-		PLT_CHECK(st == 0, "sender status %d", st);
-		PLT_CHECK(stats.rx_packets == count && stats.tx_packets == 0, "stats rx %llu tx %llu",
-			  (unsigned long long)stats.rx_packets, (unsigned long long)stats.tx_packets);
-		pktlink_close(ep);
-		PLT_CHECK(plt_fd_count() == fds0, "fd leak: %d -> %d", fds0, plt_fd_count());
+		/* this process receives: as the client (the server sends), then as the server */
+		run_exchange_ex(&c, &s, 1000000, 60, 200, false, !(run & 1), true);
 	}
 	return 0;
 }

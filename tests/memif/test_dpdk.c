@@ -257,6 +257,44 @@ static int dpdk_client_chained_rx(void)
 	return 0;
 }
 
+/*
+ * DPDK streams one way into pktlink, in bursts of 32, the pktlink side
+ * never sending and waiting in the default mode: the receiver's looks at
+ * the ring are paced then (src/core/endpoint.h, pl_spin_pace_begin()), so
+ * DPDK's sender drives that path. Every frame must arrive byte-exact and in
+ * order, into a pktlink client (DPDK server) and a pktlink server (DPDK
+ * client).
+ */
+static int dpdk_one_way_into_pktlink(void)
+{
+	if (!have_peer())
+		return PLT_SKIP;
+	enum { N = 300000 };
+	static const char *const args[] = { "--mode", "send", "--count", "300000", NULL };
+	const struct mt_ex ex = { .rx_dir = 1, .count = N, .min = 60, .max = 1514,
+				  .no_tx = true };
+	mk_sock();
+	struct dpdk d;
+	dpdk_start(&d, "server", NULL, NULL, args);
+	struct pktlink_memif_opts o = client_opts(1500);
+	struct pktlink_ep *ep = open_ok(&o);
+	PLT_CHECK(dpdk_expect(&d, "READY", 20, NULL, 0) == 0, "DPDK link never came up");
+	if (mt_exchange(ep, &ex)) {
+		dpdk_stop(&d, NULL, 0);
+		PLT_CHECK(0, "pktlink client: DPDK's stream");
+	}
+	stop_then_close(&d, ep, "rx=0 tx=300000 ready=1 bad=0");
+	rm_sock();
+
+	mk_sock();
+	struct srv_arg a = { .o = { .sz = sizeof(a.o), .role = PKTLINK_MEMIF_SERVER, .socket = g_sock,
+				   .timeout_ms = 20000 },
+			     .ex = ex };
+	echo_with_dpdk_client(&a, "", args, "rx=0 tx=300000 ready=1 bad=0", "one way");
+	rm_sock();
+	return 0;
+}
+
 /* Zero-copy transmit (pktlink_tx_alloc()) into DPDK, byte-exact both ways:
  * a pktlink client sending from its lend pool (in reverse order, some
  * given back, some frames from its own memory) to a DPDK server, and a
@@ -609,6 +647,7 @@ int main(int argc, char **argv)
 		{ "dpdk_client_echo", dpdk_client_echo, PLT_UNIT, 90 },
 		{ "dpdk_client_chained_rx", dpdk_client_chained_rx, PLT_UNIT, 90 },
 		{ "dpdk_queues_secret", dpdk_queues_secret, PLT_UNIT, 90 },
+		{ "dpdk_one_way_into_pktlink", dpdk_one_way_into_pktlink, PLT_UNIT, 120 },
 		{ "dpdk_tx_alloc", dpdk_tx_alloc, PLT_UNIT, 120 },
 		{ "dpdk_zero_copy_client", dpdk_zero_copy_client, PLT_UNIT, 120 },
 		{ "dpdk_zero_copy_client_hugepages", dpdk_zero_copy_client_hugepages, PLT_UNIT, 120 },
